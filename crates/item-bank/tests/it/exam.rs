@@ -1,0 +1,92 @@
+use item_bank::{Bank, BoardNames, Exam, Points, ScoringRule};
+
+use crate::{fixture, repo};
+
+fn tiny_exam(text: &str) -> Result<item_bank::ExamSummary, Vec<String>> {
+    let exam = Exam::parse("exam.toml", text).map_err(|d| d.iter().map(|d| d.to_string()).collect::<Vec<_>>())?;
+    let bank = Bank::load(&fixture("tiny")).expect("tiny");
+    exam.check(&bank).map_err(|d| d.iter().map(|d| d.to_string()).collect())
+}
+
+fn base() -> String {
+    std::fs::read_to_string(fixture("tiny-exam.toml")).expect("read")
+}
+
+#[test]
+fn the_tiny_exam_checks_and_summarises() {
+    let (exam, _bank, summary) = Exam::load(&fixture("tiny-exam.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(exam.code(), "TINY");
+    assert_eq!(exam.duration_for(None), Some(10));
+    assert_eq!(exam.duration_for(Some("extended")), Some(15));
+    assert_eq!(exam.duration_for(Some("unknown")), None);
+    assert_eq!(exam.board_names(), BoardNames::Full);
+    assert_eq!(exam.tie_break().iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["W", "K"]);
+    assert_eq!(summary.sections.len(), 2);
+    assert_eq!(summary.sections[0].max_points, Points(10));
+    // Weighted maximum: the two best items' best options, 4 + 4.
+    assert_eq!(summary.sections[1].max_points, Points(8));
+    assert_eq!(
+        exam.sections()[0].scoring,
+        ScoringRule::Keyed { correct: Points(5), wrong: Points(-1), blank: Points(0) }
+    );
+}
+
+#[test]
+fn a_quota_larger_than_the_bank_is_refused_with_its_line() {
+    let text = base().replace("{ topics = [\"alpha\"], count = 1 }, { topics = [\"beta\"], count = 1 }", "{ topics = [\"alpha\"], count = 3 }");
+    let text = text.replacen("count = 2\n", "count = 3\n", 1);
+    let errors = tiny_exam(&text).expect_err("must fail");
+    assert!(
+        errors.iter().any(|e| e.starts_with("exam.toml:17: draw: section K: 3 items wanted from alpha but the bank has only 2")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn blueprint_mistakes_are_all_reported() {
+    let text = base()
+        .replace("tie_break = [\"W\", \"K\"]", "tie_break = [\"W\", \"X\"]")
+        .replace("threshold = 5\nscoring = { rule = \"weighted\"", "threshold = 50\nscoring = { rule = \"weighted\"")
+        .replace("{ topics = [\"beta\"], count = 1 }", "{ topics = [\"beta\"], count = 2 }")
+        .replace("extended = 15", "extended = 0");
+    let errors = tiny_exam(&text).expect_err("must fail");
+    let joined = errors.join("\n");
+    assert!(joined.contains("exam.toml:6: tie_break: \"X\" is not a section of this exam"), "{joined}");
+    assert!(joined.contains("accommodations: extended"), "{joined}");
+    assert!(joined.contains("quotas add up to 3 but count is 2"), "{joined}");
+}
+
+#[test]
+fn a_threshold_above_the_maximum_is_refused() {
+    let text = base().replace("threshold = 5\nscoring = { rule = \"weighted\"", "threshold = 9\nscoring = { rule = \"weighted\"");
+    let errors = tiny_exam(&text).expect_err("must fail");
+    assert!(errors.iter().any(|e| e.contains("threshold 9 is above the most a paper can score (8)")), "{errors:?}");
+}
+
+#[test]
+fn a_rule_that_does_not_fit_the_items_is_refused() {
+    let text = base().replace("scoring = { rule = \"weighted\", blank = 0 }", "scoring = { rule = \"keyed\", correct = 5 }");
+    let errors = tiny_exam(&text).expect_err("must fail");
+    assert!(errors.iter().any(|e| e.contains("section W is scored keyed but item W-1")), "{errors:?}");
+}
+
+#[test]
+fn the_skd_exam_is_drawable_from_the_skd_bank() {
+    let (exam, bank, summary) = Exam::load(&repo("question-banks/exams/skd.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(bank.name(), "skd");
+    assert_eq!(exam.total_items(), 110);
+    assert_eq!(exam.duration_minutes(), 100);
+    let got: Vec<(String, u32, i64, i64)> =
+        summary.sections.iter().map(|s| (s.code.to_string(), s.count, s.threshold.0, s.max_points.0)).collect();
+    assert_eq!(
+        got,
+        [("TWK".into(), 30, 65, 150), ("TIU".into(), 35, 80, 175), ("TKP".into(), 45, 166, 225)]
+    );
+    assert_eq!(exam.tie_break().iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["TKP", "TIU", "TWK"]);
+}
+
+#[test]
+fn the_english_sample_exam_is_drawable() {
+    let (exam, _, _) = Exam::load(&repo("question-banks/exams/sample-en.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(exam.code(), "SAMPLE-EN");
+}
