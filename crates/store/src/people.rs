@@ -1,0 +1,78 @@
+//! Candidates and supervisors. Credentials arrive already hashed (argon2id): the store
+//! never sees a PIN or a password.
+
+use chrono::{DateTime, Utc};
+
+use crate::{Result, Store, ts};
+
+/// A candidate to register, as imported from the committee's CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCandidate {
+    pub participant_no: String,
+    pub name: String,
+    pub birth_date: Option<String>,
+    pub pin_hash: String,
+    pub accommodation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSupervisor {
+    pub username: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+}
+
+impl Store {
+    /// Inserts or updates candidates in one transaction: all of them or none.
+    pub async fn put_candidates(&self, candidates: &[NewCandidate], now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for c in candidates {
+            sqlx::query(
+                "INSERT INTO candidates (participant_no, name, birth_date, pin_hash, accommodation, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (participant_no) DO UPDATE SET name = excluded.name, birth_date = excluded.birth_date,
+                     pin_hash = excluded.pin_hash, accommodation = excluded.accommodation",
+            )
+            .bind(&c.participant_no)
+            .bind(&c.name)
+            .bind(&c.birth_date)
+            .bind(&c.pin_hash)
+            .bind(&c.accommodation)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn candidate_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM candidates").fetch_one(&self.pool).await?)
+    }
+
+    /// The stored PIN hash of a candidate, for login.
+    pub async fn candidate_pin_hash(&self, participant_no: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT pin_hash FROM candidates WHERE participant_no = $1")
+            .bind(participant_no)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn put_supervisor(&self, s: &NewSupervisor, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO supervisors (username, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (username) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, role = excluded.role",
+        )
+        .bind(&s.username)
+        .bind(&s.name)
+        .bind(&s.password_hash)
+        .bind(&s.role)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+use item_bank::{Bank, BankHash, Exam};
+
+use crate::{now, repo, stores};
+
+#[tokio::test]
+async fn a_bank_round_trips_with_the_same_hash_items_and_assets() {
+    let bank = Bank::load(&repo("crates/item-bank/tests/fixtures/tiny")).expect("tiny bank");
+    for db in stores().await {
+        assert!(db.store.put_bank(&bank, now()).await.expect("put"), "{}: first put is new", db.label);
+        assert!(!db.store.put_bank(&bank, now()).await.expect("put again"), "{}: same hash is not stored twice", db.label);
+        let back = db.store.get_bank(bank.hash()).await.expect("get").expect("stored");
+        assert_eq!(back.hash(), bank.hash(), "{}", db.label);
+        assert_eq!(back.items().len(), bank.items().len(), "{}", db.label);
+        for (a, b) in back.items().iter().zip(bank.items()) {
+            assert_eq!((a.id(), a.stem(), a.key(), a.options()), (b.id(), b.stem(), b.key(), b.options()), "{}", db.label);
+        }
+        assert_eq!(back.asset("dot.svg"), bank.asset("dot.svg"), "{}", db.label);
+        let listed = db.store.list_banks().await.expect("list");
+        assert_eq!(listed.len(), 1, "{}", db.label);
+        assert_eq!(listed[0].item_count, 5, "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn the_skd_bank_and_exam_round_trip() {
+    let (exam, bank, _) = Exam::load(&repo("question-banks/exams/skd.toml")).unwrap_or_else(|e| panic!("{e}"));
+    for db in stores().await {
+        db.store.put_exam(&exam, &bank, now()).await.expect("put exam");
+        let stored = db.store.get_exam(exam.code()).await.expect("get").expect("stored");
+        assert_eq!(stored.bank.hash(), bank.hash(), "{}", db.label);
+        assert_eq!(stored.bank.items().len(), bank.items().len(), "{}", db.label);
+        assert_eq!(stored.exam.sections(), exam.sections(), "{}", db.label);
+        assert!(stored.exam.check(&stored.bank).is_ok(), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_bank_or_exam_is_none() {
+    for db in stores().await {
+        let missing = BankHash::from_hex(&"0".repeat(64)).expect("hex");
+        assert!(db.store.get_bank(&missing).await.expect("get").is_none(), "{}", db.label);
+        assert!(db.store.get_exam("NOPE").await.expect("get").is_none(), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_stored_bank_is_refused() {
+    let bank = Bank::load(&repo("crates/item-bank/tests/fixtures/tiny")).expect("tiny bank");
+    for db in stores().await {
+        db.store.put_bank(&bank, now()).await.expect("put");
+        sqlx::query("UPDATE bank_files SET body = REPLACE(body, 'How many dots?', 'How many squares?') WHERE name = 'items.toml'")
+            .execute(db.store.pool())
+            .await
+            .expect("tamper");
+        let err = db.store.get_bank(bank.hash()).await.expect_err("tampered bank must not load");
+        assert!(err.to_string().contains("does not hash to its key"), "{}: {err}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_with_full_sync() {
+    let dbs = stores().await;
+    let d = dbs[0].store.durability().await.expect("pragmas");
+    assert_eq!(d, "sqlite journal_mode=wal synchronous=FULL");
+    if let Some(pg) = dbs.get(1) {
+        assert_eq!(pg.store.durability().await.expect("show"), "postgres synchronous_commit=on");
+    }
+}

@@ -1,0 +1,52 @@
+//! Store tests: each runs on SQLite, and again on PostgreSQL when `UJIAN_TEST_PG` is set.
+
+mod banks;
+mod people;
+
+use std::path::PathBuf;
+
+use store::Store;
+
+/// A store under test, with what keeps it alive (the temp dir) and cleans it up (the PG database).
+pub(crate) struct TestDb {
+    pub(crate) store: Store,
+    pub(crate) label: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh SQLite store, plus a fresh PostgreSQL database when `UJIAN_TEST_PG` is set.
+pub(crate) async fn stores() -> Vec<TestDb> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = store::sqlite_url_in(dir.path());
+    let mut out = vec![TestDb { store: Store::open(&url).await.expect("open sqlite"), label: "sqlite", _dir: Some(dir) }];
+    if let Some(url) = fresh_pg_database().await {
+        out.push(TestDb { store: Store::open(&url).await.expect("open postgres"), label: "postgres", _dir: None });
+    }
+    out
+}
+
+/// Creates an empty database on the server named by `UJIAN_TEST_PG` and returns its URL.
+pub(crate) async fn fresh_pg_database() -> Option<String> {
+    let base = std::env::var("UJIAN_TEST_PG").ok().filter(|s| !s.is_empty())?;
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.expect("connect UJIAN_TEST_PG");
+    let name = format!("ujian_test_{}_{}", std::process::id(), next_id());
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+    let (prefix, _) = base.rsplit_once('/').expect("UJIAN_TEST_PG must end with /DATABASE");
+    Some(format!("{prefix}/{name}"))
+}
+
+fn next_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    N.fetch_add(1, Ordering::Relaxed) * 1_000_000_000 + u64::from(nanos)
+}
+
+pub(crate) fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").expect("ts").to_utc()
+}
