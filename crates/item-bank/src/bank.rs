@@ -82,7 +82,8 @@ impl BankSource {
                     let path = entry.path();
                     if path.is_file() {
                         if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                            let bytes = std::fs::read(&path).map_err(|source| BankError::Io { path: path.clone(), source })?;
+                            let bytes =
+                                std::fs::read(&path).map_err(|source| BankError::Io { path: path.clone(), source })?;
                             source.assets.insert(name.to_owned(), bytes);
                         }
                     }
@@ -154,7 +155,11 @@ impl Bank {
                 Some(text) if safe_relative(&file.value) => items.extend(parse_item_file(text, &mut sink)),
                 _ => {
                     let mut s = Sink::new(&meta_name);
-                    s.error(Some(file.line), Some("files"), format!("{:?} does not exist in the bank folder", file.value));
+                    s.error(
+                        Some(file.line),
+                        Some("files"),
+                        format!("{:?} does not exist in the bank folder", file.value),
+                    );
                     diags.extend(s.diags);
                 }
             }
@@ -177,7 +182,11 @@ impl Bank {
                     Some(bytes) => {
                         assets.insert(image.to_owned(), bytes.clone());
                     }
-                    None => sink.error(Some(item.line()), Some("image"), format!("{image:?} is not in {}", display(crate::bank::ASSETS_DIR))),
+                    None => sink.error(
+                        Some(item.line()),
+                        Some("image"),
+                        format!("{image:?} is not in {}", display(crate::bank::ASSETS_DIR)),
+                    ),
                 }
             }
             diags.extend(sink.diags);
@@ -188,11 +197,13 @@ impl Bank {
             diags.extend(s.diags);
         }
         if !diags.is_empty() {
+            diags.sort();
             return Err(diags);
         }
 
         let files = meta.files.iter().map(|f| f.value.clone()).collect::<Vec<_>>();
-        let kept_files = source.files.into_iter().filter(|(name, _)| name == BANK_FILE || files.contains(name)).collect();
+        let kept_files =
+            source.files.into_iter().filter(|(name, _)| name == BANK_FILE || files.contains(name)).collect();
         let source = BankSource { root: source.root, files: kept_files, assets };
         let hash = hash::bank_hash(&meta.name.value, &meta.version.value, &items, &source.assets);
         Ok(Bank {
@@ -303,7 +314,9 @@ pub(crate) fn parse_item_file(text: &str, sink: &mut Sink) -> Vec<Item> {
     match f.array("item", sink) {
         Got::Ok(array) => {
             for value in array.value {
-                if let Some(item) = read_item(value, &lines, sink).and_then(|d| d.validate(default_section.as_ref(), sink)) {
+                if let Some(item) =
+                    read_item(value, &lines, sink).and_then(|d| d.validate(default_section.as_ref(), sink))
+                {
                     items.push(item);
                 }
             }

@@ -10,8 +10,25 @@ use crate::walk::{At, Got};
 
 /// The columns a CSV may have; any other header is an error (a typo would drop data).
 pub const COLUMNS: &[&str] = &[
-    "id", "section", "topic", "kind", "difficulty", "stem", "image", "answer", "pin_options", "a", "b", "c", "d", "e",
-    "a_points", "b_points", "c_points", "d_points", "e_points",
+    "id",
+    "section",
+    "topic",
+    "kind",
+    "difficulty",
+    "stem",
+    "image",
+    "answer",
+    "pin_options",
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "a_points",
+    "b_points",
+    "c_points",
+    "d_points",
+    "e_points",
 ];
 
 /// Reads CSV text into validated items. `file` names the CSV in messages. Every problem in
@@ -28,7 +45,11 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Item>, Diagnostics> {
     };
     for h in &headers {
         if !COLUMNS.contains(&h.as_str()) {
-            sink.error(Some(1), Some(&format!("column {h}")), format!("unknown column (expected: {})", COLUMNS.join(", ")));
+            sink.error(
+                Some(1),
+                Some(&format!("column {h}")),
+                format!("unknown column (expected: {})", COLUMNS.join(", ")),
+            );
         }
     }
     for required in ["id", "section", "topic", "stem", "a", "b"] {

@@ -59,8 +59,19 @@ impl Diagnostics {
     }
 
     /// `Ok(value)` when nothing was reported, otherwise every diagnostic.
-    pub(crate) fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
-        if self.0.is_empty() { Ok(value) } else { Err(self) }
+    pub(crate) fn into_result<T>(mut self, value: T) -> Result<T, Diagnostics> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            self.sort();
+            Err(self)
+        }
+    }
+
+    /// File order, then line order: the order an editor shows them in. Stable, so
+    /// problems on one line keep the order they were found in.
+    pub(crate) fn sort(&mut self) {
+        self.0.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     }
 }
 

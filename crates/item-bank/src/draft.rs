@@ -60,7 +60,11 @@ impl Draft {
 
         if let Some(id) = &id {
             if !is_code(&id.value) {
-                sink.error(Some(id.line), Some("id"), format!("{:?} may only hold letters, digits, '-' and '_'", id.value));
+                sink.error(
+                    Some(id.line),
+                    Some("id"),
+                    format!("{:?} may only hold letters, digits, '-' and '_'", id.value),
+                );
                 ok = false;
             }
         }
@@ -77,14 +81,22 @@ impl Draft {
         };
         if let Some(s) = &section {
             if !is_code(&s.value) {
-                sink.error(Some(s.line), Some("section"), format!("{:?} may only hold letters, digits, '-' and '_'", s.value));
+                sink.error(
+                    Some(s.line),
+                    Some("section"),
+                    format!("{:?} may only hold letters, digits, '-' and '_'", s.value),
+                );
                 ok = false;
             }
         }
         let topic = self.topic.required(sink, line, "topic");
         if let Some(t) = &topic {
             if !is_slug(&t.value) {
-                sink.error(Some(t.line), Some("topic"), format!("{:?} must be lower case letters, digits and '-'", t.value));
+                sink.error(
+                    Some(t.line),
+                    Some("topic"),
+                    format!("{:?} must be lower case letters, digits and '-'", t.value),
+                );
                 ok = false;
             }
         }
@@ -168,7 +180,11 @@ impl Draft {
                         }
                         _ => {
                             let want = expected.map_or_else(|| "none (too many options)".to_owned(), |e| e.to_string());
-                            sink.error(Some(l.line), Some("label"), format!("{:?} out of order: expected {want}", l.value));
+                            sink.error(
+                                Some(l.line),
+                                Some("label"),
+                                format!("{:?} out of order: expected {want}", l.value),
+                            );
                             None
                         }
                     },
@@ -205,15 +221,27 @@ impl Draft {
                 match (&opt.points, weighted) {
                     (Got::Ok(p), Some(true)) if (0..=MAX_WEIGHT).contains(&p.value) => weights.push(Points(p.value)),
                     (Got::Ok(p), Some(true)) => {
-                        sink.error(Some(p.line), Some("points"), format!("option {label}: {} is outside 0..{MAX_WEIGHT}", p.value));
+                        sink.error(
+                            Some(p.line),
+                            Some("points"),
+                            format!("option {label}: {} is outside 0..{MAX_WEIGHT}", p.value),
+                        );
                         ok = false;
                     }
                     (Got::Missing, Some(true)) => {
-                        sink.error(Some(opt.line), Some("points"), format!("option {label} has no points (every option of a weighted item needs them)"));
+                        sink.error(
+                            Some(opt.line),
+                            Some("points"),
+                            format!("option {label} has no points (every option of a weighted item needs them)"),
+                        );
                         ok = false;
                     }
                     (Got::Ok(p), Some(false)) => {
-                        sink.error(Some(p.line), Some("points"), format!("option {label}: a single item has no option points (use kind = \"weighted\")"));
+                        sink.error(
+                            Some(p.line),
+                            Some("points"),
+                            format!("option {label}: a single item has no option points (use kind = \"weighted\")"),
+                        );
                         ok = false;
                     }
                     (Got::Bad, _) => ok = false,
@@ -229,7 +257,11 @@ impl Draft {
                     Some(label) if label.index() < built.len() || options.is_none() => Some(Key::Single(label)),
                     _ => {
                         let labels = built.iter().map(|o| o.label.to_string()).collect::<Vec<_>>().join(", ");
-                        sink.error(Some(a.line), Some("answer"), format!("{:?} is not one of the options ({labels})", a.value));
+                        sink.error(
+                            Some(a.line),
+                            Some("answer"),
+                            format!("{:?} is not one of the options ({labels})", a.value),
+                        );
                         None
                     }
                 },

@@ -33,9 +33,15 @@ impl ScoringRule {
         match (self, item.key(), choice) {
             (ScoringRule::Keyed { blank, .. }, _, None) | (ScoringRule::Weighted { blank }, _, None) => *blank,
             (ScoringRule::Keyed { correct, wrong, .. }, Key::Single(key), Some(c)) => {
-                if *key == c { *correct } else { *wrong }
+                if *key == c {
+                    *correct
+                } else {
+                    *wrong
+                }
             }
-            (ScoringRule::Weighted { blank }, Key::Weighted(points), Some(c)) => points.get(c.index()).copied().unwrap_or(*blank),
+            (ScoringRule::Weighted { blank }, Key::Weighted(points), Some(c)) => {
+                points.get(c.index()).copied().unwrap_or(*blank)
+            }
             (ScoringRule::Keyed { blank, .. }, Key::Weighted(_), Some(_))
             | (ScoringRule::Weighted { blank }, Key::Single(_), Some(_)) => *blank,
         }
@@ -132,7 +138,11 @@ impl Exam {
         let code = f.string("code", s).required(s, 1, "code");
         if let Some(c) = &code {
             if !is_code(&c.value) {
-                s.error(Some(c.line), Some("code"), format!("{:?} may only hold letters, digits, '-' and '_'", c.value));
+                s.error(
+                    Some(c.line),
+                    Some("code"),
+                    format!("{:?} may only hold letters, digits, '-' and '_'", c.value),
+                );
             }
         }
         let title = f.string("title", s).ok().map(|t| t.value).unwrap_or_default();
@@ -154,12 +164,17 @@ impl Exam {
         if let Some(acc) = f.table("accommodations", s) {
             for (name, value) in acc.entries() {
                 let line = acc.lines().line(value.span().start);
-                let minutes = value.get_ref().as_integer().and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
+                let minutes =
+                    value.get_ref().as_integer().and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
                 match minutes {
                     Some(m) if m > 0 && m <= 24 * 60 => {
                         accommodations.insert(name.to_owned(), m as u32);
                     }
-                    _ => s.error(Some(line), Some("accommodations"), format!("{name}: expected a duration in minutes (1..1440)")),
+                    _ => s.error(
+                        Some(line),
+                        Some("accommodations"),
+                        format!("{name}: expected a duration in minutes (1..1440)"),
+                    ),
                 }
             }
         }
@@ -198,7 +213,17 @@ impl Exam {
             }
         }
         f.finish(
-            &["code", "title", "bank", "duration_minutes", "shuffle_options", "board_names", "tie_break", "accommodations", "section"],
+            &[
+                "code",
+                "title",
+                "bank",
+                "duration_minutes",
+                "shuffle_options",
+                "board_names",
+                "tie_break",
+                "accommodations",
+                "section",
+            ],
             s,
         );
         let (Some(code), Some(bank), Some(duration)) = (code, bank, duration) else { return Err(sink.diags) };
@@ -228,7 +253,11 @@ impl Exam {
         for sec in &self.sections {
             let in_section: Vec<&Item> = bank.items().iter().filter(|i| *i.section() == sec.code).collect();
             if in_section.is_empty() {
-                sink.error(Some(sec.line), Some("code"), format!("the bank {} has no items in section {}", bank.name(), sec.code));
+                sink.error(
+                    Some(sec.line),
+                    Some("code"),
+                    format!("the bank {} has no items in section {}", bank.name(), sec.code),
+                );
                 continue;
             }
             let mut quotas = Vec::new();
@@ -237,7 +266,11 @@ impl Exam {
                 let pool: Vec<&Item> = in_section.iter().copied().filter(|i| q.topics.contains(i.topic())).collect();
                 for t in &q.topics {
                     if !pool.iter().any(|i| i.topic() == t) {
-                        sink.error(Some(q.line), Some("draw"), format!("section {}: the bank has no items with topic {t:?}", sec.code));
+                        sink.error(
+                            Some(q.line),
+                            Some("draw"),
+                            format!("section {}: the bank has no items with topic {t:?}", sec.code),
+                        );
                     }
                 }
                 if pool.len() < q.count as usize {
@@ -258,7 +291,8 @@ impl Exam {
                         Points(correct.0.max(blank.0).max(wrong.0) * i64::from(q.count))
                     }
                     ScoringRule::Weighted { blank } => {
-                        let mut best: Vec<i64> = pool.iter().map(|i| i.max_weight().unwrap_or(blank).0.max(blank.0)).collect();
+                        let mut best: Vec<i64> =
+                            pool.iter().map(|i| i.max_weight().unwrap_or(blank).0.max(blank.0)).collect();
                         best.sort_unstable_by(|a, b| b.cmp(a));
                         Points(best.iter().take(q.count as usize).sum())
                     }
@@ -290,7 +324,10 @@ impl Exam {
                 sink.error(
                     Some(sec.line),
                     Some("threshold"),
-                    format!("section {}: threshold {} is above the most a paper can score ({max_points})", sec.code, sec.threshold),
+                    format!(
+                        "section {}: threshold {} is above the most a paper can score ({max_points})",
+                        sec.code, sec.threshold
+                    ),
                 );
             }
             summary.sections.push(SectionSummary {
@@ -397,7 +434,11 @@ fn read_section(value: &toml::Spanned<toml::de::DeValue<'_>>, lines: &LineIndex,
     let scoring = match f.table("scoring", s) {
         Some(sf) => read_rule(&sf, s),
         None => {
-            s.error(Some(line), Some("scoring"), "missing, e.g. scoring = { rule = \"keyed\", correct = 5, wrong = 0, blank = 0 }");
+            s.error(
+                Some(line),
+                Some("scoring"),
+                "missing, e.g. scoring = { rule = \"keyed\", correct = 5, wrong = 0, blank = 0 }",
+            );
             None
         }
     };
@@ -412,7 +453,11 @@ fn read_section(value: &toml::Spanned<toml::de::DeValue<'_>>, lines: &LineIndex,
                 };
                 for t in &topics {
                     if !is_slug(&t.value) {
-                        s.error(Some(t.line), Some("draw.topics"), format!("{:?} must be lower case letters, digits and '-'", t.value));
+                        s.error(
+                            Some(t.line),
+                            Some("draw.topics"),
+                            format!("{:?} must be lower case letters, digits and '-'", t.value),
+                        );
                     }
                 }
                 if topics.is_empty() {
@@ -440,7 +485,11 @@ fn read_section(value: &toml::Spanned<toml::de::DeValue<'_>>, lines: &LineIndex,
     for q in &draw {
         for t in &q.topics {
             if let Some(first) = claimed.insert(t, q.line) {
-                s.error(Some(q.line), Some("draw.topics"), format!("topic {t:?} is already drawn by the quota on line {first}"));
+                s.error(
+                    Some(q.line),
+                    Some("draw.topics"),
+                    format!("topic {t:?} is already drawn by the quota on line {first}"),
+                );
             }
         }
     }
@@ -451,15 +500,7 @@ fn read_section(value: &toml::Spanned<toml::de::DeValue<'_>>, lines: &LineIndex,
         }
     }
     f.finish(&["code", "name", "count", "threshold", "scoring", "draw"], s);
-    Some(Section {
-        code: SectionCode::new(code?.value),
-        name,
-        count: count?,
-        threshold,
-        scoring: scoring?,
-        draw,
-        line,
-    })
+    Some(Section { code: SectionCode::new(code?.value), name, count: count?, threshold, scoring: scoring?, draw, line })
 }
 
 fn read_rule(f: &Fields<'_, '_>, s: &mut Sink) -> Option<ScoringRule> {

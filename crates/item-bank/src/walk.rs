@@ -173,7 +173,9 @@ pub(crate) fn strings(
         let line = lines.line(value.span().start);
         match value.get_ref().as_str() {
             Some(s) => out.push(At { value: s.to_owned(), line }),
-            None => sink.error(Some(line), Some(field), format!("expected a string, found {}", describe(value.get_ref()))),
+            None => {
+                sink.error(Some(line), Some(field), format!("expected a string, found {}", describe(value.get_ref())))
+            }
         }
     }
     out

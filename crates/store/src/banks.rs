@@ -81,17 +81,24 @@ impl Store {
             sqlx::query_scalar("SELECT name FROM banks WHERE hash = $1").bind(&key).fetch_optional(&self.pool).await?;
         let Some(name) = name else { return Ok(None) };
         let mut source = BankSource { root: format!("stored:{name}@{}", hash.short()), ..BankSource::default() };
-        let files = sqlx::query("SELECT name, body FROM bank_files WHERE bank_hash = $1").bind(&key).fetch_all(&self.pool).await?;
+        let files = sqlx::query("SELECT name, body FROM bank_files WHERE bank_hash = $1")
+            .bind(&key)
+            .fetch_all(&self.pool)
+            .await?;
         for row in files {
             source.files.insert(row.try_get("name")?, row.try_get("body")?);
         }
-        let assets = sqlx::query("SELECT name, body FROM bank_assets WHERE bank_hash = $1").bind(&key).fetch_all(&self.pool).await?;
+        let assets = sqlx::query("SELECT name, body FROM bank_assets WHERE bank_hash = $1")
+            .bind(&key)
+            .fetch_all(&self.pool)
+            .await?;
         let mut map = BTreeMap::new();
         for row in assets {
             map.insert(row.try_get::<String, _>("name")?, row.try_get::<Vec<u8>, _>("body")?);
         }
         source.assets = map;
-        let bank = Bank::parse(source).map_err(|d| StoreError::CorruptBank { hash: key.clone(), message: d.to_string() })?;
+        let bank =
+            Bank::parse(source).map_err(|d| StoreError::CorruptBank { hash: key.clone(), message: d.to_string() })?;
         if bank.hash() != hash {
             return Err(StoreError::BankHashMismatch { expected: key, stored: bank.hash().to_hex() });
         }

@@ -35,14 +35,19 @@ impl Store {
     }
 
     pub async fn get_exam(&self, code: &str) -> Result<Option<StoredExam>> {
-        let row = sqlx::query("SELECT bank_hash, source FROM exams WHERE code = $1").bind(code).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT bank_hash, source FROM exams WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let hash: String = row.try_get("bank_hash")?;
         let source: String = row.try_get("source")?;
         let exam = Exam::parse(&format!("stored:{code}"), &source)
             .map_err(|d| StoreError::CorruptExam { code: code.to_owned(), message: d.to_string() })?;
-        let bank_hash = BankHash::from_hex(&hash)
-            .ok_or_else(|| StoreError::CorruptExam { code: code.to_owned(), message: format!("bad bank hash {hash:?}") })?;
+        let bank_hash = BankHash::from_hex(&hash).ok_or_else(|| StoreError::CorruptExam {
+            code: code.to_owned(),
+            message: format!("bad bank hash {hash:?}"),
+        })?;
         let bank = self
             .get_bank(&bank_hash)
             .await?

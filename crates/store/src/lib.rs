@@ -86,7 +86,8 @@ impl Store {
         if backend == Backend::Sqlite {
             if let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_owned)) {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
                 }
             }
         }
@@ -137,7 +138,10 @@ impl Store {
             Backend::Sqlite => {
                 let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&self.pool).await?;
                 let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&self.pool).await?;
-                Ok(format!("sqlite journal_mode={mode} synchronous={}", if sync == 2 { "FULL".into() } else { sync.to_string() }))
+                Ok(format!(
+                    "sqlite journal_mode={mode} synchronous={}",
+                    if sync == 2 { "FULL".into() } else { sync.to_string() }
+                ))
             }
             Backend::Postgres => {
                 let sync: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&self.pool).await?;

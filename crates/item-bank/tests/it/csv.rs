@@ -33,7 +33,8 @@ R-2,TWK,x,tinggi,Soal dua,A,a,b,
 R-3,TWK,x,1,,A,a,b,c
 R-1,TWK,x,1,Soal empat,A,a,b,c
 ";
-    let errors: Vec<String> = parse_csv("items.csv", csv).expect_err("must fail").iter().map(|d| d.to_string()).collect();
+    let errors: Vec<String> =
+        parse_csv("items.csv", csv).expect_err("must fail").iter().map(|d| d.to_string()).collect();
     let joined = errors.join("\n");
     assert!(joined.contains("items.csv:2: item R-1: answer: \"F\" is not one of the options (A, B, C)"), "{joined}");
     assert!(joined.contains("items.csv:3: column difficulty: \"tinggi\" is not a whole number"), "{joined}");

@@ -33,11 +33,16 @@ fn the_tiny_exam_checks_and_summarises() {
 
 #[test]
 fn a_quota_larger_than_the_bank_is_refused_with_its_line() {
-    let text = base().replace("{ topics = [\"alpha\"], count = 1 }, { topics = [\"beta\"], count = 1 }", "{ topics = [\"alpha\"], count = 3 }");
+    let text = base().replace(
+        "{ topics = [\"alpha\"], count = 1 }, { topics = [\"beta\"], count = 1 }",
+        "{ topics = [\"alpha\"], count = 3 }",
+    );
     let text = text.replacen("count = 2\n", "count = 3\n", 1);
     let errors = tiny_exam(&text).expect_err("must fail");
     assert!(
-        errors.iter().any(|e| e.starts_with("exam.toml:17: draw: section K: 3 items wanted from alpha but the bank has only 2")),
+        errors
+            .iter()
+            .any(|e| e.starts_with("exam.toml:17: draw: section K: 3 items wanted from alpha but the bank has only 2")),
         "{errors:?}"
     );
 }
@@ -58,14 +63,16 @@ fn blueprint_mistakes_are_all_reported() {
 
 #[test]
 fn a_threshold_above_the_maximum_is_refused() {
-    let text = base().replace("threshold = 5\nscoring = { rule = \"weighted\"", "threshold = 9\nscoring = { rule = \"weighted\"");
+    let text = base()
+        .replace("threshold = 5\nscoring = { rule = \"weighted\"", "threshold = 9\nscoring = { rule = \"weighted\"");
     let errors = tiny_exam(&text).expect_err("must fail");
     assert!(errors.iter().any(|e| e.contains("threshold 9 is above the most a paper can score (8)")), "{errors:?}");
 }
 
 #[test]
 fn a_rule_that_does_not_fit_the_items_is_refused() {
-    let text = base().replace("scoring = { rule = \"weighted\", blank = 0 }", "scoring = { rule = \"keyed\", correct = 5 }");
+    let text =
+        base().replace("scoring = { rule = \"weighted\", blank = 0 }", "scoring = { rule = \"keyed\", correct = 5 }");
     let errors = tiny_exam(&text).expect_err("must fail");
     assert!(errors.iter().any(|e| e.contains("section W is scored keyed but item W-1")), "{errors:?}");
 }
@@ -78,10 +85,7 @@ fn the_skd_exam_is_drawable_from_the_skd_bank() {
     assert_eq!(exam.duration_minutes(), 100);
     let got: Vec<(String, u32, i64, i64)> =
         summary.sections.iter().map(|s| (s.code.to_string(), s.count, s.threshold.0, s.max_points.0)).collect();
-    assert_eq!(
-        got,
-        [("TWK".into(), 30, 65, 150), ("TIU".into(), 35, 80, 175), ("TKP".into(), 45, 166, 225)]
-    );
+    assert_eq!(got, [("TWK".into(), 30, 65, 150), ("TIU".into(), 35, 80, 175), ("TKP".into(), 45, 166, 225)]);
     assert_eq!(exam.tie_break().iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["TKP", "TIU", "TWK"]);
 }
 

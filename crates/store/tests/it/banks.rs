@@ -7,12 +7,21 @@ async fn a_bank_round_trips_with_the_same_hash_items_and_assets() {
     let bank = Bank::load(&repo("crates/item-bank/tests/fixtures/tiny")).expect("tiny bank");
     for db in stores().await {
         assert!(db.store.put_bank(&bank, now()).await.expect("put"), "{}: first put is new", db.label);
-        assert!(!db.store.put_bank(&bank, now()).await.expect("put again"), "{}: same hash is not stored twice", db.label);
+        assert!(
+            !db.store.put_bank(&bank, now()).await.expect("put again"),
+            "{}: same hash is not stored twice",
+            db.label
+        );
         let back = db.store.get_bank(bank.hash()).await.expect("get").expect("stored");
         assert_eq!(back.hash(), bank.hash(), "{}", db.label);
         assert_eq!(back.items().len(), bank.items().len(), "{}", db.label);
         for (a, b) in back.items().iter().zip(bank.items()) {
-            assert_eq!((a.id(), a.stem(), a.key(), a.options()), (b.id(), b.stem(), b.key(), b.options()), "{}", db.label);
+            assert_eq!(
+                (a.id(), a.stem(), a.key(), a.options()),
+                (b.id(), b.stem(), b.key(), b.options()),
+                "{}",
+                db.label
+            );
         }
         assert_eq!(back.asset("dot.svg"), bank.asset("dot.svg"), "{}", db.label);
         let listed = db.store.list_banks().await.expect("list");

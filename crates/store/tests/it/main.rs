@@ -18,7 +18,8 @@ pub(crate) struct TestDb {
 pub(crate) async fn stores() -> Vec<TestDb> {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = store::sqlite_url_in(dir.path());
-    let mut out = vec![TestDb { store: Store::open(&url).await.expect("open sqlite"), label: "sqlite", _dir: Some(dir) }];
+    let mut out =
+        vec![TestDb { store: Store::open(&url).await.expect("open sqlite"), label: "sqlite", _dir: Some(dir) }];
     if let Some(url) = fresh_pg_database().await {
         out.push(TestDb { store: Store::open(&url).await.expect("open postgres"), label: "postgres", _dir: None });
     }
@@ -31,7 +32,9 @@ pub(crate) async fn fresh_pg_database() -> Option<String> {
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.expect("connect UJIAN_TEST_PG");
     let name = format!("ujian_test_{}_{}", std::process::id(), next_id());
-    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create database");
     let (prefix, _) = base.rsplit_once('/').expect("UJIAN_TEST_PG must end with /DATABASE");
     Some(format!("{prefix}/{name}"))
 }

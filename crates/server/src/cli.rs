@@ -1,0 +1,168 @@
+//! The `ujian` command line. Committee members use it to check banks and exams, import
+//! candidates and run the server; `--help` on every command says what it does and how.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{App, Config, shutdown_signal};
+use crate::committee;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ujian",
+    version,
+    about = "ujian: computer-assisted testing with live public scores",
+    long_about = "ujian runs computer-assisted exams: randomized papers, a server-owned timer, \
+                  durable answers and a live public scoreboard.\n\n\
+                  Committee workflow:\n  \
+                  1. ujian bank validate question-banks/skd       check a bank, list every mistake\n  \
+                  2. ujian exam check question-banks/exams/skd.toml   check an exam can be drawn\n  \
+                  3. ujian exam import question-banks/exams/skd.toml  store it in the database\n  \
+                  4. ujian candidates import peserta.csv          register candidates\n  \
+                  5. ujian serve                                  start the server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Folder for the database and keys (SQLite is used unless --database is given).
+    #[arg(long, global = true, env = "UJIAN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Database URL, e.g. postgres://user@host/db (default: SQLite in --data-dir).
+    #[arg(long, global = true, env = "UJIAN_DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check and convert item banks.
+    #[command(subcommand)]
+    Bank(BankCommand),
+    /// Check exam blueprints and store them.
+    #[command(subcommand)]
+    Exam(ExamCommand),
+    /// Register candidates.
+    #[command(subcommand)]
+    Candidates(CandidatesCommand),
+    /// Run the HTTP and WebSocket server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "UJIAN_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BankCommand {
+    /// Check a bank folder: every mistake is listed with file, line and field.
+    ///
+    /// Prints the item count per section and topic and the bank's SHA-256 content hash.
+    /// Exits with status 1 if anything is wrong.
+    Validate {
+        /// The bank folder (the one holding bank.toml).
+        path: PathBuf,
+    },
+    /// Turn a spreadsheet (CSV) of items into an item file for a bank.
+    ///
+    /// Columns: id, section, topic, kind, difficulty, stem, image, answer, pin_options,
+    /// a..e (option texts), a_points..e_points (weighted items). See docs/bank-format.md.
+    /// Nothing is written if any row is wrong.
+    ImportCsv {
+        /// The CSV file (UTF-8, comma separated, header row).
+        csv: PathBuf,
+        /// The item file to write, e.g. question-banks/mybank/items.toml.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite --out if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExamCommand {
+    /// Check an exam file against its bank and print a summary per section and topic.
+    Check {
+        /// The exam file, e.g. question-banks/exams/skd.toml.
+        exam: PathBuf,
+    },
+    /// Check an exam and store it, with the exact bank text it draws from, in the database.
+    Import { exam: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CandidatesCommand {
+    /// Import candidates from a CSV file.
+    ///
+    /// Columns: participant_no, name, birth_date (optional, YYYY-MM-DD), pin (optional),
+    /// accommodation (optional, a name from the exam's [accommodations]). Rows without a
+    /// PIN get a generated six-digit one, written to --pins-out for printing on slips.
+    /// PINs are stored only as argon2id hashes. Re-importing a participant updates them.
+    Import {
+        csv: PathBuf,
+        /// Where to write generated PINs (participant_no,pin). Required if any row lacks a PIN.
+        #[arg(long)]
+        pins_out: Option<PathBuf>,
+    },
+}
+
+/// Runs the command line; the exit code is 0 on success, 1 on a reported problem.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UJIAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Bank(BankCommand::Validate { path }) => Ok(committee::bank_validate(&path)),
+        Command::Bank(BankCommand::ImportCsv { csv, out, force }) => committee::bank_import_csv(&csv, &out, force),
+        Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
+        Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
+        Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
+            committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await
+        }
+        Command::Serve { listen } => {
+            let app = App::build(&config(g, Some(listen))).await?;
+            println!("ujian listening on http://{}", app.local_addr());
+            app.run_until(shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn config(g: &Global, listen: Option<SocketAddr>) -> Config {
+    Config {
+        data_dir: g.data_dir.clone(),
+        database_url: g.database.clone(),
+        listen: listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+    }
+}

@@ -1,0 +1,347 @@
+//! The committee's commands: check banks and exams, convert CSV, import candidates.
+//! Output is for people: tables on stdout, every problem on stderr, exit 1 on any problem.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use item_bank::{Bank, BankError, Exam, ExamSummary, ScoringRule};
+use store::{NewCandidate, Store};
+
+use crate::app::Config;
+use crate::credentials;
+
+/// Prints every diagnostic and a count; returns the failure exit code.
+fn report(err: &BankError) -> ExitCode {
+    match err {
+        BankError::Invalid(diags) => {
+            for d in diags.iter() {
+                eprintln!("{d}");
+            }
+            let n = diags.len();
+            eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
+        }
+        BankError::Io { .. } => eprintln!("error: {err}"),
+    }
+    ExitCode::FAILURE
+}
+
+pub(crate) fn bank_validate(path: &Path) -> ExitCode {
+    let bank = match Bank::load(path) {
+        Ok(b) => b,
+        Err(e) => return report(&e),
+    };
+    print_bank(&bank);
+    println!("ok: {} items, {} assets, no problems", bank.items().len(), bank.source().assets.len());
+    ExitCode::SUCCESS
+}
+
+fn print_bank(bank: &Bank) {
+    println!("bank {} {} ({})", bank.name(), bank.version(), bank.language());
+    if !bank.title().is_empty() {
+        println!("  {}", bank.title());
+    }
+    println!("sha256 {}", bank.hash());
+    println!();
+    println!("{:<10} {:<28} {:>6}", "section", "topic", "items");
+    for (section, topics) in bank.counts() {
+        let total: usize = topics.iter().map(|(_, n)| n).sum();
+        println!("{:<10} {:<28} {:>6}", section.as_str(), "(all)", total);
+        for (topic, n) in topics {
+            println!("{:<10} {:<28} {:>6}", "", topic.as_str(), n);
+        }
+    }
+    println!();
+}
+
+pub(crate) fn bank_import_csv(csv: &Path, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(csv).with_context(|| format!("read {}", csv.display()))?;
+    let items = match item_bank::csv_import::parse_csv(&csv.display().to_string(), &text) {
+        Ok(items) => items,
+        Err(diags) => return Ok(report(&BankError::Invalid(diags))),
+    };
+    if out.exists() && !force {
+        anyhow::bail!("{} exists; pass --force to overwrite it", out.display());
+    }
+    std::fs::write(out, item_bank::csv_import::to_item_file(&items))
+        .with_context(|| format!("write {}", out.display()))?;
+    println!("wrote {} items to {}", items.len(), out.display());
+    println!(
+        "add {:?} to the files list of the bank's bank.toml, then run `ujian bank validate`",
+        out.file_name().unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn exam_check(path: &Path) -> ExitCode {
+    match Exam::load(path) {
+        Ok((exam, bank, summary)) => {
+            print_exam(&exam, &bank, &summary);
+            println!("ok: papers of {} items can be drawn from bank {}", exam.total_items(), bank.name());
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(&e),
+    }
+}
+
+fn print_exam(exam: &Exam, bank: &Bank, summary: &ExamSummary) {
+    println!("exam {}: {}", exam.code(), exam.title());
+    println!("bank {} {} ({} items) sha256 {}", bank.name(), bank.version(), bank.items().len(), bank.hash());
+    let acc: Vec<String> = exam.accommodations().iter().map(|(k, v)| format!("{k} {v} min")).collect();
+    println!(
+        "duration {} min{}; options {}; board names {}",
+        exam.duration_minutes(),
+        if acc.is_empty() { String::new() } else { format!(" (accommodations: {})", acc.join(", ")) },
+        if exam.shuffle_options() { "shuffled" } else { "as written" },
+        match exam.board_names() {
+            item_bank::BoardNames::Full => "in full",
+            item_bank::BoardNames::Masked => "masked",
+        }
+    );
+    println!();
+    println!("{:<8} {:>5} {:>5}  {:<18} {:>5} {:>9}", "section", "draw", "bank", "scoring", "max", "threshold");
+    for s in &summary.sections {
+        let rule = match s.rule {
+            ScoringRule::Keyed { correct, wrong, blank } => format!("keyed {correct}/{wrong}/{blank}"),
+            ScoringRule::Weighted { blank } => format!("weighted, blank {blank}"),
+        };
+        println!(
+            "{:<8} {:>5} {:>5}  {:<18} {:>5} {:>9}",
+            s.code.as_str(),
+            s.count,
+            s.bank_items,
+            rule,
+            s.max_points,
+            s.threshold
+        );
+        for (topics, count, available) in &s.quotas {
+            let names: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+            println!("  {:<28} {:>3} of {:>3}", names.join(" | "), count, available);
+        }
+    }
+    let total: i64 = summary.sections.iter().map(|s| s.max_points.0).sum();
+    println!("{:<8} {:>5} {:>5}  {:<18} {:>5}", "total", exam.total_items(), bank.items().len(), "", total);
+    let tb: Vec<&str> = exam.tie_break().iter().map(|s| s.as_str()).collect();
+    println!();
+    println!(
+        "pass: every section at or above its threshold; ties broken by {}",
+        if tb.is_empty() { "(none)".into() } else { tb.join(", then ") }
+    );
+}
+
+pub(crate) async fn exam_import(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
+    let (exam, bank, _) = match Exam::load(path) {
+        Ok(v) => v,
+        Err(e) => return Ok(report(&e)),
+    };
+    let store = Store::open(&config.database_url()).await?;
+    store.put_exam(&exam, &bank, chrono::Utc::now()).await?;
+    println!("stored exam {} with bank {} {} (sha256 {})", exam.code(), bank.name(), bank.version(), bank.hash());
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One candidate row as read from the CSV, before the PIN is hashed.
+struct CandidateRow {
+    participant_no: String,
+    name: String,
+    birth_date: Option<String>,
+    pin: Option<String>,
+    accommodation: Option<String>,
+}
+
+fn read_candidates(file: &str, text: &str) -> Result<Vec<CandidateRow>, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![format!("{file}:1: cannot read the header row: {e}")]),
+    };
+    const KNOWN: &[&str] = &["participant_no", "name", "birth_date", "pin", "accommodation"];
+    for h in &headers {
+        if !KNOWN.contains(&h.as_str()) {
+            errors.push(format!("{file}:1: column {h}: unknown column (expected: {})", KNOWN.join(", ")));
+        }
+    }
+    for required in ["participant_no", "name"] {
+        if !headers.iter().any(|h| h == required) {
+            errors.push(format!("{file}:1: column {required}: missing from the header row"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut rows = Vec::new();
+    let mut seen = BTreeSet::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(format!("{file}:{}: malformed row: {e}", e.position().map_or(0, |p| p.line())));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let cell = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let no = cell("participant_no");
+        match &no {
+            None => errors.push(format!("{file}:{line}: column participant_no: missing")),
+            Some(no) if !no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') || no.len() > 32 => {
+                errors.push(format!("{file}:{line}: column participant_no: {no:?} may only hold letters, digits, '-' and '_' (at most 32)"))
+            }
+            Some(no) if !seen.insert(no.clone()) => errors.push(format!("{file}:{line}: column participant_no: {no} appears twice")),
+            Some(_) => {}
+        }
+        let name = cell("name");
+        if name.is_none() {
+            errors.push(format!("{file}:{line}: column name: missing"));
+        }
+        let birth_date = cell("birth_date");
+        if let Some(d) = &birth_date {
+            if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                errors.push(format!("{file}:{line}: column birth_date: {d:?} is not a date like 1999-12-31"));
+            }
+        }
+        let pin = cell("pin");
+        if let Some(p) = &pin {
+            if p.len() < 6 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                errors.push(format!("{file}:{line}: column pin: a PIN is at least 6 digits"));
+            }
+        }
+        if let (Some(participant_no), Some(name)) = (no, name) {
+            rows.push(CandidateRow { participant_no, name, birth_date, pin, accommodation: cell("accommodation") });
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        errors.push(format!("{file}: the CSV holds no candidates"));
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+pub(crate) async fn candidates_import(
+    config: &Config,
+    csv: &Path,
+    pins_out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(csv).with_context(|| format!("read {}", csv.display()))?;
+    let rows = match read_candidates(&csv.display().to_string(), &text) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{} problem{} found; nothing imported", errors.len(), if errors.len() == 1 { "" } else { "s" });
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let needs_pins = rows.iter().any(|r| r.pin.is_none());
+    if needs_pins && pins_out.is_none() {
+        anyhow::bail!("some rows have no pin: pass --pins-out FILE to generate PINs and write them there");
+    }
+    let store = Store::open(&config.database_url()).await?;
+
+    // argon2id is deliberately slow (tens of milliseconds a hash): spread it over the cores
+    // and show progress, since a venue list runs to thousands of candidates.
+    let bar = indicatif::ProgressBar::new(rows.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("hashing PINs");
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = rows.len().div_ceil(workers).max(1);
+    let mut tasks = Vec::new();
+    let mut generated = Vec::new();
+    let rows: Vec<(CandidateRow, String)> = rows
+        .into_iter()
+        .map(|r| {
+            let pin = r.pin.clone().unwrap_or_else(credentials::generate_pin);
+            if r.pin.is_none() {
+                generated.push((r.participant_no.clone(), pin.clone()));
+            }
+            (r, pin)
+        })
+        .collect();
+    for part in rows.chunks(chunk) {
+        let part: Vec<(String, String)> = part.iter().map(|(r, pin)| (r.participant_no.clone(), pin.clone())).collect();
+        let bar = bar.clone();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|(no, pin)| {
+                    let h = credentials::hash_secret(&pin);
+                    bar.inc(1);
+                    h.map(|h| (no, h))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        }));
+    }
+    let mut hashes = std::collections::HashMap::new();
+    for t in tasks {
+        hashes.extend(t.await??);
+    }
+    bar.finish_and_clear();
+
+    let candidates: Vec<NewCandidate> = rows
+        .into_iter()
+        .map(|(r, _)| NewCandidate {
+            pin_hash: hashes.remove(&r.participant_no).unwrap_or_default(),
+            participant_no: r.participant_no,
+            name: r.name,
+            birth_date: r.birth_date,
+            accommodation: r.accommodation,
+        })
+        .collect();
+    // Write the PIN slips before committing: if writing fails, nothing is imported and no
+    // candidate is left with a PIN nobody knows.
+    if let (Some(path), false) = (pins_out, generated.is_empty()) {
+        let mut f = std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
+        writeln!(f, "participant_no,pin")?;
+        for (no, pin) in &generated {
+            writeln!(f, "{no},{pin}")?;
+        }
+        f.sync_all()?;
+        println!(
+            "wrote {} generated PINs to {} (hand them out, then delete the file)",
+            generated.len(),
+            path.display()
+        );
+    }
+    store.put_candidates(&candidates, chrono::Utc::now()).await?;
+    println!("imported {} candidates ({} in the database)", candidates.len(), store.candidate_count().await?);
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_candidate_row_is_reported_with_its_line() {
+        let csv = "participant_no,name,birth_date,pin\nP-1,Ani,1999-02-30,123456\nP-1,Budi,,12\n,Citra,,\n";
+        let errors = read_candidates("c.csv", csv).err().expect("must fail");
+        let joined = errors.join("\n");
+        assert!(joined.contains("c.csv:2: column birth_date: \"1999-02-30\" is not a date"), "{joined}");
+        assert!(joined.contains("c.csv:3: column participant_no: P-1 appears twice"), "{joined}");
+        assert!(joined.contains("c.csv:3: column pin: a PIN is at least 6 digits"), "{joined}");
+        assert!(joined.contains("c.csv:4: column participant_no: missing"), "{joined}");
+    }
+
+    #[test]
+    fn good_candidate_rows_are_read() {
+        let csv = "participant_no,name,accommodation\nP-1,Ani,\nP-2,Budi,tunanetra\n";
+        let rows = read_candidates("c.csv", csv).ok().expect("valid");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].accommodation.as_deref(), Some("tunanetra"));
+        assert!(rows[0].pin.is_none());
+    }
+}
