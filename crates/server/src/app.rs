@@ -5,14 +5,23 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use store::Store;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth::{self, Auth};
+use crate::clock::{Clock, SystemClock};
+use crate::live::Registry;
+use crate::writer::Writer;
+use crate::{pages, ws};
 
 /// Everything the server needs to start; passed explicitly, never read from globals.
 #[derive(Debug, Clone)]
@@ -33,36 +42,89 @@ impl Config {
 /// Cheap handles shared by every request.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub registry: Arc<Registry>,
+    pub auth: Arc<Auth>,
+    /// Turns true when the server is shutting down: connections close, timers stop.
+    pub shutdown: watch::Receiver<bool>,
 }
 
-/// A built application: the listener is bound, the database open and migrated.
+/// A built application: the listener is bound, the database open and migrated, the
+/// writer and timers running, unfinished sessions loaded.
 pub struct App {
     listener: TcpListener,
     router: Router,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
     store: Store,
 }
 
 impl App {
     pub async fn build(config: &Config) -> anyhow::Result<App> {
+        App::build_with_clock(config, Arc::new(SystemClock::new())).await
+    }
+
+    /// Builds with a given clock; tests pass a [`crate::clock::ManualClock`] to move time.
+    pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let store = Store::open(&config.database_url()).await.context("open database")?;
         tracing::info!(durability = %store.durability().await?, "database ready");
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("bind {}", config.listen))?;
-        let state = AppState { store: store.clone() };
-        let router = Router::new().route("/health", get(health)).with_state(state);
-        Ok(App { listener, router, store })
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (writer, writer_task) = Writer::spawn(store.clone(), shutdown_rx.clone());
+        let registry = Arc::new(Registry::new(store.clone(), clock, writer));
+        let resumed = registry.load_unfinished().await?;
+        if resumed > 0 {
+            tracing::info!(sessions = resumed, "resumed unfinished sessions");
+        }
+        let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
+        let state = AppState { registry, auth: Arc::new(Auth::new()), shutdown: shutdown_rx };
+        let router = router(state.clone());
+        Ok(App { listener, router, state, shutdown, tasks: vec![timers, writer_task], store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the database.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes; then closes connections, checkpoints every clock,
+    /// commits what the writer holds, and closes the database.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("serve")?;
+        let signal = self.shutdown.clone();
+        let stop = async move {
+            shutdown.await;
+            let _ = signal.send(true);
+        };
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await.context("serve")?;
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
         self.store.close().await;
         Ok(())
     }
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::candidate_page))
+        .route("/static/candidate.js", get(pages::candidate_js))
+        .route("/static/candidate.css", get(pages::candidate_css))
+        .route("/health", get(health))
+        .route("/api/v1/candidate/login", post(auth::login))
+        .route("/api/v1/candidate/logout", post(auth::logout))
+        .route("/api/v1/assets/{hash}/{name}", get(pages::asset))
+        .route("/ws/candidate", get(ws::candidate_ws))
+        .with_state(state)
+}
+
+/// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped
+/// inside, so callers can `select!` on it without holding a non-`Send` guard.
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await;
 }
 
 /// Resolves on ctrl-c or SIGTERM.
@@ -96,7 +158,7 @@ struct Health {
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, (axum::http::StatusCode, String)> {
-    match state.store.durability().await {
+    match state.registry.store().durability().await {
         Ok(database) => Ok(Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), database })),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");

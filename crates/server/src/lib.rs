@@ -7,8 +7,26 @@
 //! - `committee`: bank validation, CSV import, exam checks, candidate import.
 //! - [`credentials`]: argon2id hashing of PINs and passwords, PIN generation.
 //! - [`app`]: [`app::App`]: configuration, router, listener and graceful shutdown.
+//! - [`auth`]: candidate login, tokens, lockout.
+//! - [`clock`]: the injected clock (real or manual).
+//! - [`error`]: the one mapping of errors to wire codes.
+//! - [`live`]: sessions in memory, the candidate actions, deadline sweep and checkpoints.
+//! - [`writer`]: the group-commit writer task (ack only after commit).
+//! - [`protocol`]: the candidate WebSocket's JSON wire types.
+//! - `ws`: the candidate WebSocket handler.
+//! - `pages`: the candidate page and item images.
+//! - [`sitting`]: preparing a sitting with every paper drawn in advance.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
+pub mod clock;
 mod committee;
 pub mod credentials;
+pub mod error;
+pub mod live;
+mod pages;
+pub mod protocol;
+pub mod sitting;
+pub mod writer;
+mod ws;

@@ -105,7 +105,17 @@ CREATE TABLE sessions (
     started_at      TEXT,
     last_seen_at    TEXT,
     finished_at     TEXT,
+    finish_reason   TEXT,
+    -- the published result as JSON (scores, total, passed, receipt), set on finish
+    result          TEXT,
     UNIQUE (sitting_id, participant_no)
+);
+
+-- Candidate login tokens, stored as SHA-256 hashes: a database leak does not give seats away.
+CREATE TABLE login_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    session_id  TEXT NOT NULL REFERENCES sessions (id),
+    created_at  TEXT NOT NULL
 );
 
 -- The paper: which item sits at each position and in which option order.
@@ -124,8 +134,11 @@ CREATE TABLE papers (
 CREATE TABLE answer_log (
     session_id  TEXT NOT NULL REFERENCES sessions (id),
     seq         BIGINT NOT NULL,
-    position    BIGINT NOT NULL,
+    -- null for actions on the whole session (finish, event)
+    position    BIGINT,
+    -- answer | flag | finish | event
     action      TEXT NOT NULL,
+    -- answer: the label shown to the candidate, null when cleared; event: its kind
     choice      TEXT,
     flagged     BIGINT,
     client_ts   TEXT,

@@ -7,12 +7,15 @@
 //! - `banks`: banks stored by content hash, loaded back through item-bank's own parser.
 //! - `exams`: exam blueprints tied to the bank they were checked against.
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
+//! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
+//!   written by [`Store::write_batch`], the group commit.
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept.
 
 mod banks;
 mod exams;
 mod people;
+mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -23,6 +26,7 @@ use sqlx::{AnyPool, Executor};
 pub use banks::StoredBank;
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
+pub use sessions::{LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow};
 
 /// Errors from the store. Expected refusals are variants; database failures carry sqlx's error.
 #[derive(Debug, thiserror::Error)]

@@ -59,6 +59,14 @@ impl Store {
             .await?)
     }
 
+    /// A candidate's accommodation (a name from the exam's `[accommodations]`), if registered.
+    pub async fn candidate_accommodation(&self, participant_no: &str) -> Result<Option<Option<String>>> {
+        Ok(sqlx::query_scalar("SELECT accommodation FROM candidates WHERE participant_no = $1")
+            .bind(participant_no)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     pub async fn put_supervisor(&self, s: &NewSupervisor, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(

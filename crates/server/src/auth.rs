@@ -1,0 +1,164 @@
+//! Candidate login and the tokens that authenticate the WebSocket.
+//!
+//! Login checks the sitting token first (cheap), then the PIN against its argon2id hash
+//! on a blocking thread, with at most as many hashes at once as there are cores: the exam
+//! start is when every candidate logs in together, and argon2 is real CPU.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::RngExt as _;
+use ring::digest;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::credentials;
+use crate::error::ApiError;
+
+pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
+/// Failed logins allowed per participant within [`LOCKOUT_WINDOW_MS`].
+const MAX_FAILURES: u32 = 10;
+const LOCKOUT_WINDOW_MS: u64 = 5 * 60_000;
+
+/// Login state: token → session cache, failure counts, the hashing budget.
+pub struct Auth {
+    tokens: Mutex<HashMap<String, String>>,
+    failures: Mutex<HashMap<String, (u32, u64)>>,
+    hashing: tokio::sync::Semaphore,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth::new()
+    }
+}
+
+impl Auth {
+    pub fn new() -> Auth {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Auth { tokens: Mutex::new(HashMap::new()), failures: Mutex::new(HashMap::new()), hashing: tokio::sync::Semaphore::new(cores) }
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(digest::digest(&digest::SHA256, token.as_bytes()))
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The bearer token of a request: the `Authorization` header, else the candidate cookie.
+pub fn request_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(t) = v.strip_prefix("Bearer ") {
+            return Some(t.trim().to_owned());
+        }
+    }
+    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == CANDIDATE_COOKIE).then(|| v.to_owned())
+    })
+}
+
+/// The session a request's token belongs to.
+pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = request_token(headers).ok_or_else(ApiError::unauthorized)?;
+    if token.len() != 64 {
+        return Err(ApiError::unauthorized());
+    }
+    let hash = token_hash(&token);
+    if let Some(s) = state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&hash) {
+        return Ok(s.clone());
+    }
+    let session = state.registry.store().session_for_token(&hash).await?.ok_or_else(ApiError::unauthorized)?;
+    state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, session.clone());
+    Ok(session)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub participant_no: String,
+    pub pin: String,
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub session: String,
+    pub token: String,
+    pub exam: String,
+}
+
+pub async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>) -> Result<Response, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
+    let participant = req.participant_no.trim().to_owned();
+    let now = state.registry.clock().tick();
+    {
+        let failures = state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((n, since)) = failures.get(&participant) {
+            if *n >= MAX_FAILURES && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS {
+                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait five minutes or ask the supervisor"));
+            }
+        }
+    }
+    let record_failure = |state: &AppState| {
+        let mut failures = state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = failures.entry(participant.clone()).or_insert((0, now));
+        if now.saturating_sub(entry.1) >= LOCKOUT_WINDOW_MS {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    };
+    let candidates = state.registry.store().login_candidate(&participant).await?;
+    let token = req.token.trim().to_ascii_uppercase();
+    let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
+        record_failure(&state);
+        return Err(bad());
+    };
+    if found.sitting_status != "open" {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
+    }
+    let ok = {
+        let _permit = state.auth.hashing.acquire().await.map_err(|e| ApiError::internal("hashing", &e))?;
+        let (pin, hash) = (req.pin.clone(), found.pin_hash.clone());
+        tokio::task::spawn_blocking(move || credentials::verify_secret(&pin, &hash))
+            .await
+            .map_err(|e| ApiError::internal("verify pin", &e))?
+    };
+    if !ok {
+        record_failure(&state);
+        return Err(bad());
+    }
+    state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&participant);
+    let token: String = hex::encode(rand::rng().random::<[u8; 32]>());
+    let hash = token_hash(&token);
+    state.registry.store().put_login_token(&hash, &found.session_id, &store::ts(state.registry.clock().utc())).await?;
+    state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
+    let exam = state.registry.get(&found.session_id).await.map(|l| l.lock().map(|l| l.exam.exam.code().to_owned()).unwrap_or_default()).unwrap_or_default();
+    tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
+    let cookie = format!("{CANDIDATE_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
+    let mut response = Json(LoginResponse { session: found.session_id, token, exam }).into_response();
+    response.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", &e))?);
+    Ok(response)
+}
+
+pub async fn logout() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static("ujian_candidate=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    response
+}
+
+/// Keeps `Arc<Auth>` constructible where `AppState` is built.
+pub fn shared() -> Arc<Auth> {
+    Arc::new(Auth::new())
+}

@@ -1,0 +1,85 @@
+//! The one place where errors become wire codes: a stable snake_case code plus a human
+//! message. Internals are logged here, never sent to clients.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use session_engine::Refusal;
+
+/// An error sent to a candidate over the WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl WireError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> WireError {
+        WireError { code, message: message.into() }
+    }
+
+    pub fn bad_message(message: impl Into<String>) -> WireError {
+        WireError::new("bad_message", message)
+    }
+
+    pub fn bad_seq(message: impl Into<String>) -> WireError {
+        WireError::new("bad_seq", message)
+    }
+
+    /// A storage or other internal failure: logged in full, reported as "retry".
+    pub fn internal(context: &str, err: &dyn std::fmt::Display) -> WireError {
+        tracing::error!(error = %err, "{context}");
+        WireError::new("internal", "the server could not store this; send it again with the same seq")
+    }
+}
+
+impl From<Refusal> for WireError {
+    fn from(r: Refusal) -> WireError {
+        let code = match r {
+            Refusal::NotStarted => "not_started",
+            Refusal::AlreadyFinished => "finished",
+            Refusal::TimeExpired => "time_expired",
+            Refusal::Paused => "paused",
+            Refusal::NotPaused => "not_paused",
+            Refusal::UnknownIndex(_) => "unknown_index",
+            Refusal::BadChoice => "bad_choice",
+        };
+        WireError::new(code, r.to_string())
+    }
+}
+
+/// An HTTP API error: status, stable code, message, as `{"error": {"code", "message"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "log in first")
+    }
+
+    pub fn internal(context: &str, err: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %err, "{context}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; try again")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(e: store::StoreError) -> ApiError {
+        ApiError::internal("store", &e)
+    }
+}

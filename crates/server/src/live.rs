@@ -1,0 +1,610 @@
+//! Sessions in memory: the registry of live sessions, the candidate actions on them, and
+//! the sweeps that finish sessions at their deadline and checkpoint their clocks.
+//!
+//! A session's state is changed under its own short `std::sync::Mutex` (never held across
+//! an `.await`), then the change goes to the group-commit [`Writer`]; the candidate is
+//! acknowledged only after the commit. A failed commit evicts the session from memory so
+//! the next access reloads exactly what was stored.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use item_bank::{Bank, Exam, ItemId, Label, SectionCode};
+use ring::digest;
+use session_engine::{Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
+use store::{LogEntry, SessionRecord, SessionWrite, Store};
+use tokio::sync::{Notify, mpsc};
+
+use crate::clock::Clock;
+use crate::error::WireError;
+use crate::protocol::{OptionView, ResultView, SectionInfo, SectionResult, ServerMsg};
+use crate::writer::Writer;
+
+/// How often running clocks are written down. After a crash at most this much time is
+/// lost to the candidate's advantage (never charged), which is the right side to err on.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+/// How often the deadline sweep looks for sessions whose time is up.
+pub const SWEEP_EVERY: Duration = Duration::from_millis(250);
+
+/// An exam with its bank, loaded once and shared by every session of the exam.
+pub struct ExamCtx {
+    pub exam: Exam,
+    pub bank: Bank,
+    pub bank_hash: String,
+    index: HashMap<ItemId, usize>,
+}
+
+impl ExamCtx {
+    pub fn new(exam: Exam, bank: Bank) -> ExamCtx {
+        let index = bank.items().iter().enumerate().map(|(i, item)| (item.id().clone(), i)).collect();
+        let bank_hash = bank.hash().to_hex();
+        ExamCtx { exam, bank, bank_hash, index }
+    }
+}
+
+/// Something the server pushes to a connection outside a request/reply.
+#[derive(Debug, Clone)]
+pub enum Push {
+    Msg(ServerMsg),
+    /// Send `taken_over`, then close: a newer connection has the seat.
+    TakenOver,
+}
+
+struct Conn {
+    id: u64,
+    tx: mpsc::Sender<Push>,
+}
+
+/// One session in memory.
+pub struct Live {
+    pub id: String,
+    pub participant_no: String,
+    pub name: String,
+    pub exam: Arc<ExamCtx>,
+    /// Paper positions with the bank index of their item.
+    entries: Vec<(PaperEntry, usize)>,
+    session: Session,
+    extension_ms: u64,
+    last_seq: i64,
+    /// Every acknowledged seq: its position and server timestamp, to repeat the ack.
+    acks: BTreeMap<i64, (Option<i64>, String)>,
+    /// Seqs accepted but not yet committed.
+    pending: BTreeSet<i64>,
+    result: Option<ResultView>,
+    conn: Option<Conn>,
+}
+
+/// What a candidate can ask for that changes state (each carries a seq).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Answer { index: i64, choice: Option<String> },
+    Flag { index: i64, flagged: bool },
+    Finish,
+    Event { kind: String },
+}
+
+/// The shared registry of live sessions.
+pub struct Registry {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    writer: Writer,
+    exams: Mutex<HashMap<String, Arc<ExamCtx>>>,
+    live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
+    /// Serialises loads so two connections of one session build one `Live`.
+    loading: tokio::sync::Mutex<()>,
+    next_conn: std::sync::atomic::AtomicU64,
+    /// Wakes the deadline sweep early (tests that move the clock use it).
+    pub sweep_now: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a session lock leaves data that was consistent before the
+    // panicking statement; continuing beats taking every later request down with it.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Registry {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, writer: Writer) -> Registry {
+        Registry {
+            store,
+            clock,
+            writer,
+            exams: Mutex::new(HashMap::new()),
+            live: Mutex::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
+            next_conn: std::sync::atomic::AtomicU64::new(1),
+            sweep_now: Notify::new(),
+        }
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The exam (and bank) by code, from the cache or the store.
+    pub async fn exam(&self, code: &str) -> Result<Arc<ExamCtx>, WireError> {
+        if let Some(ctx) = lock(&self.exams).get(code) {
+            return Ok(ctx.clone());
+        }
+        let stored = self
+            .store
+            .get_exam(code)
+            .await
+            .map_err(|e| WireError::internal("load exam", &e))?
+            .ok_or_else(|| WireError::new("internal", format!("exam {code} is not stored")))?;
+        let ctx = Arc::new(ExamCtx::new(stored.exam, stored.bank));
+        Ok(lock(&self.exams).entry(code.to_owned()).or_insert(ctx).clone())
+    }
+
+    /// An asset of any loaded bank, by bank hash and file name.
+    pub fn asset(&self, bank_hash: &str, name: &str) -> Option<Vec<u8>> {
+        let exams = lock(&self.exams);
+        exams.values().find(|c| c.bank_hash == bank_hash).and_then(|c| c.bank.asset(name).map(<[u8]>::to_vec))
+    }
+
+    /// The live session, loading it from the store if it is not in memory.
+    pub async fn get(&self, id: &str) -> Result<Arc<Mutex<Live>>, WireError> {
+        if let Some(l) = lock(&self.live).get(id) {
+            return Ok(l.clone());
+        }
+        let _guard = self.loading.lock().await;
+        if let Some(l) = lock(&self.live).get(id) {
+            return Ok(l.clone());
+        }
+        let rec = self
+            .store
+            .load_session(id)
+            .await
+            .map_err(|e| WireError::internal("load session", &e))?
+            .ok_or_else(|| WireError::new("unknown_session", "no such session"))?;
+        let exam = self.exam(&rec.exam_code).await?;
+        let live = Arc::new(Mutex::new(build_live(rec, exam, self.clock.tick())?));
+        lock(&self.live).insert(id.to_owned(), live.clone());
+        Ok(live)
+    }
+
+    /// Forgets a session whose in-memory state may be ahead of the store.
+    fn evict(&self, id: &str, which: &Arc<Mutex<Live>>) {
+        let mut map = lock(&self.live);
+        if map.get(id).is_some_and(|l| Arc::ptr_eq(l, which)) {
+            map.remove(id);
+        }
+    }
+
+    /// Loads every unfinished session, so the deadline sweep sees them after a restart
+    /// whether or not their candidates come back.
+    pub async fn load_unfinished(&self) -> anyhow::Result<usize> {
+        let ids = self.store.unfinished_session_ids().await?;
+        for id in &ids {
+            if let Err(e) = self.get(id).await {
+                tracing::error!(session = %id, error = %e.message, "cannot load session");
+            }
+        }
+        Ok(ids.len())
+    }
+
+    /// Attaches a new connection; a previous one is told it was taken over. Starts the
+    /// session on its first connect. Returns the connection id and the welcome.
+    pub async fn connect(&self, id: &str, tx: mpsc::Sender<Push>) -> Result<(u64, ServerMsg), WireError> {
+        let live = self.get(id).await?;
+        let conn_id = self.next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let start_write = {
+            let mut l = lock(&live);
+            if let Some(old) = l.conn.replace(Conn { id: conn_id, tx }) {
+                let _ = old.tx.try_send(Push::TakenOver);
+                tracing::info!(session = %id, "seat taken over by a new connection");
+            }
+            let now = self.clock.tick();
+            match l.session.apply(now, Command::Start) {
+                Ok(events) if events.contains(&Event::Started) => Some(l.snapshot(now, self.clock.utc(), true)),
+                _ => None,
+            }
+        };
+        if let Some(write) = start_write {
+            if let Err(e) = self.writer.write(None, write).await {
+                self.evict(id, &live);
+                return Err(WireError::internal("start session", &e));
+            }
+        }
+        let l = lock(&live);
+        Ok((conn_id, l.welcome(self.clock.tick())))
+    }
+
+    /// Detaches a connection unless a newer one already took its place.
+    pub async fn disconnect(&self, id: &str, conn_id: u64) {
+        let Some(live) = lock(&self.live).get(id).cloned() else { return };
+        let mut l = lock(&live);
+        if l.conn.as_ref().is_some_and(|c| c.id == conn_id) {
+            l.conn = None;
+        }
+    }
+
+    pub async fn question(&self, id: &str, index: i64) -> Result<ServerMsg, WireError> {
+        let live = self.get(id).await?;
+        let l = lock(&live);
+        if l.session.status() == Status::Ready {
+            return Err(Refusal::NotStarted.into());
+        }
+        let i = l.check_index(index)?;
+        Ok(l.question(i))
+    }
+
+    /// A candidate's state-changing message: validated, applied, committed, acknowledged.
+    /// Returns the replies for this connection (the ack, and `finished` after a finish).
+    pub async fn submit(
+        &self,
+        id: &str,
+        seq: i64,
+        action: Action,
+        client_ts: Option<String>,
+    ) -> Result<Vec<ServerMsg>, WireError> {
+        if seq <= 0 {
+            return Err(WireError::bad_seq("seq must be a positive integer"));
+        }
+        let live = self.get(id).await?;
+        let now = self.clock.tick();
+        let utc = self.clock.utc();
+        let (log, write, index, finished) = {
+            let mut l = lock(&live);
+            if let Some((position, server_ts)) = l.acks.get(&seq) {
+                // A replay: the same acknowledgement again, nothing changes.
+                return Ok(vec![ServerMsg::Ack {
+                    seq,
+                    index: *position,
+                    server_ts: server_ts.clone(),
+                    remaining_ms: l.session.remaining(now),
+                }]);
+            }
+            if l.pending.contains(&seq) {
+                return Err(WireError::bad_seq(format!("seq {seq} is being stored; wait for its ack")));
+            }
+            if seq <= l.last_seq {
+                return Err(WireError::bad_seq(format!(
+                    "seq {seq} was never acknowledged and is not above the last one ({}); continue from last_seq",
+                    l.last_seq
+                )));
+            }
+            let server_ts = store::ts(utc);
+            let (position, action_name, choice, flagged, kind_finished) = match &action {
+                Action::Answer { index, choice } => {
+                    let i = l.check_index(*index)?;
+                    let label = match choice {
+                        None => None,
+                        Some(c) => Some(Label::parse(c).ok_or_else(|| {
+                            WireError::new("bad_choice", format!("{c:?} is not an option label (A..E)"))
+                        })?),
+                    };
+                    l.apply(now, Command::Answer { index: i, choice: label })?;
+                    (Some(*index), "answer", choice.clone(), None, false)
+                }
+                Action::Flag { index, flagged } => {
+                    let i = l.check_index(*index)?;
+                    l.apply(now, Command::Flag { index: i, flagged: *flagged })?;
+                    (Some(*index), "flag", None, Some(*flagged), false)
+                }
+                Action::Finish => {
+                    l.apply(now, Command::Finish)?;
+                    (None, "finish", None, None, true)
+                }
+                Action::Event { kind } => {
+                    if matches!(l.session.status(), Status::Finished(_)) {
+                        return Err(Refusal::AlreadyFinished.into());
+                    }
+                    let kind: String = kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
+                    (None, "event", Some(kind), None, false)
+                }
+            };
+            l.last_seq = seq;
+            l.pending.insert(seq);
+            let log = LogEntry {
+                session_id: l.id.clone(),
+                seq,
+                position,
+                action: action_name.to_owned(),
+                choice,
+                flagged,
+                client_ts,
+                server_ts,
+            };
+            let finished = if kind_finished { Some(l.finish_result(FinishReason::Submitted)) } else { None };
+            let write = l.snapshot(now, utc, false);
+            (log, write, position, finished)
+        };
+        let server_ts = log.server_ts.clone();
+        let result = self.writer.write(Some(log), write).await;
+        let mut l = lock(&live);
+        l.pending.remove(&seq);
+        if let Err(e) = result {
+            drop(l);
+            self.evict(id, &live);
+            return Err(WireError { code: "internal", ..WireError::internal("store answer", &e) });
+        }
+        l.acks.insert(seq, (index, server_ts.clone()));
+        let mut out = vec![ServerMsg::Ack { seq, index, server_ts, remaining_ms: l.session.remaining(now) }];
+        if let Some(r) = finished {
+            out.push(ServerMsg::Finished(r));
+        }
+        Ok(out)
+    }
+
+    /// Finishes a session whose time is up (if it is), storing and pushing the result.
+    pub async fn expire(&self, id: &str) -> Result<bool, WireError> {
+        let live = self.get(id).await?;
+        let now = self.clock.tick();
+        let (write, result, tx) = {
+            let mut l = lock(&live);
+            match l.session.apply(now, Command::Expire) {
+                Ok(events) if events.contains(&Event::Finished(FinishReason::TimeUp)) => {}
+                _ => return Ok(false),
+            }
+            let result = l.finish_result(FinishReason::TimeUp);
+            (l.snapshot(now, self.clock.utc(), false), result, l.conn.as_ref().map(|c| c.tx.clone()))
+        };
+        if let Err(e) = self.writer.write(None, write).await {
+            self.evict(id, &live);
+            return Err(WireError::internal("store time-up", &e));
+        }
+        tracing::info!(session = %id, total = result.total, "time up: session finished and scored");
+        if let Some(tx) = tx {
+            let _ = tx.try_send(Push::Msg(ServerMsg::Finished(result)));
+        }
+        Ok(true)
+    }
+
+    fn snapshot_all(&self) -> Vec<(String, Arc<Mutex<Live>>)> {
+        lock(&self.live).iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Finishes every active session whose deadline has passed.
+    pub async fn sweep_deadlines(&self) {
+        let now = self.clock.tick();
+        for (id, live) in self.snapshot_all() {
+            let due = lock(&live).session.deadline().is_some_and(|d| d <= now);
+            if due {
+                if let Err(e) = self.expire(&id).await {
+                    tracing::error!(session = %id, error = %e.message, "cannot finish session at its deadline");
+                }
+            }
+        }
+    }
+
+    /// Writes down every running clock (one group commit), so downtime after a crash is
+    /// never charged beyond [`CHECKPOINT_EVERY`].
+    pub async fn checkpoint_all(&self) {
+        let now = self.clock.tick();
+        let utc = self.clock.utc();
+        let writes: Vec<SessionWrite> = self
+            .snapshot_all()
+            .into_iter()
+            .filter_map(|(_, live)| {
+                let mut l = lock(&live);
+                (l.session.status() == Status::Active).then(|| l.snapshot(now, utc, false))
+            })
+            .collect();
+        let pending: Vec<_> = writes.into_iter().map(|w| self.writer.write(None, w)).collect();
+        for r in futures_util::future::join_all(pending).await {
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "checkpoint failed");
+            }
+        }
+    }
+
+    /// Runs the deadline sweep and the checkpoints until `shutdown` turns true.
+    pub async fn run_timers(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        let mut checkpoint = tokio::time::interval(CHECKPOINT_EVERY);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        checkpoint.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => self.sweep_deadlines().await,
+                () = self.sweep_now.notified() => self.sweep_deadlines().await,
+                _ = checkpoint.tick() => self.checkpoint_all().await,
+                () = crate::app::stopped(&mut shutdown) => {
+                    self.checkpoint_all().await;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live, WireError> {
+    let corrupt = |what: String| WireError::internal("load session", &format!("session {}: {what}", rec.id));
+    let mut entries = Vec::with_capacity(rec.paper.len());
+    for row in &rec.paper {
+        let item = ItemId::new_unchecked(row.item_id.clone());
+        let idx = *exam.index.get(&item).ok_or_else(|| corrupt(format!("item {} is not in the bank", row.item_id)))?;
+        let order = PaperEntry::parse_order(&row.option_order).ok_or_else(|| corrupt(format!("bad option order {:?}", row.option_order)))?;
+        entries.push((PaperEntry { section: SectionCode::new_unchecked(row.section.clone()), item, order }, idx));
+    }
+    let n = entries.len();
+    let mut answers = vec![None; n];
+    for (p, c) in &rec.answers {
+        if let Some(slot) = usize::try_from(*p).ok().and_then(|p| answers.get_mut(p)) {
+            *slot = c.as_deref().and_then(Label::parse);
+        }
+    }
+    let mut flags = vec![false; n];
+    for (p, f) in &rec.flags {
+        if let Some(slot) = usize::try_from(*p).ok().and_then(|p| flags.get_mut(p)) {
+            *slot = *f;
+        }
+    }
+    let result: Option<ResultView> = rec.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let status = match rec.status.as_str() {
+        "ready" => Status::Ready,
+        "active" => Status::Active,
+        "paused" => Status::Paused,
+        "finished" => Status::Finished(
+            rec.finish_reason.as_deref().and_then(FinishReason::parse).unwrap_or(FinishReason::Submitted),
+        ),
+        other => return Err(corrupt(format!("unknown status {other:?}"))),
+    };
+    let option_counts = entries.iter().map(|(e, _)| e.order.len() as u8).collect();
+    let allowed = (rec.duration_ms + rec.extension_ms).max(0) as u64;
+    let session = Session::restore(status, allowed, rec.used_ms.max(0) as u64, answers, flags, option_counts, now);
+    Ok(Live {
+        last_seq: rec.acks.keys().next_back().copied().unwrap_or(0),
+        id: rec.id,
+        participant_no: rec.participant_no,
+        name: rec.name,
+        exam,
+        entries,
+        session,
+        extension_ms: rec.extension_ms.max(0) as u64,
+        acks: rec.acks,
+        pending: BTreeSet::new(),
+        result,
+        conn: None,
+    })
+}
+
+impl Live {
+    fn check_index(&self, index: i64) -> Result<usize, WireError> {
+        usize::try_from(index).ok().filter(|i| *i < self.entries.len()).ok_or_else(|| {
+            WireError::new("unknown_index", format!("question {index} is not in the paper (0..{})", self.entries.len()))
+        })
+    }
+
+    fn apply(&mut self, now: Tick, command: Command) -> Result<Vec<Event>, WireError> {
+        self.session.apply(now, command).map_err(WireError::from)
+    }
+
+    /// The session row as it stands now, for the writer.
+    fn snapshot(&mut self, now: Tick, utc: chrono::DateTime<chrono::Utc>, starting: bool) -> SessionWrite {
+        let used = self.session.checkpoint(now);
+        let ts = store::ts(utc);
+        let finished = matches!(self.session.status(), Status::Finished(_));
+        SessionWrite {
+            session_id: self.id.clone(),
+            status: self.session.status().as_str().to_owned(),
+            used_ms: used as i64,
+            extension_ms: self.extension_ms as i64,
+            last_seen_at: ts.clone(),
+            started_at: starting.then(|| ts.clone()),
+            finished_at: finished.then(|| ts.clone()),
+            finish_reason: match self.session.status() {
+                Status::Finished(r) => Some(r.as_str().to_owned()),
+                _ => None,
+            },
+            result: if finished { self.result.as_ref().and_then(|r| serde_json::to_string(r).ok()) } else { None },
+        }
+    }
+
+    /// Scores the sheet and keeps the result; the session must already be finished.
+    fn finish_result(&mut self, reason: FinishReason) -> ResultView {
+        let ctx = self.exam.clone();
+        let answers = self.entries.iter().zip(self.session.answers()).map(|((entry, idx), shown)| scoring::Answer {
+            item: &ctx.bank.items()[*idx],
+            section: &entry.section,
+            choice: shown.and_then(|s| entry.to_item_label(s)),
+        });
+        let score = scoring::score_sheet(&ctx.exam, answers);
+        let sections: Vec<SectionResult> = score
+            .sections
+            .iter()
+            .map(|s| SectionResult { code: s.code.to_string(), points: s.points.0, threshold: s.threshold.0, passed: s.passed })
+            .collect();
+        let receipt = receipt(&self.id, &ctx.bank_hash, &self.entries, self.session.answers(), &sections);
+        let result = ResultView {
+            reason: reason.as_str().to_owned(),
+            scores: sections.iter().map(|s| (s.code.clone(), s.points)).collect(),
+            sections,
+            total: score.total.0,
+            passed: score.passed,
+            receipt,
+        };
+        self.result = Some(result.clone());
+        result
+    }
+
+    pub fn welcome(&self, now: Tick) -> ServerMsg {
+        let mut sections = Vec::new();
+        let mut start = 0u32;
+        for s in self.exam.exam.sections() {
+            sections.push(SectionInfo { code: s.code.to_string(), name: s.name.clone(), count: s.count, start });
+            start += s.count;
+        }
+        let answers = self
+            .session
+            .answers()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.map(|l| (i.to_string(), l.to_string())))
+            .collect();
+        let flags = self.session.flags().iter().enumerate().filter(|(_, f)| **f).map(|(i, _)| i as u32).collect();
+        ServerMsg::Welcome {
+            session: self.id.clone(),
+            exam: self.exam.exam.code().to_owned(),
+            title: self.exam.exam.title().to_owned(),
+            participant_no: self.participant_no.clone(),
+            name: self.name.clone(),
+            sections,
+            total: self.entries.len() as u32,
+            status: self.session.status().as_str().to_owned(),
+            remaining_ms: self.session.remaining(now),
+            last_seq: self.last_seq,
+            answers,
+            flags,
+            result: self.result.clone(),
+        }
+    }
+
+    /// A question as the candidate sees it: shown labels, never the key or points.
+    fn question(&self, i: usize) -> ServerMsg {
+        let (entry, idx) = &self.entries[i];
+        let item = &self.exam.bank.items()[*idx];
+        let url = |name: &str| format!("/api/v1/assets/{}/{name}", self.exam.bank_hash);
+        let options = entry
+            .order
+            .iter()
+            .enumerate()
+            .filter_map(|(shown, own)| {
+                let opt = item.options().get(own.index())?;
+                Some(OptionView {
+                    label: Label::from_index(shown)?.to_string(),
+                    text: opt.text().to_owned(),
+                    image: opt.image().map(url),
+                })
+            })
+            .collect();
+        ServerMsg::Question {
+            index: i as u32,
+            section: entry.section.to_string(),
+            stem: item.stem().to_owned(),
+            image: item.image().map(url),
+            options,
+            choice: self.session.answers()[i].map(|l| l.to_string()),
+            flagged: self.session.flags()[i],
+        }
+    }
+}
+
+/// A short code naming a result: SHA-256 over the session, the bank's hash, the paper, the
+/// final sheet and the scores; the first 16 hex digits.
+fn receipt(session: &str, bank_hash: &str, entries: &[(PaperEntry, usize)], answers: &[Option<Label>], sections: &[SectionResult]) -> String {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    let mut put = |s: &str| {
+        ctx.update(&(s.len() as u64).to_be_bytes());
+        ctx.update(s.as_bytes());
+    };
+    put("ujian-receipt-v1");
+    put(session);
+    put(bank_hash);
+    for ((entry, _), answer) in entries.iter().zip(answers) {
+        put(entry.item.as_str());
+        put(&entry.order_string());
+        put(&answer.map(|l| l.to_string()).unwrap_or_default());
+    }
+    for s in sections {
+        put(&s.code);
+        put(&s.points.to_string());
+    }
+    hex::encode(&ctx.finish().as_ref()[..8])
+}

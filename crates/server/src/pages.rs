@@ -1,0 +1,51 @@
+//! Web pages and assets served by the binary: the candidate exam page and item images.
+
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::auth;
+
+const CANDIDATE_HTML: &str = include_str!("../web/candidate.html");
+const CANDIDATE_JS: &str = include_str!("../web/candidate.js");
+const CANDIDATE_CSS: &str = include_str!("../web/candidate.css");
+
+pub(crate) async fn candidate_page() -> Html<&'static str> {
+    Html(CANDIDATE_HTML)
+}
+
+pub(crate) async fn candidate_js() -> Response {
+    ([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache")], CANDIDATE_JS).into_response()
+}
+
+pub(crate) async fn candidate_css() -> Response {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "no-cache")], CANDIDATE_CSS).into_response()
+}
+
+/// An item image, for a logged-in candidate. SVGs are served with a policy that forbids
+/// scripts, so an image in a bank cannot run code in the exam page.
+pub(crate) async fn asset(State(state): State<AppState>, headers: HeaderMap, Path((hash, name)): Path<(String, String)>) -> Response {
+    if auth::session_of(&state, &headers).await.is_err() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(bytes) = state.registry.asset(&hash, &name) else { return StatusCode::NOT_FOUND.into_response() };
+    let lower = name.to_ascii_lowercase();
+    let ty = match lower.rsplit('.').next() {
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        _ => "application/octet-stream",
+    };
+    (
+        [
+            (CONTENT_TYPE, ty),
+            (CACHE_CONTROL, "private, max-age=86400, immutable"),
+            (CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -1,0 +1,202 @@
+//! The candidate WebSocket protocol's wire types (docs/protocol.md). Only this module
+//! knows JSON shapes; engine types are converted by hand, so an engine refactor cannot
+//! change the wire by accident.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Client → server. Parsed in two steps (first `type`, then fields) so errors can say which.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    Get {
+        index: i64,
+    },
+    Answer {
+        seq: i64,
+        index: i64,
+        /// Required, may be null (clear). A `Value` so a missing field is an error rather
+        /// than a silent clear.
+        choice: serde_json::Value,
+        #[serde(default)]
+        client_ts: Option<serde_json::Value>,
+    },
+    Flag {
+        seq: i64,
+        index: i64,
+        flagged: bool,
+        #[serde(default)]
+        client_ts: Option<serde_json::Value>,
+    },
+    Finish {
+        seq: i64,
+        #[serde(default)]
+        client_ts: Option<serde_json::Value>,
+    },
+    Event {
+        seq: i64,
+        kind: String,
+        #[serde(default)]
+        client_ts: Option<serde_json::Value>,
+    },
+    Ping,
+}
+
+pub const CLIENT_TYPES: &[&str] = &["get", "answer", "flag", "finish", "event", "ping"];
+
+/// Parses a text frame, naming what is wrong on failure.
+pub fn parse_client(text: &str) -> Result<ClientMsg, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let Some(obj) = value.as_object() else { return Err("a message is a JSON object".into()) };
+    let Some(ty) = obj.get("type").and_then(|t| t.as_str()).map(str::to_owned) else {
+        return Err("a message needs a string \"type\"".into());
+    };
+    if !CLIENT_TYPES.contains(&ty.as_str()) {
+        return Err(format!("unknown type {ty:?} (expected one of: {})", CLIENT_TYPES.join(", ")));
+    }
+    serde_json::from_value(value).map_err(|e| format!("{ty}: {e}"))
+}
+
+/// The client's own timestamp, kept as text (bounded), never trusted.
+pub fn client_ts_text(v: &Option<serde_json::Value>) -> Option<String> {
+    let text = match v.as_ref()? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => return None,
+        other => other.to_string(),
+    };
+    Some(text.chars().take(64).collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionInfo {
+    pub code: String,
+    pub name: String,
+    pub count: u32,
+    /// Index of the section's first question in the paper.
+    pub start: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptionView {
+    pub label: String,
+    pub text: String,
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionResult {
+    pub code: String,
+    pub points: i64,
+    pub threshold: i64,
+    pub passed: bool,
+}
+
+/// A finished session's published result; also stored as the session's `result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultView {
+    pub reason: String,
+    pub scores: BTreeMap<String, i64>,
+    /// The same scores in exam order, with thresholds.
+    pub sections: Vec<SectionResult>,
+    pub total: i64,
+    pub passed: bool,
+    pub receipt: String,
+}
+
+/// Server → client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    Welcome {
+        session: String,
+        exam: String,
+        title: String,
+        participant_no: String,
+        name: String,
+        sections: Vec<SectionInfo>,
+        total: u32,
+        status: String,
+        remaining_ms: u64,
+        last_seq: i64,
+        answers: BTreeMap<String, String>,
+        flags: Vec<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<ResultView>,
+    },
+    Question {
+        index: u32,
+        section: String,
+        stem: String,
+        image: Option<String>,
+        options: Vec<OptionView>,
+        choice: Option<String>,
+        flagged: bool,
+    },
+    Ack {
+        seq: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        index: Option<i64>,
+        server_ts: String,
+        remaining_ms: u64,
+    },
+    Error {
+        code: String,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<i64>,
+    },
+    Pong,
+    Paused,
+    Resumed {
+        remaining_ms: u64,
+    },
+    Extended {
+        remaining_ms: u64,
+    },
+    Finished(ResultView),
+    TakenOver,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_say_what_is_wrong() {
+        let check = |text: &str, expected: &str| {
+            let err = parse_client(text).expect_err(text);
+            assert!(err.contains(expected), "{text}: {err}");
+        };
+        check("{", "not JSON");
+        check("[1]", "JSON object");
+        check("{\"index\": 1}", "needs a string \"type\"");
+        check("{\"type\": \"hack\"}", "unknown type \"hack\"");
+        check("{\"type\": \"answer\", \"seq\": 1, \"index\": 0}", "missing field `choice`");
+        check("{\"type\": \"get\", \"index\": \"x\"}", "get:");
+    }
+
+    #[test]
+    fn messages_parse() {
+        assert_eq!(parse_client("{\"type\":\"get\",\"index\":3}"), Ok(ClientMsg::Get { index: 3 }));
+        assert_eq!(parse_client("{\"type\":\"ping\"}"), Ok(ClientMsg::Ping));
+        let a = parse_client("{\"type\":\"answer\",\"seq\":2,\"index\":1,\"choice\":null,\"client_ts\":17}").expect("ok");
+        assert!(matches!(a, ClientMsg::Answer { seq: 2, index: 1, choice: serde_json::Value::Null, .. }));
+    }
+
+    #[test]
+    fn finished_serialises_flat_with_its_type() {
+        let r = ResultView {
+            reason: "submitted".into(),
+            scores: BTreeMap::from([("TWK".into(), 5)]),
+            sections: vec![],
+            total: 5,
+            passed: false,
+            receipt: "abc".into(),
+        };
+        let v = serde_json::to_value(ServerMsg::Finished(r)).expect("json");
+        assert_eq!(v["type"], "finished");
+        assert_eq!(v["total"], 5);
+        assert_eq!(v["scores"]["TWK"], 5);
+    }
+}

@@ -1,0 +1,77 @@
+//! Preparing a sitting: every candidate's paper is drawn and stored before the start, so
+//! the rush of the opening minute does no assembly work (DESIGN: the exam start is where
+//! every peer breaks).
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Utc};
+use rand::RngExt as _;
+use store::{NewSession, NewSitting, PaperRow, SittingRow, Store};
+
+/// What a committee says when it schedules a sitting.
+#[derive(Debug, Clone)]
+pub struct SittingSpec {
+    pub id: String,
+    pub exam_code: String,
+    pub venue: String,
+    pub starts_at: DateTime<Utc>,
+    pub candidates: Vec<String>,
+}
+
+/// Letters that cannot be mistaken for one another when read off a board (no I, O).
+const TOKEN_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+pub fn new_token() -> String {
+    let mut rng = rand::rng();
+    (0..6).map(|_| TOKEN_ALPHABET[rng.random_range(0..TOKEN_ALPHABET.len())] as char).collect()
+}
+
+/// The session id of a candidate in a sitting: readable in logs and on the console.
+pub fn session_id(sitting: &str, participant_no: &str) -> String {
+    format!("{sitting}.{participant_no}")
+}
+
+/// Creates the sitting with every paper drawn, unless it exists (then returns it as it is).
+pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> anyhow::Result<SittingRow> {
+    if let Some(existing) = store.get_sitting(&spec.id).await? {
+        return Ok(existing);
+    }
+    let stored = store
+        .get_exam(&spec.exam_code)
+        .await?
+        .with_context(|| format!("exam {} is not stored; run `ujian exam import` first", spec.exam_code))?;
+    let secret: [u8; 32] = rand::rng().random();
+    let mut sessions = Vec::with_capacity(spec.candidates.len());
+    for no in &spec.candidates {
+        let Some(accommodation) = store.candidate_accommodation(no).await? else {
+            bail!("candidate {no} is not registered; run `ujian candidates import` first");
+        };
+        let minutes = stored
+            .exam
+            .duration_for(accommodation.as_deref())
+            .with_context(|| format!("candidate {no}: accommodation {accommodation:?} is not in exam {}", spec.exam_code))?;
+        let seed = session_engine::seed(&secret, no);
+        let paper = session_engine::assemble(&stored.exam, &stored.bank, seed)?;
+        sessions.push(NewSession {
+            id: session_id(&spec.id, no),
+            participant_no: no.clone(),
+            duration_ms: i64::from(minutes) * 60_000,
+            paper: paper
+                .entries
+                .iter()
+                .map(|e| PaperRow { section: e.section.to_string(), item_id: e.item.to_string(), option_order: e.order_string() })
+                .collect(),
+        });
+    }
+    let sitting = NewSitting {
+        id: spec.id.clone(),
+        exam_code: spec.exam_code.clone(),
+        venue: spec.venue.clone(),
+        starts_at: store::ts(spec.starts_at),
+        secret_hex: hex::encode(secret),
+        token: new_token(),
+        created_at: store::ts(now),
+        sessions,
+    };
+    store.create_sitting(&sitting).await?;
+    store.get_sitting(&spec.id).await?.context("sitting vanished after creation")
+}

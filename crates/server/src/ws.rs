@@ -1,0 +1,163 @@
+//! The candidate WebSocket: upgrade → one task that `select!`s over the socket, pushes
+//! from the server (pause, time up, takeover) and shutdown.
+
+use std::ops::ControlFlow;
+
+use axum::extract::State;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use tokio::sync::mpsc;
+
+use crate::app::AppState;
+use crate::auth;
+use crate::error::{ApiError, WireError};
+use crate::live::{Action, Push};
+use crate::protocol::{ClientMsg, ServerMsg, client_ts_text, parse_client};
+
+/// Frames above this are refused with `too_large`; the protocol's largest message is tiny.
+pub(crate) const MAX_TEXT: usize = 4 * 1024;
+/// Hard limit at the WebSocket layer: above it the connection is closed.
+pub(crate) const MAX_FRAME: usize = 64 * 1024;
+
+pub(crate) async fn candidate_ws(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let session = auth::session_of(&state, &headers).await?;
+    // Small buffers: tungstenite's defaults (128 KiB a connection) would cost gigabytes at
+    // exam-day connection counts.
+    Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| run(socket, state, session)))
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(msg).unwrap_or_else(|_| "{\"type\":\"error\",\"code\":\"internal\"}".into());
+    socket.send(Message::Text(Utf8Bytes::from(text))).await
+}
+
+fn error_msg(e: WireError, seq: Option<i64>) -> ServerMsg {
+    ServerMsg::Error { code: e.code.to_owned(), message: e.message, seq }
+}
+
+async fn run(mut socket: WebSocket, state: AppState, session: String) {
+    let (tx, mut pushes) = mpsc::channel::<Push>(32);
+    let registry = state.registry.clone();
+    let (conn_id, welcome) = match registry.connect(&session, tx).await {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = send(&mut socket, &error_msg(e, None)).await;
+            return;
+        }
+    };
+    if send(&mut socket, &welcome).await.is_err() {
+        registry.disconnect(&session, conn_id).await;
+        return;
+    }
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            frame = socket.recv() => {
+                let Some(Ok(frame)) = frame else { break };
+                let replies = match frame {
+                    Message::Text(text) => handle_text(&state, &session, text.as_str()).await,
+                    Message::Binary(_) => vec![error_msg(WireError::bad_message("binary frames are not part of the protocol"), None)],
+                    Message::Close(_) => break,
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                };
+                let mut failed = false;
+                for r in &replies {
+                    if send(&mut socket, r).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed {
+                    break;
+                }
+            }
+            push = pushes.recv() => {
+                match push {
+                    Some(Push::Msg(m)) => {
+                        if send(&mut socket, &m).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Push::TakenOver) => {
+                        let _ = send(&mut socket, &ServerMsg::TakenOver).await;
+                        let _ = socket.send(Message::Close(None)).await;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            () = crate::app::stopped(&mut shutdown) => {
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
+        }
+    }
+    registry.disconnect(&session, conn_id).await;
+}
+
+/// One text frame → the replies to send. Never fails: every problem is an `error` reply.
+async fn handle_text(state: &AppState, session: &str, text: &str) -> Vec<ServerMsg> {
+    if text.len() > MAX_TEXT {
+        return vec![error_msg(WireError::new("too_large", format!("a message is at most {MAX_TEXT} bytes")), None)];
+    }
+    let msg = match parse_client(text) {
+        Ok(m) => m,
+        Err(e) => {
+            let seq = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v.get("seq")?.as_i64());
+            return vec![error_msg(WireError::bad_message(e), seq)];
+        }
+    };
+    match handle(state, session, msg).await {
+        ControlFlow::Continue(replies) => replies,
+        ControlFlow::Break(reply) => vec![reply],
+    }
+}
+
+async fn handle(state: &AppState, session: &str, msg: ClientMsg) -> ControlFlow<ServerMsg, Vec<ServerMsg>> {
+    let registry = &state.registry;
+    let (seq, action, client_ts) = match msg {
+        ClientMsg::Ping => return ControlFlow::Continue(vec![ServerMsg::Pong]),
+        ClientMsg::Get { index } => {
+            return match registry.question(session, index).await {
+                Ok(q) => ControlFlow::Continue(vec![q]),
+                Err(e) => ControlFlow::Break(error_msg(e, None)),
+            };
+        }
+        ClientMsg::Answer { seq, index, choice, client_ts } => {
+            let choice = match choice {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s),
+                other => {
+                    return ControlFlow::Break(error_msg(
+                        WireError::new("bad_choice", format!("choice must be a label such as \"A\" or null, not {other}")),
+                        Some(seq),
+                    ));
+                }
+            };
+            (seq, Action::Answer { index, choice }, client_ts)
+        }
+        ClientMsg::Flag { seq, index, flagged, client_ts } => (seq, Action::Flag { index, flagged }, client_ts),
+        ClientMsg::Finish { seq, client_ts } => (seq, Action::Finish, client_ts),
+        ClientMsg::Event { seq, kind, client_ts } => (seq, Action::Event { kind }, client_ts),
+    };
+    match registry.submit(session, seq, action, client_ts_text(&client_ts)).await {
+        Ok(replies) => ControlFlow::Continue(replies),
+        Err(e) => {
+            if e.code == "time_expired" {
+                // The deadline passed between sweeps: finish now so the candidate gets the result.
+                let _ = registry.expire(session).await;
+            }
+            ControlFlow::Break(error_msg(e, Some(seq)))
+        }
+    }
+}
