@@ -52,6 +52,21 @@ pub enum Command {
     /// Register candidates.
     #[command(subcommand)]
     Candidates(CandidatesCommand),
+    /// Prepare a demo exam (SKD sample, demo candidates, an open sitting) and serve it.
+    ///
+    /// Prints the exam page URL, the sitting token and every demo login. Running it again
+    /// keeps the data directory and continues where it stopped.
+    Demo {
+        /// How many demo candidates to create.
+        #[arg(long, default_value_t = 20)]
+        candidates: u32,
+        /// Address to listen on.
+        #[arg(long, env = "UJIAN_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The exam file to sit.
+        #[arg(long, default_value = "question-banks/exams/skd.toml")]
+        exam: PathBuf,
+    },
     /// Run the HTTP and WebSocket server.
     Serve {
         /// Address to listen on.
@@ -149,6 +164,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
             committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await
+        }
+        Command::Demo { candidates, listen, exam } => {
+            crate::demo::run(&config(g, Some(listen)), &crate::demo::DemoOptions { exam, candidates }).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Serve { listen } => {
             let app = App::build(&config(g, Some(listen))).await?;

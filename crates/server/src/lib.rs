@@ -5,6 +5,7 @@
 //!
 //! - [`cli`]: the `ujian` command line (clap): committee commands and `serve`.
 //! - `committee`: bank validation, CSV import, exam checks, candidate import.
+//! - [`demo`]: `ujian demo`, a ready-to-use exam on SQLite.
 //! - [`credentials`]: argon2id hashing of PINs and passwords, PIN generation.
 //! - [`app`]: [`app::App`]: configuration, router, listener and graceful shutdown.
 //! - [`auth`]: candidate login, tokens, lockout.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 mod committee;
+pub mod demo;
 pub mod credentials;
 pub mod error;
 pub mod live;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Result, Store};
 
@@ -145,17 +145,18 @@ impl Store {
             .bind(session.duration_ms)
             .execute(&mut *tx)
             .await?;
-            for chunk in session.paper.chunks(LOG_CHUNK).enumerate() {
-                let (n, rows) = chunk;
-                let mut q = QueryBuilder::new("INSERT INTO papers (session_id, position, section, item_id, option_order) ");
-                q.push_values(rows.iter().enumerate(), |mut b, (i, row)| {
-                    b.push_bind(session.id.clone())
-                        .push_bind((n * LOG_CHUNK + i) as i64)
-                        .push_bind(row.section.clone())
-                        .push_bind(row.item_id.clone())
-                        .push_bind(row.option_order.clone());
-                });
-                q.build().execute(&mut *tx).await?;
+            for (n, rows) in session.paper.chunks(LOG_CHUNK).enumerate() {
+                let sql = insert_sql("papers (session_id, position, section, item_id, option_order)", 5, rows.len());
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (i, row) in rows.iter().enumerate() {
+                    q = q
+                        .bind(session.id.clone())
+                        .bind((n * LOG_CHUNK + i) as i64)
+                        .bind(row.section.clone())
+                        .bind(row.item_id.clone())
+                        .bind(row.option_order.clone());
+                }
+                q.execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;
@@ -306,20 +307,24 @@ impl Store {
     pub async fn write_batch(&self, log: &[LogEntry], sessions: &[SessionWrite]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for chunk in log.chunks(LOG_CHUNK) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts) ",
+            let sql = insert_sql(
+                "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts)",
+                8,
+                chunk.len(),
             );
-            q.push_values(chunk, |mut b, e| {
-                b.push_bind(e.session_id.clone())
-                    .push_bind(e.seq)
-                    .push_bind(e.position)
-                    .push_bind(e.action.clone())
-                    .push_bind(e.choice.clone())
-                    .push_bind(e.flagged.map(i64::from))
-                    .push_bind(e.client_ts.clone())
-                    .push_bind(e.server_ts.clone());
-            });
-            q.build().execute(&mut *tx).await?;
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(e.session_id.clone())
+                    .bind(e.seq)
+                    .bind(e.position)
+                    .bind(e.action.clone())
+                    .bind(e.choice.clone())
+                    .bind(e.flagged.map(i64::from))
+                    .bind(e.client_ts.clone())
+                    .bind(e.server_ts.clone());
+            }
+            q.execute(&mut *tx).await?;
         }
         for s in sessions {
             sqlx::query(
@@ -367,5 +372,34 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// `INSERT INTO {target} VALUES ($1, .., $n), (..)` for `rows` rows of `cols` columns.
+/// Written by hand because the Any driver's query builder emits `?`, which PostgreSQL
+/// does not accept; `$N` works on both.
+fn insert_sql(target: &str, cols: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {target} VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * cols + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn insert_sql_numbers_placeholders_across_rows() {
+        assert_eq!(super::insert_sql("t (a, b)", 2, 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
     }
 }

@@ -1,0 +1,251 @@
+//! A candidate sitting an exam over the WebSocket.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Candidate, Setup, TestApp, best_and_worst, databases, participant};
+
+fn session_of(i: usize) -> String {
+    server::sitting::session_id(crate::helpers::SITTING, &participant(i))
+}
+
+#[tokio::test]
+async fn a_full_skd_paper_is_sat_acked_and_scored_as_the_keys_imply() {
+    for db in databases() {
+        let app = TestApp::spawn(Setup::skd(1).on(db)).await;
+        let mut c = app.candidate(1).await;
+        assert_eq!(c.welcome["total"], 110);
+        assert_eq!(c.welcome["status"], "active");
+        assert_eq!(c.welcome["remaining_ms"], 100 * 60_000);
+        let key = best_and_worst(&app, &session_of(1)).await;
+        assert_eq!(key.len(), 110);
+        // Best answer on even positions, worst on odd ones, the last ten blank.
+        let mut expected = std::collections::BTreeMap::<String, i64>::new();
+        let sections = c.welcome["sections"].as_array().expect("sections").clone();
+        for (i, (best, worst, best_pts, worst_pts)) in key.iter().enumerate() {
+            let section = sections
+                .iter()
+                .rev()
+                .find(|s| s["start"].as_u64().expect("start") as usize <= i)
+                .expect("section")["code"]
+                .as_str()
+                .expect("code")
+                .to_owned();
+            let q = c.get(i).await;
+            assert_eq!(q["type"], "question", "{q}");
+            assert_eq!(q["section"], section.as_str());
+            if i >= 100 {
+                *expected.entry(section).or_default() += 0;
+                continue;
+            }
+            let (choice, pts) = if i % 2 == 0 { (best, best_pts) } else { (worst, worst_pts) };
+            let ack = c.answer(i, Some(choice)).await;
+            assert_eq!(ack["type"], "ack", "{ack}");
+            assert_eq!(ack["seq"], c.seq);
+            assert_eq!(ack["index"], i);
+            let ts = ack["server_ts"].as_str().expect("server_ts");
+            assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok(), "{ts}");
+            *expected.entry(section).or_default() += pts;
+        }
+        let (ack, finished) = c.finish().await;
+        assert_eq!(ack["type"], "ack");
+        assert_eq!(finished["type"], "finished", "{finished}");
+        assert_eq!(finished["reason"], "submitted");
+        for (section, points) in &expected {
+            assert_eq!(finished["scores"][section], *points, "{db:?} section {section}: {finished}");
+        }
+        let total: i64 = expected.values().sum();
+        assert_eq!(finished["total"], total, "{db:?}");
+        assert_eq!(finished["receipt"].as_str().map(str::len), Some(16));
+        // Every acknowledged answer is in the log, in order.
+        let log = app.store().answer_log(&session_of(1)).await.expect("log");
+        assert_eq!(log.iter().filter(|e| e.action == "answer").count(), 100, "{db:?}");
+        let seqs: Vec<i64> = log.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=101).collect::<Vec<_>>(), "{db:?}");
+        // The result was stored, and a reconnect shows it.
+        let again = Candidate::connect(app.addr, &c.token).await;
+        assert_eq!(again.welcome["status"], "finished");
+        assert_eq!(again.welcome["result"]["total"], total);
+    }
+}
+
+#[tokio::test]
+async fn answers_after_the_deadline_are_refused_and_the_session_finishes_with_no_client() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let mut c = app.candidate(1).await;
+    assert_eq!(c.answer(0, Some("A")).await["type"], "ack");
+    assert_eq!(c.welcome["remaining_ms"], 10 * 60_000);
+    app.clock.advance(9 * 60_000);
+    let ack = c.answer(1, Some("B")).await;
+    assert_eq!(ack["remaining_ms"], 60_000, "{ack}");
+    app.clock.advance(60_000);
+    let refused = c.answer(2, Some("A")).await;
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["code"], "time_expired", "{refused}");
+    assert_eq!(refused["seq"], c.seq);
+    let finished = c.recv().await;
+    assert_eq!(finished["type"], "finished", "{finished}");
+    assert_eq!(finished["reason"], "time_up");
+
+    // Candidate 2 started and walked away: the server finishes and scores them anyway.
+    let c2 = app.candidate(2).await;
+    drop(c2);
+    app.clock.advance(10 * 60_000 + 1);
+    // The sweep runs on its own every 250 ms; run one now rather than wait for it.
+    app.state.registry.sweep_deadlines().await;
+    let status = app.store().load_session(&session_of(2)).await.expect("load").expect("session");
+    assert_eq!(status.status, "finished");
+    assert_eq!(status.finish_reason.as_deref(), Some("time_up"));
+    let result: Value = serde_json::from_str(status.result.as_deref().expect("result stored")).expect("json");
+    assert_eq!(result["total"], 0);
+}
+
+#[tokio::test]
+async fn malformed_and_refused_messages_get_errors_and_the_connection_keeps_working() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "bad_message"),
+        ("[1,2]".into(), "bad_message"),
+        (json!({ "type": "teleport" }).to_string(), "bad_message"),
+        (json!({ "type": "answer", "seq": 1, "index": 0 }).to_string(), "bad_message"),
+        (json!({ "type": "answer", "seq": 1, "index": 99, "choice": "A" }).to_string(), "unknown_index"),
+        (json!({ "type": "answer", "seq": 1, "index": -1, "choice": "A" }).to_string(), "unknown_index"),
+        (json!({ "type": "answer", "seq": 1, "index": 0, "choice": "Z" }).to_string(), "bad_choice"),
+        (json!({ "type": "answer", "seq": 1, "index": 0, "choice": 3 }).to_string(), "bad_choice"),
+        (json!({ "type": "answer", "seq": 0, "index": 0, "choice": "A" }).to_string(), "bad_seq"),
+        (json!({ "type": "get", "index": 5000 }).to_string(), "unknown_index"),
+        ("x".repeat(10_000), "too_large"),
+    ];
+    for (text, code) in &cases {
+        c.send_text(text).await;
+        let reply = c.recv().await;
+        assert_eq!(reply["type"], "error", "{text:.60}: {reply}");
+        assert_eq!(reply["code"], *code, "{text:.60}: {reply}");
+    }
+    // Still usable after all that.
+    c.send(json!({ "type": "ping" })).await;
+    assert_eq!(c.recv().await["type"], "pong");
+    let ack = c.answer(0, Some("A")).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(ack["seq"], 1);
+}
+
+#[tokio::test]
+async fn a_replayed_seq_gets_the_same_ack_and_changes_nothing() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    let first = c.answer(0, Some("B")).await;
+    assert_eq!(first["type"], "ack");
+    // The same seq again, even with a different choice: same ack, answer unchanged.
+    c.send(json!({ "type": "answer", "seq": 1, "index": 0, "choice": "C" })).await;
+    let replay = c.recv().await;
+    assert_eq!(replay["type"], "ack");
+    assert_eq!(replay["server_ts"], first["server_ts"]);
+    assert_eq!(replay["index"], 0);
+    assert_eq!(c.get(0).await["choice"], "B");
+    let log = app.store().answer_log(&session_of(1)).await.expect("log");
+    assert_eq!(log.len(), 1);
+    // A seq below the last one that was never acked is refused, not applied.
+    c.seq = 5;
+    assert_eq!(c.answer(1, Some("A")).await["type"], "ack");
+    c.send(json!({ "type": "answer", "seq": 3, "index": 1, "choice": "B" })).await;
+    let stale = c.recv().await;
+    assert_eq!(stale["code"], "bad_seq", "{stale}");
+    assert_eq!(c.get(1).await["choice"], "A");
+}
+
+#[tokio::test]
+async fn answers_flags_and_time_survive_a_reconnect_and_a_graceful_restart() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    c.answer(0, Some("C")).await;
+    c.answer(3, Some("A")).await;
+    c.answer(3, Some("B")).await;
+    c.flag(2, true).await;
+    c.flag(3, true).await;
+    c.flag(3, false).await;
+    app.clock.advance(120_000);
+    let token = c.token.clone();
+    drop(c);
+    let c = Candidate::connect(app.addr, &token).await;
+    assert_eq!(c.welcome["answers"], json!({ "0": "C", "3": "B" }));
+    assert_eq!(c.welcome["flags"], json!([2]));
+    assert_eq!(c.welcome["last_seq"], 6);
+    assert_eq!(c.welcome["remaining_ms"], 8 * 60_000);
+    drop(c);
+
+    // A graceful restart (SIGTERM) checkpoints the clock; the new process starts its own.
+    let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
+    let mut c = Candidate::connect(app.addr, &token).await;
+    assert_eq!(c.welcome["answers"], json!({ "0": "C", "3": "B" }));
+    assert_eq!(c.welcome["flags"], json!([2]));
+    assert_eq!(c.welcome["remaining_ms"], 8 * 60_000, "no time charged while the server was down");
+    let q = c.get(3).await;
+    assert_eq!(q["choice"], "B");
+    assert_eq!(q["flagged"], false);
+    assert_eq!(c.answer(1, Some("A")).await["seq"], 7);
+}
+
+#[tokio::test]
+async fn a_second_connection_takes_over_the_seat_and_the_first_is_told() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut first = app.candidate(1).await;
+    first.answer(0, Some("A")).await;
+    let mut second = Candidate::connect(app.addr, &first.token).await;
+    assert_eq!(second.welcome["answers"], json!({ "0": "A" }));
+    assert_eq!(first.recv().await["type"], "taken_over");
+    assert_eq!(first.recv().await["type"], "_closed");
+    assert_eq!(second.answer(1, Some("B")).await["type"], "ack");
+}
+
+#[tokio::test]
+async fn papers_differ_between_candidates_and_never_change_for_one() {
+    let app = TestApp::spawn(Setup::skd(3)).await;
+    let mut orders = Vec::new();
+    for i in 1..=3 {
+        let rec = app.store().load_session(&session_of(i)).await.expect("load").expect("session");
+        orders.push(rec.paper.iter().map(|p| format!("{}:{}", p.item_id, p.option_order)).collect::<Vec<_>>());
+    }
+    assert_ne!(orders[0], orders[1]);
+    assert_ne!(orders[1], orders[2]);
+    // What a candidate is shown follows the stored paper, on every connect.
+    let mut c = app.candidate(1).await;
+    let a = c.get(0).await;
+    drop(c);
+    let mut c = app.candidate(1).await;
+    assert_eq!(c.get(0).await, a);
+}
+
+/// Field names that would give a key or a weight away.
+const FORBIDDEN: &[&str] = &["answer", "key", "points", "weight", "correct", "score", "scores", "result"];
+
+fn assert_no_key(v: &Value, path: &str) {
+    match v {
+        Value::Object(map) => {
+            for (k, inner) in map {
+                assert!(!FORBIDDEN.contains(&k.as_str()), "{path}.{k} is in a candidate payload before finish: {v}");
+                assert_no_key(inner, &format!("{path}.{k}"));
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| assert_no_key(i, path)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn no_payload_before_finish_carries_a_key_or_option_points() {
+    let app = TestApp::spawn(Setup::skd(1)).await;
+    let mut c = app.candidate(1).await;
+    assert_no_key(&c.welcome, "welcome");
+    let mut stems = BTreeSet::new();
+    for i in 0..110 {
+        let q = c.get(i).await;
+        assert_no_key(&q, "question");
+        stems.insert((q["stem"].as_str().expect("stem").to_owned(), q["image"].as_str().map(str::to_owned)));
+        let ack = c.answer(i, Some("A")).await;
+        assert_no_key(&ack, "ack");
+    }
+    assert_eq!(stems.len(), 110);
+}

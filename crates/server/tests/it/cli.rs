@@ -1,0 +1,90 @@
+//! The `ujian` binary as a committee member runs it.
+
+use std::process::Command;
+
+use crate::helpers::repo;
+
+fn ujian(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(args).current_dir(repo("")).output().expect("run ujian");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn bank_validate_passes_the_skd_sample_and_prints_counts_and_hash() {
+    let (code, out, err) = ujian(&["bank", "validate", "question-banks/skd"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bank skd"), "{out}");
+    assert!(out.contains("sha256 "), "{out}");
+    for line in ["TWK", "pilar-negara", "figural", "anti-radikalisme", "ok: 220 items"] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn bank_validate_lists_every_planted_mistake_with_file_and_line_and_exits_1() {
+    let (code, _, err) = ujian(&["bank", "validate", "crates/item-bank/tests/fixtures/broken"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("crates/item-bank/tests/fixtures/broken/items.toml:21: item BAD-001: text: option E has no text"), "{err}");
+    assert!(err.contains("10 problems found"), "{err}");
+    // Sorted by file, then line.
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("items.toml:")).collect();
+    let numbers: Vec<usize> = lines.iter().map(|l| l.split(':').nth(1).and_then(|n| n.parse().ok()).expect("line")).collect();
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    assert_eq!(numbers, sorted);
+}
+
+#[test]
+fn exam_check_prints_the_blueprint_table() {
+    let (code, out, err) = ujian(&["exam", "check", "question-banks/exams/skd.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("TWK         30    60"), "{out}");
+    assert!(out.contains("TKP         45    90  weighted, blank 0    225       166"), "{out}");
+    assert!(out.contains("ties broken by TKP, then TIU, then TWK"), "{out}");
+    let (code, _, err) = ujian(&["exam", "check", "question-banks/exams/nope.toml"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("nope.toml"), "{err}");
+}
+
+#[test]
+fn csv_import_writes_an_item_file_or_reports_every_bad_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv = dir.path().join("items.csv");
+    std::fs::write(&csv, "id,section,topic,stem,answer,a,b\nX-1,TWK,t,Soal,B,ya,tidak\n").expect("write");
+    let out = dir.path().join("items.toml");
+    let (code, stdout, err) = ujian(&["bank", "import-csv", csv.to_str().expect("utf8"), "--out", out.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("wrote 1 items"), "{stdout}");
+    assert!(std::fs::read_to_string(&out).expect("read").contains("id = \"X-1\""));
+
+    std::fs::write(&csv, "id,section,topic,stem,answer,a,b\nX-1,TWK,t,Soal,F,ya,tidak\nX-2,TWK,t,,A,ya,tidak\n").expect("write");
+    let (code, _, err) = ujian(&["bank", "import-csv", csv.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--force"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("items.csv:2: item X-1: answer"), "{err}");
+    assert!(err.contains("items.csv:3: item X-2: stem: missing"), "{err}");
+}
+
+#[test]
+fn candidates_import_hashes_pins_and_writes_generated_ones() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv = dir.path().join("peserta.csv");
+    std::fs::write(&csv, "participant_no,name,pin\nA-1,Ani,123456\nA-2,Budi,\n").expect("write");
+    let data = dir.path().join("data");
+    let pins = dir.path().join("pins.csv");
+    let (code, out, err) = ujian(&[
+        "--data-dir",
+        data.to_str().expect("utf8"),
+        "candidates",
+        "import",
+        csv.to_str().expect("utf8"),
+        "--pins-out",
+        pins.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 2 candidates"), "{out}");
+    let generated = std::fs::read_to_string(&pins).expect("pins");
+    assert!(generated.starts_with("participant_no,pin\nA-2,"), "{generated}");
+    assert!(!generated.contains("A-1"), "a given PIN is not written out");
+    let db = std::fs::read(data.join("ujian.db")).expect("db");
+    assert!(!db.windows(6).any(|w| w == b"123456"), "the PIN itself is never stored");
+}

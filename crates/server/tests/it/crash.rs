@@ -1,0 +1,115 @@
+//! kill -9 of the real server process mid-exam: nothing acknowledged is lost, and the
+//! time the server was down is not charged.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{Candidate, Db, PIN, Setup, databases, participant, prepare_data};
+
+struct Server {
+    child: Child,
+    addr: std::net::SocketAddr,
+}
+
+async fn start(data_dir: &std::path::Path, url: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(["--data-dir", data_dir.to_str().expect("utf8"), "--database", url, "serve", "--listen", "127.0.0.1:0"])
+        .env("UJIAN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn ujian serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if let Some(rest) = line.strip_prefix("ujian listening on http://") {
+                return rest.parse().expect("addr");
+            }
+        }
+        panic!("ujian serve exited before listening");
+    })
+    .await
+    .expect("server started in time");
+    Server { child, addr }
+}
+
+async fn login(addr: std::net::SocketAddr, token: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/candidate/login"))
+        .json(&json!({ "participant_no": participant(1), "pin": PIN, "token": token }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), 200);
+    resp.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn kill_9_mid_exam_loses_no_acknowledged_answer_and_charges_no_downtime() {
+    for db in databases() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (url, sitting_token) = prepare_data(&Setup::skd(1).on(db), dir.path()).await;
+        let mut server = start(dir.path(), &url).await;
+        let token = login(server.addr, &sitting_token).await;
+        let mut c = Candidate::connect(server.addr, &token).await;
+        let mut acked = std::collections::BTreeMap::new();
+        let labels = ["A", "B", "C", "D", "E"];
+        let mut last_remaining = 0;
+        for i in 0..40usize {
+            let choice = labels[(i * 7) % 5];
+            let ack = c.answer(i, Some(choice)).await;
+            assert_eq!(ack["type"], "ack", "{ack}");
+            acked.insert(i.to_string(), choice.to_string());
+            last_remaining = ack["remaining_ms"].as_u64().expect("remaining");
+        }
+        assert_eq!(c.flag(7, true).await["type"], "ack");
+        assert_eq!(c.flag(9, true).await["type"], "ack");
+        // The next answer is sent but the server dies before we read the ack: whatever it
+        // did with it, nothing *acknowledged* may be missing afterwards.
+        c.send(json!({ "type": "answer", "seq": c.seq + 1, "index": 50, "choice": "E" })).await;
+        let last_ack = Instant::now();
+        server.child.start_kill().expect("kill -9");
+        server.child.wait().await.expect("wait");
+        let killed = Instant::now();
+        drop(c);
+
+        // Down for a while: this must not come off the candidate's time.
+        let downtime = Duration::from_secs(3);
+        tokio::time::sleep(downtime).await;
+        let restart = Instant::now();
+        let mut server = start(dir.path(), &url).await;
+        let mut c = Candidate::connect(server.addr, &token).await;
+        let up_after = restart.elapsed();
+        let answers = c.welcome["answers"].as_object().expect("answers").clone();
+        for (index, choice) in &acked {
+            assert_eq!(answers.get(index).and_then(|v| v.as_str()), Some(choice.as_str()), "{db:?}: answer {index} lost");
+        }
+        assert!(answers.len() == 40 || (answers.len() == 41 && answers["50"] == "E"), "{db:?}: {answers:?}");
+        assert_eq!(c.welcome["flags"], json!([7, 9]), "{db:?}");
+        let remaining = c.welcome["remaining_ms"].as_u64().expect("remaining");
+        let charged = last_remaining.saturating_sub(remaining);
+        let up = (killed - last_ack) + up_after;
+        assert!(
+            Duration::from_millis(charged) <= up + Duration::from_millis(50),
+            "{db:?}: charged {charged} ms but the server was up only {up:?} of that time (down {downtime:?})"
+        );
+        assert!(remaining <= last_remaining, "{db:?}: time was added");
+        // And the exam goes on.
+        let seq = c.welcome["last_seq"].as_i64().expect("last_seq");
+        c.seq = seq;
+        assert_eq!(c.answer(60, Some("A")).await["type"], "ack");
+        let (_, finished) = c.finish().await;
+        assert_eq!(finished["type"], "finished", "{db:?}");
+        server.child.start_kill().expect("kill");
+        let _ = server.child.wait().await;
+        if db == Db::Postgres {
+            // The database is left for the server to drop with the cluster; nothing to clean.
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Candidate login: credentials, sitting state, lockout.
+
+use crate::helpers::{PIN, Setup, TestApp};
+
+async fn code(resp: reqwest::Response) -> (u16, String) {
+    let status = resp.status().as_u16();
+    let body: serde_json::Value = resp.json().await.expect("json");
+    (status, body["error"]["code"].as_str().unwrap_or("").to_owned())
+}
+
+#[tokio::test]
+async fn wrong_pin_token_or_participant_is_refused_alike() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    assert_eq!(code(app.login("P-0001", "000000", &app.token).await).await, (401, "bad_credentials".into()));
+    assert_eq!(code(app.login("P-0001", PIN, "WRONG1").await).await, (401, "bad_credentials".into()));
+    assert_eq!(code(app.login("P-9999", PIN, &app.token).await).await, (401, "bad_credentials".into()));
+    let ok = app.login("p-0001", PIN, &app.token.to_lowercase()).await;
+    assert_eq!(ok.status(), 401, "participant numbers are exact");
+    let ok = app.login("P-0001", PIN, &app.token.to_lowercase()).await;
+    assert_eq!(ok.status(), 200, "the token is read case-insensitively");
+    let cookie = ok.headers().get("set-cookie").expect("cookie").to_str().expect("ascii").to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+}
+
+#[tokio::test]
+async fn a_closed_sitting_refuses_login() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    app.store().set_sitting_status(crate::helpers::SITTING, "closed").await.expect("close");
+    assert_eq!(code(app.login("P-0001", PIN, &app.token).await).await, (403, "sitting_not_open".into()));
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_participant_out() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    for _ in 0..10 {
+        assert_eq!(app.login("P-0001", "111111", &app.token).await.status(), 401);
+    }
+    assert_eq!(code(app.login("P-0001", PIN, &app.token).await).await, (429, "too_many_attempts".into()));
+    // The lockout ends after its window (the server's clock, not the wall's).
+    app.clock.advance(5 * 60_000);
+    assert_eq!(app.login("P-0001", PIN, &app.token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_websocket_needs_a_valid_token() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let req = format!("ws://{}/ws/candidate", app.addr);
+    let err = tokio_tungstenite::connect_async(req).await.expect_err("no token");
+    assert!(err.to_string().contains("401"), "{err}");
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    let mut req = format!("ws://{}/ws/candidate", app.addr).into_client_request().expect("req");
+    req.headers_mut().insert("authorization", format!("Bearer {}", "ab".repeat(32)).parse().expect("hdr"));
+    let err = tokio_tungstenite::connect_async(req).await.expect_err("unknown token");
+    assert!(err.to_string().contains("401"), "{err}");
+}
+
+#[tokio::test]
+async fn health_reports_the_durability_settings() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let body: serde_json::Value = reqwest::get(app.http("/health")).await.expect("get").json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "sqlite journal_mode=wal synchronous=FULL");
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `ujian` server: a real server on port 0, real WebSocket clients,
+//! real databases (SQLite, and PostgreSQL when `UJIAN_TEST_PG` is set), the real binary
+//! for the CLI and crash tests, and headless Chromium for the candidate page.
+
+mod browser;
+mod candidate;
+mod cli;
+mod crash;
+mod helpers;
+mod login;
