@@ -55,7 +55,10 @@ pub struct App {
     router: Router,
     state: AppState,
     shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    /// Stops the writer; sent only after the timers have written their last checkpoint.
+    writer_stop: watch::Sender<bool>,
+    timers: JoinHandle<()>,
+    writer: JoinHandle<()>,
     store: Store,
 }
 
@@ -70,7 +73,8 @@ impl App {
         tracing::info!(durability = %store.durability().await?, "database ready");
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("bind {}", config.listen))?;
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (writer, writer_task) = Writer::spawn(store.clone(), shutdown_rx.clone());
+        let (writer_stop, writer_stop_rx) = watch::channel(false);
+        let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx);
         let registry = Arc::new(Registry::new(store.clone(), clock, writer));
         let resumed = registry.load_unfinished().await?;
         if resumed > 0 {
@@ -79,7 +83,7 @@ impl App {
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let state = AppState { registry, auth: Arc::new(Auth::new()), shutdown: shutdown_rx };
         let router = router(state.clone());
-        Ok(App { listener, router, state, shutdown, tasks: vec![timers, writer_task], store })
+        Ok(App { listener, router, state, shutdown, writer_stop, timers, writer: writer_task, store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -99,10 +103,12 @@ impl App {
             let _ = signal.send(true);
         };
         axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await.context("serve")?;
+        // Order matters: connections and timers stop first (the timers write a last
+        // checkpoint through the writer), then the writer commits what it holds and stops.
         let _ = self.shutdown.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
+        let _ = self.timers.await;
+        let _ = self.writer_stop.send(true);
+        let _ = self.writer.await;
         self.store.close().await;
         Ok(())
     }

@@ -1,0 +1,277 @@
+// Headless-browser test of the candidate exam page (crates/server/web/candidate.*).
+//
+// Drives Debian's chromium through playwright-core against a running ujian server:
+// log in, answer with mouse and keyboard, flag, reload (the cookie resumes the session),
+// check the answers survived, finish, and check the score screen.
+//
+// Environment:
+//   BASE_URL      e.g. http://127.0.0.1:8080 (required)
+//   PARTICIPANT   participant number (required)
+//   PIN           the participant's PIN (required)
+//   TOKEN         the sitting token (required)
+//   EXPECT_TOTAL  number of questions in the paper (required, >= 3)
+//   CHROMIUM      browser binary (default /usr/bin/chromium)
+//   STEP_TIMEOUT  ms to wait for each step (default 15000)
+//
+// Exit code 0 when every step passed; otherwise 1 with the failing step and a screenshot in
+// tests/browser/out/failure.png. The final screen is saved to tests/browser/out/score.png.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outDir = path.join(here, 'out');
+
+function env(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`candidate.mjs: environment variable ${name} is required`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const BASE_URL = env('BASE_URL');
+const PARTICIPANT = env('PARTICIPANT');
+const PIN = env('PIN');
+const TOKEN = env('TOKEN');
+const EXPECT_TOTAL = Number(env('EXPECT_TOTAL'));
+if (!Number.isInteger(EXPECT_TOTAL) || EXPECT_TOTAL < 3) {
+  console.error('candidate.mjs: EXPECT_TOTAL must be an integer >= 3');
+  process.exit(2);
+}
+const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT || 15000);
+
+const tid = (id) => `[data-testid="${id}"]`;
+let stepNo = 0;
+let currentStep = '(start)';
+
+async function step(name, fn) {
+  stepNo += 1;
+  currentStep = `${stepNo}. ${name}`;
+  const t0 = Date.now();
+  await fn();
+  console.log(`ok ${currentStep} (${Date.now() - t0} ms)`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+
+let page;
+const pageErrors = [];
+let exitCode = 0;
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'id-ID' });
+  page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  page.on('pageerror', (err) => pageErrors.push(String(err && err.stack ? err.stack : err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/WebSocket connection to .* failed/i.test(msg.text()) && !/401/.test(msg.text())) {
+      pageErrors.push('console: ' + msg.text());
+    }
+  });
+
+  // Wait until the question card shows question `index` (0-based), fully loaded.
+  async function waitQuestion(index) {
+    await page.waitForSelector(`${tid('question')}[data-index="${index}"][data-loaded="true"]`, { state: 'visible' });
+    const text = await page.textContent(tid('question-number'));
+    assert.match(text, new RegExp(`\\b${index + 1}\\b.*\\b${EXPECT_TOTAL}\\b`), `question header "${text}" should name question ${index + 1} of ${EXPECT_TOTAL}`);
+  }
+
+  async function expectSelected(label) {
+    const opt = page.locator(tid(`option-${label}`));
+    await opt.waitFor({ state: 'visible' });
+    // Exactly this option is pressed.
+    await page.waitForFunction(
+      (l) => {
+        const opts = [...document.querySelectorAll('[data-testid^="option-"]')];
+        return opts.length > 0 && opts.every((o) => (o.getAttribute('aria-pressed') === 'true') === (o.dataset.label === l));
+      },
+      label,
+    );
+  }
+
+  async function expectFlag(flagged) {
+    await page.waitForSelector(`${tid('flag-toggle')}[aria-pressed="${flagged}"]`);
+  }
+
+  async function expectNavState(n, state) {
+    const sel = `${tid(`nav-q-${n}`)}`;
+    try {
+      await page.waitForSelector(`${sel}[data-state="${state}"]`, { timeout: 5000 });
+    } catch {
+      const got = await page.getAttribute(sel, 'data-state').catch(() => '(missing)');
+      throw new Error(`nav grid: question ${n} should be "${state}", is "${got}"`);
+    }
+  }
+
+  async function waitSaved() {
+    await page.waitForSelector(`${tid('save-status')}[data-pending="0"]`);
+  }
+
+  await step(`open ${BASE_URL} and see the login form`, async () => {
+    await page.goto(BASE_URL, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector(tid('login-form'), { state: 'visible' });
+  });
+
+  await step('log in with participant number, PIN and token', async () => {
+    await page.fill(tid('login-participant'), PARTICIPANT);
+    await page.fill(tid('login-pin'), PIN);
+    assert.equal(await page.getAttribute(tid('login-pin'), 'type'), 'password', 'the PIN field is a password field');
+    await page.fill(tid('login-token'), TOKEN);
+    await page.click(tid('login-submit'));
+    const outcome = await Promise.race([
+      page.waitForSelector(tid('exam-screen'), { state: 'visible' }).then(() => 'exam'),
+      page.waitForSelector(tid('login-error'), { state: 'visible' }).then(() => 'error'),
+    ]);
+    if (outcome === 'error') throw new Error('login refused: ' + (await page.textContent(tid('login-error'))));
+  });
+
+  await step('question 1 is shown', async () => {
+    await waitQuestion(0);
+    const stem = (await page.textContent(tid('question-stem'))).trim();
+    assert.ok(stem.length > 0, 'question 1 has a stem');
+    const navCount = await page.locator('[data-testid^="nav-q-"]').count();
+    assert.equal(navCount, EXPECT_TOTAL, `nav grid has ${EXPECT_TOTAL} questions`);
+  });
+
+  await step('answer question 1 with option B (mouse)', async () => {
+    await page.click(tid('option-B'));
+    await expectSelected('B');
+  });
+
+  await step('go to question 2 with the nav grid, answer A, flag ragu-ragu', async () => {
+    await page.click(tid('nav-q-2'));
+    await waitQuestion(1);
+    await page.click(tid('option-A'));
+    await expectSelected('A');
+    await page.click(tid('flag-toggle'));
+    await expectFlag(true);
+  });
+
+  await step('go to question 3 with ArrowRight and choose C with the keyboard', async () => {
+    await page.keyboard.press('ArrowRight');
+    await waitQuestion(2);
+    await page.keyboard.press('C');
+    await expectSelected('C');
+  });
+
+  await step('nav grid: q1 and q3 answered, q2 doubtful, the rest unanswered', async () => {
+    await expectNavState(1, 'answered');
+    await expectNavState(2, 'doubtful');
+    await expectNavState(3, 'answered');
+    for (let n = 4; n <= EXPECT_TOTAL; n++) await expectNavState(n, 'unanswered');
+    await waitSaved();
+  });
+
+  await step('reload: the cookie resumes the session without logging in', async () => {
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.waitForSelector(tid('exam-screen'), { state: 'visible' });
+    assert.equal(await page.isVisible(tid('login-form')), false, 'no login form after reload');
+    await expectNavState(1, 'answered');
+    await expectNavState(2, 'doubtful');
+    await expectNavState(3, 'answered');
+  });
+
+  await step('after reload: q1 → B, q2 → A and flagged, q3 → C', async () => {
+    await page.click(tid('nav-q-1'));
+    await waitQuestion(0);
+    await expectSelected('B');
+    await expectFlag(false);
+    await page.click(tid('nav-q-2'));
+    await waitQuestion(1);
+    await expectSelected('A');
+    await expectFlag(true);
+    await page.click(tid('nav-q-3'));
+    await waitQuestion(2);
+    await expectSelected('C');
+    await expectFlag(false);
+  });
+
+  await step('the countdown shows a running time', async () => {
+    const first = (await page.textContent(tid('countdown'))).trim();
+    assert.match(first, /^\d{2}:\d{2}:\d{2}$/, `countdown "${first}" is HH:MM:SS`);
+    assert.notEqual(first, '00:00:00', 'countdown is not at zero');
+    await page.waitForFunction(
+      (before) => document.querySelector('[data-testid="countdown"]').textContent.trim() !== before,
+      first,
+      { timeout: 3000 },
+    );
+  });
+
+  await step(`finish: the confirmation lists ${EXPECT_TOTAL - 3} unanswered and 1 flagged`, async () => {
+    await page.click(tid('finish-button'));
+    await page.waitForSelector(tid('confirm-dialog'), { state: 'visible' });
+    const unanswered = await page.getAttribute(tid('confirm-unanswered'), 'data-count');
+    assert.equal(Number(unanswered), EXPECT_TOTAL - 3, 'unanswered count in the confirmation');
+    assert.equal((await page.textContent(tid('confirm-unanswered'))).trim(), String(EXPECT_TOTAL - 3));
+    const flagged = await page.getAttribute(tid('confirm-flagged'), 'data-count');
+    assert.equal(Number(flagged), 1, 'flagged count in the confirmation');
+    const numbers = await page.textContent(tid('confirm-numbers'));
+    assert.ok(numbers.includes(String(EXPECT_TOTAL)), `unanswered list "${numbers}" names question ${EXPECT_TOTAL}`);
+    await page.click(tid('confirm-ok'));
+  });
+
+  await step('the score screen shows a total and per-section scores', async () => {
+    await page.waitForSelector(tid('result-screen'), { state: 'visible' });
+    const total = (await page.textContent(tid('result-total'))).trim();
+    assert.match(total, /^-?\d+(\.\d+)?$/, `total "${total}" is a number`);
+    const rows = page.locator('[data-testid^="result-score-"]');
+    const n = await rows.count();
+    assert.ok(n >= 1, 'at least one section score');
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = (await rows.nth(i).locator('td').textContent()).trim();
+      assert.match(v, /^-?\d+(\.\d+)?$/, `section score "${v}" is a number`);
+      sum += Number(v);
+    }
+    assert.equal(sum, Number(total), 'section scores add up to the total');
+    const passed = (await page.textContent(tid('result-passed'))).trim();
+    assert.ok(passed.length > 0, 'pass / not-pass is shown');
+    const receipt = (await page.textContent(tid('result-receipt'))).trim();
+    assert.ok(receipt.length > 0, 'receipt code is shown');
+    const reason = await page.getAttribute(tid('result-reason'), 'data-reason');
+    assert.equal(reason, 'submitted', 'reason is submitted');
+    console.log(`   total ${total}, ${n} sections, "${passed}", receipt ${receipt}`);
+  });
+
+  await step('save a screenshot to tests/browser/out/score.png', async () => {
+    mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: path.join(outDir, 'score.png'), fullPage: true });
+  });
+
+  if (pageErrors.length) {
+    currentStep = 'page errors';
+    throw new Error('the page reported errors:\n  ' + pageErrors.join('\n  '));
+  }
+  console.log(`candidate page: all ${stepNo} steps passed`);
+} catch (err) {
+  exitCode = 1;
+  console.error(`FAILED at step ${currentStep}: ${err && err.message ? err.message : err}`);
+  if (pageErrors.length) console.error('page errors:\n  ' + pageErrors.join('\n  '));
+  if (page) {
+    try {
+      mkdirSync(outDir, { recursive: true });
+      await page.screenshot({ path: path.join(outDir, 'failure.png'), fullPage: true });
+      console.error(`screenshot: ${path.join(outDir, 'failure.png')}`);
+    } catch { /* the page may be gone */ }
+  }
+} finally {
+  await browser.close().catch(() => {});
+}
+process.exit(exitCode);
