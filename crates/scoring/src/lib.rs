@@ -49,7 +49,12 @@ pub fn score_sheet<'a>(exam: &Exam, answers: impl IntoIterator<Item = Answer<'a>
         .sections()
         .iter()
         .zip(points)
-        .map(|(s, p)| SectionScore { code: s.code.clone(), points: p, threshold: s.threshold, passed: p >= s.threshold })
+        .map(|(s, p)| SectionScore {
+            code: s.code.clone(),
+            points: p,
+            threshold: s.threshold,
+            passed: p >= s.threshold,
+        })
         .collect();
     let total = sections.iter().map(|s| s.points).sum();
     let passed = sections.iter().all(|s| s.passed);
@@ -102,15 +107,21 @@ mod tests {
     #[test]
     fn a_known_skd_sheet_scores_as_the_rules_say() {
         let (exam, bank) = skd();
-        let (twk, tiu, tkp) = (SectionCode::new_unchecked("TWK"), SectionCode::new_unchecked("TIU"), SectionCode::new_unchecked("TKP"));
+        let (twk, tiu, tkp) =
+            (SectionCode::new_unchecked("TWK"), SectionCode::new_unchecked("TIU"), SectionCode::new_unchecked("TKP"));
         // TWK: 13 right (65) + 17 wrong; TIU: 16 right (80) + 19 blank; TKP: 45 at 5 points (225).
         let mut answers = sheet(&bank, &twk, 13, key);
-        answers.extend(bank.items().iter().filter(|i| *i.section() == twk).skip(13).take(17).map(|item| Answer { item, section: &twk, choice: wrong(item) }));
+        answers.extend(bank.items().iter().filter(|i| *i.section() == twk).skip(13).take(17).map(|item| Answer {
+            item,
+            section: &twk,
+            choice: wrong(item),
+        }));
         answers.extend(sheet(&bank, &tiu, 16, key));
         answers.extend(sheet(&bank, &tiu, 35, |_| None).into_iter().skip(16));
         answers.extend(sheet(&bank, &tkp, 45, key));
         let score = score_sheet(&exam, answers);
-        let got: Vec<(&str, i64, bool)> = score.sections.iter().map(|s| (s.code.as_str(), s.points.0, s.passed)).collect();
+        let got: Vec<(&str, i64, bool)> =
+            score.sections.iter().map(|s| (s.code.as_str(), s.points.0, s.passed)).collect();
         assert_eq!(got, [("TWK", 65, true), ("TIU", 80, true), ("TKP", 225, true)]);
         assert_eq!(score.total, Points(370));
         assert!(score.passed, "thresholds met exactly pass");
@@ -119,13 +130,18 @@ mod tests {
     #[test]
     fn one_point_under_one_threshold_fails_the_whole_sheet() {
         let (exam, bank) = skd();
-        let (twk, tiu, tkp) = (SectionCode::new_unchecked("TWK"), SectionCode::new_unchecked("TIU"), SectionCode::new_unchecked("TKP"));
+        let (twk, tiu, tkp) =
+            (SectionCode::new_unchecked("TWK"), SectionCode::new_unchecked("TIU"), SectionCode::new_unchecked("TKP"));
         let mut answers = sheet(&bank, &twk, 30, key); // 150
         answers.extend(sheet(&bank, &tiu, 35, key)); // 175
         // TKP: 40 items at 4 points... use 1-point answers to land at 165, one under 166.
         // 30 × 5 + 15 × 1 = 165.
         answers.extend(sheet(&bank, &tkp, 30, key));
-        answers.extend(bank.items().iter().filter(|i| *i.section() == tkp).skip(30).take(15).map(|item| Answer { item, section: &tkp, choice: wrong(item) }));
+        answers.extend(bank.items().iter().filter(|i| *i.section() == tkp).skip(30).take(15).map(|item| Answer {
+            item,
+            section: &tkp,
+            choice: wrong(item),
+        }));
         let score = score_sheet(&exam, answers);
         assert_eq!(score.sections[2].points, Points(165));
         assert!(!score.sections[2].passed);

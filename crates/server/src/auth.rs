@@ -41,7 +41,11 @@ impl Default for Auth {
 impl Auth {
     pub fn new() -> Auth {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Auth { tokens: Mutex::new(HashMap::new()), failures: Mutex::new(HashMap::new()), hashing: tokio::sync::Semaphore::new(cores) }
+        Auth {
+            tokens: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            hashing: tokio::sync::Semaphore::new(cores),
+        }
     }
 }
 
@@ -95,16 +99,24 @@ pub struct LoginResponse {
     pub exam: String,
 }
 
-pub async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
-    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
+    let bad =
+        || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
     let participant = req.participant_no.trim().to_owned();
     let now = state.registry.clock().tick();
     {
         let failures = state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((n, since)) = failures.get(&participant) {
             if *n >= MAX_FAILURES && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS {
-                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait five minutes or ask the supervisor"));
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "too many failed logins; wait five minutes or ask the supervisor",
+                ));
             }
         }
     }
@@ -141,20 +153,26 @@ pub async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest
     let hash = token_hash(&token);
     state.registry.store().put_login_token(&hash, &found.session_id, &store::ts(state.registry.clock().utc())).await?;
     state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
-    let exam = state.registry.get(&found.session_id).await.map(|l| l.lock().map(|l| l.exam.exam.code().to_owned()).unwrap_or_default()).unwrap_or_default();
+    let exam = state
+        .registry
+        .get(&found.session_id)
+        .await
+        .map(|l| l.lock().map(|l| l.exam.exam.code().to_owned()).unwrap_or_default())
+        .unwrap_or_default();
     tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
     let cookie = format!("{CANDIDATE_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
     let mut response = Json(LoginResponse { session: found.session_id, token, exam }).into_response();
-    response.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", &e))?);
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", &e))?);
     Ok(response)
 }
 
 pub async fn logout() -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("ujian_candidate=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_static("ujian_candidate=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
     response
 }
 

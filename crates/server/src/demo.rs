@@ -106,7 +106,8 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
 }
 
 fn demo_name(i: usize) -> String {
-    const FIRST: &[&str] = &["Ani", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gilang", "Hana", "Irfan", "Joko", "Kartika", "Lukman"];
+    const FIRST: &[&str] =
+        &["Ani", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gilang", "Hana", "Irfan", "Joko", "Kartika", "Lukman"];
     const LAST: &[&str] = &["Lestari", "Santoso", "Wijaya", "Rahmawati", "Saputra", "Nasution", "Siregar", "Pratama"];
     format!("{} {}", FIRST[i % FIRST.len()], LAST[(i / FIRST.len() + i) % LAST.len()])
 }

@@ -295,7 +295,8 @@ impl Registry {
                     if matches!(l.session.status(), Status::Finished(_)) {
                         return Err(Refusal::AlreadyFinished.into());
                     }
-                    let kind: String = kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
+                    let kind: String =
+                        kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
                     (None, "event", Some(kind), None, false)
                 }
             };
@@ -420,7 +421,8 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
     for row in &rec.paper {
         let item = ItemId::new_unchecked(row.item_id.clone());
         let idx = *exam.index.get(&item).ok_or_else(|| corrupt(format!("item {} is not in the bank", row.item_id)))?;
-        let order = PaperEntry::parse_order(&row.option_order).ok_or_else(|| corrupt(format!("bad option order {:?}", row.option_order)))?;
+        let order = PaperEntry::parse_order(&row.option_order)
+            .ok_or_else(|| corrupt(format!("bad option order {:?}", row.option_order)))?;
         entries.push((PaperEntry { section: SectionCode::new_unchecked(row.section.clone()), item, order }, idx));
     }
     let n = entries.len();
@@ -509,7 +511,12 @@ impl Live {
         let sections: Vec<SectionResult> = score
             .sections
             .iter()
-            .map(|s| SectionResult { code: s.code.to_string(), points: s.points.0, threshold: s.threshold.0, passed: s.passed })
+            .map(|s| SectionResult {
+                code: s.code.to_string(),
+                points: s.points.0,
+                threshold: s.threshold.0,
+                passed: s.passed,
+            })
             .collect();
         let receipt = receipt(&self.id, &ctx.bank_hash, &self.entries, self.session.answers(), &sections);
         let result = ResultView {
@@ -588,7 +595,13 @@ impl Live {
 
 /// A short code naming a result: SHA-256 over the session, the bank's hash, the paper, the
 /// final sheet and the scores; the first 16 hex digits.
-fn receipt(session: &str, bank_hash: &str, entries: &[(PaperEntry, usize)], answers: &[Option<Label>], sections: &[SectionResult]) -> String {
+fn receipt(
+    session: &str,
+    bank_hash: &str,
+    entries: &[(PaperEntry, usize)],
+    answers: &[Option<Label>],
+    sections: &[SectionResult],
+) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
     let mut put = |s: &str| {
         ctx.update(&(s.len() as u64).to_be_bytes());

@@ -26,7 +26,11 @@ pub(crate) async fn candidate_css() -> Response {
 
 /// An item image, for a logged-in candidate. SVGs are served with a policy that forbids
 /// scripts, so an image in a bank cannot run code in the exam page.
-pub(crate) async fn asset(State(state): State<AppState>, headers: HeaderMap, Path((hash, name)): Path<(String, String)>) -> Response {
+pub(crate) async fn asset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((hash, name)): Path<(String, String)>,
+) -> Response {
     if auth::session_of(&state, &headers).await.is_err() {
         return StatusCode::UNAUTHORIZED.into_response();
     }

@@ -180,7 +180,8 @@ mod tests {
     fn messages_parse() {
         assert_eq!(parse_client("{\"type\":\"get\",\"index\":3}"), Ok(ClientMsg::Get { index: 3 }));
         assert_eq!(parse_client("{\"type\":\"ping\"}"), Ok(ClientMsg::Ping));
-        let a = parse_client("{\"type\":\"answer\",\"seq\":2,\"index\":1,\"choice\":null,\"client_ts\":17}").expect("ok");
+        let a =
+            parse_client("{\"type\":\"answer\",\"seq\":2,\"index\":1,\"choice\":null,\"client_ts\":17}").expect("ok");
         assert!(matches!(a, ClientMsg::Answer { seq: 2, index: 1, choice: serde_json::Value::Null, .. }));
     }
 

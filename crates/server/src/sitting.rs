@@ -45,10 +45,9 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
         let Some(accommodation) = store.candidate_accommodation(no).await? else {
             bail!("candidate {no} is not registered; run `ujian candidates import` first");
         };
-        let minutes = stored
-            .exam
-            .duration_for(accommodation.as_deref())
-            .with_context(|| format!("candidate {no}: accommodation {accommodation:?} is not in exam {}", spec.exam_code))?;
+        let minutes = stored.exam.duration_for(accommodation.as_deref()).with_context(|| {
+            format!("candidate {no}: accommodation {accommodation:?} is not in exam {}", spec.exam_code)
+        })?;
         let seed = session_engine::seed(&secret, no);
         let paper = session_engine::assemble(&stored.exam, &stored.bank, seed)?;
         sessions.push(NewSession {
@@ -58,7 +57,11 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
             paper: paper
                 .entries
                 .iter()
-                .map(|e| PaperRow { section: e.section.to_string(), item_id: e.item.to_string(), option_order: e.order_string() })
+                .map(|e| PaperRow {
+                    section: e.section.to_string(),
+                    item_id: e.item.to_string(),
+                    option_order: e.order_string(),
+                })
                 .collect(),
         });
     }

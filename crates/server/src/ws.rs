@@ -139,7 +139,10 @@ async fn handle(state: &AppState, session: &str, msg: ClientMsg) -> ControlFlow<
                 serde_json::Value::String(s) => Some(s),
                 other => {
                     return ControlFlow::Break(error_msg(
-                        WireError::new("bad_choice", format!("choice must be a label such as \"A\" or null, not {other}")),
+                        WireError::new(
+                            "bad_choice",
+                            format!("choice must be a label such as \"A\" or null, not {other}"),
+                        ),
                         Some(seq),
                     ));
                 }

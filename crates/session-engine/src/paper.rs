@@ -154,10 +154,8 @@ mod tests {
             let part = &paper.entries[pos..pos + section.count as usize];
             assert!(part.iter().all(|e| e.section == section.code));
             for quota in &section.draw {
-                let n = part
-                    .iter()
-                    .filter(|e| quota.topics.contains(bank.item(&e.item).expect("item").topic()))
-                    .count();
+                let n =
+                    part.iter().filter(|e| quota.topics.contains(bank.item(&e.item).expect("item").topic())).count();
                 assert_eq!(n, quota.count as usize, "{} {:?}", section.code, quota.topics);
             }
             pos += section.count as usize;

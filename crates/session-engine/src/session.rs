@@ -64,13 +64,21 @@ pub enum Command {
     /// The candidate begins (first connect); the clock starts.
     Start,
     /// Choose a shown label for the question at `index`, or clear it with `None`.
-    Answer { index: usize, choice: Option<Label> },
-    Flag { index: usize, flagged: bool },
+    Answer {
+        index: usize,
+        choice: Option<Label>,
+    },
+    Flag {
+        index: usize,
+        flagged: bool,
+    },
     /// The candidate submits.
     Finish,
     Pause,
     Resume,
-    Extend { ms: u64 },
+    Extend {
+        ms: u64,
+    },
     Terminate,
     /// A newer connection takes the seat.
     TakeOver,
@@ -124,7 +132,13 @@ impl Session {
     /// A fresh, not yet started session over a paper whose questions show `option_counts` options.
     pub fn new(allowed_ms: u64, option_counts: Vec<u8>) -> Session {
         let n = option_counts.len();
-        Session { status: Status::Ready, timer: Timer::new(allowed_ms, 0), answers: vec![None; n], flags: vec![false; n], option_counts }
+        Session {
+            status: Status::Ready,
+            timer: Timer::new(allowed_ms, 0),
+            answers: vec![None; n],
+            flags: vec![false; n],
+            option_counts,
+        }
     }
 
     /// Rebuilds a session from storage. An active session's clock runs again from `now`:
@@ -314,10 +328,30 @@ mod tests {
     #[test]
     fn answering_changing_clearing_and_flagging() {
         let mut s = started(0);
-        check(&mut s, 1, Command::Answer { index: 0, choice: label("B") }, Ok(vec![Event::Answered { index: 0, choice: label("B") }]));
-        check(&mut s, 2, Command::Answer { index: 0, choice: label("E") }, Ok(vec![Event::Answered { index: 0, choice: label("E") }]));
-        check(&mut s, 3, Command::Answer { index: 0, choice: None }, Ok(vec![Event::Answered { index: 0, choice: None }]));
-        check(&mut s, 4, Command::Flag { index: 1, flagged: true }, Ok(vec![Event::Flagged { index: 1, flagged: true }]));
+        check(
+            &mut s,
+            1,
+            Command::Answer { index: 0, choice: label("B") },
+            Ok(vec![Event::Answered { index: 0, choice: label("B") }]),
+        );
+        check(
+            &mut s,
+            2,
+            Command::Answer { index: 0, choice: label("E") },
+            Ok(vec![Event::Answered { index: 0, choice: label("E") }]),
+        );
+        check(
+            &mut s,
+            3,
+            Command::Answer { index: 0, choice: None },
+            Ok(vec![Event::Answered { index: 0, choice: None }]),
+        );
+        check(
+            &mut s,
+            4,
+            Command::Flag { index: 1, flagged: true },
+            Ok(vec![Event::Flagged { index: 1, flagged: true }]),
+        );
         assert_eq!(s.answers(), &[None, None, None]);
         assert_eq!(s.flags(), &[false, true, false]);
     }
@@ -376,7 +410,8 @@ mod tests {
     fn a_restored_active_session_charges_nothing_for_the_downtime() {
         let mut s = started(0);
         let used = s.checkpoint(20_000);
-        let restored = Session::restore(Status::Active, 60_000, used, s.answers().to_vec(), s.flags().to_vec(), vec![5, 5, 2], 7);
+        let restored =
+            Session::restore(Status::Active, 60_000, used, s.answers().to_vec(), s.flags().to_vec(), vec![5, 5, 2], 7);
         assert_eq!(restored.remaining(7), 40_000);
         assert_eq!(restored.deadline(), Some(40_007));
     }

@@ -26,7 +26,9 @@ use sqlx::{AnyPool, Executor};
 pub use banks::StoredBank;
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
-pub use sessions::{LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow};
+pub use sessions::{
+    LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
+};
 
 /// Errors from the store. Expected refusals are variants; database failures carry sqlx's error.
 #[derive(Debug, thiserror::Error)]

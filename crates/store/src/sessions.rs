@@ -266,10 +266,11 @@ impl Store {
             flags: BTreeMap::new(),
             acks: BTreeMap::new(),
         };
-        let paper = sqlx::query("SELECT section, item_id, option_order FROM papers WHERE session_id = $1 ORDER BY position")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let paper =
+            sqlx::query("SELECT section, item_id, option_order FROM papers WHERE session_id = $1 ORDER BY position")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         for p in paper {
             rec.paper.push(PaperRow {
                 section: p.try_get("section")?,

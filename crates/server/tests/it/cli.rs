@@ -6,7 +6,11 @@ use crate::helpers::repo;
 
 fn ujian(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(args).current_dir(repo("")).output().expect("run ujian");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -24,11 +28,15 @@ fn bank_validate_passes_the_skd_sample_and_prints_counts_and_hash() {
 fn bank_validate_lists_every_planted_mistake_with_file_and_line_and_exits_1() {
     let (code, _, err) = ujian(&["bank", "validate", "crates/item-bank/tests/fixtures/broken"]);
     assert_eq!(code, 1);
-    assert!(err.contains("crates/item-bank/tests/fixtures/broken/items.toml:21: item BAD-001: text: option E has no text"), "{err}");
+    assert!(
+        err.contains("crates/item-bank/tests/fixtures/broken/items.toml:21: item BAD-001: text: option E has no text"),
+        "{err}"
+    );
     assert!(err.contains("10 problems found"), "{err}");
     // Sorted by file, then line.
     let lines: Vec<&str> = err.lines().filter(|l| l.contains("items.toml:")).collect();
-    let numbers: Vec<usize> = lines.iter().map(|l| l.split(':').nth(1).and_then(|n| n.parse().ok()).expect("line")).collect();
+    let numbers: Vec<usize> =
+        lines.iter().map(|l| l.split(':').nth(1).and_then(|n| n.parse().ok()).expect("line")).collect();
     let mut sorted = numbers.clone();
     sorted.sort_unstable();
     assert_eq!(numbers, sorted);
@@ -52,13 +60,16 @@ fn csv_import_writes_an_item_file_or_reports_every_bad_row() {
     let csv = dir.path().join("items.csv");
     std::fs::write(&csv, "id,section,topic,stem,answer,a,b\nX-1,TWK,t,Soal,B,ya,tidak\n").expect("write");
     let out = dir.path().join("items.toml");
-    let (code, stdout, err) = ujian(&["bank", "import-csv", csv.to_str().expect("utf8"), "--out", out.to_str().expect("utf8")]);
+    let (code, stdout, err) =
+        ujian(&["bank", "import-csv", csv.to_str().expect("utf8"), "--out", out.to_str().expect("utf8")]);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("wrote 1 items"), "{stdout}");
     assert!(std::fs::read_to_string(&out).expect("read").contains("id = \"X-1\""));
 
-    std::fs::write(&csv, "id,section,topic,stem,answer,a,b\nX-1,TWK,t,Soal,F,ya,tidak\nX-2,TWK,t,,A,ya,tidak\n").expect("write");
-    let (code, _, err) = ujian(&["bank", "import-csv", csv.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--force"]);
+    std::fs::write(&csv, "id,section,topic,stem,answer,a,b\nX-1,TWK,t,Soal,F,ya,tidak\nX-2,TWK,t,,A,ya,tidak\n")
+        .expect("write");
+    let (code, _, err) =
+        ujian(&["bank", "import-csv", csv.to_str().expect("utf8"), "--out", out.to_str().expect("utf8"), "--force"]);
     assert_eq!(code, 1);
     assert!(err.contains("items.csv:2: item X-1: answer"), "{err}");
     assert!(err.contains("items.csv:3: item X-2: stem: missing"), "{err}");

@@ -88,7 +88,11 @@ async fn kill_9_mid_exam_loses_no_acknowledged_answer_and_charges_no_downtime() 
         let up_after = restart.elapsed();
         let answers = c.welcome["answers"].as_object().expect("answers").clone();
         for (index, choice) in &acked {
-            assert_eq!(answers.get(index).and_then(|v| v.as_str()), Some(choice.as_str()), "{db:?}: answer {index} lost");
+            assert_eq!(
+                answers.get(index).and_then(|v| v.as_str()),
+                Some(choice.as_str()),
+                "{db:?}: answer {index} lost"
+            );
         }
         assert!(answers.len() == 40 || (answers.len() == 41 && answers["50"] == "E"), "{db:?}: {answers:?}");
         assert_eq!(c.welcome["flags"], json!([7, 9]), "{db:?}");

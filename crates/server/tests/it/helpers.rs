@@ -67,7 +67,9 @@ pub(crate) async fn fresh_pg_database() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let name = format!("ujian_it_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), nanos);
-    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create db");
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create db");
     let (prefix, _) = base.rsplit_once('/').expect("UJIAN_TEST_PG ends with /DATABASE");
     format!("{prefix}/{name}")
 }
@@ -148,7 +150,13 @@ impl TestApp {
         TestApp::start(dir, url, token, clock, setup.exam).await
     }
 
-    async fn start(dir: tempfile::TempDir, url: String, token: String, clock: Arc<ManualClock>, exam_path: &str) -> TestApp {
+    async fn start(
+        dir: tempfile::TempDir,
+        url: String,
+        token: String,
+        clock: Arc<ManualClock>,
+        exam_path: &str,
+    ) -> TestApp {
         let config = Config {
             data_dir: dir.path().to_owned(),
             database_url: Some(url.clone()),
@@ -212,7 +220,6 @@ impl TestApp {
     pub(crate) fn store(&self) -> &Store {
         self.state.registry.store()
     }
-
 }
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -246,7 +253,11 @@ impl Candidate {
     /// The next JSON message (skipping pongs from the transport), failing after a bound.
     pub(crate) async fn recv(&mut self) -> Value {
         loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a reply in time").expect("open").expect("frame");
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a reply in time")
+                .expect("open")
+                .expect("frame");
             match msg {
                 Message::Text(t) => return serde_json::from_str(t.as_str()).expect("json"),
                 Message::Close(_) => return json!({ "type": "_closed" }),
@@ -304,7 +315,11 @@ pub(crate) async fn best_and_worst(app: &TestApp, session: &str) -> Vec<(String,
         .map(|row| {
             let item = app.bank.items().iter().find(|i| i.id().as_str() == row.item_id).expect("item in bank");
             let order: Vec<char> = row.option_order.chars().collect();
-            let shown = |own: usize| Label::from_index(order.iter().position(|c| *c as usize - 'A' as usize == own).expect("in order")).expect("label").to_string();
+            let shown = |own: usize| {
+                Label::from_index(order.iter().position(|c| *c as usize - 'A' as usize == own).expect("in order"))
+                    .expect("label")
+                    .to_string()
+            };
             match item.key() {
                 Key::Single(k) => {
                     let wrong = (k.index() + 1) % item.options().len();
@@ -313,7 +328,7 @@ pub(crate) async fn best_and_worst(app: &TestApp, session: &str) -> Vec<(String,
                 Key::Weighted(points) => {
                     let best = points.iter().enumerate().max_by_key(|(_, p)| p.0).expect("points");
                     let worst = points.iter().enumerate().min_by_key(|(_, p)| p.0).expect("points");
-                    (shown(best.0), shown(worst.0), best.1 .0, worst.1 .0)
+                    (shown(best.0), shown(worst.0), best.1.0, worst.1.0)
                 }
             }
         })
