@@ -68,10 +68,10 @@ impl BankSource {
             .collect();
         source.files.insert(BANK_FILE.to_owned(), meta);
         for name in listed {
-            if safe_relative(&name) {
-                if let Some(text) = read(&name)? {
-                    source.files.insert(name, text);
-                }
+            if safe_relative(&name)
+                && let Some(text) = read(&name)?
+            {
+                source.files.insert(name, text);
             }
         }
         let assets = dir.join(ASSETS_DIR);
@@ -80,12 +80,12 @@ impl BankSource {
                 for entry in entries {
                     let entry = entry.map_err(|source| BankError::Io { path: assets.clone(), source })?;
                     let path = entry.path();
-                    if path.is_file() {
-                        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                            let bytes =
-                                std::fs::read(&path).map_err(|source| BankError::Io { path: path.clone(), source })?;
-                            source.assets.insert(name.to_owned(), bytes);
-                        }
+                    if path.is_file()
+                        && let Some(name) = path.file_name().and_then(|n| n.to_str())
+                    {
+                        let bytes =
+                            std::fs::read(&path).map_err(|source| BankError::Io { path: path.clone(), source })?;
+                        source.assets.insert(name.to_owned(), bytes);
                     }
                 }
             }
@@ -284,10 +284,10 @@ fn parse_meta(text: &str, sink: &mut Sink) -> Option<Meta> {
     let doc = parse_document(text, &lines, sink)?;
     let f = Fields::new(&doc, &lines);
     let name = f.string("name", sink).required(sink, 1, "name");
-    if let Some(n) = &name {
-        if !is_slug(&n.value) {
-            sink.error(Some(n.line), Some("name"), format!("{:?} must be lower case letters, digits and '-'", n.value));
-        }
+    if let Some(n) = &name
+        && !is_slug(&n.value)
+    {
+        sink.error(Some(n.line), Some("name"), format!("{:?} must be lower case letters, digits and '-'", n.value));
     }
     let version = f.string("version", sink).required(sink, 1, "version");
     let title = f.string("title", sink).ok().map(|t| t.value).unwrap_or_default();

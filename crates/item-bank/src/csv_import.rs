@@ -126,10 +126,10 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Item>, Diagnostics> {
             pin_options: pin,
             options: Got::Ok(At { value: options, line }),
         };
-        if let Some(id) = cell("id") {
-            if let Some(first) = seen.insert(id.clone(), line) {
-                sink.error(Some(line), Some("column id"), format!("{id} repeats the id of line {first}"));
-            }
+        if let Some(id) = cell("id")
+            && let Some(first) = seen.insert(id.clone(), line)
+        {
+            sink.error(Some(line), Some("column id"), format!("{id} repeats the id of line {first}"));
         }
         if let Some(item) = draft.validate(None, &mut sink) {
             items.push(item);

@@ -58,15 +58,11 @@ impl Draft {
         sink.set_item(id.as_ref().map(|id| id.value.clone()));
         let mut ok = true;
 
-        if let Some(id) = &id {
-            if !is_code(&id.value) {
-                sink.error(
-                    Some(id.line),
-                    Some("id"),
-                    format!("{:?} may only hold letters, digits, '-' and '_'", id.value),
-                );
-                ok = false;
-            }
+        if let Some(id) = &id
+            && !is_code(&id.value)
+        {
+            sink.error(Some(id.line), Some("id"), format!("{:?} may only hold letters, digits, '-' and '_'", id.value));
+            ok = false;
         }
         let section = match self.section {
             Got::Ok(s) => Some(s),
@@ -79,26 +75,26 @@ impl Draft {
                 }
             },
         };
-        if let Some(s) = &section {
-            if !is_code(&s.value) {
-                sink.error(
-                    Some(s.line),
-                    Some("section"),
-                    format!("{:?} may only hold letters, digits, '-' and '_'", s.value),
-                );
-                ok = false;
-            }
+        if let Some(s) = &section
+            && !is_code(&s.value)
+        {
+            sink.error(
+                Some(s.line),
+                Some("section"),
+                format!("{:?} may only hold letters, digits, '-' and '_'", s.value),
+            );
+            ok = false;
         }
         let topic = self.topic.required(sink, line, "topic");
-        if let Some(t) = &topic {
-            if !is_slug(&t.value) {
-                sink.error(
-                    Some(t.line),
-                    Some("topic"),
-                    format!("{:?} must be lower case letters, digits and '-'", t.value),
-                );
-                ok = false;
-            }
+        if let Some(t) = &topic
+            && !is_slug(&t.value)
+        {
+            sink.error(
+                Some(t.line),
+                Some("topic"),
+                format!("{:?} must be lower case letters, digits and '-'", t.value),
+            );
+            ok = false;
         }
         let weighted = match self.kind {
             Got::Missing => Some(false),
@@ -126,11 +122,11 @@ impl Draft {
             Got::Missing => None,
         };
         let stem = self.stem.required(sink, line, "stem");
-        if let Some(s) = &stem {
-            if s.value.trim().is_empty() {
-                sink.error(Some(s.line), Some("stem"), "is empty");
-                ok = false;
-            }
+        if let Some(s) = &stem
+            && s.value.trim().is_empty()
+        {
+            sink.error(Some(s.line), Some("stem"), "is empty");
+            ok = false;
         }
         let image = match self.image {
             Got::Ok(i) => match check_image_name(&i.value) {

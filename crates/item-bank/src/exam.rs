@@ -136,14 +136,10 @@ impl Exam {
         let s = &mut sink;
 
         let code = f.string("code", s).required(s, 1, "code");
-        if let Some(c) = &code {
-            if !is_code(&c.value) {
-                s.error(
-                    Some(c.line),
-                    Some("code"),
-                    format!("{:?} may only hold letters, digits, '-' and '_'", c.value),
-                );
-            }
+        if let Some(c) = &code
+            && !is_code(&c.value)
+        {
+            s.error(Some(c.line), Some("code"), format!("{:?} may only hold letters, digits, '-' and '_'", c.value));
         }
         let title = f.string("title", s).ok().map(|t| t.value).unwrap_or_default();
         let bank = f.string("bank", s).required(s, 1, "bank");
@@ -415,10 +411,10 @@ fn read_section(value: &toml::Spanned<toml::de::DeValue<'_>>, lines: &LineIndex,
     let f = Fields::from_value(value, lines, s, "section")?;
     let line = f.line;
     let code = f.string("code", s).required(s, line, "code");
-    if let Some(c) = &code {
-        if !is_code(&c.value) {
-            s.error(Some(c.line), Some("code"), format!("{:?} may only hold letters, digits, '-' and '_'", c.value));
-        }
+    if let Some(c) = &code
+        && !is_code(&c.value)
+    {
+        s.error(Some(c.line), Some("code"), format!("{:?} may only hold letters, digits, '-' and '_'", c.value));
     }
     let name = f.string("name", s).ok().map(|n| n.value).unwrap_or_default();
     let count = f.int("count", s).required(s, line, "count");
@@ -494,10 +490,11 @@ fn read_section(value: &toml::Spanned<toml::de::DeValue<'_>>, lines: &LineIndex,
         }
     }
     let quota_sum: u32 = draw.iter().map(|q| q.count).sum();
-    if let Some(count) = count {
-        if !draw.is_empty() && quota_sum != count {
-            s.error(Some(line), Some("draw"), format!("quotas add up to {quota_sum} but count is {count}"));
-        }
+    if let Some(count) = count
+        && !draw.is_empty()
+        && quota_sum != count
+    {
+        s.error(Some(line), Some("draw"), format!("quotas add up to {quota_sum} but count is {count}"));
     }
     f.finish(&["code", "name", "count", "threshold", "scoring", "draw"], s);
     Some(Section { code: SectionCode::new(code?.value), name, count: count?, threshold, scoring: scoring?, draw, line })

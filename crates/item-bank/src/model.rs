@@ -117,7 +117,7 @@ impl Label {
     pub const MAX_OPTIONS: usize = 5;
 
     pub fn from_index(i: usize) -> Option<Label> {
-        (i < Self::MAX_OPTIONS).then(|| Label(i as u8))
+        (i < Self::MAX_OPTIONS).then_some(Label(i as u8))
     }
 
     /// Parses `"A"`..`"E"` (upper case only: labels are printed on screens and receipts).

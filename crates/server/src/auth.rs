@@ -59,10 +59,10 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// The bearer token of a request: the `Authorization` header, else the candidate cookie.
 pub fn request_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return Some(t.trim().to_owned());
-        }
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Some(t.trim().to_owned());
     }
     headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
@@ -110,14 +110,15 @@ pub async fn login(
     let now = state.registry.clock().tick();
     {
         let failures = state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((n, since)) = failures.get(&participant) {
-            if *n >= MAX_FAILURES && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS {
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "too many failed logins; wait five minutes or ask the supervisor",
-                ));
-            }
+        if let Some((n, since)) = failures.get(&participant)
+            && *n >= MAX_FAILURES
+            && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS
+        {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed logins; wait five minutes or ask the supervisor",
+            ));
         }
     }
     let record_failure = |state: &AppState| {

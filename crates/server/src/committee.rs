@@ -207,16 +207,16 @@ fn read_candidates(file: &str, text: &str) -> Result<Vec<CandidateRow>, Vec<Stri
             errors.push(format!("{file}:{line}: column name: missing"));
         }
         let birth_date = cell("birth_date");
-        if let Some(d) = &birth_date {
-            if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
-                errors.push(format!("{file}:{line}: column birth_date: {d:?} is not a date like 1999-12-31"));
-            }
+        if let Some(d) = &birth_date
+            && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
+        {
+            errors.push(format!("{file}:{line}: column birth_date: {d:?} is not a date like 1999-12-31"));
         }
         let pin = cell("pin");
-        if let Some(p) = &pin {
-            if p.len() < 6 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                errors.push(format!("{file}:{line}: column pin: a PIN is at least 6 digits"));
-            }
+        if let Some(p) = &pin
+            && (p.len() < 6 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            errors.push(format!("{file}:{line}: column pin: a PIN is at least 6 digits"));
         }
         if let (Some(participant_no), Some(name)) = (no, name) {
             rows.push(CandidateRow { participant_no, name, birth_date, pin, accommodation: cell("accommodation") });
@@ -339,7 +339,7 @@ mod tests {
     #[test]
     fn good_candidate_rows_are_read() {
         let csv = "participant_no,name,accommodation\nP-1,Ani,\nP-2,Budi,tunanetra\n";
-        let rows = read_candidates("c.csv", csv).ok().expect("valid");
+        let rows = read_candidates("c.csv", csv).expect("valid");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].accommodation.as_deref(), Some("tunanetra"));
         assert!(rows[0].pin.is_none());

@@ -46,7 +46,7 @@ impl ExamCtx {
 /// Something the server pushes to a connection outside a request/reply.
 #[derive(Debug, Clone)]
 pub enum Push {
-    Msg(ServerMsg),
+    Msg(Box<ServerMsg>),
     /// Send `taken_over`, then close: a newer connection has the seat.
     TakenOver,
 }
@@ -205,11 +205,11 @@ impl Registry {
                 _ => None,
             }
         };
-        if let Some(write) = start_write {
-            if let Err(e) = self.writer.write(None, write).await {
-                self.evict(id, &live);
-                return Err(WireError::internal("start session", &e));
-            }
+        if let Some(write) = start_write
+            && let Err(e) = self.writer.write(None, write).await
+        {
+            self.evict(id, &live);
+            return Err(WireError::internal("start session", &e));
         }
         let l = lock(&live);
         Ok((conn_id, l.welcome(self.clock.tick())))
@@ -352,7 +352,7 @@ impl Registry {
         }
         tracing::info!(session = %id, total = result.total, "time up: session finished and scored");
         if let Some(tx) = tx {
-            let _ = tx.try_send(Push::Msg(ServerMsg::Finished(result)));
+            let _ = tx.try_send(Push::Msg(Box::new(ServerMsg::Finished(result))));
         }
         Ok(true)
     }
@@ -366,10 +366,8 @@ impl Registry {
         let now = self.clock.tick();
         for (id, live) in self.snapshot_all() {
             let due = lock(&live).session.deadline().is_some_and(|d| d <= now);
-            if due {
-                if let Err(e) = self.expire(&id).await {
-                    tracing::error!(session = %id, error = %e.message, "cannot finish session at its deadline");
-                }
+            if due && let Err(e) = self.expire(&id).await {
+                tracing::error!(session = %id, error = %e.message, "cannot finish session at its deadline");
             }
         }
     }

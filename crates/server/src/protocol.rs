@@ -105,6 +105,9 @@ pub struct ResultView {
 }
 
 /// Server → client.
+// Messages are built and serialised at once, never stored in bulk, so the size of the
+// largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {

@@ -231,10 +231,10 @@ impl Session {
             Command::Answer { index, choice } => {
                 self.check_index(index)?;
                 self.check_writable(now)?;
-                if let Some(c) = choice {
-                    if c.index() >= usize::from(self.option_counts[index]) {
-                        return Err(Refusal::BadChoice);
-                    }
+                if let Some(c) = choice
+                    && c.index() >= usize::from(self.option_counts[index])
+                {
+                    return Err(Refusal::BadChoice);
                 }
                 self.answers[index] = choice;
                 Ok(vec![Event::Answered { index, choice }])
