@@ -7,6 +7,14 @@
 //!
 //! - [`Score`], [`SectionScore`]: a sheet's result.
 //! - [`score_sheet`]: applies each section's [`ScoringRule`] to the answers.
+//! - [`rank`]: [`RankIndex`], the O(log n) ranking index behind the public board.
+//! - [`board`]: [`RankKey`], the board's order (total, then the exam's tie-breaks).
+
+pub mod board;
+pub mod rank;
+
+pub use board::RankKey;
+pub use rank::RankIndex;
 
 use item_bank::{Exam, Item, Label, Points, ScoringRule, SectionCode};
 
