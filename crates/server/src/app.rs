@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::auth::{self, Auth};
+use crate::board::{self, BoardHub};
 use crate::clock::{Clock, SystemClock};
 use crate::live::Registry;
 use crate::writer::Writer;
@@ -43,6 +44,7 @@ impl Config {
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Arc<Registry>,
+    pub board: Arc<BoardHub>,
     pub auth: Arc<Auth>,
     /// Turns true when the server is shutting down: connections close, timers stop.
     pub shutdown: watch::Receiver<bool>,
@@ -58,6 +60,7 @@ pub struct App {
     /// Stops the writer; sent only after the timers have written their last checkpoint.
     writer_stop: watch::Sender<bool>,
     timers: JoinHandle<()>,
+    ticker: JoinHandle<()>,
     writer: JoinHandle<()>,
     store: Store,
 }
@@ -75,15 +78,18 @@ impl App {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (writer_stop, writer_stop_rx) = watch::channel(false);
         let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx);
-        let registry = Arc::new(Registry::new(store.clone(), clock, writer));
+        let board = Arc::new(BoardHub::new());
+        let registry = Arc::new(Registry::new(store.clone(), clock, writer, board.clone()));
         let resumed = registry.load_unfinished().await?;
         if resumed > 0 {
             tracing::info!(sessions = resumed, "resumed unfinished sessions");
         }
+        registry.load_board().await?;
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
-        let state = AppState { registry, auth: Arc::new(Auth::new()), shutdown: shutdown_rx };
+        let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
+        let state = AppState { registry, board, auth: Arc::new(Auth::new()), shutdown: shutdown_rx };
         let router = router(state.clone());
-        Ok(App { listener, router, state, shutdown, writer_stop, timers, writer: writer_task, store })
+        Ok(App { listener, router, state, shutdown, writer_stop, timers, ticker, writer: writer_task, store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -107,6 +113,7 @@ impl App {
         // checkpoint through the writer), then the writer commits what it holds and stops.
         let _ = self.shutdown.send(true);
         let _ = self.timers.await;
+        let _ = self.ticker.await;
         let _ = self.writer_stop.send(true);
         let _ = self.writer.await;
         self.store.close().await;
@@ -124,6 +131,9 @@ fn router(state: AppState) -> Router {
         .route("/api/v1/candidate/logout", post(auth::logout))
         .route("/api/v1/assets/{hash}/{name}", get(pages::asset))
         .route("/ws/candidate", get(ws::candidate_ws))
+        .route("/api/v1/boards", get(board::list))
+        .route("/api/v1/boards/{kind}/{id}", get(board::snapshot))
+        .route("/api/v1/boards/{kind}/{id}/feed", get(board::feed))
         .with_state(state)
 }
 

@@ -9,6 +9,7 @@
 //! - [`credentials`]: argon2id hashing of PINs and passwords, PIN generation.
 //! - [`app`]: [`app::App`]: configuration, router, listener and graceful shutdown.
 //! - [`auth`]: candidate login, tokens, lockout.
+//! - [`board`]: the public board: running scores, ranks, coalesced live feed (SSE).
 //! - [`clock`]: the injected clock (real or manual).
 //! - [`error`]: the one mapping of errors to wire codes.
 //! - [`live`]: sessions in memory, the candidate actions, deadline sweep and checkpoints.
@@ -20,6 +21,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod board;
 pub mod cli;
 pub mod clock;
 mod committee;

@@ -16,6 +16,7 @@ use session_engine::{Command, Event, FinishReason, PaperEntry, Refusal, Session,
 use store::{LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
+use crate::board::{BoardExam, BoardHub, RowUpdate};
 use crate::clock::Clock;
 use crate::error::WireError;
 use crate::protocol::{OptionView, ResultView, SectionInfo, SectionResult, ServerMsg};
@@ -32,6 +33,8 @@ pub struct ExamCtx {
     pub exam: Exam,
     pub bank: Bank,
     pub bank_hash: String,
+    /// What the public board shows of this exam, shared by every row.
+    pub board: Arc<BoardExam>,
     index: HashMap<ItemId, usize>,
 }
 
@@ -39,7 +42,8 @@ impl ExamCtx {
     pub fn new(exam: Exam, bank: Bank) -> ExamCtx {
         let index = bank.items().iter().enumerate().map(|(i, item)| (item.id().clone(), i)).collect();
         let bank_hash = bank.hash().to_hex();
-        ExamCtx { exam, bank, bank_hash, index }
+        let board = Arc::new(BoardExam::of(&exam));
+        ExamCtx { exam, bank, bank_hash, board, index }
     }
 }
 
@@ -59,6 +63,8 @@ struct Conn {
 /// One session in memory.
 pub struct Live {
     pub id: String,
+    pub sitting: String,
+    pub venue: String,
     pub participant_no: String,
     pub name: String,
     pub exam: Arc<ExamCtx>,
@@ -89,6 +95,7 @@ pub struct Registry {
     store: Store,
     clock: Arc<dyn Clock>,
     writer: Writer,
+    board: Arc<BoardHub>,
     exams: Mutex<HashMap<String, Arc<ExamCtx>>>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
     /// Serialises loads so two connections of one session build one `Live`.
@@ -105,11 +112,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Registry {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, writer: Writer) -> Registry {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, writer: Writer, board: Arc<BoardHub>) -> Registry {
         Registry {
             store,
             clock,
             writer,
+            board,
             exams: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             loading: tokio::sync::Mutex::new(()),
@@ -330,6 +338,10 @@ impl Registry {
         if let Some(r) = finished {
             out.push(ServerMsg::Finished(r));
         }
+        let update = l.row_update();
+        drop(l);
+        // Running scores move on the board with every acknowledged answer, not only at finish.
+        self.board.update(update);
         Ok(out)
     }
 
@@ -351,10 +363,55 @@ impl Registry {
             return Err(WireError::internal("store time-up", &e));
         }
         tracing::info!(session = %id, total = result.total, "time up: session finished and scored");
+        self.publish(&live);
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(ServerMsg::Finished(result))));
         }
         Ok(true)
+    }
+
+    /// Puts a session's current score on the public board.
+    fn publish(&self, live: &Arc<Mutex<Live>>) {
+        let update = lock(live).row_update();
+        self.board.update(update);
+    }
+
+    /// Fills the board with every stored session: running scores for those in memory,
+    /// stored results for finished ones, zero for those not started.
+    pub async fn load_board(&self) -> anyhow::Result<()> {
+        for row in self.store.board_rows(None).await? {
+            let ctx = match self.exam(&row.exam_code).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(exam = %row.exam_code, error = %e.message, "board: cannot load exam");
+                    continue;
+                }
+            };
+            if matches!(row.status.as_str(), "active" | "paused") {
+                if let Ok(live) = self.get(&row.session_id).await {
+                    self.publish(&live);
+                    continue;
+                }
+            }
+            let stored: Option<ResultView> = row.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
+            let score = match &stored {
+                Some(r) => score_from_result(&ctx.exam, r),
+                None => scoring::score_sheet(&ctx.exam, std::iter::empty()),
+            };
+            self.board.update(RowUpdate {
+                id: row.session_id,
+                participant_no: row.participant_no,
+                name: row.name,
+                sitting: row.sitting_id,
+                venue: row.venue,
+                exam: ctx.board.clone(),
+                key: scoring::RankKey::of(&ctx.exam, &score),
+                score,
+                status: row.status,
+                reason: row.finish_reason,
+            });
+        }
+        Ok(())
     }
 
     fn snapshot_all(&self) -> Vec<(String, Arc<Mutex<Live>>)> {
@@ -452,6 +509,8 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
     Ok(Live {
         last_seq: rec.acks.keys().next_back().copied().unwrap_or(0),
         id: rec.id,
+        sitting: rec.sitting_id,
+        venue: rec.venue,
         participant_no: rec.participant_no,
         name: rec.name,
         exam,
@@ -497,15 +556,41 @@ impl Live {
         }
     }
 
-    /// Scores the sheet and keeps the result; the session must already be finished.
-    fn finish_result(&mut self, reason: FinishReason) -> ResultView {
-        let ctx = self.exam.clone();
+    /// The sheet's score as it stands: final once finished, running before.
+    fn score(&self) -> scoring::Score {
+        let ctx = &self.exam;
         let answers = self.entries.iter().zip(self.session.answers()).map(|((entry, idx), shown)| scoring::Answer {
             item: &ctx.bank.items()[*idx],
             section: &entry.section,
             choice: shown.and_then(|s| entry.to_item_label(s)),
         });
-        let score = scoring::score_sheet(&ctx.exam, answers);
+        scoring::score_sheet(&ctx.exam, answers)
+    }
+
+    /// This session's line for the public board.
+    fn row_update(&self) -> RowUpdate {
+        let score = self.score();
+        RowUpdate {
+            id: self.id.clone(),
+            participant_no: self.participant_no.clone(),
+            name: self.name.clone(),
+            sitting: self.sitting.clone(),
+            venue: self.venue.clone(),
+            exam: self.exam.board.clone(),
+            key: scoring::RankKey::of(&self.exam.exam, &score),
+            score,
+            status: self.session.status().as_str().to_owned(),
+            reason: match self.session.status() {
+                Status::Finished(r) => Some(r.as_str().to_owned()),
+                _ => None,
+            },
+        }
+    }
+
+    /// Scores the sheet and keeps the result; the session must already be finished.
+    fn finish_result(&mut self, reason: FinishReason) -> ResultView {
+        let ctx = self.exam.clone();
+        let score = self.score();
         let sections: Vec<SectionResult> = score
             .sections
             .iter()
@@ -618,4 +703,22 @@ fn receipt(
         put(&s.points.to_string());
     }
     hex::encode(&ctx.finish().as_ref()[..8])
+}
+
+/// A stored result as a [`scoring::Score`], for the board after a restart.
+fn score_from_result(exam: &Exam, r: &ResultView) -> scoring::Score {
+    let sections: Vec<scoring::SectionScore> = exam
+        .sections()
+        .iter()
+        .map(|s| {
+            let points = r.scores.get(s.code.as_str()).copied().unwrap_or(0);
+            scoring::SectionScore {
+                code: s.code.clone(),
+                points: item_bank::Points(points),
+                threshold: s.threshold,
+                passed: points >= s.threshold.0,
+            }
+        })
+        .collect();
+    scoring::Score { total: item_bank::Points(r.total), passed: r.passed, sections }
 }

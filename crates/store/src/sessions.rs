@@ -50,6 +50,7 @@ pub struct SittingRow {
 pub struct SessionRecord {
     pub id: String,
     pub sitting_id: String,
+    pub venue: String,
     pub exam_code: String,
     pub participant_no: String,
     pub name: String,
@@ -90,6 +91,20 @@ pub struct SessionWrite {
     pub last_seen_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    pub finish_reason: Option<String>,
+    pub result: Option<String>,
+}
+
+/// One session as the public board and result exports see it.
+#[derive(Debug, Clone)]
+pub struct BoardRow {
+    pub session_id: String,
+    pub participant_no: String,
+    pub name: String,
+    pub sitting_id: String,
+    pub venue: String,
+    pub exam_code: String,
+    pub status: String,
     pub finish_reason: Option<String>,
     pub result: Option<String>,
 }
@@ -240,7 +255,7 @@ impl Store {
 
     pub async fn load_session(&self, id: &str) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(
-            "SELECT s.id, s.sitting_id, t.exam_code, s.participant_no, c.name, s.status, s.finish_reason,
+            "SELECT s.id, s.sitting_id, t.venue, t.exam_code, s.participant_no, c.name, s.status, s.finish_reason,
                     s.duration_ms, s.extension_ms, s.used_ms, s.result
              FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
              WHERE s.id = $1",
@@ -252,6 +267,7 @@ impl Store {
         let mut rec = SessionRecord {
             id: r.try_get("id")?,
             sitting_id: r.try_get("sitting_id")?,
+            venue: r.try_get("venue")?,
             exam_code: r.try_get("exam_code")?,
             participant_no: r.try_get("participant_no")?,
             name: r.try_get("name")?,
@@ -301,6 +317,33 @@ impl Store {
             rec.acks.insert(seq, (position, l.try_get("server_ts")?));
         }
         Ok(Some(rec))
+    }
+
+    /// Every session with its candidate, sitting and venue, optionally of one exam.
+    pub async fn board_rows(&self, exam_code: Option<&str>) -> Result<Vec<BoardRow>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.participant_no, c.name, s.sitting_id, t.venue, t.exam_code, s.status, s.finish_reason, s.result
+             FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
+             WHERE $1 IS NULL OR t.exam_code = $1 ORDER BY s.id",
+        )
+        .bind(exam_code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(BoardRow {
+                    session_id: r.try_get("id")?,
+                    participant_no: r.try_get("participant_no")?,
+                    name: r.try_get("name")?,
+                    sitting_id: r.try_get("sitting_id")?,
+                    venue: r.try_get("venue")?,
+                    exam_code: r.try_get("exam_code")?,
+                    status: r.try_get("status")?,
+                    finish_reason: r.try_get("finish_reason")?,
+                    result: r.try_get("result")?,
+                })
+            })
+            .collect()
     }
 
     /// The group commit: many log lines and session updates in one durable transaction.

@@ -1,0 +1,445 @@
+//! The public board: running and final scores, ranked, per sitting, per venue and per exam.
+//!
+//! Every acknowledged answer updates the candidate's row in the [`BoardHub`] (a short lock,
+//! an O(log n) index update per board). A ticker turns each board's changes into at most
+//! one delta frame per [`TICK`], serialised once and shared by every viewer, so the cost
+//! of a viewer does not grow with the answer rate. A viewer that lags behind gets a fresh
+//! snapshot instead of the frames it missed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+use item_bank::{BoardNames, Exam};
+use scoring::{RankIndex, RankKey, Score};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// At most this many frames a second reach a viewer, whatever the answer rate.
+pub const TICK: Duration = Duration::from_millis(250);
+/// Frames a viewer may fall behind before it is sent a snapshot instead.
+const BACKLOG: usize = 64;
+
+/// Which board: one sitting, one venue (across its sittings of an exam), or a whole exam.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BoardId {
+    Sitting(String),
+    Venue { exam: String, venue: String },
+    Exam(String),
+}
+
+impl BoardId {
+    pub fn parse(kind: &str, id: &str, exam: Option<&str>) -> Option<BoardId> {
+        match kind {
+            "sitting" => Some(BoardId::Sitting(id.to_owned())),
+            "exam" => Some(BoardId::Exam(id.to_owned())),
+            "venue" => Some(BoardId::Venue { exam: exam?.to_owned(), venue: id.to_owned() }),
+            _ => None,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            BoardId::Sitting(_) => "sitting",
+            BoardId::Venue { .. } => "venue",
+            BoardId::Exam(_) => "exam",
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            BoardId::Sitting(s) | BoardId::Exam(s) => s,
+            BoardId::Venue { venue, .. } => venue,
+        }
+    }
+}
+
+/// The exam facts a board needs: section order, thresholds, tie-breaks, name policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardExam {
+    pub code: String,
+    pub title: String,
+    pub sections: Vec<BoardSection>,
+    pub tie_break: Vec<String>,
+    pub names: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardSection {
+    pub code: String,
+    pub name: String,
+    pub threshold: i64,
+}
+
+impl BoardExam {
+    pub fn of(exam: &Exam) -> BoardExam {
+        BoardExam {
+            code: exam.code().to_owned(),
+            title: exam.title().to_owned(),
+            sections: exam
+                .sections()
+                .iter()
+                .map(|s| BoardSection { code: s.code.to_string(), name: s.name.clone(), threshold: s.threshold.0 })
+                .collect(),
+            tie_break: exam.tie_break().iter().map(|s| s.to_string()).collect(),
+            names: match exam.board_names() {
+                BoardNames::Full => "full",
+                BoardNames::Masked => "masked",
+            },
+        }
+    }
+}
+
+/// One candidate's line on the board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    /// The session id: unique, and the last tie-break (ascending).
+    pub id: String,
+    pub participant_no: String,
+    /// As the exam's setting says: in full, or masked ("A** L******").
+    pub name: String,
+    pub sitting: String,
+    pub venue: String,
+    /// Points per section, in the exam's section order.
+    pub scores: Vec<i64>,
+    pub total: i64,
+    /// Every section at or above its threshold (for a running score: so far).
+    pub passed: bool,
+    /// `ready` (not started), `active`, `paused`, `finished`.
+    pub status: String,
+    /// Set when finished: `submitted`, `time_up`, `terminated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Competition rank on the board it is sent for (snapshots only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<usize>,
+}
+
+/// What changes a row: the latest score and status of a session.
+#[derive(Debug, Clone)]
+pub struct RowUpdate {
+    pub id: String,
+    pub participant_no: String,
+    pub name: String,
+    pub sitting: String,
+    pub venue: String,
+    pub exam: Arc<BoardExam>,
+    pub key: RankKey,
+    pub score: Score,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+/// A frame for viewers, serialised once.
+#[derive(Debug, Clone)]
+struct Frame {
+    version: u64,
+    json: Arc<str>,
+}
+
+struct Board {
+    exam: Arc<BoardExam>,
+    index: RankIndex<RankKey, String>,
+    changed: BTreeSet<String>,
+    version: u64,
+    tx: broadcast::Sender<Frame>,
+}
+
+#[derive(Default)]
+struct Hub {
+    rows: HashMap<String, Row>,
+    boards: HashMap<BoardId, Board>,
+}
+
+/// Every board, shared by the answer path (updates) and the viewers (reads).
+#[derive(Default)]
+pub struct BoardHub {
+    inner: Mutex<Hub>,
+}
+
+fn lock(m: &Mutex<Hub>) -> MutexGuard<'_, Hub> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// "Ani Lestari" → "A** L******": enough for a candidate to find themself, not enough to
+/// identify a stranger. Participant numbers are always shown in full.
+pub fn mask_name(name: &str) -> String {
+    name.split_whitespace()
+        .map(|w| {
+            let mut chars = w.chars();
+            let first = chars.next().map(String::from).unwrap_or_default();
+            first + &"*".repeat(chars.count())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl BoardHub {
+    pub fn new() -> BoardHub {
+        BoardHub::default()
+    }
+
+    /// Records a session's latest score on its sitting, venue and exam boards.
+    pub fn update(&self, u: RowUpdate) {
+        let name = if u.exam.names == "full" { u.name.clone() } else { mask_name(&u.name) };
+        let row = Row {
+            id: u.id.clone(),
+            participant_no: u.participant_no,
+            name,
+            sitting: u.sitting.clone(),
+            venue: u.venue.clone(),
+            scores: u.score.sections.iter().map(|s| s.points.0).collect(),
+            total: u.score.total.0,
+            passed: u.score.passed,
+            status: u.status,
+            reason: u.reason,
+            rank: None,
+        };
+        let ids = [
+            BoardId::Sitting(u.sitting),
+            BoardId::Venue { exam: u.exam.code.clone(), venue: u.venue },
+            BoardId::Exam(u.exam.code.clone()),
+        ];
+        let mut hub = lock(&self.inner);
+        if hub.rows.get(&u.id) == Some(&row) {
+            return;
+        }
+        hub.rows.insert(u.id.clone(), row);
+        for id in ids {
+            let board = hub.boards.entry(id).or_insert_with(|| Board {
+                exam: u.exam.clone(),
+                index: RankIndex::new(),
+                changed: BTreeSet::new(),
+                version: 0,
+                tx: broadcast::channel(BACKLOG).0,
+            });
+            board.index.upsert(u.id.clone(), u.key.clone());
+            board.changed.insert(u.id.clone());
+        }
+    }
+
+    /// The boards that exist, for the index page.
+    pub fn list(&self) -> Vec<BoardListing> {
+        let hub = lock(&self.inner);
+        let mut out: Vec<BoardListing> = hub
+            .boards
+            .iter()
+            .map(|(id, b)| BoardListing {
+                kind: id.kind(),
+                id: id.name().to_owned(),
+                exam: b.exam.code.clone(),
+                title: b.exam.title.clone(),
+                candidates: b.index.len(),
+            })
+            .collect();
+        out.sort_by(|a, b| (a.exam.as_str(), a.kind, a.id.as_str()).cmp(&(b.exam.as_str(), b.kind, b.id.as_str())));
+        out
+    }
+
+    /// A page of a board in rank order, with competition ranks, and the version it is at.
+    pub fn snapshot(&self, id: &BoardId, offset: usize, limit: usize) -> Option<Snapshot> {
+        let hub = lock(&self.inner);
+        let board = hub.boards.get(id)?;
+        let rows = board
+            .index
+            .page(offset, limit)
+            .into_iter()
+            .filter_map(|(sid, key)| {
+                let mut row = hub.rows.get(sid)?.clone();
+                row.rank = Some(board.index.count_better(key) + 1);
+                Some(row)
+            })
+            .collect();
+        Some(Snapshot {
+            kind: "snapshot",
+            board: BoardInfo { kind: id.kind(), id: id.name().to_owned(), exam: (*board.exam).clone() },
+            version: board.version,
+            total_rows: board.index.len(),
+            offset,
+            rows,
+        })
+    }
+
+    fn subscribe(&self, id: &BoardId) -> Option<broadcast::Receiver<Frame>> {
+        lock(&self.inner).boards.get(id).map(|b| b.tx.subscribe())
+    }
+
+    /// Turns each board's changes since the last tick into one delta frame.
+    pub fn tick(&self) {
+        let mut hub = lock(&self.inner);
+        let Hub { rows, boards } = &mut *hub;
+        for board in boards.values_mut() {
+            if board.changed.is_empty() {
+                continue;
+            }
+            board.version += 1;
+            let changed = std::mem::take(&mut board.changed);
+            if board.tx.receiver_count() == 0 {
+                continue;
+            }
+            let delta = Delta {
+                kind: "delta",
+                version: board.version,
+                rows: changed.iter().filter_map(|id| rows.get(id)).collect(),
+            };
+            match serde_json::to_string(&delta) {
+                Ok(json) => {
+                    let _ = board.tx.send(Frame { version: board.version, json: json.into() });
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serialise a board delta"),
+            }
+        }
+    }
+
+    /// Ticks until shutdown.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut every = tokio::time::interval(TICK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => self.tick(),
+                () = crate::app::stopped(&mut shutdown) => return,
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BoardListing {
+    pub kind: &'static str,
+    pub id: String,
+    pub exam: String,
+    pub title: String,
+    pub candidates: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardInfo {
+    pub kind: &'static str,
+    pub id: String,
+    pub exam: BoardExam,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub board: BoardInfo,
+    pub version: u64,
+    pub total_rows: usize,
+    pub offset: usize,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Serialize)]
+struct Delta<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    version: u64,
+    rows: Vec<&'a Row>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub offset: Option<usize>,
+    pub limit: Option<usize>,
+    /// For venue boards: which exam.
+    pub exam: Option<String>,
+}
+
+/// The most rows one snapshot page carries.
+const MAX_PAGE: usize = 5_000;
+
+fn board_id(kind: &str, id: &str, q: &PageQuery) -> Result<BoardId, ApiError> {
+    BoardId::parse(kind, id, q.exam.as_deref()).ok_or_else(|| {
+        ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "boards are sitting/ID, venue/NAME?exam=CODE or exam/CODE")
+    })
+}
+
+pub async fn list(State(state): State<AppState>) -> Json<Vec<BoardListing>> {
+    Json(state.board.list())
+}
+
+pub async fn snapshot(
+    State(state): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Snapshot>, ApiError> {
+    let board = board_id(&kind, &id, &q)?;
+    let limit = q.limit.unwrap_or(MAX_PAGE).min(MAX_PAGE);
+    state
+        .board
+        .snapshot(&board, q.offset.unwrap_or(0), limit)
+        .map(Json)
+        .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "no such board"))
+}
+
+/// Server-Sent Events: a snapshot, then deltas; a fresh snapshot after falling behind.
+pub async fn feed(
+    State(state): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let board = board_id(&kind, &id, &q)?;
+    let hub = state.board.clone();
+    let not_found = || ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "no such board");
+    // Subscribe before the snapshot, so no delta falls between the two.
+    let rx = hub.subscribe(&board).ok_or_else(not_found)?;
+    let first = hub.snapshot(&board, 0, MAX_PAGE).ok_or_else(not_found)?;
+    struct Feed {
+        hub: Arc<BoardHub>,
+        board: BoardId,
+        rx: broadcast::Receiver<Frame>,
+        version: u64,
+        first: Option<Snapshot>,
+        shutdown: watch::Receiver<bool>,
+    }
+    let start = Feed { hub, board, rx, version: first.version, first: Some(first), shutdown: state.shutdown.clone() };
+    let stream = futures_util::stream::unfold(start, |mut f| async move {
+        if let Some(snap) = f.first.take() {
+            let ev = SseEvent::default().event("snapshot").data(serde_json::to_string(&snap).unwrap_or_default());
+            return Some((Ok(ev), f));
+        }
+        loop {
+            let frame = tokio::select! {
+                r = f.rx.recv() => r,
+                () = crate::app::stopped(&mut f.shutdown) => return None,
+            };
+            match frame {
+                Ok(frame) if frame.version <= f.version => continue,
+                Ok(frame) => {
+                    f.version = frame.version;
+                    return Some((Ok(SseEvent::default().event("delta").data(&*frame.json)), f));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let snap = f.hub.snapshot(&f.board, 0, MAX_PAGE)?;
+                    f.version = snap.version;
+                    let ev = SseEvent::default().event("snapshot").data(serde_json::to_string(&snap).unwrap_or_default());
+                    return Some((Ok(ev), f));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_masked_word_by_word() {
+        assert_eq!(mask_name("Ani Lestari"), "A** L******");
+        assert_eq!(mask_name("Ø"), "Ø");
+        assert_eq!(mask_name("  "), "");
+    }
+}
