@@ -436,6 +436,70 @@ pub async fn feed(
 mod tests {
     use super::*;
 
+    fn update(id: &str, total: i64, exam: &Arc<BoardExam>) -> RowUpdate {
+        let score = Score {
+            sections: vec![scoring::SectionScore {
+                code: item_bank::SectionCode::new_unchecked("K"),
+                points: item_bank::Points(total),
+                threshold: item_bank::Points(10),
+                passed: total >= 10,
+            }],
+            total: item_bank::Points(total),
+            passed: total >= 10,
+        };
+        RowUpdate {
+            id: id.into(),
+            participant_no: id.into(),
+            name: "Ani Lestari".into(),
+            sitting: "S".into(),
+            venue: "V".into(),
+            exam: exam.clone(),
+            key: RankKey::from_parts(total, &[]),
+            score,
+            status: "active".into(),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn many_updates_between_ticks_become_one_frame_per_board() {
+        let exam = Arc::new(BoardExam { code: "E".into(), title: "t".into(), sections: vec![], tie_break: vec![], names: "full" });
+        let hub = BoardHub::new();
+        hub.update(update("a", 0, &exam));
+        let board = BoardId::Sitting("S".into());
+        let mut rx = hub.subscribe(&board).expect("board exists");
+        for total in 1..=100 {
+            hub.update(update("a", total, &exam));
+            hub.update(update("b", 100 - total, &exam));
+        }
+        hub.tick();
+        let frame = rx.try_recv().expect("one frame");
+        assert!(rx.try_recv().is_err(), "only one frame per tick");
+        let delta: serde_json::Value = serde_json::from_str(&frame.json).expect("json");
+        assert_eq!(delta["rows"].as_array().map(Vec::len), Some(2), "each changed row once, at its latest");
+        assert_eq!(delta["rows"][0]["total"], 100);
+        hub.tick();
+        assert!(rx.try_recv().is_err(), "no changes, no frame");
+        let snap = hub.snapshot(&board, 0, 10).expect("snapshot");
+        assert_eq!(snap.version, frame.version);
+        assert_eq!(snap.rows.iter().map(|r| (r.id.as_str(), r.rank)).collect::<Vec<_>>(), [("a", Some(1)), ("b", Some(2))]);
+    }
+
+    #[test]
+    fn an_unchanged_row_is_not_sent_again() {
+        let exam = Arc::new(BoardExam { code: "E".into(), title: "t".into(), sections: vec![], tie_break: vec![], names: "masked" });
+        let hub = BoardHub::new();
+        hub.update(update("a", 5, &exam));
+        let board = BoardId::Exam("E".into());
+        let mut rx = hub.subscribe(&board).expect("board");
+        hub.tick();
+        let _ = rx.try_recv();
+        hub.update(update("a", 5, &exam));
+        hub.tick();
+        assert!(rx.try_recv().is_err());
+        assert_eq!(hub.snapshot(&board, 0, 1).expect("snap").rows[0].name, "A** L******");
+    }
+
     #[test]
     fn names_are_masked_word_by_word() {
         assert_eq!(mask_name("Ani Lestari"), "A** L******");

@@ -1,0 +1,200 @@
+//! The public board: running scores, ranks, the coalesced live feed.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{Setup, TestApp, best_and_worst, participant};
+
+/// A Server-Sent Events reader over a streaming HTTP response.
+struct Feed {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Feed {
+    async fn open(app: &TestApp, path: &str) -> Feed {
+        let resp = reqwest::get(app.http(path)).await.expect("feed");
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        Feed { resp, buf: String::new() }
+    }
+
+    /// The next event: (name, JSON data).
+    async fn next(&mut self) -> (String, Value) {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut event = String::new();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // keep-alive comment
+                }
+                return (event, serde_json::from_str(&data).expect("event json"));
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(20), self.resp.chunk())
+                .await
+                .expect("an event in time")
+                .expect("read")
+                .expect("stream open");
+            self.buf.push_str(std::str::from_utf8(&chunk).expect("utf8"));
+        }
+    }
+}
+
+/// Rows by id, as a viewer holds them.
+fn apply(state: &mut BTreeMap<String, Value>, rows: &Value) {
+    for row in rows.as_array().expect("rows") {
+        let mut row = row.clone();
+        row.as_object_mut().expect("object").remove("rank");
+        state.insert(row["id"].as_str().expect("id").to_owned(), row);
+    }
+}
+
+/// The board's order as a client computes it: total, then tie-break sections, then id;
+/// with competition ranks.
+fn order(state: &BTreeMap<String, Value>, sections: &[String], tie_break: &[String]) -> Vec<(String, usize)> {
+    let key = |r: &Value| {
+        let mut k = vec![-r["total"].as_i64().expect("total")];
+        for t in tie_break {
+            let i = sections.iter().position(|s| s == t).expect("section");
+            k.push(-r["scores"][i].as_i64().expect("score"));
+        }
+        k
+    };
+    let mut rows: Vec<&Value> = state.values().collect();
+    rows.sort_by(|a, b| (key(a), a["id"].as_str()).cmp(&(key(b), b["id"].as_str())));
+    let mut out = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let rank = if i > 0 && key(rows[i - 1]) == key(r) { out.last().map_or(1, |(_, k): &(String, usize)| *k) } else { i + 1 };
+        out.push((r["id"].as_str().expect("id").to_owned(), rank));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state() {
+    let app = TestApp::spawn(Setup::skd(3)).await;
+    let mut feed = Feed::open(&app, "/api/v1/boards/sitting/T-1/feed").await;
+    let (event, snap) = feed.next().await;
+    assert_eq!(event, "snapshot");
+    assert_eq!(snap["rows"].as_array().map(Vec::len), Some(3));
+    assert!(snap["rows"].as_array().expect("rows").iter().all(|r| r["status"] == "ready" && r["total"] == 0));
+    let sections: Vec<String> =
+        snap["board"]["exam"]["sections"].as_array().expect("sections").iter().map(|s| s["code"].as_str().expect("code").to_owned()).collect();
+    let tie_break: Vec<String> =
+        snap["board"]["exam"]["tie_break"].as_array().expect("tb").iter().map(|s| s.as_str().expect("code").to_owned()).collect();
+    assert_eq!(snap["board"]["exam"]["names"], "masked");
+    assert_eq!(snap["rows"][0]["name"], "P****** 1", "names are masked as the exam says");
+    let mut state = BTreeMap::new();
+    apply(&mut state, &snap["rows"]);
+    let mut version = snap["version"].as_u64().expect("version");
+
+    // Candidate 2 answers five questions right: the viewer sees P-0002 move to the top
+    // with 25 points, before anyone finishes.
+    let mut c2 = app.candidate(2).await;
+    let key = best_and_worst(&app, "T-1.P-0002").await;
+    for (i, (best, ..)) in key.iter().enumerate().take(5) {
+        assert_eq!(c2.answer(i, Some(best)).await["type"], "ack");
+    }
+    let mut frames = 0;
+    loop {
+        let (event, delta) = feed.next().await;
+        assert_eq!(event, "delta");
+        let v = delta["version"].as_u64().expect("version");
+        assert!(v > version, "versions only grow");
+        version = v;
+        frames += 1;
+        apply(&mut state, &delta["rows"]);
+        if state["T-1.P-0002"]["total"] == 25 {
+            break;
+        }
+    }
+    assert!(frames <= 6, "{frames} frames for 6 changes: deltas are coalesced per tick");
+    assert_eq!(state["T-1.P-0002"]["status"], "active");
+    let ranked = order(&state, &sections, &tie_break);
+    assert_eq!(ranked[0], ("T-1.P-0002".to_owned(), 1));
+    assert_eq!(ranked[1].1, 2, "the others share rank 2");
+    assert_eq!(ranked[2].1, 2);
+
+    // Candidates 1 and 3 answer and finish; 2 finishes too.
+    for i in [1usize, 3] {
+        let mut c = app.candidate(i).await;
+        let key = best_and_worst(&app, &format!("T-1.{}", participant(i))).await;
+        for (q, (best, worst, ..)) in key.iter().enumerate().take(12) {
+            let pick = if (q + i) % 3 == 0 { worst } else { best };
+            c.answer(q, Some(pick)).await;
+        }
+        let (_, finished) = c.finish().await;
+        assert_eq!(finished["type"], "finished");
+    }
+    let (_, finished2) = c2.finish().await;
+    let total2 = finished2["total"].as_i64().expect("total");
+    loop {
+        let (_, delta) = feed.next().await;
+        apply(&mut state, &delta["rows"]);
+        if state.values().all(|r| r["status"] == "finished") {
+            break;
+        }
+    }
+    assert_eq!(state["T-1.P-0002"]["total"], total2);
+
+    // A viewer arriving now gets a snapshot equal to what the first one built from deltas.
+    let late: Value = reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    let mut late_state = BTreeMap::new();
+    apply(&mut late_state, &late["rows"]);
+    assert_eq!(late_state, state);
+    let server_order: Vec<(String, usize)> = late["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["id"].as_str().expect("id").to_owned(), r["rank"].as_u64().expect("rank") as usize))
+        .collect();
+    assert_eq!(server_order, order(&state, &sections, &tie_break));
+
+    // The venue and exam boards carry the same rows.
+    let exam: Value = reqwest::get(app.http("/api/v1/boards/exam/SKD-2026")).await.expect("get").json().await.expect("json");
+    assert_eq!(exam["total_rows"], 3);
+    let venue: Value =
+        reqwest::get(app.http("/api/v1/boards/venue/Test?exam=SKD-2026")).await.expect("get").json().await.expect("json");
+    assert_eq!(venue["rows"], late["rows"]);
+    let list: Value = reqwest::get(app.http("/api/v1/boards")).await.expect("get").json().await.expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
+async fn the_board_survives_a_restart_with_final_and_running_scores() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let mut c1 = app.candidate(1).await;
+    c1.answer(0, Some("A")).await;
+    c1.finish().await;
+    let mut c2 = app.candidate(2).await;
+    let key = best_and_worst(&app, "T-1.P-0002").await;
+    c2.answer(0, Some(&key[0].0)).await;
+    let before: Value = reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    drop((c1, c2));
+    let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
+    let after: Value = reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    assert_eq!(after["rows"], before["rows"]);
+    assert_eq!(after["board"]["exam"]["names"], "full");
+    assert_eq!(after["rows"][0]["name"].as_str().map(|n| n.starts_with("Peserta")), Some(true));
+}
+
+#[tokio::test]
+async fn unknown_boards_are_404_with_a_code() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    for path in ["/api/v1/boards/sitting/NOPE", "/api/v1/boards/planet/T-1", "/api/v1/boards/venue/Test"] {
+        let resp = reqwest::get(app.http(path)).await.expect("get");
+        assert_eq!(resp.status(), 404, "{path}");
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "unknown_board", "{path}");
+    }
+}
