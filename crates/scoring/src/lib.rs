@@ -9,12 +9,18 @@
 //! - [`score_sheet`]: applies each section's [`ScoringRule`] to the answers.
 //! - [`rank`]: [`RankIndex`], the O(log n) ranking index behind the public board.
 //! - [`board`]: [`RankKey`], the board's order (total, then the exam's tie-breaks).
+//! - [`selection`]: [`select`], a formation's result codes ([`ResultCode`]) with the
+//!   multiplier cut, and [`FinalScore`]/[`FinalKey`], the weighted final and its tie-breaks.
 
 pub mod board;
 pub mod rank;
+pub mod selection;
 
 pub use board::RankKey;
 pub use rank::RankIndex;
+pub use selection::{
+    BirthDate, Candidate, FinalError, FinalKey, FinalScore, Gpa, Milli, ResultCode, Selected, Standing, Weights, select,
+};
 
 use item_bank::{Exam, Item, Label, Points, ScoringRule, SectionCode};
 

@@ -111,6 +111,9 @@ pub struct Row {
     /// Points per section, in the exam's section order.
     pub scores: Vec<i64>,
     pub total: i64,
+    /// Questions answered so far: the board shows progress, and every first answer to a
+    /// question moves the row even when it earns nothing.
+    pub answered: u32,
     /// Every section at or above its threshold (for a running score: so far).
     pub passed: bool,
     /// `ready` (not started), `active`, `paused`, `finished`.
@@ -134,6 +137,7 @@ pub struct RowUpdate {
     pub exam: Arc<BoardExam>,
     pub key: RankKey,
     pub score: Score,
+    pub answered: u32,
     pub status: String,
     pub reason: Option<String>,
 }
@@ -198,6 +202,7 @@ impl BoardHub {
             venue: u.venue.clone(),
             scores: u.score.sections.iter().map(|s| s.points.0).collect(),
             total: u.score.total.0,
+            answered: u.answered,
             passed: u.score.passed,
             status: u.status,
             reason: u.reason,
@@ -456,6 +461,7 @@ mod tests {
             exam: exam.clone(),
             key: RankKey::from_parts(total, &[]),
             score,
+            answered: 0,
             status: "active".into(),
             reason: None,
         }

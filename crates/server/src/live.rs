@@ -407,6 +407,7 @@ impl Registry {
                 exam: ctx.board.clone(),
                 key: scoring::RankKey::of(&ctx.exam, &score),
                 score,
+                answered: stored.as_ref().map_or(0, |r| r.answered),
                 status: row.status,
                 reason: row.finish_reason,
             });
@@ -579,6 +580,7 @@ impl Live {
             exam: self.exam.board.clone(),
             key: scoring::RankKey::of(&self.exam.exam, &score),
             score,
+            answered: self.session.answers().iter().filter(|a| a.is_some()).count() as u32,
             status: self.session.status().as_str().to_owned(),
             reason: match self.session.status() {
                 Status::Finished(r) => Some(r.as_str().to_owned()),
@@ -603,6 +605,7 @@ impl Live {
             .collect();
         let receipt = receipt(&self.id, &ctx.bank_hash, &self.entries, self.session.answers(), &sections);
         let result = ResultView {
+            answered: self.session.answers().iter().filter(|a| a.is_some()).count() as u32,
             reason: reason.as_str().to_owned(),
             scores: sections.iter().map(|s| (s.code.clone(), s.points)).collect(),
             sections,

@@ -101,6 +101,9 @@ pub struct ResultView {
     pub sections: Vec<SectionResult>,
     pub total: i64,
     pub passed: bool,
+    /// How many questions were answered.
+    #[serde(default)]
+    pub answered: u32,
     pub receipt: String,
 }
 
@@ -196,6 +199,7 @@ mod tests {
             sections: vec![],
             total: 5,
             passed: false,
+            answered: 1,
             receipt: "abc".into(),
         };
         let v = serde_json::to_value(ServerMsg::Finished(r)).expect("json");
