@@ -226,7 +226,7 @@ impl<K: Ord + Clone, I: Ord + Hash + Clone> RankIndex<K, I> {
     /// Entries at positions `offset..offset + limit`, in order.
     pub fn page(&self, offset: usize, limit: usize) -> Vec<(&I, &K)> {
         let mut out = Vec::with_capacity(limit.min(self.len().saturating_sub(offset)));
-        self.walk(self.root, offset, offset + limit, 0, &mut out);
+        self.walk(self.root, offset, offset.saturating_add(limit), 0, &mut out);
         out
     }
 

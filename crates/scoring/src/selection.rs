@@ -56,7 +56,10 @@ impl fmt::Display for ResultCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing<K = RankKey> {
     /// Sat the test: their ranking key (smaller is better) and whether every section met its threshold.
-    Sat { key: K, passed: bool },
+    Sat {
+        key: K,
+        passed: bool,
+    },
     Absent,
     Disqualified,
 }
@@ -231,7 +234,7 @@ pub struct BirthDate {
 impl BirthDate {
     /// A calendar date, or `None` if there is no such day.
     pub fn new(year: u16, month: u8, day: u8) -> Option<BirthDate> {
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -336,7 +339,13 @@ mod tests {
     fn everyone_tied_with_the_last_place_in_the_cut_goes_on() {
         let tb = [170, 110, 100];
         check(
-            vec![sat("a", 400, [170, 130, 100]), sat("d", 380, tb), sat("b", 380, tb), sat("c", 380, tb), sat("e", 370, tb)],
+            vec![
+                sat("a", 400, [170, 130, 100]),
+                sat("d", 380, tb),
+                sat("b", 380, tb),
+                sat("c", 380, tb),
+                sat("e", 370, tb),
+            ],
             1,
             2,
             "a:P/L#1 b:P/L#2 c:P/L#2 d:P/L#2 e:P#5",
@@ -349,12 +358,7 @@ mod tests {
             "a:P/L#1 b:P/L#2 c:P#3 d:P#3",
         );
         // Equal totals are not a tie: the sections decide before the cut does.
-        check(
-            vec![sat("a", 380, [170, 110, 100]), sat("b", 380, [171, 109, 100])],
-            1,
-            1,
-            "b:P/L#1 a:P#2",
-        );
+        check(vec![sat("a", 380, [170, 110, 100]), sat("b", 380, [171, 109, 100])], 1, 1, "b:P/L#1 a:P#2");
     }
 
     #[test]

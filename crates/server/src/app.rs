@@ -17,7 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::audit::Audit;
 use crate::auth::{self, Auth};
+use crate::receipt::Signer;
 use crate::board::{self, BoardHub};
 use crate::clock::{Clock, SystemClock};
 use crate::live::Registry;
@@ -45,6 +47,7 @@ impl Config {
 pub struct AppState {
     pub registry: Arc<Registry>,
     pub board: Arc<BoardHub>,
+    pub signer: Arc<Signer>,
     pub auth: Arc<Auth>,
     /// Turns true when the server is shutting down: connections close, timers stop.
     pub shutdown: watch::Receiver<bool>,
@@ -79,7 +82,9 @@ impl App {
         let (writer_stop, writer_stop_rx) = watch::channel(false);
         let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx);
         let board = Arc::new(BoardHub::new());
-        let registry = Arc::new(Registry::new(store.clone(), clock, writer, board.clone()));
+        let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
+        let audit = Arc::new(Audit::load(&store).await?);
+        let registry = Arc::new(Registry::new(store.clone(), clock, writer, board.clone(), audit, signer.clone()));
         let resumed = registry.load_unfinished().await?;
         if resumed > 0 {
             tracing::info!(sessions = resumed, "resumed unfinished sessions");
@@ -87,7 +92,7 @@ impl App {
         registry.load_board().await?;
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
-        let state = AppState { registry, board, auth: Arc::new(Auth::new()), shutdown: shutdown_rx };
+        let state = AppState { registry, board, signer, auth: Arc::new(Auth::new()), shutdown: shutdown_rx };
         let router = router(state.clone());
         Ok(App { listener, router, state, shutdown, writer_stop, timers, ticker, writer: writer_task, store })
     }
@@ -131,6 +136,7 @@ fn router(state: AppState) -> Router {
         .route("/api/v1/candidate/logout", post(auth::logout))
         .route("/api/v1/assets/{hash}/{name}", get(pages::asset))
         .route("/ws/candidate", get(ws::candidate_ws))
+        .route("/api/v1/keys", get(keys))
         .route("/api/v1/boards", get(board::list))
         .route("/api/v1/boards/{kind}/{id}", get(board::snapshot))
         .route("/api/v1/boards/{kind}/{id}/feed", get(board::feed))
@@ -164,6 +170,13 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// The public keys that sign result receipts, for anyone to check one.
+async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "keys": [{ "id": state.signer.key_id, "alg": "Ed25519", "public_key_hex": state.signer.public_hex }]
+    }))
 }
 
 #[derive(Serialize)]

@@ -154,6 +154,11 @@ pub async fn login(
     let hash = token_hash(&token);
     state.registry.store().put_login_token(&hash, &found.session_id, &store::ts(state.registry.clock().utc())).await?;
     state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
+    state
+        .registry
+        .record(&participant, "candidate.login", &found.session_id, serde_json::json!({}), None, None)
+        .await
+        .map_err(|e| ApiError::internal("audit login", &e))?;
     let exam = state
         .registry
         .get(&found.session_id)

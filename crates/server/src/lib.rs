@@ -8,6 +8,8 @@
 //! - [`demo`]: `ujian demo`, a ready-to-use exam on SQLite.
 //! - [`credentials`]: argon2id hashing of PINs and passwords, PIN generation.
 //! - [`app`]: [`app::App`]: configuration, router, listener and graceful shutdown.
+//! - [`audit`]: the hash-chained audit log and its verification.
+//! - [`receipt`]: Ed25519-signed result receipts and their verification.
 //! - [`auth`]: candidate login, tokens, lockout.
 //! - [`board`]: the public board: running scores, ranks, coalesced live feed (SSE).
 //! - [`clock`]: the injected clock (real or manual).
@@ -20,6 +22,7 @@
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod cli;
@@ -31,6 +34,7 @@ pub mod error;
 pub mod live;
 mod pages;
 pub mod protocol;
+pub mod receipt;
 pub mod sitting;
 pub mod writer;
 mod ws;

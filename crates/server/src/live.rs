@@ -20,7 +20,9 @@ use crate::board::{BoardExam, BoardHub, RowUpdate};
 use crate::clock::Clock;
 use crate::error::WireError;
 use crate::protocol::{OptionView, ResultView, SectionInfo, SectionResult, ServerMsg};
-use crate::writer::Writer;
+use crate::audit::Audit;
+use crate::receipt::{ReceiptPayload, Signer};
+use crate::writer::{Write, WriteError, Writer};
 
 /// How often running clocks are written down. After a crash at most this much time is
 /// lost to the candidate's advantage (never charged), which is the right side to err on.
@@ -96,6 +98,8 @@ pub struct Registry {
     clock: Arc<dyn Clock>,
     writer: Writer,
     board: Arc<BoardHub>,
+    audit: Arc<Audit>,
+    signer: Arc<Signer>,
     exams: Mutex<HashMap<String, Arc<ExamCtx>>>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
     /// Serialises loads so two connections of one session build one `Live`.
@@ -112,12 +116,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Registry {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, writer: Writer, board: Arc<BoardHub>) -> Registry {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        writer: Writer,
+        board: Arc<BoardHub>,
+        audit: Arc<Audit>,
+        signer: Arc<Signer>,
+    ) -> Registry {
         Registry {
             store,
             clock,
             writer,
             board,
+            audit,
+            signer,
             exams: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             loading: tokio::sync::Mutex::new(()),
@@ -254,6 +267,8 @@ impl Registry {
         if seq <= 0 {
             return Err(WireError::bad_seq("seq must be a positive integer"));
         }
+        // A receipt vouches for the answer log up to the finish: read it before the lock.
+        let answers_hash = if action == Action::Finish { Some(self.answers_hash(id).await?) } else { None };
         let live = self.get(id).await?;
         let now = self.clock.tick();
         let utc = self.clock.utc();
@@ -320,12 +335,22 @@ impl Registry {
                 client_ts,
                 server_ts,
             };
-            let finished = if kind_finished { Some(l.finish_result(FinishReason::Submitted)) } else { None };
+            let finished = match (&answers_hash, kind_finished) {
+                (Some(hash), true) => Some(l.finish_result(FinishReason::Submitted, hash, &self.signer, utc)),
+                _ => None,
+            };
             let write = l.snapshot(now, utc, false);
             (log, write, position, finished)
         };
         let server_ts = log.server_ts.clone();
-        let result = self.writer.write(Some(log), write).await;
+        let result = match &finished {
+            // The result is published: audited in the same transaction as the finish.
+            Some(r) => {
+                let detail = serde_json::json!({ "reason": "submitted", "result": r, "answers_sha256": answers_hash });
+                self.record(&log.session_id.clone(), "session.finished", id, detail, Some(log), Some(write)).await
+            }
+            None => self.writer.write(Some(log), write).await,
+        };
         let mut l = lock(&live);
         l.pending.remove(&seq);
         if let Err(e) = result {
@@ -347,26 +372,89 @@ impl Registry {
 
     /// Finishes a session whose time is up (if it is), storing and pushing the result.
     pub async fn expire(&self, id: &str) -> Result<bool, WireError> {
+        let due = {
+            let live = self.get(id).await?;
+            let l = lock(&live);
+            l.session.status() == Status::Active && l.session.remaining(self.clock.tick()) == 0
+        };
+        if !due {
+            return Ok(false);
+        }
+        self.finish_by_server(id, Command::Expire, "server", "time_up").await
+    }
+
+    /// Stores an audit entry, with whatever else belongs in the same transaction.
+    pub async fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+        log: Option<LogEntry>,
+        session: Option<SessionWrite>,
+    ) -> Result<(), WriteError> {
+        let at = store::ts(self.clock.utc());
+        let pending = {
+            // Chain order must be queue order: hold the chain's lock until queued.
+            let (row, _head) = self.audit.next(&at, actor, action, subject, &detail).await;
+            self.writer.enqueue(Write { log, session, audit: Some(row) }).await?
+        };
+        let result = pending.committed().await;
+        if result.is_err() {
+            self.audit.reload(&self.store).await;
+        }
+        result
+    }
+
+    /// SHA-256 of a session's stored answer log, in seq order: what a receipt vouches for.
+    async fn answers_hash(&self, id: &str) -> Result<String, WireError> {
+        let log = self.store.answer_log(id).await.map_err(|e| WireError::internal("read answer log", &e))?;
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        for e in &log {
+            let line = format!(
+                "{}|{}|{}|{}|{}|{}\n",
+                e.seq,
+                e.position.map(|p| p.to_string()).unwrap_or_default(),
+                e.action,
+                e.choice.as_deref().unwrap_or(""),
+                e.flagged.map(|f| if f { "1" } else { "0" }).unwrap_or(""),
+                e.server_ts
+            );
+            ctx.update(line.as_bytes());
+        }
+        Ok(hex::encode(ctx.finish()))
+    }
+
+    /// Finishes a session for a supervisor-side reason (terminate) or the clock (time up):
+    /// scores, signs, stores with its audit entry, tells the board and the candidate.
+    async fn finish_by_server(&self, id: &str, command: Command, actor: &str, reason: &str) -> Result<bool, WireError> {
+        let answers_hash = self.answers_hash(id).await?;
         let live = self.get(id).await?;
         let now = self.clock.tick();
+        let utc = self.clock.utc();
         let (write, result, tx) = {
             let mut l = lock(&live);
-            match l.session.apply(now, Command::Expire) {
-                Ok(events) if events.contains(&Event::Finished(FinishReason::TimeUp)) => {}
-                _ => return Ok(false),
-            }
-            let result = l.finish_result(FinishReason::TimeUp);
-            (l.snapshot(now, self.clock.utc(), false), result, l.conn.as_ref().map(|c| c.tx.clone()))
+            let finish = match l.session.apply(now, command) {
+                Ok(events) => events.iter().find_map(|e| match e {
+                    Event::Finished(r) => Some(*r),
+                    _ => None,
+                }),
+                Err(e) => return Err(e.into()),
+            };
+            let Some(finish) = finish else { return Ok(false) };
+            let result = l.finish_result(finish, &answers_hash, &self.signer, utc);
+            (l.snapshot(now, utc, false), result, l.conn.as_ref().map(|c| c.tx.clone()))
         };
-        if let Err(e) = self.writer.write(None, write).await {
+        let detail = serde_json::json!({ "reason": reason, "result": &result, "answers_sha256": answers_hash });
+        if let Err(e) = self.record(actor, "session.finished", id, detail, None, Some(write)).await {
             self.evict(id, &live);
-            return Err(WireError::internal("store time-up", &e));
+            return Err(WireError::internal("store finish", &e));
         }
-        tracing::info!(session = %id, total = result.total, "time up: session finished and scored");
-        self.publish(&live);
+        tracing::info!(session = %id, total = result.total, reason = %result.reason, "session finished and scored");
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(ServerMsg::Finished(result))));
         }
+        self.publish(&live);
         Ok(true)
     }
 
@@ -589,8 +677,18 @@ impl Live {
         }
     }
 
-    /// Scores the sheet and keeps the result; the session must already be finished.
-    fn finish_result(&mut self, reason: FinishReason) -> ResultView {
+    /// SHA-256 of the paper: item ids and option orders in paper order.
+    fn paper_hash(&self) -> String {
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        for (entry, _) in &self.entries {
+            ctx.update(format!("{}:{}\n", entry.item, entry.order_string()).as_bytes());
+        }
+        hex::encode(ctx.finish())
+    }
+
+    /// Scores the sheet, signs the receipt and keeps the result; the session must already
+    /// be finished.
+    fn finish_result(&mut self, reason: FinishReason, answers_hash: &str, signer: &Signer, utc: chrono::DateTime<chrono::Utc>) -> ResultView {
         let ctx = self.exam.clone();
         let score = self.score();
         let sections: Vec<SectionResult> = score
@@ -603,15 +701,30 @@ impl Live {
                 passed: s.passed,
             })
             .collect();
-        let receipt = receipt(&self.id, &ctx.bank_hash, &self.entries, self.session.answers(), &sections);
+        let scores: BTreeMap<String, i64> = sections.iter().map(|s| (s.code.clone(), s.points)).collect();
+        let payload = ReceiptPayload {
+            session: self.id.clone(),
+            participant_no: self.participant_no.clone(),
+            exam: ctx.exam.code().to_owned(),
+            bank_sha256: ctx.bank_hash.clone(),
+            paper_sha256: self.paper_hash(),
+            answers_sha256: answers_hash.to_owned(),
+            scores: scores.clone(),
+            total: score.total.0,
+            passed: score.passed,
+            reason: reason.as_str().to_owned(),
+            finished_at: store::ts(utc),
+        };
+        let (receipt_full, receipt) = signer.sign(&payload);
         let result = ResultView {
             answered: self.session.answers().iter().filter(|a| a.is_some()).count() as u32,
             reason: reason.as_str().to_owned(),
-            scores: sections.iter().map(|s| (s.code.clone(), s.points)).collect(),
+            scores,
             sections,
             total: score.total.0,
             passed: score.passed,
             receipt,
+            receipt_full,
         };
         self.result = Some(result.clone());
         result
@@ -677,35 +790,6 @@ impl Live {
             flagged: self.session.flags()[i],
         }
     }
-}
-
-/// A short code naming a result: SHA-256 over the session, the bank's hash, the paper, the
-/// final sheet and the scores; the first 16 hex digits.
-fn receipt(
-    session: &str,
-    bank_hash: &str,
-    entries: &[(PaperEntry, usize)],
-    answers: &[Option<Label>],
-    sections: &[SectionResult],
-) -> String {
-    let mut ctx = digest::Context::new(&digest::SHA256);
-    let mut put = |s: &str| {
-        ctx.update(&(s.len() as u64).to_be_bytes());
-        ctx.update(s.as_bytes());
-    };
-    put("ujian-receipt-v1");
-    put(session);
-    put(bank_hash);
-    for ((entry, _), answer) in entries.iter().zip(answers) {
-        put(entry.item.as_str());
-        put(&entry.order_string());
-        put(&answer.map(|l| l.to_string()).unwrap_or_default());
-    }
-    for s in sections {
-        put(&s.code);
-        put(&s.points.to_string());
-    }
-    hex::encode(&ctx.finish().as_ref()[..8])
 }
 
 /// A stored result as a [`scoring::Score`], for the board after a restart.

@@ -104,7 +104,11 @@ pub struct ResultView {
     /// How many questions were answered.
     #[serde(default)]
     pub answered: u32,
+    /// A short code a person can read out (e.g. `K7QD-2MXA-P9TR`).
     pub receipt: String,
+    /// The signed receipt (`UJ1.…`), for a QR code and `ujian receipt verify`.
+    #[serde(default)]
+    pub receipt_full: String,
 }
 
 /// Server → client.
@@ -201,6 +205,7 @@ mod tests {
             passed: false,
             answered: 1,
             receipt: "abc".into(),
+            receipt_full: "UJ1.x.y.z".into(),
         };
         let v = serde_json::to_value(ServerMsg::Finished(r)).expect("json");
         assert_eq!(v["type"], "finished");

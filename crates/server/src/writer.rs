@@ -2,17 +2,37 @@
 //! are queued (up to a batch), stores them in one durable transaction, and only then
 //! answers each request, so an `ack` always follows a commit (DESIGN rule 1).
 
-use store::{LogEntry, SessionWrite, Store};
+use store::{AuditRow, LogEntry, SessionWrite, Store};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// The most requests one transaction takes; more wait for the next commit.
 const MAX_BATCH: usize = 2_000;
 
+/// What one request stores, all in the same transaction.
+#[derive(Debug, Default)]
+pub struct Write {
+    pub log: Option<LogEntry>,
+    pub session: Option<SessionWrite>,
+    pub audit: Option<AuditRow>,
+}
+
 struct WriteReq {
-    log: Option<LogEntry>,
-    session: SessionWrite,
+    write: Write,
     done: oneshot::Sender<Result<(), String>>,
+}
+
+/// A queued write; await it for the commit.
+pub struct Pending(oneshot::Receiver<Result<(), String>>);
+
+impl Pending {
+    pub async fn committed(self) -> Result<(), WriteError> {
+        match self.0.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(WriteError::Commit(e)),
+            Err(_) => Err(WriteError::Stopped),
+        }
+    }
 }
 
 /// A handle to the writer task. Cheap to clone.
@@ -40,13 +60,15 @@ impl Writer {
 
     /// Stores one log line (if any) and the session's new state; returns once committed.
     pub async fn write(&self, log: Option<LogEntry>, session: SessionWrite) -> Result<(), WriteError> {
+        self.enqueue(Write { log, session: Some(session), audit: None }).await?.committed().await
+    }
+
+    /// Queues a write and returns at once; the queue keeps the order of `enqueue` calls,
+    /// which is what the audit chain relies on.
+    pub async fn enqueue(&self, write: Write) -> Result<Pending, WriteError> {
         let (done, wait) = oneshot::channel();
-        self.tx.send(WriteReq { log, session, done }).await.map_err(|_| WriteError::Stopped)?;
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(WriteError::Commit(e)),
-            Err(_) => Err(WriteError::Stopped),
-        }
+        self.tx.send(WriteReq { write, done }).await.map_err(|_| WriteError::Stopped)?;
+        Ok(Pending(wait))
     }
 }
 
@@ -83,9 +105,10 @@ async fn run(store: Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch
 }
 
 async fn commit(store: &Store, batch: Vec<WriteReq>) {
-    let log: Vec<LogEntry> = batch.iter().filter_map(|r| r.log.clone()).collect();
-    let sessions = merge_sessions(batch.iter().map(|r| &r.session));
-    let result = store.write_batch(&log, &sessions).await.map_err(|e| e.to_string());
+    let log: Vec<LogEntry> = batch.iter().filter_map(|r| r.write.log.clone()).collect();
+    let sessions = merge_sessions(batch.iter().filter_map(|r| r.write.session.as_ref()));
+    let audit: Vec<AuditRow> = batch.iter().filter_map(|r| r.write.audit.clone()).collect();
+    let result = store.write_batch(&log, &sessions, &audit).await.map_err(|e| e.to_string());
     if let Err(e) = &result {
         tracing::error!(error = %e, rows = log.len(), "group commit failed");
     }

@@ -108,7 +108,21 @@ CREATE TABLE sessions (
     finish_reason   TEXT,
     -- the published result as JSON (scores, total, passed, receipt), set on finish
     result          TEXT,
+    -- the PC the candidate sits at, as the supervisor recorded it at check-in
+    seat            TEXT,
+    checked_in_at   TEXT,
+    -- 1 while the supervisor allows one new login from another PC (a started session
+    -- otherwise accepts only its existing login)
+    move_allowed    BIGINT NOT NULL DEFAULT 0,
     UNIQUE (sitting_id, participant_no)
+);
+
+-- Staff (admin, supervisor) login tokens, as SHA-256 hashes.
+CREATE TABLE staff_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    username    TEXT NOT NULL REFERENCES supervisors (username),
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
 );
 
 -- Candidate login tokens, stored as SHA-256 hashes: a database leak does not give seats away.

@@ -9,6 +9,7 @@
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
 //! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
 //!   written by [`Store::write_batch`], the group commit.
+//! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept.
 
@@ -16,6 +17,7 @@ mod banks;
 mod exams;
 mod people;
 mod sessions;
+mod staff;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -26,6 +28,7 @@ use sqlx::{AnyPool, Executor};
 pub use banks::StoredBank;
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
+pub use staff::{AuditRow, SeatRow, SittingListRow, StaffRow};
 pub use sessions::{
     LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
 };

@@ -348,8 +348,23 @@ impl Store {
 
     /// The group commit: many log lines and session updates in one durable transaction.
     /// Either all of it is stored or none of it.
-    pub async fn write_batch(&self, log: &[LogEntry], sessions: &[SessionWrite]) -> Result<()> {
+    pub async fn write_batch(&self, log: &[LogEntry], sessions: &[SessionWrite], audit: &[crate::AuditRow]) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        for a in audit {
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(a.seq)
+            .bind(&a.at)
+            .bind(&a.actor)
+            .bind(&a.action)
+            .bind(&a.subject)
+            .bind(&a.detail)
+            .bind(&a.prev_hash)
+            .bind(&a.hash)
+            .execute(&mut *tx)
+            .await?;
+        }
         for chunk in log.chunks(LOG_CHUNK) {
             let sql = insert_sql(
                 "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts)",

@@ -57,7 +57,16 @@ async fn a_full_skd_paper_is_sat_acked_and_scored_as_the_keys_imply() {
         }
         let total: i64 = expected.values().sum();
         assert_eq!(finished["total"], total, "{db:?}");
-        assert_eq!(finished["receipt"].as_str().map(str::len), Some(16));
+        assert_eq!(finished["receipt"].as_str().map(str::len), Some(14));
+        // The receipt is signed, and checks out against the published key.
+        let keys: Value = reqwest::get(app.http("/api/v1/keys")).await.expect("keys").json().await.expect("json");
+        let public = keys["keys"][0]["public_key_hex"].as_str().expect("key");
+        let (payload, code) = server::receipt::verify(finished["receipt_full"].as_str().expect("full receipt"), public)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(code, finished["receipt"].as_str().expect("code"));
+        assert_eq!(payload.total, total);
+        assert_eq!(payload.session, session_of(1));
+        assert_eq!(payload.bank_sha256, app.bank.hash().to_hex());
         // Every acknowledged answer is in the log, in order.
         let log = app.store().answer_log(&session_of(1)).await.expect("log");
         assert_eq!(log.iter().filter(|e| e.action == "answer").count(), 100, "{db:?}");

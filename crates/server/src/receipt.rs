@@ -1,0 +1,192 @@
+//! Signed result receipts: an Ed25519 signature over a candidate's result, the bank's
+//! content hash, their paper and the hash of their answer log. Anyone holding the public
+//! key (`/api/v1/keys`) can check one with `ujian receipt verify`.
+//!
+//! The key is made on first start in `DATA_DIR/keys/`, readable by its owner only. To
+//! rotate: stop the server, move the key file aside (keep it: receipts signed with it stay
+//! checkable against its public key), start again. Several servers on one PostgreSQL
+//! database share one key file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use ring::rand::SystemRandom;
+use ring::signature::{self, Ed25519KeyPair, KeyPair as _};
+use serde::{Deserialize, Serialize};
+
+const KEY_FILE: &str = "receipt-ed25519.pk8";
+const PREFIX: &str = "UJ1";
+
+/// What a receipt vouches for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptPayload {
+    pub session: String,
+    pub participant_no: String,
+    pub exam: String,
+    pub bank_sha256: String,
+    /// SHA-256 of the paper: item ids and option orders, in paper order.
+    pub paper_sha256: String,
+    /// SHA-256 of the answer log up to the finish, in seq order.
+    pub answers_sha256: String,
+    pub scores: BTreeMap<String, i64>,
+    pub total: i64,
+    pub passed: bool,
+    pub reason: String,
+    pub finished_at: String,
+}
+
+/// The signing key and its public half.
+pub struct Signer {
+    key: Ed25519KeyPair,
+    pub key_id: String,
+    pub public_hex: String,
+}
+
+impl Signer {
+    /// Loads the key from `dir/keys`, making one on first start.
+    pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Signer> {
+        let dir = data_dir.join("keys");
+        let path = dir.join(KEY_FILE);
+        let pkcs8 = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+                let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| anyhow::anyhow!("key generation failed"))?;
+                write_private(&path, doc.as_ref())?;
+                tracing::info!(path = %path.display(), "made a new receipt signing key");
+                doc.as_ref().to_vec()
+            }
+            Err(e) => return Err(e).with_context(|| format!("read {}", path.display())),
+        };
+        let key = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| anyhow::anyhow!("{}: not an Ed25519 key: {e}", path.display()))?;
+        let public = key.public_key().as_ref().to_vec();
+        Ok(Signer { key_id: key_id(&public), public_hex: hex::encode(&public), key })
+    }
+
+    /// The receipt string (QR-friendly: `UJ1.<payload>.<signature>.<key id>`) and its short code.
+    pub fn sign(&self, payload: &ReceiptPayload) -> (String, String) {
+        let json = serde_json::to_vec(payload).unwrap_or_default();
+        let sig = self.key.sign(&json);
+        let full = format!("{PREFIX}.{}.{}.{}", B64.encode(&json), B64.encode(sig.as_ref()), self.key_id);
+        (full, short_code(sig.as_ref()))
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("create {}", path.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::write(path, bytes).with_context(|| format!("write {}", path.display()))
+    }
+}
+
+/// The first 8 hex digits of the public key's SHA-256.
+fn key_id(public: &[u8]) -> String {
+    hex::encode(&ring::digest::digest(&ring::digest::SHA256, public).as_ref()[..4])
+}
+
+/// A code a person can read out: 12 characters from the signature's hash, in groups of 4.
+pub fn short_code(sig: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let h = ring::digest::digest(&ring::digest::SHA256, sig);
+    let chars: Vec<char> = h.as_ref().iter().take(12).map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyError {
+    #[error("not a ujian receipt (expected UJ1.<payload>.<signature>.<key id>)")]
+    Malformed,
+    #[error("signed by key {0}, which is not the key given")]
+    UnknownKey(String),
+    #[error("the signature does not match: the receipt was altered or not made by this server")]
+    BadSignature,
+}
+
+/// Checks a receipt against a public key (raw 32 bytes, hex); returns what it vouches for
+/// and its short code.
+pub fn verify(receipt: &str, public_hex: &str) -> Result<(ReceiptPayload, String), VerifyError> {
+    let parts: Vec<&str> = receipt.trim().split('.').collect();
+    let [prefix, payload, sig, kid] = parts[..] else { return Err(VerifyError::Malformed) };
+    if prefix != PREFIX {
+        return Err(VerifyError::Malformed);
+    }
+    let public = hex::decode(public_hex).map_err(|_| VerifyError::Malformed)?;
+    if key_id(&public) != kid {
+        return Err(VerifyError::UnknownKey(kid.to_owned()));
+    }
+    let json = B64.decode(payload).map_err(|_| VerifyError::Malformed)?;
+    let sig = B64.decode(sig).map_err(|_| VerifyError::Malformed)?;
+    signature::UnparsedPublicKey::new(&signature::ED25519, &public).verify(&json, &sig).map_err(|_| VerifyError::BadSignature)?;
+    let payload: ReceiptPayload = serde_json::from_slice(&json).map_err(|_| VerifyError::Malformed)?;
+    Ok((payload, short_code(&sig)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload() -> ReceiptPayload {
+        ReceiptPayload {
+            session: "S.P-1".into(),
+            participant_no: "P-1".into(),
+            exam: "SKD".into(),
+            bank_sha256: "ab".into(),
+            paper_sha256: "cd".into(),
+            answers_sha256: "ef".into(),
+            scores: BTreeMap::from([("TWK".into(), 65)]),
+            total: 65,
+            passed: true,
+            reason: "submitted".into(),
+            finished_at: "2026-11-23T08:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_receipt_verifies_and_any_change_is_caught() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let signer = Signer::load_or_create(dir.path()).expect("key");
+        let (full, code) = signer.sign(&payload());
+        let (back, back_code) = verify(&full, &signer.public_hex).expect("valid");
+        assert_eq!(back, payload());
+        assert_eq!(back_code, code);
+        assert_eq!(code.len(), 14);
+
+        // Change the total in the payload: the signature no longer matches.
+        let parts: Vec<&str> = full.split('.').collect();
+        let mut forged = payload();
+        forged.total = 150;
+        let forged_payload = B64.encode(serde_json::to_vec(&forged).expect("json"));
+        let tampered = format!("{}.{}.{}.{}", parts[0], forged_payload, parts[2], parts[3]);
+        assert_eq!(verify(&tampered, &signer.public_hex).map(|_| ()), Err(VerifyError::BadSignature));
+        assert_eq!(verify("hello", &signer.public_hex).map(|_| ()), Err(VerifyError::Malformed));
+
+        // The key is reused on the next start, and kept private.
+        let again = Signer::load_or_create(dir.path()).expect("key");
+        assert_eq!(again.public_hex, signer.public_hex);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("keys").join(KEY_FILE)).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let other = Signer::load_or_create(tempfile::tempdir().expect("tmp").path()).expect("key");
+        assert!(matches!(verify(&full, &other.public_hex), Err(VerifyError::UnknownKey(_))));
+    }
+}
