@@ -19,12 +19,12 @@ use tokio::task::JoinHandle;
 
 use crate::audit::Audit;
 use crate::auth::{self, Auth};
-use crate::receipt::Signer;
 use crate::board::{self, BoardHub};
 use crate::clock::{Clock, SystemClock};
 use crate::live::Registry;
+use crate::receipt::Signer;
 use crate::writer::Writer;
-use crate::{pages, ws};
+use crate::{control, pages, staff, ws};
 
 /// Everything the server needs to start; passed explicitly, never read from globals.
 #[derive(Debug, Clone)]
@@ -34,9 +34,16 @@ pub struct Config {
     /// A PostgreSQL (or explicit SQLite) URL; `None` means SQLite in `data_dir`.
     pub database_url: Option<String>,
     pub listen: SocketAddr,
+    /// Two answers closer than this many milliseconds are flagged to the supervisor.
+    pub fast_answer_ms: u64,
 }
 
 impl Config {
+    /// A configuration with the default settings.
+    pub fn new(data_dir: PathBuf, database_url: Option<String>, listen: SocketAddr) -> Config {
+        Config { data_dir, database_url, listen, fast_answer_ms: 2_000 }
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| store::sqlite_url_in(&self.data_dir))
     }
@@ -84,7 +91,15 @@ impl App {
         let board = Arc::new(BoardHub::new());
         let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
         let audit = Arc::new(Audit::load(&store).await?);
-        let registry = Arc::new(Registry::new(store.clone(), clock, writer, board.clone(), audit, signer.clone()));
+        let registry = Arc::new(Registry::new(
+            store.clone(),
+            clock,
+            writer,
+            board.clone(),
+            audit,
+            signer.clone(),
+            config.fast_answer_ms,
+        ));
         let resumed = registry.load_unfinished().await?;
         if resumed > 0 {
             tracing::info!(sessions = resumed, "resumed unfinished sessions");
@@ -126,21 +141,64 @@ impl App {
     }
 }
 
+/// Who may use a route. Every route is listed in [`routes`] with its access, and the
+/// role-matrix test walks that list, so a new route cannot be added without saying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: pages, the public board, health, keys, logins.
+    Public,
+    /// A logged-in candidate, for their own session only.
+    Candidate,
+    /// Staff (admin, or a supervisor of the sitting the path names).
+    Staff,
+}
+
+/// One route: method, path, access and handler.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    handler: axum::routing::MethodRouter<AppState>,
+}
+
+fn route(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    handler: axum::routing::MethodRouter<AppState>,
+) -> Route {
+    Route { method, path, access, handler }
+}
+
+/// Every route of the server.
+pub fn routes() -> Vec<Route> {
+    use Access::{Candidate, Public, Staff};
+    vec![
+        route("GET", "/", Public, get(pages::candidate_page)),
+        route("GET", "/static/candidate.js", Public, get(pages::candidate_js)),
+        route("GET", "/static/candidate.css", Public, get(pages::candidate_css)),
+        route("GET", "/health", Public, get(health)),
+        route("GET", "/api/v1/keys", Public, get(keys)),
+        route("POST", "/api/v1/candidate/login", Public, post(auth::login)),
+        route("POST", "/api/v1/candidate/logout", Public, post(auth::logout)),
+        route("GET", "/api/v1/assets/{hash}/{name}", Candidate, get(pages::asset)),
+        route("GET", "/ws/candidate", Candidate, get(ws::candidate_ws)),
+        route("GET", "/api/v1/boards", Public, get(board::list)),
+        route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),
+        route("GET", "/api/v1/boards/{kind}/{id}/feed", Public, get(board::feed)),
+        route("POST", "/api/v1/staff/login", Public, post(staff::login)),
+        route("POST", "/api/v1/staff/logout", Public, post(staff::logout)),
+        route("GET", "/api/v1/staff/me", Staff, get(staff::me)),
+        route("GET", "/api/v1/sittings", Staff, get(control::list)),
+        route("GET", "/api/v1/sittings/{id}", Staff, get(control::detail)),
+        route("POST", "/api/v1/sittings/{id}/{action}", Staff, post(control::sitting_action)),
+        route("POST", "/api/v1/sessions/{id}/{action}", Staff, post(control::session_action)),
+        route("GET", "/ws/monitor/{id}", Staff, get(control::monitor)),
+    ]
+}
+
 fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::candidate_page))
-        .route("/static/candidate.js", get(pages::candidate_js))
-        .route("/static/candidate.css", get(pages::candidate_css))
-        .route("/health", get(health))
-        .route("/api/v1/candidate/login", post(auth::login))
-        .route("/api/v1/candidate/logout", post(auth::logout))
-        .route("/api/v1/assets/{hash}/{name}", get(pages::asset))
-        .route("/ws/candidate", get(ws::candidate_ws))
-        .route("/api/v1/keys", get(keys))
-        .route("/api/v1/boards", get(board::list))
-        .route("/api/v1/boards/{kind}/{id}", get(board::snapshot))
-        .route("/api/v1/boards/{kind}/{id}/feed", get(board::feed))
-        .with_state(state)
+    routes().into_iter().fold(Router::new(), |r, route| r.route(route.path, route.handler)).with_state(state)
 }
 
 /// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped

@@ -13,7 +13,15 @@ use store::{AuditRow, Store};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The hash of an entry: SHA-256 over its fields, each length-prefixed.
-pub fn entry_hash(prev_hash: &str, seq: i64, at: &str, actor: &str, action: &str, subject: &str, detail: &str) -> String {
+pub fn entry_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
     for part in ["ujian-audit-v1", prev_hash, &seq.to_string(), at, actor, action, subject, detail] {
         ctx.update(&(part.len() as u64).to_be_bytes());
@@ -82,7 +90,10 @@ pub fn verify(rows: &[AuditRow]) -> Result<usize, Break> {
     for (i, r) in rows.iter().enumerate() {
         let expected_seq = i as i64 + 1;
         if r.seq != expected_seq {
-            return Err(Break { seq: r.seq, reason: format!("expected entry {expected_seq} here (an entry is missing)") });
+            return Err(Break {
+                seq: r.seq,
+                reason: format!("expected entry {expected_seq} here (an entry is missing)"),
+            });
         }
         if r.prev_hash != prev {
             return Err(Break { seq: r.seq, reason: "its prev_hash is not the previous entry's hash".into() });

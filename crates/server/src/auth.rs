@@ -39,6 +39,48 @@ impl Default for Auth {
 }
 
 impl Auth {
+    /// 429 while `key` (a participant, or `staff:NAME`) is locked out.
+    pub fn check_lockout(&self, key: &str, now: u64) -> Result<(), ApiError> {
+        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((n, since)) = failures.get(key) {
+            if *n >= MAX_FAILURES && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS {
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "too many failed logins; wait five minutes or ask the supervisor",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn record_failure(&self, key: &str, now: u64) {
+        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = failures.entry(key.to_owned()).or_insert((0, now));
+        if now.saturating_sub(entry.1) >= LOCKOUT_WINDOW_MS {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+
+    pub fn clear_failures(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
+
+    /// Checks a secret against its argon2id hash on a blocking thread, at most one per core.
+    pub async fn verify(&self, secret: &str, phc: &str) -> Result<bool, ApiError> {
+        let _permit = self.hashing.acquire().await.map_err(|e| ApiError::internal("hashing", &e))?;
+        let (secret, phc) = (secret.to_owned(), phc.to_owned());
+        tokio::task::spawn_blocking(move || credentials::verify_secret(&secret, &phc))
+            .await
+            .map_err(|e| ApiError::internal("verify secret", &e))
+    }
+
+    /// Forgets cached tokens of a session (after a move to another PC).
+    pub fn forget_session(&self, session: &str) {
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, s| s != session);
+    }
+
     pub fn new() -> Auth {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Auth {
@@ -108,55 +150,43 @@ pub async fn login(
         || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
     let participant = req.participant_no.trim().to_owned();
     let now = state.registry.clock().tick();
-    {
-        let failures = state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((n, since)) = failures.get(&participant)
-            && *n >= MAX_FAILURES
-            && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS
-        {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed logins; wait five minutes or ask the supervisor",
-            ));
-        }
-    }
-    let record_failure = |state: &AppState| {
-        let mut failures = state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = failures.entry(participant.clone()).or_insert((0, now));
-        if now.saturating_sub(entry.1) >= LOCKOUT_WINDOW_MS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    };
+    state.auth.check_lockout(&participant, now)?;
     let candidates = state.registry.store().login_candidate(&participant).await?;
     let token = req.token.trim().to_ascii_uppercase();
     let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
-        record_failure(&state);
+        state.auth.record_failure(&participant, now);
         return Err(bad());
     };
-    if found.sitting_status != "open" {
+    if !matches!(found.sitting_status.as_str(), "open" | "paused") {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
     }
-    let ok = {
-        let _permit = state.auth.hashing.acquire().await.map_err(|e| ApiError::internal("hashing", &e))?;
-        let (pin, hash) = (req.pin.clone(), found.pin_hash.clone());
-        tokio::task::spawn_blocking(move || credentials::verify_secret(&pin, &hash))
-            .await
-            .map_err(|e| ApiError::internal("verify pin", &e))?
-    };
-    if !ok {
-        record_failure(&state);
+    if !state.auth.verify(&req.pin, &found.pin_hash).await? {
+        state.auth.record_failure(&participant, now);
         return Err(bad());
     }
-    state.auth.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&participant);
+    state.auth.clear_failures(&participant);
+    // A started session stays on its PC: a new login (another PC) needs the supervisor's
+    // leave, which it uses up, and the old PC's login stops working.
+    let moved = matches!(found.session_status.as_str(), "active" | "paused");
+    if moved {
+        if !state.registry.store().move_allowed(&found.session_id).await? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "seat_locked",
+                "this exam is already running on another computer; ask the supervisor to allow a move",
+            ));
+        }
+        state.registry.store().set_move_allowed(&found.session_id, false).await?;
+        state.registry.store().revoke_login_tokens(&found.session_id).await?;
+        state.auth.forget_session(&found.session_id);
+    }
     let token: String = hex::encode(rand::rng().random::<[u8; 32]>());
     let hash = token_hash(&token);
     state.registry.store().put_login_token(&hash, &found.session_id, &store::ts(state.registry.clock().utc())).await?;
     state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
     state
         .registry
-        .record(&participant, "candidate.login", &found.session_id, serde_json::json!({}), None, None)
+        .record(&participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), None, None)
         .await
         .map_err(|e| ApiError::internal("audit login", &e))?;
     let exam = state

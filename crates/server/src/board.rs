@@ -365,7 +365,11 @@ const MAX_PAGE: usize = 5_000;
 
 fn board_id(kind: &str, id: &str, q: &PageQuery) -> Result<BoardId, ApiError> {
     BoardId::parse(kind, id, q.exam.as_deref()).ok_or_else(|| {
-        ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "boards are sitting/ID, venue/NAME?exam=CODE or exam/CODE")
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown_board",
+            "boards are sitting/ID, venue/NAME?exam=CODE or exam/CODE",
+        )
     })
 }
 
@@ -427,7 +431,8 @@ pub async fn feed(
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let snap = f.hub.snapshot(&f.board, 0, MAX_PAGE)?;
                     f.version = snap.version;
-                    let ev = SseEvent::default().event("snapshot").data(serde_json::to_string(&snap).unwrap_or_default());
+                    let ev =
+                        SseEvent::default().event("snapshot").data(serde_json::to_string(&snap).unwrap_or_default());
                     return Some((Ok(ev), f));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -469,7 +474,13 @@ mod tests {
 
     #[test]
     fn many_updates_between_ticks_become_one_frame_per_board() {
-        let exam = Arc::new(BoardExam { code: "E".into(), title: "t".into(), sections: vec![], tie_break: vec![], names: "full" });
+        let exam = Arc::new(BoardExam {
+            code: "E".into(),
+            title: "t".into(),
+            sections: vec![],
+            tie_break: vec![],
+            names: "full",
+        });
         let hub = BoardHub::new();
         hub.update(update("a", 0, &exam));
         let board = BoardId::Sitting("S".into());
@@ -488,12 +499,21 @@ mod tests {
         assert!(rx.try_recv().is_err(), "no changes, no frame");
         let snap = hub.snapshot(&board, 0, 10).expect("snapshot");
         assert_eq!(snap.version, frame.version);
-        assert_eq!(snap.rows.iter().map(|r| (r.id.as_str(), r.rank)).collect::<Vec<_>>(), [("a", Some(1)), ("b", Some(2))]);
+        assert_eq!(
+            snap.rows.iter().map(|r| (r.id.as_str(), r.rank)).collect::<Vec<_>>(),
+            [("a", Some(1)), ("b", Some(2))]
+        );
     }
 
     #[test]
     fn an_unchanged_row_is_not_sent_again() {
-        let exam = Arc::new(BoardExam { code: "E".into(), title: "t".into(), sections: vec![], tie_break: vec![], names: "masked" });
+        let exam = Arc::new(BoardExam {
+            code: "E".into(),
+            title: "t".into(),
+            sections: vec![],
+            tie_break: vec![],
+            names: "masked",
+        });
         let hub = BoardHub::new();
         hub.update(update("a", 5, &exam));
         let board = BoardId::Exam("E".into());

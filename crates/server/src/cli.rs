@@ -67,6 +67,15 @@ pub enum Command {
         #[arg(long, default_value = "question-banks/exams/skd.toml")]
         exam: PathBuf,
     },
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Check result receipts.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+    /// Manage staff accounts (committee admins and supervisors).
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Run the HTTP and WebSocket server.
     Serve {
         /// Address to listen on.
@@ -129,6 +138,46 @@ pub enum CandidatesCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain end to end and name the first broken entry.
+    ///
+    /// Every login, answer log (by its hash), supervisor action and score publication is
+    /// an entry. Exits with status 1 if any entry was edited, removed or reordered.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a result receipt (the `UJ1.…` string under the candidate's score).
+    ///
+    /// Uses the public key in --key (hex, from /api/v1/keys) or, without it, the key of
+    /// the server whose --data-dir is given.
+    Verify {
+        receipt: String,
+        /// Ed25519 public key, hex (as /api/v1/keys gives it).
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create or update a staff account; prints a new password.
+    Add {
+        username: String,
+        /// admin (the committee: every sitting) or supervisor (only assigned sittings).
+        #[arg(long, default_value = "supervisor")]
+        role: String,
+        /// Full name, shown in the console and the audit log.
+        #[arg(long)]
+        name: Option<String>,
+        /// Sittings this supervisor may see and control (repeatable).
+        #[arg(long = "sitting")]
+        sittings: Vec<String>,
+    },
+}
+
 /// Runs the command line; the exit code is 0 on success, 1 on a reported problem.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -169,6 +218,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::demo::run(&config(g, Some(listen)), &crate::demo::DemoOptions { exam, candidates }).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit(AuditCommand::Verify) => committee::audit_verify(&config(g, None)).await,
+        Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
+            committee::receipt_verify(&config(g, None), &receipt, key.as_deref())
+        }
+        Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {
+            committee::staff_add(&config(g, None), &username, &role, name.as_deref(), &sittings).await
+        }
         Command::Serve { listen } => {
             let app = App::build(&config(g, Some(listen))).await?;
             println!("ujian listening on http://{}", app.local_addr());
@@ -179,9 +235,5 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn config(g: &Global, listen: Option<SocketAddr>) -> Config {
-    Config {
-        data_dir: g.data_dir.clone(),
-        database_url: g.database.clone(),
-        listen: listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
-    }
+    Config::new(g.data_dir.clone(), g.database.clone(), listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))))
 }

@@ -345,3 +345,91 @@ mod tests {
         assert!(rows[0].pin.is_none());
     }
 }
+
+pub(crate) async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&config.database_url()).await?;
+    let rows = store.audit_log().await?;
+    store.close().await;
+    match crate::audit::verify(&rows) {
+        Ok(n) => {
+            let head = rows.last().map_or(crate::audit::GENESIS, |r| r.hash.as_str());
+            println!("ok: {n} audit entries, chain intact; head {head}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(b) => {
+            eprintln!("audit log broken at entry {}: {}", b.seq, b.reason);
+            if let Some(r) = rows.iter().find(|r| r.seq == b.seq) {
+                eprintln!("  entry {}: {} {} {} {} {}", r.seq, r.at, r.actor, r.action, r.subject, r.detail);
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+pub(crate) fn receipt_verify(config: &Config, receipt: &str, key: Option<&str>) -> anyhow::Result<ExitCode> {
+    let public = match key {
+        Some(k) => k.to_owned(),
+        None => crate::receipt::Signer::load_or_create(&config.data_dir)?.public_hex,
+    };
+    match crate::receipt::verify(receipt, &public) {
+        Ok((p, code)) => {
+            println!("valid receipt {code}");
+            println!("  session {} (participant {}), exam {}", p.session, p.participant_no, p.exam);
+            let scores: Vec<String> = p.scores.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!(
+                "  scores {}; total {}; {}",
+                scores.join(", "),
+                p.total,
+                if p.passed { "passed" } else { "not passed" }
+            );
+            println!("  finished {} ({})", p.finished_at, p.reason);
+            println!("  bank sha256 {}", p.bank_sha256);
+            println!("  paper sha256 {}", p.paper_sha256);
+            println!("  answers sha256 {}", p.answers_sha256);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("invalid receipt: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+pub(crate) async fn staff_add(
+    config: &Config,
+    username: &str,
+    role: &str,
+    name: Option<&str>,
+    sittings: &[String],
+) -> anyhow::Result<ExitCode> {
+    if !matches!(role, "admin" | "supervisor") {
+        anyhow::bail!("--role must be admin or supervisor, not {role:?}");
+    }
+    if username.is_empty()
+        || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        anyhow::bail!("a username holds letters, digits, '.', '-' and '_'");
+    }
+    let store = Store::open(&config.database_url()).await?;
+    let password = format!("{}{}", credentials::generate_pin(), credentials::generate_pin());
+    store
+        .put_supervisor(
+            &store::NewSupervisor {
+                username: username.to_owned(),
+                name: name.unwrap_or(username).to_owned(),
+                password_hash: credentials::hash_secret(&password)?,
+                role: role.to_owned(),
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+    for sitting in sittings {
+        if store.get_sitting(sitting).await?.is_none() {
+            anyhow::bail!("sitting {sitting} does not exist");
+        }
+        store.assign_supervisor(sitting, username).await?;
+    }
+    println!("{role} {username}: password {password}");
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

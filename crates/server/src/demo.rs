@@ -98,6 +98,7 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
         candidates: numbers,
     };
     let sitting = sitting::prepare(&store, &spec, now).await?;
+    store.assign_supervisor(&sitting.id, "pengawas").await?;
     if sitting.status != "open" {
         store.set_sitting_status(&sitting.id, "open").await?;
     }

@@ -15,6 +15,9 @@
 //! - [`clock`]: the injected clock (real or manual).
 //! - [`error`]: the one mapping of errors to wire codes.
 //! - [`live`]: sessions in memory, the candidate actions, deadline sweep and checkpoints.
+//! - [`monitor`]: seat events for the supervisor's live monitor.
+//! - [`staff`]: staff login and the role/scope extractor.
+//! - [`control`]: sitting control and the live seat monitor.
 //! - [`writer`]: the group-commit writer task (ack only after commit).
 //! - [`protocol`]: the candidate WebSocket's JSON wire types.
 //! - `ws`: the candidate WebSocket handler.
@@ -28,13 +31,16 @@ pub mod board;
 pub mod cli;
 pub mod clock;
 mod committee;
+pub mod control;
 pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod live;
+pub mod monitor;
 mod pages;
 pub mod protocol;
 pub mod receipt;
 pub mod sitting;
+pub mod staff;
 pub mod writer;
 mod ws;

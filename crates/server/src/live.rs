@@ -16,11 +16,12 @@ use session_engine::{Command, Event, FinishReason, PaperEntry, Refusal, Session,
 use store::{LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
+use crate::audit::Audit;
 use crate::board::{BoardExam, BoardHub, RowUpdate};
 use crate::clock::Clock;
 use crate::error::WireError;
+use crate::monitor::{MonitorHub, SeatEvent};
 use crate::protocol::{OptionView, ResultView, SectionInfo, SectionResult, ServerMsg};
-use crate::audit::Audit;
 use crate::receipt::{ReceiptPayload, Signer};
 use crate::writer::{Write, WriteError, Writer};
 
@@ -81,6 +82,19 @@ pub struct Live {
     pending: BTreeSet<i64>,
     result: Option<ResultView>,
     conn: Option<Conn>,
+    /// When the last answer was accepted, to spot answers faster than anyone can read.
+    last_answer: Option<Tick>,
+}
+
+/// A seat as the monitor sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeatLive {
+    pub connected: bool,
+    pub answered: u32,
+    pub total: u32,
+    pub remaining_ms: u64,
+    pub score: i64,
+    pub status: String,
 }
 
 /// What a candidate can ask for that changes state (each carries a seq).
@@ -100,6 +114,9 @@ pub struct Registry {
     board: Arc<BoardHub>,
     audit: Arc<Audit>,
     signer: Arc<Signer>,
+    pub monitor: MonitorHub,
+    /// Two answers closer than this are reported to the supervisor as implausibly fast.
+    fast_answer_ms: u64,
     exams: Mutex<HashMap<String, Arc<ExamCtx>>>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
     /// Serialises loads so two connections of one session build one `Live`.
@@ -123,6 +140,7 @@ impl Registry {
         board: Arc<BoardHub>,
         audit: Arc<Audit>,
         signer: Arc<Signer>,
+        fast_answer_ms: u64,
     ) -> Registry {
         Registry {
             store,
@@ -131,6 +149,8 @@ impl Registry {
             board,
             audit,
             signer,
+            monitor: MonitorHub::default(),
+            fast_answer_ms,
             exams: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             loading: tokio::sync::Mutex::new(()),
@@ -213,16 +233,33 @@ impl Registry {
     /// session on its first connect. Returns the connection id and the welcome.
     pub async fn connect(&self, id: &str, tx: mpsc::Sender<Push>) -> Result<(u64, ServerMsg), WireError> {
         let live = self.get(id).await?;
+        let not_started = lock(&live).session.status() == Status::Ready;
+        let sitting_paused = if not_started {
+            let sitting = lock(&live).sitting.clone();
+            let row = self.store.get_sitting(&sitting).await.map_err(|e| WireError::internal("load sitting", &e))?;
+            row.is_some_and(|r| r.status == "paused")
+        } else {
+            false
+        };
         let conn_id = self.next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let start_write = {
             let mut l = lock(&live);
             if let Some(old) = l.conn.replace(Conn { id: conn_id, tx }) {
                 let _ = old.tx.try_send(Push::TakenOver);
                 tracing::info!(session = %id, "seat taken over by a new connection");
+                self.emit(&l, "taken_over", "a new connection took the seat");
+            } else {
+                self.emit(&l, "connected", "");
             }
             let now = self.clock.tick();
             match l.session.apply(now, Command::Start) {
-                Ok(events) if events.contains(&Event::Started) => Some(l.snapshot(now, self.clock.utc(), true)),
+                Ok(events) if events.contains(&Event::Started) => {
+                    if sitting_paused {
+                        // The room is paused (a power cut): the clock must not start running.
+                        let _ = l.session.apply(now, Command::Pause);
+                    }
+                    Some(l.snapshot(now, self.clock.utc(), true))
+                }
                 _ => None,
             }
         };
@@ -242,6 +279,7 @@ impl Registry {
         let mut l = lock(&live);
         if l.conn.as_ref().is_some_and(|c| c.id == conn_id) {
             l.conn = None;
+            self.emit(&l, "disconnected", "");
         }
     }
 
@@ -302,7 +340,22 @@ impl Registry {
                             WireError::new("bad_choice", format!("{c:?} is not an option label (A..E)"))
                         })?),
                     };
-                    l.apply(now, Command::Answer { index: i, choice: label })?;
+                    if let Err(e) = l.apply(now, Command::Answer { index: i, choice: label }) {
+                        if e.code == "paused" {
+                            self.emit(&l, "answer_while_paused", format!("question {}", i + 1));
+                        }
+                        return Err(e);
+                    }
+                    if let Some(prev) = l.last_answer.replace(now) {
+                        let gap = now.saturating_sub(prev);
+                        if gap < self.fast_answer_ms {
+                            self.emit(
+                                &l,
+                                "fast_answer",
+                                format!("question {} answered {gap} ms after the previous one", i + 1),
+                            );
+                        }
+                    }
                     (Some(*index), "answer", choice.clone(), None, false)
                 }
                 Action::Flag { index, flagged } => {
@@ -320,6 +373,7 @@ impl Registry {
                     }
                     let kind: String =
                         kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
+                    self.emit(&l, &kind, "");
                     (None, "event", Some(kind), None, false)
                 }
             };
@@ -381,6 +435,81 @@ impl Registry {
             return Ok(false);
         }
         self.finish_by_server(id, Command::Expire, "server", "time_up").await
+    }
+
+    /// A supervisor's action on one session (pause, resume, extend, terminate), audited
+    /// with its reason and pushed live to the candidate, the board and the monitor.
+    /// Returns false when it changed nothing (pausing a paused session).
+    pub async fn supervise(&self, id: &str, command: Command, actor: &str, reason: &str) -> Result<bool, WireError> {
+        if command == Command::Terminate {
+            return self.finish_by_server(id, Command::Terminate, actor, reason).await;
+        }
+        let live = self.get(id).await?;
+        let now = self.clock.tick();
+        let utc = self.clock.utc();
+        let (write, push, action, detail, tx) = {
+            let mut l = lock(&live);
+            let events = l.apply(now, command)?;
+            if events.is_empty() {
+                return Ok(false);
+            }
+            let remaining_ms = l.session.remaining(now);
+            let (push, action, detail) = match command {
+                Command::Pause => (ServerMsg::Paused, "session.paused", serde_json::json!({ "reason": reason })),
+                Command::Resume => {
+                    (ServerMsg::Resumed { remaining_ms }, "session.resumed", serde_json::json!({ "reason": reason }))
+                }
+                Command::Extend { ms } => {
+                    l.extension_ms += ms;
+                    (
+                        ServerMsg::Extended { remaining_ms },
+                        "session.extended",
+                        serde_json::json!({ "reason": reason, "ms": ms }),
+                    )
+                }
+                other => return Err(WireError::new("internal", format!("{other:?} is not a supervisor action"))),
+            };
+            self.emit(&l, action.trim_start_matches("session."), reason);
+            (l.snapshot(now, utc, false), push, action, detail, l.conn.as_ref().map(|c| c.tx.clone()))
+        };
+        if let Err(e) = self.record(actor, action, id, detail, None, Some(write)).await {
+            self.evict(id, &live);
+            return Err(WireError::internal("store supervisor action", &e));
+        }
+        if let Some(tx) = tx {
+            let _ = tx.try_send(Push::Msg(Box::new(push)));
+        }
+        self.publish(&live);
+        Ok(true)
+    }
+
+    /// What the seat monitor shows of a session right now, if it is in memory.
+    pub fn seat_view(&self, id: &str) -> Option<SeatLive> {
+        let live = lock(&self.live).get(id).cloned()?;
+        let l = lock(&live);
+        let now = self.clock.tick();
+        Some(SeatLive {
+            connected: l.conn.is_some(),
+            answered: l.session.answers().iter().filter(|a| a.is_some()).count() as u32,
+            total: l.entries.len() as u32,
+            remaining_ms: l.session.remaining(now),
+            score: l.score().total.0,
+            status: l.session.status().as_str().to_owned(),
+        })
+    }
+
+    /// Tells the sitting's supervisors what just happened at a seat.
+    pub fn emit(&self, live: &Live, kind: &str, detail: impl Into<String>) {
+        self.monitor.emit(
+            &live.sitting,
+            SeatEvent {
+                session: live.id.clone(),
+                participant_no: live.participant_no.clone(),
+                kind: kind.to_owned(),
+                detail: detail.into(),
+                at: store::ts(self.clock.utc()),
+            },
+        );
     }
 
     /// Stores an audit entry, with whatever else belongs in the same transaction.
@@ -451,6 +580,7 @@ impl Registry {
             return Err(WireError::internal("store finish", &e));
         }
         tracing::info!(session = %id, total = result.total, reason = %result.reason, "session finished and scored");
+        self.emit(&lock(&live), "finished", result.reason.clone());
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(ServerMsg::Finished(result))));
         }
@@ -610,6 +740,7 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         pending: BTreeSet::new(),
         result,
         conn: None,
+        last_answer: None,
     })
 }
 
@@ -688,7 +819,13 @@ impl Live {
 
     /// Scores the sheet, signs the receipt and keeps the result; the session must already
     /// be finished.
-    fn finish_result(&mut self, reason: FinishReason, answers_hash: &str, signer: &Signer, utc: chrono::DateTime<chrono::Utc>) -> ResultView {
+    fn finish_result(
+        &mut self,
+        reason: FinishReason,
+        answers_hash: &str,
+        signer: &Signer,
+        utc: chrono::DateTime<chrono::Utc>,
+    ) -> ResultView {
         let ctx = self.exam.clone();
         let score = self.score();
         let sections: Vec<SectionResult> = score

@@ -54,14 +54,16 @@ impl Signer {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-                let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| anyhow::anyhow!("key generation failed"))?;
+                let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+                    .map_err(|_| anyhow::anyhow!("key generation failed"))?;
                 write_private(&path, doc.as_ref())?;
                 tracing::info!(path = %path.display(), "made a new receipt signing key");
                 doc.as_ref().to_vec()
             }
             Err(e) => return Err(e).with_context(|| format!("read {}", path.display())),
         };
-        let key = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| anyhow::anyhow!("{}: not an Ed25519 key: {e}", path.display()))?;
+        let key = Ed25519KeyPair::from_pkcs8(&pkcs8)
+            .map_err(|e| anyhow::anyhow!("{}: not an Ed25519 key: {e}", path.display()))?;
         let public = key.public_key().as_ref().to_vec();
         Ok(Signer { key_id: key_id(&public), public_hex: hex::encode(&public), key })
     }
@@ -105,7 +107,8 @@ fn key_id(public: &[u8]) -> String {
 pub fn short_code(sig: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let h = ring::digest::digest(&ring::digest::SHA256, sig);
-    let chars: Vec<char> = h.as_ref().iter().take(12).map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
+    let chars: Vec<char> =
+        h.as_ref().iter().take(12).map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
@@ -133,7 +136,9 @@ pub fn verify(receipt: &str, public_hex: &str) -> Result<(ReceiptPayload, String
     }
     let json = B64.decode(payload).map_err(|_| VerifyError::Malformed)?;
     let sig = B64.decode(sig).map_err(|_| VerifyError::Malformed)?;
-    signature::UnparsedPublicKey::new(&signature::ED25519, &public).verify(&json, &sig).map_err(|_| VerifyError::BadSignature)?;
+    signature::UnparsedPublicKey::new(&signature::ED25519, &public)
+        .verify(&json, &sig)
+        .map_err(|_| VerifyError::BadSignature)?;
     let payload: ReceiptPayload = serde_json::from_slice(&json).map_err(|_| VerifyError::Malformed)?;
     Ok((payload, short_code(&sig)))
 }

@@ -28,10 +28,10 @@ use sqlx::{AnyPool, Executor};
 pub use banks::StoredBank;
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
-pub use staff::{AuditRow, SeatRow, SittingListRow, StaffRow};
 pub use sessions::{
     LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
 };
+pub use staff::{AuditRow, SeatRow, SittingListRow, StaffRow};
 
 /// Errors from the store. Expected refusals are variants; database failures carry sqlx's error.
 #[derive(Debug, thiserror::Error)]

@@ -238,6 +238,14 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every login of a session (its candidate moved to another PC).
+    pub async fn revoke_login_tokens(&self, session_id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM login_tokens WHERE session_id = $1").bind(session_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn session_for_token(&self, token_hash: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT session_id FROM login_tokens WHERE token_hash = $1")
             .bind(token_hash)
@@ -348,7 +356,12 @@ impl Store {
 
     /// The group commit: many log lines and session updates in one durable transaction.
     /// Either all of it is stored or none of it.
-    pub async fn write_batch(&self, log: &[LogEntry], sessions: &[SessionWrite], audit: &[crate::AuditRow]) -> Result<()> {
+    pub async fn write_batch(
+        &self,
+        log: &[LogEntry],
+        sessions: &[SessionWrite],
+        audit: &[crate::AuditRow],
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for a in audit {
             sqlx::query(

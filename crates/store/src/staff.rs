@@ -104,11 +104,12 @@ impl Store {
 
     /// Whether `username` supervises `sitting_id`.
     pub async fn supervises(&self, username: &str, sitting_id: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sitting_supervisors WHERE username = $1 AND sitting_id = $2")
-            .bind(username)
-            .bind(sitting_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sitting_supervisors WHERE username = $1 AND sitting_id = $2")
+                .bind(username)
+                .bind(sitting_id)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n > 0)
     }
 
@@ -168,12 +169,14 @@ impl Store {
 
     pub async fn check_in(&self, session_id: &str, seat: Option<&str>, now: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE sessions SET seat = COALESCE($1, seat), checked_in_at = COALESCE(checked_in_at, $2) WHERE id = $3")
-            .bind(seat)
-            .bind(now)
-            .bind(session_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET seat = COALESCE($1, seat), checked_in_at = COALESCE(checked_in_at, $2) WHERE id = $3",
+        )
+        .bind(seat)
+        .bind(now)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -199,22 +202,28 @@ impl Store {
 
     pub async fn set_sitting_token(&self, sitting_id: &str, token: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE sittings SET token = $1 WHERE id = $2").bind(token).bind(sitting_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE sittings SET token = $1 WHERE id = $2")
+            .bind(token)
+            .bind(sitting_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The last audit row (the chain's head), if any.
     pub async fn audit_head(&self) -> Result<Option<(i64, String)>> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
         row.map(|r| Ok((r.try_get("seq")?, r.try_get("hash")?))).transpose()
     }
 
     /// The whole audit log, in order.
     pub async fn audit_log(&self) -> Result<Vec<AuditRow>> {
-        let rows = sqlx::query("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(AuditRow {

@@ -74,7 +74,11 @@ fn order(state: &BTreeMap<String, Value>, sections: &[String], tie_break: &[Stri
     rows.sort_by(|a, b| (key(a), a["id"].as_str()).cmp(&(key(b), b["id"].as_str())));
     let mut out = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        let rank = if i > 0 && key(rows[i - 1]) == key(r) { out.last().map_or(1, |(_, k): &(String, usize)| *k) } else { i + 1 };
+        let rank = if i > 0 && key(rows[i - 1]) == key(r) {
+            out.last().map_or(1, |(_, k): &(String, usize)| *k)
+        } else {
+            i + 1
+        };
         out.push((r["id"].as_str().expect("id").to_owned(), rank));
     }
     out
@@ -88,10 +92,18 @@ async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state
     assert_eq!(event, "snapshot");
     assert_eq!(snap["rows"].as_array().map(Vec::len), Some(3));
     assert!(snap["rows"].as_array().expect("rows").iter().all(|r| r["status"] == "ready" && r["total"] == 0));
-    let sections: Vec<String> =
-        snap["board"]["exam"]["sections"].as_array().expect("sections").iter().map(|s| s["code"].as_str().expect("code").to_owned()).collect();
-    let tie_break: Vec<String> =
-        snap["board"]["exam"]["tie_break"].as_array().expect("tb").iter().map(|s| s.as_str().expect("code").to_owned()).collect();
+    let sections: Vec<String> = snap["board"]["exam"]["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|s| s["code"].as_str().expect("code").to_owned())
+        .collect();
+    let tie_break: Vec<String> = snap["board"]["exam"]["tie_break"]
+        .as_array()
+        .expect("tb")
+        .iter()
+        .map(|s| s.as_str().expect("code").to_owned())
+        .collect();
     assert_eq!(snap["board"]["exam"]["names"], "masked");
     assert_eq!(snap["rows"][0]["name"], "P****** 1", "names are masked as the exam says");
     let mut state = BTreeMap::new();
@@ -148,7 +160,8 @@ async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state
     assert_eq!(state["T-1.P-0002"]["total"], total2);
 
     // A viewer arriving now gets a snapshot equal to what the first one built from deltas.
-    let late: Value = reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    let late: Value =
+        reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
     let mut late_state = BTreeMap::new();
     apply(&mut late_state, &late["rows"]);
     assert_eq!(late_state, state);
@@ -161,10 +174,15 @@ async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state
     assert_eq!(server_order, order(&state, &sections, &tie_break));
 
     // The venue and exam boards carry the same rows.
-    let exam: Value = reqwest::get(app.http("/api/v1/boards/exam/SKD-2026")).await.expect("get").json().await.expect("json");
+    let exam: Value =
+        reqwest::get(app.http("/api/v1/boards/exam/SKD-2026")).await.expect("get").json().await.expect("json");
     assert_eq!(exam["total_rows"], 3);
-    let venue: Value =
-        reqwest::get(app.http("/api/v1/boards/venue/Test?exam=SKD-2026")).await.expect("get").json().await.expect("json");
+    let venue: Value = reqwest::get(app.http("/api/v1/boards/venue/Test?exam=SKD-2026"))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(venue["rows"], late["rows"]);
     let list: Value = reqwest::get(app.http("/api/v1/boards")).await.expect("get").json().await.expect("json");
     assert_eq!(list.as_array().map(Vec::len), Some(3));
@@ -179,10 +197,12 @@ async fn the_board_survives_a_restart_with_final_and_running_scores() {
     let mut c2 = app.candidate(2).await;
     let key = best_and_worst(&app, "T-1.P-0002").await;
     c2.answer(0, Some(&key[0].0)).await;
-    let before: Value = reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    let before: Value =
+        reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
     drop((c1, c2));
     let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
-    let after: Value = reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    let after: Value =
+        reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
     assert_eq!(after["rows"], before["rows"]);
     assert_eq!(after["board"]["exam"]["names"], "full");
     assert_eq!(after["rows"][0]["name"].as_str().map(|n| n.starts_with("Peserta")), Some(true));

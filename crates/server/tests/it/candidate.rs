@@ -226,8 +226,9 @@ async fn papers_differ_between_candidates_and_never_change_for_one() {
     // What a candidate is shown follows the stored paper, on every connect.
     let mut c = app.candidate(1).await;
     let a = c.get(0).await;
+    let token = c.token.clone();
     drop(c);
-    let mut c = app.candidate(1).await;
+    let mut c = Candidate::connect(app.addr, &token).await;
     assert_eq!(c.get(0).await, a);
 }
 

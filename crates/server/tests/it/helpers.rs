@@ -18,6 +18,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub(crate) const PIN: &str = "246810";
 pub(crate) const SITTING: &str = "T-1";
+pub(crate) const OTHER_SITTING: &str = "T-2";
 /// How long a test waits for a reply before failing (a bound, not a sleep).
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -124,6 +125,24 @@ pub(crate) async fn prepare_data(setup: &Setup, data_dir: &Path) -> (String, Str
     };
     let sitting = sitting::prepare(&store, &spec, now).await.expect("prepare sitting");
     store.set_sitting_status(SITTING, "open").await.expect("open");
+    // Staff: an admin, a supervisor of this sitting, and one of another sitting. Their
+    // password is the candidates' PIN, to hash once.
+    let other = SittingSpec { id: OTHER_SITTING.into(), candidates: vec![], ..spec };
+    sitting::prepare(&store, &other, now).await.expect("prepare other sitting");
+    for (user, role, sitting) in
+        [("admin", "admin", None), ("sup1", "supervisor", Some(SITTING)), ("sup2", "supervisor", Some(OTHER_SITTING))]
+    {
+        let s = store::NewSupervisor {
+            username: user.into(),
+            name: user.into(),
+            password_hash: pin_hash(),
+            role: role.into(),
+        };
+        store.put_supervisor(&s, now).await.expect("staff");
+        if let Some(sitting) = sitting {
+            store.assign_supervisor(sitting, user).await.expect("assign");
+        }
+    }
     store.close().await;
     (url, sitting.token)
 }
@@ -157,11 +176,7 @@ impl TestApp {
         clock: Arc<ManualClock>,
         exam_path: &str,
     ) -> TestApp {
-        let config = Config {
-            data_dir: dir.path().to_owned(),
-            database_url: Some(url.clone()),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-        };
+        let config = Config::new(dir.path().to_owned(), Some(url.clone()), "127.0.0.1:0".parse().expect("addr"));
         let app = App::build_with_clock(&config, clock.clone()).await.expect("build app");
         let addr = app.local_addr();
         let state = app.state().clone();
@@ -215,6 +230,31 @@ impl TestApp {
         let body: Value = resp.json().await.expect("login json");
         let token = body["token"].as_str().expect("token").to_owned();
         Candidate::connect(self.addr, &token).await
+    }
+
+    /// Logs a staff member in (password: [`PIN`]); returns their bearer token.
+    pub(crate) async fn staff(&self, username: &str) -> String {
+        let resp = reqwest::Client::new()
+            .post(self.http("/api/v1/staff/login"))
+            .json(&json!({ "username": username, "password": PIN }))
+            .send()
+            .await
+            .expect("staff login");
+        assert_eq!(resp.status(), 200, "staff login of {username}");
+        resp.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A staff action: POST with a JSON body and a bearer token.
+    pub(crate) async fn act(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let resp = reqwest::Client::new()
+            .post(self.http(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("staff action");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     pub(crate) fn store(&self) -> &Store {

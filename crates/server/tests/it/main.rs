@@ -6,6 +6,7 @@ mod board;
 mod browser;
 mod candidate;
 mod cli;
+mod console;
 mod crash;
 mod helpers;
 mod login;

@@ -1,0 +1,315 @@
+//! Sitting control for supervisors and the committee: check-in, open (reveal or rotate the
+//! token), pause and resume the room or one seat, extend, terminate, allow a move to
+//! another PC, close; and the live seat monitor. Every action takes a reason and is audited.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use session_engine::Command;
+use tokio::sync::broadcast;
+
+use crate::app::AppState;
+use crate::error::{ApiError, WireError};
+use crate::live::SeatLive;
+use crate::sitting::new_token;
+use crate::staff::Staff;
+
+/// How often the monitor sends every seat's state.
+const SEATS_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Deserialize)]
+pub struct Reason {
+    pub reason: String,
+    /// `open`: make a new token (the old one stops working for new logins).
+    #[serde(default)]
+    pub rotate_token: bool,
+    /// `extend`: minutes to add.
+    #[serde(default)]
+    pub minutes: Option<u32>,
+    /// `checkin`: the PC's name or number.
+    #[serde(default)]
+    pub seat: Option<String>,
+}
+
+fn reason_of(body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>) -> Result<Reason, ApiError> {
+    let Json(r) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    if r.reason.trim().chars().count() < 3 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "reason_required",
+            "every action needs a reason (at least 3 characters)",
+        ));
+    }
+    Ok(r)
+}
+
+fn wire(e: WireError) -> ApiError {
+    let status = match e.code {
+        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+        "unknown_session" => StatusCode::NOT_FOUND,
+        _ => StatusCode::CONFLICT,
+    };
+    ApiError::new(status, e.code, e.message)
+}
+
+/// The sitting of a session, after checking the staff member may act on it.
+async fn sitting_of_session(state: &AppState, staff: &Staff, session: &str) -> Result<String, ApiError> {
+    let sitting = state
+        .registry
+        .store()
+        .sitting_of(session)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session"))?;
+    staff.may_see(state, &sitting).await?;
+    Ok(sitting)
+}
+
+async fn known_sitting(state: &AppState, staff: &Staff, id: &str) -> Result<store::SittingRow, ApiError> {
+    staff.may_see(state, id).await?;
+    state
+        .registry
+        .store()
+        .get_sitting(id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_sitting", "no such sitting"))
+}
+
+#[derive(Serialize)]
+pub struct SittingView {
+    id: String,
+    exam: String,
+    venue: String,
+    starts_at: String,
+    status: String,
+}
+
+pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Json<Vec<SittingView>>, ApiError> {
+    let scope = (staff.role == crate::staff::Role::Supervisor).then_some(staff.username.as_str());
+    let rows = state.registry.store().sittings(scope).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| SittingView {
+                id: r.id,
+                exam: r.exam_code,
+                venue: r.venue,
+                starts_at: r.starts_at,
+                status: r.status,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+pub struct Seat {
+    session: String,
+    participant_no: String,
+    name: String,
+    seat: Option<String>,
+    checked_in: bool,
+    #[serde(flatten)]
+    live: SeatLive,
+}
+
+async fn seats(state: &AppState, sitting: &str) -> Result<Vec<Seat>, ApiError> {
+    let rows = state.registry.store().seats(sitting).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let live = state.registry.seat_view(&r.session_id).unwrap_or(SeatLive {
+                connected: false,
+                answered: 0,
+                total: 0,
+                remaining_ms: 0,
+                score: 0,
+                status: r.status.clone(),
+            });
+            Seat {
+                session: r.session_id,
+                participant_no: r.participant_no,
+                name: r.name,
+                seat: r.seat,
+                checked_in: r.checked_in_at.is_some(),
+                live,
+            }
+        })
+        .collect())
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let sitting = known_sitting(&state, &staff, &id).await?;
+    let seats = seats(&state, &id).await?;
+    Ok(Json(json!({
+        "id": sitting.id, "exam": sitting.exam_code, "venue": sitting.venue, "status": sitting.status,
+        "token": sitting.token, "seats": seats,
+    })))
+}
+
+/// `open`, `close`, `pause`, `resume` and `rotate-token` on a whole sitting.
+pub async fn sitting_action(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, action)): Path<(String, String)>,
+    body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = reason_of(body)?;
+    let sitting = known_sitting(&state, &staff, &id).await?;
+    let store = state.registry.store();
+    let mut token = sitting.token.clone();
+    let (status, command) = match action.as_str() {
+        "open" => {
+            if r.rotate_token {
+                token = new_token();
+                store.set_sitting_token(&id, &token).await?;
+            }
+            ("open", None)
+        }
+        "rotate-token" => {
+            token = new_token();
+            store.set_sitting_token(&id, &token).await?;
+            (sitting.status.as_str(), None)
+        }
+        "close" => ("closed", None),
+        "pause" => ("paused", Some(Command::Pause)),
+        "resume" => ("open", Some(Command::Resume)),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_action",
+                "actions: open, close, pause, resume, rotate-token",
+            ));
+        }
+    };
+    store.set_sitting_status(&id, status).await?;
+    let mut affected = 0;
+    if let Some(command) = command {
+        // Every running seat of the room, in one go (a power cut): only those whose state
+        // changes count; not-started and finished seats are left as they are.
+        for seat in store.seats(&id).await? {
+            if matches!(seat.status.as_str(), "active" | "paused") {
+                match state.registry.supervise(&seat.session_id, command, &staff.username, &r.reason).await {
+                    Ok(true) => affected += 1,
+                    Ok(false) => {}
+                    Err(e) if matches!(e.code, "not_paused" | "finished" | "not_started" | "time_expired") => {}
+                    Err(e) => return Err(wire(e)),
+                }
+            }
+        }
+    }
+    let detail =
+        json!({ "reason": r.reason, "status": status, "rotated": token != sitting.token, "sessions": affected });
+    state
+        .registry
+        .record(&staff.username, &format!("sitting.{action}"), &id, detail, None, None)
+        .await
+        .map_err(|e| ApiError::internal("audit", &e))?;
+    Ok(Json(json!({ "id": id, "status": status, "token": token, "sessions": affected })))
+}
+
+/// `checkin`, `pause`, `resume`, `extend`, `terminate` and `allow-move` on one session.
+pub async fn session_action(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((session, action)): Path<(String, String)>,
+    body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = reason_of(body)?;
+    sitting_of_session(&state, &staff, &session).await?;
+    let registry = &state.registry;
+    let store = registry.store();
+    let command = match action.as_str() {
+        "pause" => Some(Command::Pause),
+        "resume" => Some(Command::Resume),
+        "terminate" => Some(Command::Terminate),
+        "extend" => {
+            let minutes = r.minutes.filter(|m| (1..=240).contains(m)).ok_or_else(|| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "extend needs minutes between 1 and 240")
+            })?;
+            Some(Command::Extend { ms: u64::from(minutes) * 60_000 })
+        }
+        "checkin" | "allow-move" => None,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_action",
+                "actions: checkin, pause, resume, extend, terminate, allow-move",
+            ));
+        }
+    };
+    let changed = match command {
+        Some(c) => registry.supervise(&session, c, &staff.username, &r.reason).await.map_err(wire)?,
+        None => {
+            let now = store::ts(registry.clock().utc());
+            if action == "checkin" {
+                store.check_in(&session, r.seat.as_deref(), &now).await?;
+            } else {
+                store.set_move_allowed(&session, true).await?;
+            }
+            let detail = json!({ "reason": r.reason, "seat": r.seat });
+            registry
+                .record(&staff.username, &format!("session.{action}"), &session, detail, None, None)
+                .await
+                .map_err(|e| ApiError::internal("audit", &e))?;
+            true
+        }
+    };
+    Ok(Json(json!({ "session": session, "action": action, "changed": changed })))
+}
+
+/// The live seat monitor: every seat each second, and events as they happen.
+pub async fn monitor(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    known_sitting(&state, &staff, &id).await?;
+    Ok(ws.read_buffer_size(4 * 1024).write_buffer_size(0).on_upgrade(move |socket| run_monitor(socket, state, id)))
+}
+
+async fn send_json(socket: &mut WebSocket, v: &serde_json::Value) -> bool {
+    socket.send(Message::Text(Utf8Bytes::from(v.to_string()))).await.is_ok()
+}
+
+async fn run_monitor(mut socket: WebSocket, state: AppState, sitting: String) {
+    let mut events = state.registry.monitor.subscribe(&sitting);
+    let mut every = tokio::time::interval(SEATS_EVERY);
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let Ok(seats) = seats(&state, &sitting).await else { break };
+                if !send_json(&mut socket, &json!({ "type": "seats", "seats": seats })).await {
+                    break;
+                }
+            }
+            ev = events.recv() => match ev {
+                Ok(ev) => {
+                    if !send_json(&mut socket, &json!({ "type": "event", "event": &*ev })).await {
+                        break;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    if !send_json(&mut socket, &json!({ "type": "lagged", "missed": n })).await {
+                        break;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            frame = socket.recv() => match frame {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            () = crate::app::stopped(&mut shutdown) => break,
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The supervisor's live seat monitor: events as they happen (connect, disconnect,
+//! takeover, focus lost, implausibly fast answers, answers during a pause, supervisor
+//! actions), one broadcast channel per sitting.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+/// One thing that happened at a seat.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatEvent {
+    pub session: String,
+    pub participant_no: String,
+    /// `connected`, `disconnected`, `taken_over`, `focus_lost`, `focus_gained`,
+    /// `fast_answer`, `answer_while_paused`, `paused`, `resumed`, `extended`, `finished`, …
+    pub kind: String,
+    pub detail: String,
+    pub at: String,
+}
+
+/// Per-sitting event channels. Sending to a sitting nobody watches costs a map lookup.
+#[derive(Default)]
+pub struct MonitorHub {
+    channels: Mutex<HashMap<String, broadcast::Sender<Arc<SeatEvent>>>>,
+}
+
+impl MonitorHub {
+    pub fn subscribe(&self, sitting: &str) -> broadcast::Receiver<Arc<SeatEvent>> {
+        let mut map = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(sitting.to_owned()).or_insert_with(|| broadcast::channel(256).0).subscribe()
+    }
+
+    pub fn emit(&self, sitting: &str, event: SeatEvent) {
+        let map = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tx) = map.get(sitting) {
+            let _ = tx.send(Arc::new(event));
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Staff (admin and supervisor) login and the [`Staff`] extractor that every console
+//! route takes: it checks the token and gives the role; [`Staff::may_see`] checks scope.
+//!
+//! CSRF: the cookie is `SameSite=Strict`, and every state-changing route takes a JSON
+//! body, which a cross-site form cannot send without a CORS preflight ujian never grants.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::RngExt as _;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::credentials;
+use crate::error::ApiError;
+
+pub const STAFF_COOKIE: &str = "ujian_staff";
+/// A staff login lasts one exam day.
+const TOKEN_HOURS: i64 = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The exam committee: every sitting.
+    Admin,
+    /// Only the sittings they are assigned to.
+    Supervisor,
+}
+
+/// A logged-in staff member.
+#[derive(Debug, Clone, Serialize)]
+pub struct Staff {
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+}
+
+fn token_of(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(t) = v.strip_prefix("Bearer ") {
+            return Some(t.trim().to_owned());
+        }
+    }
+    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == STAFF_COOKIE).then(|| v.to_owned())
+    })
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()))
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Staff, ApiError> {
+        let token = token_of(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        let now = store::ts(state.registry.clock().utc());
+        let row =
+            state.registry.store().staff_for_token(&hash(&token), &now).await?.ok_or_else(ApiError::unauthorized)?;
+        let role = match row.role.as_str() {
+            "admin" => Role::Admin,
+            "supervisor" => Role::Supervisor,
+            _ => return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this account has no console role")),
+        };
+        Ok(Staff { username: row.username, name: row.name, role })
+    }
+}
+
+impl Staff {
+    /// 403 unless this staff member may see and act on `sitting`.
+    pub async fn may_see(&self, state: &AppState, sitting: &str) -> Result<(), ApiError> {
+        if self.role == Role::Admin || state.registry.store().supervises(&self.username, sitting).await? {
+            Ok(())
+        } else {
+            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "you do not supervise this sitting"))
+        }
+    }
+
+    pub fn admin_only(&self) -> Result<(), ApiError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only the exam committee (admin) may do this"))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StaffLogin {
+    pub username: String,
+    pub password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<StaffLogin>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "username or password is wrong");
+    let key = format!("staff:{}", req.username);
+    state.auth.check_lockout(&key, state.registry.clock().tick())?;
+    let row = state.registry.store().staff(&req.username).await?;
+    let ok = match &row {
+        Some(r) => state.auth.verify(&req.password, &r.password_hash).await?,
+        None => false,
+    };
+    let Some(row) = row.filter(|_| ok) else {
+        state.auth.record_failure(&key, state.registry.clock().tick());
+        return Err(bad());
+    };
+    state.auth.clear_failures(&key);
+    let token = hex::encode(rand::rng().random::<[u8; 32]>());
+    let utc = state.registry.clock().utc();
+    let expires = utc + chrono::Duration::hours(TOKEN_HOURS);
+    state.registry.store().put_staff_token(&hash(&token), &row.username, &store::ts(utc), &store::ts(expires)).await?;
+    state
+        .registry
+        .record(&row.username, "staff.login", &row.username, serde_json::json!({ "role": row.role }), None, None)
+        .await
+        .map_err(|e| ApiError::internal("audit staff login", &e))?;
+    let cookie = format!("{STAFF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", TOKEN_HOURS * 3600);
+    let mut response =
+        Json(serde_json::json!({ "token": token, "username": row.username, "role": row.role })).into_response();
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", &e))?);
+    Ok(response)
+}
+
+pub async fn logout() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_static("ujian_staff=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
+    response
+}
+
+pub async fn me(staff: Staff) -> Json<Staff> {
+    Json(staff)
+}
+
+/// Makes a staff password for `credentials::hash_secret` callers (the CLI, the demo).
+pub fn new_password() -> String {
+    format!("{}{}", credentials::generate_pin(), credentials::generate_pin())
+}

@@ -1,0 +1,349 @@
+//! Supervisor console: roles, scope, sitting control, the seat monitor, the audit trail.
+
+use futures_util::StreamExt as _;
+use serde_json::{Value, json};
+use server::app::{Access, routes};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+use crate::helpers::{Candidate, PIN, Setup, TestApp, participant};
+
+/// Fills a route's path parameters with ids that exist.
+fn concrete(path: &str, app: &TestApp) -> String {
+    let hash = app.bank.hash().to_hex();
+    path.replace("/api/v1/boards/{kind}/{id}", "/api/v1/boards/sitting/T-1")
+        .replace("/api/v1/assets/{hash}/{name}", &format!("/api/v1/assets/{hash}/dot.svg"))
+        .replace("/api/v1/sittings/{id}/{action}", "/api/v1/sittings/T-1/open")
+        .replace("/api/v1/sessions/{id}/{action}", "/api/v1/sessions/T-1.P-0001/checkin")
+        .replace("{id}", "T-1")
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u16 {
+    let client = reqwest::Client::new();
+    let url = app.http(path);
+    let mut req = match method {
+        "GET" => client.get(&url),
+        "POST" => client.post(&url).json(&json!({ "reason": "role matrix check" })),
+        other => panic!("method {other}"),
+    };
+    if path.starts_with("/ws/") {
+        req = req
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+    }
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("request");
+    resp.status().as_u16()
+}
+
+#[tokio::test]
+async fn every_route_allows_exactly_the_roles_it_should() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let candidate = app.candidate(1).await.token;
+    let admin = app.staff("admin").await;
+    let own = app.staff("sup1").await;
+    let other = app.staff("sup2").await;
+    let denied = |code: u16| code == 401 || code == 403;
+    let mut checked = 0;
+    for r in routes() {
+        let path = concrete(r.path, &app);
+        let as_nobody = call(&app, r.method, &path, None).await;
+        let as_candidate = call(&app, r.method, &path, Some(&candidate)).await;
+        let as_other = call(&app, r.method, &path, Some(&other)).await;
+        let as_own = call(&app, r.method, &path, Some(&own)).await;
+        let as_admin = call(&app, r.method, &path, Some(&admin)).await;
+        let cell = format!(
+            "{} {path}: nobody {as_nobody}, candidate {as_candidate}, other supervisor {as_other}, own supervisor {as_own}, admin {as_admin}",
+            r.method
+        );
+        match r.access {
+            Access::Public => {
+                assert!(!denied(as_nobody) || r.path.ends_with("/login"), "{cell}");
+            }
+            Access::Candidate => {
+                assert_eq!(as_nobody, 401, "{cell}");
+                assert!(!denied(as_candidate), "{cell}");
+                assert_eq!(as_admin, 401, "staff tokens are not candidate tokens: {cell}");
+            }
+            Access::Staff => {
+                assert_eq!(as_nobody, 401, "{cell}");
+                assert_eq!(as_candidate, 401, "{cell}");
+                assert!(!denied(as_own), "{cell}");
+                assert!(!denied(as_admin), "{cell}");
+                let scoped = path.contains("T-1");
+                if scoped {
+                    assert_eq!(as_other, 403, "a supervisor of another sitting: {cell}");
+                } else {
+                    assert!(!denied(as_other), "{cell}");
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, routes().len());
+    // A supervisor lists only their sittings; the admin all.
+    let list = |t: String| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .get(app.http("/api/v1/sittings"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .expect("get")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(list(other.clone()).await.as_array().map(Vec::len), Some(1));
+    assert_eq!(list(other).await[0]["id"], "T-2");
+    assert_eq!(list(admin).await.as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn pause_resume_extend_and_terminate_reach_the_candidate_live() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let sup = app.staff("sup1").await;
+    let mut c = app.candidate(1).await;
+    assert_eq!(c.answer(0, Some("A")).await["type"], "ack");
+    app.clock.advance(60_000);
+
+    // The whole room is paused (a power cut): the clock stops for every running seat.
+    let (status, body) = app.act(&sup, "/api/v1/sittings/T-1/pause", json!({ "reason": "listrik padam" })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sessions"], 1);
+    assert_eq!(c.recv().await["type"], "paused");
+    let refused = c.answer(1, Some("A")).await;
+    assert_eq!(refused["code"], "paused", "{refused}");
+    app.clock.advance(30 * 60_000);
+    // A candidate who logs in during the pause starts paused: their clock does not run.
+    let c2 = app.candidate(2).await;
+    assert_eq!(c2.welcome["status"], "paused");
+    assert_eq!(c2.welcome["remaining_ms"], 10 * 60_000);
+    let (status, _) = app.act(&sup, "/api/v1/sittings/T-1/resume", json!({ "reason": "listrik menyala" })).await;
+    assert_eq!(status, 200);
+    let resumed = c.recv().await;
+    assert_eq!(resumed["type"], "resumed");
+    assert_eq!(resumed["remaining_ms"], 9 * 60_000, "the pause was not charged");
+
+    // Without a reason nothing happens.
+    let (status, body) =
+        app.act(&sup, "/api/v1/sessions/T-1.P-0001/extend", json!({ "reason": "", "minutes": 5 })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("reason_required")));
+    let (status, _) = app
+        .act(&sup, "/api/v1/sessions/T-1.P-0001/extend", json!({ "reason": "komputer mati 5 menit", "minutes": 5 }))
+        .await;
+    assert_eq!(status, 200);
+    let extended = c.recv().await;
+    assert_eq!(extended["type"], "extended");
+    assert_eq!(extended["remaining_ms"], 14 * 60_000);
+
+    let (status, _) =
+        app.act(&sup, "/api/v1/sessions/T-1.P-0001/terminate", json!({ "reason": "membawa catatan" })).await;
+    assert_eq!(status, 200);
+    let finished = c.recv().await;
+    assert_eq!(finished["type"], "finished");
+    assert_eq!(finished["reason"], "terminated");
+    let (status, body) = app.act(&sup, "/api/v1/sessions/T-1.P-0001/resume", json!({ "reason": "coba lagi" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("finished")));
+
+    // Everything is in the audit trail, with its reason, and the chain holds.
+    let log = app.store().audit_log().await.expect("audit");
+    let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
+    for a in [
+        "candidate.login",
+        "staff.login",
+        "session.paused",
+        "sitting.pause",
+        "session.resumed",
+        "session.extended",
+        "session.finished",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    assert!(log.iter().any(|r| r.action == "session.extended" && r.detail.contains("komputer mati 5 menit")));
+    assert_eq!(server::audit::verify(&log), Ok(log.len()));
+}
+
+#[tokio::test]
+async fn the_seat_monitor_shows_seats_and_events_as_they_happen() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let sup = app.staff("sup1").await;
+    let mut req = format!("ws://{}/ws/monitor/T-1", app.addr).into_client_request().expect("req");
+    req.headers_mut().insert("authorization", format!("Bearer {sup}").parse().expect("hdr"));
+    let (mut monitor, _) = tokio_tungstenite::connect_async(req).await.expect("monitor");
+    let mut next = async || -> Value {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), monitor.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("frame");
+        serde_json::from_str(m.to_text().expect("text")).expect("json")
+    };
+    let first = next().await;
+    assert_eq!(first["type"], "seats");
+    assert_eq!(first["seats"][0]["participant_no"], "P-0001");
+    assert_eq!(first["seats"][0]["connected"], false);
+
+    let mut c = app.candidate(1).await;
+    c.answer(0, Some("A")).await;
+    c.answer(1, Some("A")).await; // no time between: faster than anyone reads
+    c.send(json!({ "type": "event", "seq": c.seq + 1, "kind": "focus_lost", "client_ts": 1 })).await;
+    let ack = c.recv().await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let mut kinds = Vec::new();
+    let mut seen_connected_seat = false;
+    let mut seen = Vec::new();
+    while kinds.len() < 3 || !seen_connected_seat {
+        assert!(seen.len() < 40, "the monitor never showed it all: {seen:?}");
+        let m = next().await;
+        seen.push(m.clone());
+        match m["type"].as_str() {
+            Some("event") => kinds.push(m["event"]["kind"].as_str().expect("kind").to_owned()),
+            Some("seats") => {
+                let s = &m["seats"][0];
+                if s["connected"] == true && s["answered"] == 2 {
+                    assert_eq!(s["total"], 4);
+                    assert_eq!(s["status"], "active");
+                    seen_connected_seat = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(kinds[..3], ["connected", "fast_answer", "focus_lost"]);
+}
+
+#[tokio::test]
+async fn a_started_exam_moves_to_another_pc_only_with_the_supervisors_leave() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let sup = app.staff("sup1").await;
+    let mut c = app.candidate(1).await;
+    c.answer(0, Some("A")).await;
+    let old_token = c.token.clone();
+    let resp = app.login(&participant(1), PIN, &app.token).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.json::<Value>().await.expect("json")["error"]["code"], "seat_locked");
+    let (status, _) = app
+        .act(&sup, "/api/v1/sessions/T-1.P-0001/allow-move", json!({ "reason": "PC 12 mati, pindah ke PC 30" }))
+        .await;
+    assert_eq!(status, 200);
+    let moved = app.login(&participant(1), PIN, &app.token).await;
+    assert_eq!(moved.status(), 200);
+    let new_token = moved.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_owned();
+    let c2 = Candidate::connect(app.addr, &new_token).await;
+    assert_eq!(c2.welcome["answers"], json!({ "0": "A" }));
+    assert_eq!(c.recv().await["type"], "taken_over");
+    // The old PC's login no longer works, and the leave was used up.
+    let mut req = format!("ws://{}/ws/candidate", app.addr).into_client_request().expect("req");
+    req.headers_mut().insert("authorization", format!("Bearer {old_token}").parse().expect("hdr"));
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    assert_eq!(app.login(&participant(1), PIN, &app.token).await.status(), 403);
+}
+
+#[tokio::test]
+async fn rotating_the_token_stops_the_old_one() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let admin = app.staff("admin").await;
+    let (status, body) = app.act(&admin, "/api/v1/sittings/T-1/rotate-token", json!({ "reason": "token bocor" })).await;
+    assert_eq!(status, 200);
+    let token = body["token"].as_str().expect("token").to_owned();
+    assert_ne!(token, app.token);
+    assert_eq!(app.login(&participant(1), PIN, &app.token).await.status(), 401);
+    assert_eq!(app.login(&participant(1), PIN, &token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn staff_logins_lock_out_after_repeated_failures_and_recover() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let login = |password: &'static str| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .post(app.http("/api/v1/staff/login"))
+                .json(&json!({ "username": "sup1", "password": password }))
+                .send()
+                .await
+                .expect("login")
+                .status()
+                .as_u16()
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(login("salah").await, 401);
+    }
+    assert_eq!(login(PIN).await, 429);
+    app.clock.advance(5 * 60_000);
+    assert_eq!(login(PIN).await, 200);
+}
+
+#[tokio::test]
+async fn ujian_audit_verify_catches_an_edited_row() {
+    let mut app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    c.answer(0, Some("A")).await;
+    c.finish().await;
+    let db = app.url.clone();
+    let dir = app.dir.path().to_owned();
+    app.shutdown().await;
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+            .args(["--data-dir", dir.to_str().expect("utf8"), "--database", &db, "audit", "verify"])
+            .output()
+            .expect("run")
+    };
+    let ok = run();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("chain intact"));
+
+    // Somebody raises the published total in the database.
+    let store = store::Store::open(&db).await.expect("open");
+    let n = sqlx::query(
+        "UPDATE audit_log SET detail = REPLACE(detail, '\"total\":', '\"total\":1') WHERE action = 'session.finished'",
+    )
+    .execute(store.pool())
+    .await
+    .expect("tamper")
+    .rows_affected();
+    assert_eq!(n, 1);
+    let seq: i64 = sqlx::query_scalar("SELECT seq FROM audit_log WHERE action = 'session.finished'")
+        .fetch_one(store.pool())
+        .await
+        .expect("seq");
+    store.close().await;
+    let broken = run();
+    assert_eq!(broken.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&broken.stderr);
+    assert!(err.contains(&format!("audit log broken at entry {seq}")), "{err}");
+}
+
+#[tokio::test]
+async fn ujian_receipt_verify_accepts_a_real_receipt_and_refuses_a_forged_one() {
+    let mut app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    c.answer(0, Some("A")).await;
+    let (_, finished) = c.finish().await;
+    let receipt = finished["receipt_full"].as_str().expect("receipt").to_owned();
+    let dir = app.dir.path().to_owned();
+    app.shutdown().await;
+    let run = |r: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+            .args(["--data-dir", dir.to_str().expect("utf8"), "receipt", "verify", r])
+            .output()
+            .expect("run")
+    };
+    let ok = run(&receipt);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(out.contains(&format!("valid receipt {}", finished["receipt"].as_str().expect("code"))), "{out}");
+    let mut forged = receipt.clone();
+    let i = forged.find('.').expect("dot") + 5;
+    let c = if &forged[i..=i] == "A" { "B" } else { "A" };
+    forged.replace_range(i..=i, c);
+    let bad = run(&forged);
+    assert_eq!(bad.status.code(), Some(1));
+}
