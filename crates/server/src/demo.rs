@@ -121,6 +121,8 @@ pub async fn run(config: &Config, opts: &DemoOptions) -> anyhow::Result<()> {
     println!("ujian demo is running (data in {})", config.data_dir.display());
     println!();
     println!("  exam page (candidates):  http://{addr}/");
+    println!("  public board:            http://{addr}/board/sitting/{DEMO_SITTING}   (big screen: add ?big=1)");
+    println!("  all boards:              http://{addr}/board");
     println!("  health:                  http://{addr}/health");
     println!();
     println!("  sitting {DEMO_SITTING}, token: {token}");

@@ -11,6 +11,9 @@ use crate::auth;
 const CANDIDATE_HTML: &str = include_str!("../web/candidate.html");
 const CANDIDATE_JS: &str = include_str!("../web/candidate.js");
 const CANDIDATE_CSS: &str = include_str!("../web/candidate.css");
+const BOARD_HTML: &str = include_str!("../web/board.html");
+const BOARD_JS: &str = include_str!("../web/board.js");
+const BOARD_CSS: &str = include_str!("../web/board.css");
 
 pub(crate) async fn candidate_page() -> Html<&'static str> {
     Html(CANDIDATE_HTML)
@@ -22,6 +25,20 @@ pub(crate) async fn candidate_js() -> Response {
 
 pub(crate) async fn candidate_css() -> Response {
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "no-cache")], CANDIDATE_CSS).into_response()
+}
+
+/// The public board: the index at `/board`, one board at `/board/{kind}/{id}`; the page
+/// reads which from its address.
+pub(crate) async fn board_page() -> Html<&'static str> {
+    Html(BOARD_HTML)
+}
+
+pub(crate) async fn board_js() -> Response {
+    ([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache")], BOARD_JS).into_response()
+}
+
+pub(crate) async fn board_css() -> Response {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "no-cache")], BOARD_CSS).into_response()
 }
 
 /// An item image, for a logged-in candidate. SVGs are served with a policy that forbids

@@ -32,3 +32,53 @@ async fn the_candidate_page_logs_in_answers_flags_survives_a_reload_and_shows_th
     assert!(log.iter().any(|e| e.action == "flag" && e.flagged == Some(true)));
     assert!(log.iter().any(|e| e.action == "finish"));
 }
+
+#[tokio::test]
+async fn the_public_board_page_shows_the_ranking_and_follows_it_live() {
+    use tokio::io::{AsyncBufReadExt as _, BufReader};
+    assert!(repo("tests/browser/node_modules/playwright-core").exists(), "run scripts/setup-browser.sh");
+    let app = TestApp::spawn(Setup::skd(3)).await;
+    let mut node = tokio::process::Command::new("node")
+        .arg(repo("tests/browser/board.mjs"))
+        .current_dir(repo("tests/browser"))
+        .env("BASE_URL", app.http(""))
+        .env("BOARD_PATH", "/board/sitting/T-1")
+        .env("WATCH_PARTICIPANT", participant(1))
+        .env("EXPECT_ROWS", "3")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node");
+    let mut lines = BufReader::new(node.stdout.take().expect("stdout")).lines();
+    let mut output = Vec::new();
+    // The page is up and shows the three candidates: now P-0001 answers, and the page
+    // must follow without a reload.
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            output.push(line.clone());
+            if line.trim() == "READY" {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the page got ready in time");
+    assert!(ready, "board.mjs ended before READY:\n{}", output.join("\n"));
+    let mut c = app.candidate(1).await;
+    let key = crate::helpers::best_and_worst(&app, "T-1.P-0001").await;
+    for (i, (best, ..)) in key.iter().enumerate().take(4) {
+        assert_eq!(c.answer(i, Some(best)).await["type"], "ack");
+    }
+    while let Some(line) = lines.next_line().await.expect("read") {
+        output.push(line);
+    }
+    let status = node.wait().await.expect("wait");
+    let mut stderr = String::new();
+    if let Some(mut e) = node.stderr.take() {
+        use tokio::io::AsyncReadExt as _;
+        let _ = e.read_to_string(&mut stderr).await;
+    }
+    assert!(status.success(), "board.mjs failed\nstdout:\n{}\nstderr:\n{stderr}", output.join("\n"));
+}

@@ -11,6 +11,7 @@ use crate::helpers::{Candidate, PIN, Setup, TestApp, participant};
 fn concrete(path: &str, app: &TestApp) -> String {
     let hash = app.bank.hash().to_hex();
     path.replace("/api/v1/boards/{kind}/{id}", "/api/v1/boards/sitting/T-1")
+        .replace("/board/{kind}/{id}", "/board/sitting/T-1")
         .replace("/api/v1/assets/{hash}/{name}", &format!("/api/v1/assets/{hash}/dot.svg"))
         .replace("/api/v1/sittings/{id}/{action}", "/api/v1/sittings/T-1/open")
         .replace("/api/v1/sessions/{id}/{action}", "/api/v1/sessions/T-1.P-0001/checkin")
