@@ -186,6 +186,27 @@ mod tests {
         check("{\"type\": \"get\", \"index\": \"x\"}", "get:");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Whatever a client sends, decoding answers with a message or an error, never a panic.
+        #[test]
+        fn decoding_never_panics(text in "\\PC{0,200}") {
+            let _ = parse_client(&text);
+        }
+
+        #[test]
+        fn decoding_json_shaped_noise_never_panics(
+            ty in "(get|answer|flag|finish|event|ping|x)",
+            seq in proptest::prelude::any::<i64>(),
+            index in proptest::prelude::any::<i64>(),
+            choice in "\\PC{0,3}",
+        ) {
+            let text = format!("{{\"type\":\"{ty}\",\"seq\":{seq},\"index\":{index},\"choice\":{choice:?},\"flagged\":1}}");
+            let _ = parse_client(&text);
+        }
+    }
+
     #[test]
     fn messages_parse() {
         assert_eq!(parse_client("{\"type\":\"get\",\"index\":3}"), Ok(ClientMsg::Get { index: 3 }));

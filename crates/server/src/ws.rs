@@ -19,6 +19,39 @@ use crate::protocol::{ClientMsg, ServerMsg, client_ts_text, parse_client};
 pub(crate) const MAX_TEXT: usize = 4 * 1024;
 /// Hard limit at the WebSocket layer: above it the connection is closed.
 pub(crate) const MAX_FRAME: usize = 64 * 1024;
+/// Messages a connection may send in a burst, and how fast the allowance refills. A real
+/// candidate sends a few a second at most; a flood from one PC must not slow the others.
+const BURST: f64 = 120.0;
+const REFILL_PER_SEC: f64 = 20.0;
+/// A connection that keeps flooding after this many refusals is closed.
+const MAX_REFUSED: u32 = 1_000;
+
+/// A token bucket on the server's clock (so tests can hold time still).
+struct Limiter {
+    tokens: f64,
+    last: u64,
+    refused: u32,
+}
+
+impl Limiter {
+    fn new(now: u64) -> Limiter {
+        Limiter { tokens: BURST, last: now, refused: 0 }
+    }
+
+    fn allow(&mut self, now: u64) -> bool {
+        let elapsed = now.saturating_sub(self.last) as f64 / 1000.0;
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * REFILL_PER_SEC).min(BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.refused = 0;
+            true
+        } else {
+            self.refused += 1;
+            false
+        }
+    }
+}
 
 pub(crate) async fn candidate_ws(
     ws: WebSocketUpgrade,
@@ -60,10 +93,22 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
         return;
     }
     let mut shutdown = state.shutdown.clone();
+    let mut limiter = Limiter::new(registry.clock().tick());
     loop {
         tokio::select! {
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { break };
+                if matches!(frame, Message::Text(_) | Message::Binary(_)) && !limiter.allow(registry.clock().tick()) {
+                    if limiter.refused > MAX_REFUSED {
+                        tracing::warn!(session = %session, "closing a flooding connection");
+                        break;
+                    }
+                    let e = WireError::new("rate_limited", "too many messages; slow down");
+                    if send(&mut socket, &error_msg(e, None)).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 let replies = match frame {
                     Message::Text(text) => handle_text(&state, &session, text.as_str()).await,
                     Message::Binary(_) => vec![error_msg(WireError::bad_message("binary frames are not part of the protocol"), None)],

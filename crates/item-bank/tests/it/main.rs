@@ -3,6 +3,7 @@
 mod bank;
 mod csv;
 mod exam;
+mod fuzz;
 mod hash;
 
 use std::path::PathBuf;

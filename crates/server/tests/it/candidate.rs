@@ -263,3 +263,30 @@ async fn no_payload_before_finish_carries_a_key_or_option_points() {
     }
     assert_eq!(stems.len(), 110);
 }
+
+#[tokio::test]
+async fn a_flood_from_one_connection_is_limited_and_others_carry_on() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let mut flooder = app.candidate(1).await;
+    let mut other = app.candidate(2).await;
+    for _ in 0..300 {
+        flooder.send(json!({ "type": "ping" })).await;
+    }
+    let mut pongs = 0;
+    let mut limited = 0;
+    for _ in 0..300 {
+        match flooder.recv().await["type"].as_str() {
+            Some("pong") => pongs += 1,
+            Some("error") => limited += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // The server's clock stands still in tests, so the allowance does not refill.
+    assert_eq!(pongs, 120, "the burst allowance");
+    assert_eq!(limited, 180);
+    // The other candidate is not affected.
+    assert_eq!(other.answer(0, Some("A")).await["type"], "ack");
+    app.clock.advance(10_000);
+    flooder.send(json!({ "type": "ping" })).await;
+    assert_eq!(flooder.recv().await["type"], "pong", "the allowance refills with time");
+}
