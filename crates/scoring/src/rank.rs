@@ -281,4 +281,15 @@ mod tests {
         assert_eq!(idx.rank(&"zz"), None);
         assert!(idx.page(10, 5).is_empty());
     }
+
+    #[test]
+    fn a_page_whose_end_is_past_usize_max_stops_at_the_last_entry() {
+        let mut idx: RankIndex<i64, u32> = RankIndex::new();
+        for id in 0..3 {
+            idx.upsert(id, i64::from(id));
+        }
+        let ids = |page: Vec<(&u32, &i64)>| page.into_iter().map(|(i, _)| *i).collect::<Vec<_>>();
+        assert_eq!(ids(idx.page(1, usize::MAX)), [1, 2]);
+        assert!(idx.page(usize::MAX, usize::MAX).is_empty());
+    }
 }

@@ -128,7 +128,8 @@ impl App {
             shutdown.await;
             let _ = signal.send(true);
         };
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await.context("serve")?;
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(stop).await.context("serve")?;
         // Order matters: connections and timers stop first (the timers write a last
         // checkpoint through the writer), then the writer commits what it holds and stops.
         let _ = self.shutdown.send(true);

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,8 +21,11 @@ use crate::credentials;
 use crate::error::ApiError;
 
 pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
-/// Failed logins allowed per participant within [`LOCKOUT_WINDOW_MS`].
-const MAX_FAILURES: u32 = 10;
+/// Failed logins allowed per participant (or staff account) within [`LOCKOUT_WINDOW_MS`].
+pub const MAX_FAILURES: u32 = 10;
+/// Failed logins allowed per client address. Higher: a test center's PCs often share one
+/// address, and one mistyping room must not lock out the rest.
+pub const MAX_FAILURES_PER_ADDRESS: u32 = 200;
 const LOCKOUT_WINDOW_MS: u64 = 5 * 60_000;
 
 /// Login state: token → session cache, failure counts, the hashing budget.
@@ -40,10 +43,10 @@ impl Default for Auth {
 
 impl Auth {
     /// 429 while `key` (a participant, or `staff:NAME`) is locked out.
-    pub fn check_lockout(&self, key: &str, now: u64) -> Result<(), ApiError> {
+    pub fn check_lockout(&self, key: &str, max: u32, now: u64) -> Result<(), ApiError> {
         let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((n, since)) = failures.get(key) {
-            if *n >= MAX_FAILURES && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS {
+            if *n >= max && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS {
                 return Err(ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "too_many_attempts",
@@ -143,6 +146,7 @@ pub struct LoginResponse {
 
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
@@ -150,11 +154,14 @@ pub async fn login(
         || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
     let participant = req.participant_no.trim().to_owned();
     let now = state.registry.clock().tick();
-    state.auth.check_lockout(&participant, now)?;
+    let address = format!("ip:{}", peer.ip());
+    state.auth.check_lockout(&participant, MAX_FAILURES, now)?;
+    state.auth.check_lockout(&address, MAX_FAILURES_PER_ADDRESS, now)?;
     let candidates = state.registry.store().login_candidate(&participant).await?;
     let token = req.token.trim().to_ascii_uppercase();
     let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
         state.auth.record_failure(&participant, now);
+        state.auth.record_failure(&address, now);
         return Err(bad());
     };
     if !matches!(found.sitting_status.as_str(), "open" | "paused") {
@@ -162,6 +169,7 @@ pub async fn login(
     }
     if !state.auth.verify(&req.pin, &found.pin_hash).await? {
         state.auth.record_failure(&participant, now);
+        state.auth.record_failure(&address, now);
         return Err(bad());
     }
     state.auth.clear_failures(&participant);

@@ -5,7 +5,7 @@
 //! body, which a cross-site form cannot send without a CORS preflight ujian never grants.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -98,19 +98,24 @@ pub struct StaffLogin {
 
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     body: Result<Json<StaffLogin>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "username or password is wrong");
     let key = format!("staff:{}", req.username);
-    state.auth.check_lockout(&key, state.registry.clock().tick())?;
+    let address = format!("ip:{}", peer.ip());
+    let now = state.registry.clock().tick();
+    state.auth.check_lockout(&key, crate::auth::MAX_FAILURES, now)?;
+    state.auth.check_lockout(&address, crate::auth::MAX_FAILURES_PER_ADDRESS, now)?;
     let row = state.registry.store().staff(&req.username).await?;
     let ok = match &row {
         Some(r) => state.auth.verify(&req.password, &r.password_hash).await?,
         None => false,
     };
     let Some(row) = row.filter(|_| ok) else {
-        state.auth.record_failure(&key, state.registry.clock().tick());
+        state.auth.record_failure(&key, now);
+        state.auth.record_failure(&address, now);
         return Err(bad());
     };
     state.auth.clear_failures(&key);

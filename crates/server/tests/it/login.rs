@@ -61,3 +61,16 @@ async fn health_reports_the_durability_settings() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "sqlite journal_mode=wal synchronous=FULL");
 }
+
+#[tokio::test]
+async fn many_failures_from_one_address_lock_that_address_out() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    // Guessing across many participant numbers from one address.
+    for i in 0..200 {
+        let resp = app.login(&format!("X-{i}"), "000000", &app.token).await;
+        assert_eq!(resp.status(), 401);
+    }
+    assert_eq!(code(app.login("P-0001", PIN, &app.token).await).await, (429, "too_many_attempts".into()));
+    app.clock.advance(5 * 60_000);
+    assert_eq!(app.login("P-0001", PIN, &app.token).await.status(), 200);
+}

@@ -1,0 +1,684 @@
+//! One simulated candidate: login, the WebSocket, the exam loop (think time, new answers,
+//! changed answers, flags, dropped connections), finish; every acknowledgement recorded.
+//!
+//! A candidate has at most one state-changing message in flight. When the connection
+//! breaks (a dropped socket, a server killed with -9) it reconnects with the same token,
+//! logs in again if the token is refused, and resends the unacknowledged message with the
+//! same `seq`: the server answers a stored one with the same ack and stores a new one, so
+//! either way nothing is applied twice (DESIGN rule 6).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
+use serde_json::json;
+use server::protocol::ServerMsg;
+use tokio::net::TcpStream;
+use tokio::sync::{Barrier, Notify};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::check::{AckRecord, Acked};
+use crate::stats::{ErrorCounts, micros};
+use crate::viewer::BoardTracker;
+
+/// How candidates behave.
+#[derive(Debug, Clone)]
+pub struct Behaviour {
+    /// New answers per candidate before finishing; `None` answers every question.
+    pub answers: Option<usize>,
+    /// Mean think time before each answer (exponentially distributed); 0 is a closed loop.
+    pub think_ms: f64,
+    /// Probability that a step changes an earlier answer instead of answering a new question.
+    pub change_rate: f64,
+    /// Probability that an answer is followed by flagging (or unflagging) it.
+    pub flag_rate: f64,
+    /// Probability, after each acknowledged answer, of dropping the socket and reconnecting.
+    pub reconnect_rate: f64,
+    /// Fetch each question (`get`) before answering it, as the exam page does.
+    pub get_questions: bool,
+    /// How long to wait for any one reply before treating the connection as dead.
+    pub reply_timeout: Duration,
+}
+
+/// Counters the progress bar and the memory sampler read while the run goes on.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub answers: AtomicU64,
+    pub messages: AtomicU64,
+    pub connected: AtomicUsize,
+    pub peak_connected: AtomicUsize,
+    pub finished: AtomicUsize,
+    pub errors: AtomicU64,
+    pub reconnects: AtomicU64,
+    pub recoveries: AtomicU64,
+}
+
+/// Everything candidates share.
+pub struct Shared {
+    pub http: reqwest::Client,
+    /// `host:port` of the server.
+    pub authority: String,
+    pub sitting_token: String,
+    pub pin: String,
+    pub behaviour: Behaviour,
+    pub t0: Instant,
+    /// Nobody waits past this: a stuck run still reports what it got.
+    pub deadline: Instant,
+    pub progress: Progress,
+    pub board: Arc<BoardTracker>,
+    /// With `--synchronized-start`, everyone logs in at once when this opens.
+    pub barrier: Option<Barrier>,
+    /// Told when every candidate is connected at the same time (for memory per connection).
+    pub all_connected: Notify,
+    pub candidates: usize,
+}
+
+impl Shared {
+    pub fn now_us(&self) -> u64 {
+        u64::try_from(self.t0.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+}
+
+/// What one candidate did and measured.
+#[derive(Debug, Default)]
+pub struct CandidateResult {
+    pub participant: String,
+    pub session: Option<String>,
+    /// First login request → logged in (retries included), and every later re-login.
+    pub login_us: Vec<u32>,
+    /// Login request → first question received.
+    pub first_question_us: Option<u32>,
+    pub first_question_at_us: Option<u64>,
+    pub finished_at_us: Option<u64>,
+    pub question_us: Vec<u32>,
+    pub acks: Vec<AckRecord>,
+    /// Voluntary drops (`--reconnect-rate`).
+    pub reconnects: u64,
+    /// Connections re-established after the server went away or stopped answering.
+    pub recoveries: u64,
+    /// Messages sent again with the same seq after a broken connection.
+    pub resent: u64,
+    pub relogins: u64,
+    pub errors: ErrorCounts,
+    /// The server confirmed the session finished (a `finished` message or a welcome saying so).
+    pub finished: bool,
+    /// Welcomes whose `remaining_ms` was compared with the last acknowledged one.
+    pub time_checks: u64,
+    /// … and found larger: time given back, which must never happen.
+    pub time_grew: u64,
+    pub max_time_growth_ms: u64,
+    pub gave_up: Option<String>,
+}
+
+/// Why a candidate stopped early.
+#[derive(Debug)]
+struct Stop(String);
+
+/// Why a connection is no longer usable.
+#[derive(Debug)]
+enum Broken {
+    Closed,
+    Timeout,
+    TakenOver,
+}
+
+impl Broken {
+    fn code(&self) -> &'static str {
+        match self {
+            Broken::Closed => "ws_closed",
+            Broken::Timeout => "reply_timeout",
+            Broken::TakenOver => "taken_over",
+        }
+    }
+}
+
+/// What became of a state-changing message.
+enum Outcome {
+    Acked,
+    /// Refused with this code; nothing changed.
+    Refused,
+    /// The session is over (finished, or time is up).
+    Over,
+}
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// Retries of one message the server asked to be retried (`internal`, `paused`, …).
+const MAX_RETRIES: u32 = 100;
+
+/// Small buffers, as on the server: tungstenite's default 128 KiB read buffer a connection
+/// would make the load generator, not the server, run out of memory first.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(4 * 1024).write_buffer_size(0).max_message_size(Some(1 << 20))
+}
+
+struct Client {
+    shared: Arc<Shared>,
+    index: usize,
+    rng: StdRng,
+    token: Option<String>,
+    ws: Option<Ws>,
+    seq: i64,
+    /// `remaining_ms` of the last ack: a later welcome may never show more.
+    last_ack_remaining: Option<u64>,
+    /// The acknowledged sheet: position → label.
+    sheet: BTreeMap<i64, String>,
+    flags: BTreeMap<i64, bool>,
+    labels: HashMap<i64, Vec<String>>,
+    total: usize,
+    /// Set after the first welcome: only that one may seed the sheet (a resumed session).
+    welcomed: bool,
+    over: bool,
+    res: CandidateResult,
+}
+
+/// Runs one candidate to the end and returns what it measured.
+pub async fn run_candidate(shared: Arc<Shared>, index: usize, participant: String, seed: u64) -> CandidateResult {
+    let rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut c = Client {
+        shared,
+        index,
+        rng,
+        token: None,
+        ws: None,
+        seq: 0,
+        last_ack_remaining: None,
+        sheet: BTreeMap::new(),
+        flags: BTreeMap::new(),
+        labels: HashMap::new(),
+        total: 0,
+        welcomed: false,
+        over: false,
+        res: CandidateResult { participant, ..CandidateResult::default() },
+    };
+    if let Err(Stop(reason)) = c.exam().await {
+        c.error(&format!("gave_up_{}", reason.split(':').next().unwrap_or("unknown")));
+        c.res.gave_up = Some(reason);
+    }
+    c.drop_ws();
+    if c.res.finished {
+        c.shared.progress.finished.fetch_add(1, Ordering::Relaxed);
+    }
+    c.res
+}
+
+impl Client {
+    async fn exam(&mut self) -> Result<(), Stop> {
+        let started = Instant::now();
+        self.login().await?;
+        self.ensure_connected().await?;
+        if self.over {
+            return Ok(());
+        }
+        let first = self.next_new().ok_or_else(|| Stop("no_question: the paper is fully answered".into()))?;
+        self.get(first).await?;
+        let waited = started.elapsed();
+        self.res.first_question_us = Some(micros(waited));
+        self.res.first_question_at_us = Some(self.shared.now_us());
+        let target = self.shared.behaviour.answers.unwrap_or(self.total).min(self.total);
+        while self.sheet.len() < target && !self.over {
+            self.check_deadline()?;
+            self.think().await;
+            let change = !self.sheet.is_empty() && self.rng.random_bool(self.shared.behaviour.change_rate);
+            let index = if change {
+                let keys: Vec<i64> = self.sheet.keys().copied().collect();
+                keys[self.rng.random_range(0..keys.len())]
+            } else {
+                match self.next_new() {
+                    Some(i) => i,
+                    None => break,
+                }
+            };
+            let labels = self.labels_for(index).await?;
+            let current = self.sheet.get(&index).cloned();
+            let choices: Vec<&String> = labels.iter().filter(|l| Some(*l) != current.as_ref()).collect();
+            let Some(choice) = choices.get(self.rng.random_range(0..choices.len().max(1))).map(|s| (*s).clone()) else {
+                continue;
+            };
+            let outcome = self.answer(index, choice).await?;
+            if !matches!(outcome, Outcome::Acked) {
+                if matches!(outcome, Outcome::Over) {
+                    break;
+                }
+                continue;
+            }
+            if self.rng.random_bool(self.shared.behaviour.flag_rate) {
+                let flagged = !self.flags.get(&index).copied().unwrap_or(false);
+                if matches!(self.flag(index, flagged).await?, Outcome::Over) {
+                    break;
+                }
+            }
+            if self.rng.random_bool(self.shared.behaviour.reconnect_rate) {
+                self.drop_ws();
+                self.res.reconnects += 1;
+                self.shared.progress.reconnects.fetch_add(1, Ordering::Relaxed);
+                self.ensure_connected().await?;
+            }
+        }
+        if !self.over {
+            self.finish().await?;
+        }
+        Ok(())
+    }
+
+    fn check_deadline(&self) -> Result<(), Stop> {
+        if Instant::now() >= self.shared.deadline { Err(Stop("deadline: the run timed out".into())) } else { Ok(()) }
+    }
+
+    fn error(&mut self, code: &str) {
+        self.res.errors.add(code);
+        self.shared.progress.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The first question in paper order without an acknowledged answer.
+    fn next_new(&self) -> Option<i64> {
+        (0..self.total as i64).find(|i| !self.sheet.contains_key(i))
+    }
+
+    async fn think(&mut self) {
+        let mean = self.shared.behaviour.think_ms;
+        if mean <= 0.0 {
+            return;
+        }
+        // Exponential by inversion; capped so one unlucky draw cannot stall a short run.
+        let u: f64 = self.rng.random();
+        let ms = (-mean * (1.0 - u).ln()).min(mean * 20.0);
+        tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
+    }
+
+    async fn labels_for(&mut self, index: i64) -> Result<Vec<String>, Stop> {
+        if let Some(l) = self.labels.get(&index) {
+            return Ok(l.clone());
+        }
+        if self.shared.behaviour.get_questions {
+            self.get(index).await?;
+            if let Some(l) = self.labels.get(&index) {
+                return Ok(l.clone());
+            }
+        }
+        // Without the question every item still has an A and a B.
+        Ok(vec!["A".into(), "B".into()])
+    }
+
+    fn drop_ws(&mut self) {
+        if self.ws.take().is_some() {
+            self.shared.progress.connected.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    async fn backoff(&mut self, attempt: u32) -> Result<(), Stop> {
+        self.check_deadline()?;
+        let base = 100u64.saturating_mul(1 << attempt.min(4)).min(2_000);
+        let ms = base / 2 + self.rng.random_range(0..=base / 2);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Ok(())
+    }
+
+    /// Logs in, retrying with jitter while the server is busy or away.
+    async fn login(&mut self) -> Result<(), Stop> {
+        let started = Instant::now();
+        let url = format!("http://{}/api/v1/candidate/login", self.shared.authority);
+        let body = json!({ "participant_no": self.res.participant, "pin": self.shared.pin, "token": self.shared.sitting_token });
+        let mut attempt = 0;
+        loop {
+            self.check_deadline()?;
+            let wait = self.shared.deadline.saturating_duration_since(Instant::now());
+            let resp = self.shared.http.post(&url).json(&body).timeout(wait).send().await;
+            match resp {
+                Ok(r) if r.status().is_success() => {
+                    let v: serde_json::Value = match r.json().await {
+                        Ok(v) => v,
+                        Err(_) => {
+                            self.error("login_body");
+                            attempt += 1;
+                            self.backoff(attempt).await?;
+                            continue;
+                        }
+                    };
+                    let (Some(token), Some(session)) = (v["token"].as_str(), v["session"].as_str()) else {
+                        return Err(Stop("login_reply: no token or session in the login reply".into()));
+                    };
+                    self.token = Some(token.to_owned());
+                    self.res.session = Some(session.to_owned());
+                    self.res.login_us.push(micros(started.elapsed()));
+                    return Ok(());
+                }
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    self.error(&format!("login_http_{status}"));
+                    match status {
+                        401 | 403 => {
+                            let text = r.text().await.unwrap_or_default();
+                            return Err(Stop(format!("login_refused: {status} {text}")));
+                        }
+                        // Locked out for a while: the server says wait, so wait longer.
+                        429 => tokio::time::sleep(Duration::from_secs(5)).await,
+                        _ => {
+                            attempt += 1;
+                            self.backoff(attempt).await?;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.error(if e.is_timeout() { "login_timeout" } else { "login_connect" });
+                    attempt += 1;
+                    self.backoff(attempt).await?;
+                }
+            }
+        }
+    }
+
+    /// Opens the WebSocket if it is not open, and takes the welcome.
+    async fn ensure_connected(&mut self) -> Result<(), Stop> {
+        let mut attempt = 0;
+        while self.ws.is_none() {
+            self.check_deadline()?;
+            if self.token.is_none() {
+                self.login().await?;
+                self.res.relogins += 1;
+            }
+            match self.open().await {
+                Ok(ws) => {
+                    self.ws = Some(ws);
+                    let n = self.shared.progress.connected.fetch_add(1, Ordering::Relaxed) + 1;
+                    self.shared.progress.peak_connected.fetch_max(n, Ordering::Relaxed);
+                    if n == self.shared.candidates {
+                        self.shared.all_connected.notify_one();
+                    }
+                    match self.read_welcome().await {
+                        Ok(()) => return Ok(()),
+                        Err(code) => {
+                            self.error(code);
+                            self.drop_ws();
+                        }
+                    }
+                }
+                Err(code) => self.error(code),
+            }
+            attempt += 1;
+            self.backoff(attempt).await?;
+        }
+        Ok(())
+    }
+
+    async fn open(&mut self) -> Result<Ws, &'static str> {
+        let token = self.token.clone().unwrap_or_default();
+        let mut req =
+            format!("ws://{}/ws/candidate", self.shared.authority).into_client_request().map_err(|_| "ws_request")?;
+        let bearer = format!("Bearer {token}").parse().map_err(|_| "ws_request")?;
+        req.headers_mut().insert("authorization", bearer);
+        let stream =
+            tokio::time::timeout(self.shared.behaviour.reply_timeout, TcpStream::connect(&self.shared.authority))
+                .await
+                .map_err(|_| "ws_connect_timeout")?
+                .map_err(|_| "ws_connect")?;
+        let _ = stream.set_nodelay(true);
+        let handshake = tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()));
+        match tokio::time::timeout(self.shared.behaviour.reply_timeout, handshake).await {
+            Err(_) => Err("ws_handshake_timeout"),
+            Ok(Ok((ws, _))) => Ok(ws),
+            Ok(Err(tungstenite::Error::Http(resp))) if resp.status() == 401 => {
+                // The token is unknown (or the session finished): log in again.
+                self.token = None;
+                Err("ws_http_401")
+            }
+            Ok(Err(tungstenite::Error::Http(_))) => Err("ws_http"),
+            Ok(Err(_)) => Err("ws_handshake"),
+        }
+    }
+
+    async fn read_welcome(&mut self) -> Result<(), &'static str> {
+        let msg = self.next_msg().await.map_err(|b| b.code())?;
+        match msg {
+            ServerMsg::Welcome { total, status, remaining_ms, last_seq, flags, answers, .. } => {
+                self.total = total as usize;
+                if let Some(before) = self.last_ack_remaining {
+                    self.res.time_checks += 1;
+                    if remaining_ms > before {
+                        self.res.time_grew += 1;
+                        self.res.max_time_growth_ms = self.res.max_time_growth_ms.max(remaining_ms - before);
+                    }
+                }
+                // Another client may have moved the session on; never reuse a stored seq.
+                if last_seq > self.seq {
+                    self.seq = last_seq;
+                }
+                if !self.welcomed {
+                    // A session that already has answers (a rerun against the same data)
+                    // continues where it stands.
+                    self.welcomed = true;
+                    self.flags = flags.into_iter().map(|f| (i64::from(f), true)).collect();
+                    self.sheet = answers.into_iter().filter_map(|(k, v)| Some((k.parse().ok()?, v))).collect();
+                }
+                if status == "finished" {
+                    self.mark_finished();
+                }
+                Ok(())
+            }
+            ServerMsg::Error { .. } => Err("ws_refused"),
+            _ => Err("ws_no_welcome"),
+        }
+    }
+
+    fn mark_finished(&mut self) {
+        if !self.res.finished {
+            self.res.finished = true;
+            self.res.finished_at_us = Some(self.shared.now_us());
+        }
+        self.over = true;
+    }
+
+    /// The next server message, within the reply timeout.
+    async fn next_msg(&mut self) -> Result<ServerMsg, Broken> {
+        let timeout = self.shared.behaviour.reply_timeout;
+        let ws = self.ws.as_mut().ok_or(Broken::Closed)?;
+        let until = tokio::time::Instant::now() + timeout;
+        loop {
+            let frame = match tokio::time::timeout_at(until, ws.next()).await {
+                Err(_) => return Err(Broken::Timeout),
+                Ok(None | Some(Err(_))) => return Err(Broken::Closed),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            match frame {
+                Message::Text(text) => match serde_json::from_str::<ServerMsg>(text.as_str()) {
+                    Ok(ServerMsg::TakenOver) => return Err(Broken::TakenOver),
+                    Ok(msg) => return Ok(msg),
+                    Err(_) => {
+                        self.res.errors.add("bad_server_json");
+                        self.shared.progress.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                },
+                Message::Close(_) => return Err(Broken::Closed),
+                _ => {}
+            }
+        }
+    }
+
+    async fn send(&mut self, text: String) -> Result<(), Broken> {
+        let ws = self.ws.as_mut().ok_or(Broken::Closed)?;
+        ws.send(Message::Text(text.into())).await.map_err(|_| Broken::Closed)
+    }
+
+    fn broken(&mut self, b: &Broken) {
+        self.error(b.code());
+        self.drop_ws();
+        self.res.recoveries += 1;
+        self.shared.progress.recoveries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Fetches a question and remembers its labels.
+    async fn get(&mut self, index: i64) -> Result<(), Stop> {
+        loop {
+            self.ensure_connected().await?;
+            if self.over {
+                return Ok(());
+            }
+            let sent = Instant::now();
+            if let Err(b) = self.send(json!({ "type": "get", "index": index }).to_string()).await {
+                self.broken(&b);
+                continue;
+            }
+            loop {
+                match self.next_msg().await {
+                    Ok(ServerMsg::Question { index: got, options, .. }) if i64::from(got) == index => {
+                        self.res.question_us.push(micros(sent.elapsed()));
+                        self.labels.insert(index, options.into_iter().map(|o| o.label).collect());
+                        return Ok(());
+                    }
+                    Ok(ServerMsg::Error { code, seq: None, .. }) => {
+                        self.error(&code);
+                        return Ok(());
+                    }
+                    Ok(ServerMsg::Finished(_)) => {
+                        self.mark_finished();
+                        return Ok(());
+                    }
+                    Ok(_) => {}
+                    Err(b) => {
+                        self.broken(&b);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn answer(&mut self, index: i64, choice: String) -> Result<Outcome, Stop> {
+        let acked = Acked::Answer { index, choice: Some(choice.clone()) };
+        self.submit(acked, |seq| {
+            json!({ "type": "answer", "seq": seq, "index": index, "choice": choice, "client_ts": chrono::Utc::now().timestamp_millis() })
+        })
+        .await
+    }
+
+    async fn flag(&mut self, index: i64, flagged: bool) -> Result<Outcome, Stop> {
+        self.submit(
+            Acked::Flag { index, flagged },
+            |seq| json!({ "type": "flag", "seq": seq, "index": index, "flagged": flagged }),
+        )
+        .await
+    }
+
+    async fn finish(&mut self) -> Result<(), Stop> {
+        match self.submit(Acked::Finish, |seq| json!({ "type": "finish", "seq": seq })).await? {
+            Outcome::Over => return Ok(()),
+            Outcome::Refused => return Err(Stop("finish_refused: the server refused to finish".into())),
+            Outcome::Acked => {}
+        }
+        // The result follows the ack; if the connection breaks first, the welcome of the
+        // next one says the session is finished.
+        while !self.over {
+            match self.next_msg().await {
+                Ok(ServerMsg::Finished(_)) => self.mark_finished(),
+                Ok(_) => {}
+                Err(b) => {
+                    self.broken(&b);
+                    self.ensure_connected().await?;
+                    if !self.over {
+                        return Err(Stop("not_finished: acknowledged finish but the session is not finished".into()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a state-changing message under the next seq until it is acknowledged or
+    /// refused, resending it with the same seq over a new connection if the old one breaks.
+    async fn submit(&mut self, acked: Acked, body: impl Fn(i64) -> serde_json::Value) -> Result<Outcome, Stop> {
+        self.seq += 1;
+        let seq = self.seq;
+        let text = body(seq).to_string();
+        let mut first = true;
+        let mut refusals = 0;
+        loop {
+            self.ensure_connected().await?;
+            if self.over {
+                return Ok(Outcome::Over);
+            }
+            if !first {
+                self.res.resent += 1;
+            }
+            first = false;
+            let sent = Instant::now();
+            if let Err(b) = self.send(text.clone()).await {
+                self.broken(&b);
+                continue;
+            }
+            let reply = loop {
+                match self.next_msg().await {
+                    Ok(ServerMsg::Ack { seq: s, remaining_ms, .. }) if s == seq => break Ok(Ok(remaining_ms)),
+                    Ok(ServerMsg::Error { code, message, seq: Some(s) }) if s == seq => break Ok(Err((code, message))),
+                    Ok(ServerMsg::Finished(_)) => {
+                        self.mark_finished();
+                        return Ok(Outcome::Over);
+                    }
+                    Ok(_) => {}
+                    Err(b) => break Err(b),
+                }
+            };
+            match reply {
+                Ok(Ok(remaining_ms)) => {
+                    self.record(seq, acked, sent.elapsed(), remaining_ms);
+                    return Ok(Outcome::Acked);
+                }
+                Ok(Err((code, message))) => {
+                    self.error(&code);
+                    refusals += 1;
+                    // `internal`: not stored, retry the same seq (docs/protocol.md); a seq
+                    // "being stored" (sent again while the first copy commits) and `paused`
+                    // are answered by waiting. Anything else is a refusal that changed nothing.
+                    let retry = match code.as_str() {
+                        "internal" => Some(50),
+                        "bad_seq" if message.contains("being stored") => Some(50),
+                        "paused" => Some(1_000),
+                        "time_expired" | "finished" => {
+                            self.mark_finished();
+                            return Ok(Outcome::Over);
+                        }
+                        _ => None,
+                    };
+                    match retry {
+                        Some(ms) if refusals < MAX_RETRIES => {
+                            tokio::time::sleep(Duration::from_millis(ms + self.rng.random_range(0..=ms))).await;
+                            self.check_deadline()?;
+                        }
+                        _ => return Ok(Outcome::Refused),
+                    }
+                }
+                Err(b) => self.broken(&b),
+            }
+        }
+    }
+
+    fn record(&mut self, seq: i64, acked: Acked, latency: Duration, remaining_ms: u64) {
+        let at_us = self.shared.now_us();
+        self.last_ack_remaining = Some(remaining_ms);
+        self.shared.progress.messages.fetch_add(1, Ordering::Relaxed);
+        match &acked {
+            Acked::Answer { index, choice } => {
+                self.shared.progress.answers.fetch_add(1, Ordering::Relaxed);
+                let new = !self.sheet.contains_key(index);
+                if let Some(c) = choice {
+                    self.sheet.insert(*index, c.clone());
+                }
+                if new {
+                    self.shared.board.record(self.index, self.sheet.len(), at_us);
+                }
+            }
+            Acked::Flag { index, flagged } => {
+                self.flags.insert(*index, *flagged);
+            }
+            Acked::Finish => {}
+        }
+        let session = self.res.session.clone().unwrap_or_default();
+        self.res.acks.push(AckRecord { session, seq, acked, at_us, latency_us: micros(latency) });
+    }
+}
