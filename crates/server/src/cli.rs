@@ -67,6 +67,9 @@ pub enum Command {
         #[arg(long, default_value = "question-banks/exams/skd.toml")]
         exam: PathBuf,
     },
+    /// Export results.
+    #[command(subcommand)]
+    Results(ResultsCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -135,6 +138,35 @@ pub enum CandidatesCommand {
         /// Where to write generated PINs (participant_no,pin). Required if any row lacks a PIN.
         #[arg(long)]
         pins_out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResultsCommand {
+    /// Export the results of a sitting or a whole exam as CSV or JSON.
+    ///
+    /// Every session is rescored from its stored paper and answer log and checked against
+    /// its published result. Columns: rank, participant_no, name, sitting, venue, one per
+    /// section, total, passed, status, code. Codes: P/L (passed, within the cut), P
+    /// (passed, outside the cut), TL (below a threshold), TH (absent), DIS (disqualified).
+    Export {
+        /// One sitting…
+        #[arg(long, conflicts_with = "exam", required_unless_present = "exam")]
+        sitting: Option<String>,
+        /// …or every sitting of an exam.
+        #[arg(long)]
+        exam: Option<String>,
+        #[arg(long, value_parser = ["csv", "json"], default_value = "csv")]
+        format: String,
+        /// Openings for the position: the best `multiplier × openings` who passed (and all
+        /// tied with the last of them) are P/L. Without it everyone who passed is P.
+        #[arg(long)]
+        openings: Option<u32>,
+        #[arg(long, default_value_t = 3)]
+        multiplier: u32,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -216,6 +248,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { candidates, listen, exam } => {
             crate::demo::run(&config(g, Some(listen)), &crate::demo::DemoOptions { exam, candidates }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, out }) => {
+            let store = store::Store::open(&config(g, None).database_url()).await?;
+            let scope = match (&sitting, &exam) {
+                (Some(s), _) => crate::results::Scope::Sitting(s),
+                (None, Some(e)) => crate::results::Scope::Exam(e),
+                (None, None) => anyhow::bail!("give --sitting or --exam"),
+            };
+            let export = crate::results::export(&store, scope, openings, multiplier).await?;
+            store.close().await;
+            let text = if format == "json" {
+                serde_json::to_string_pretty(&export)?
+            } else {
+                crate::results::to_csv(&export)?
+            };
+            let mismatches = export.lines.iter().filter(|l| l.mismatch.is_some()).count();
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)?;
+                    eprintln!("wrote {} results to {}", export.lines.len(), path.display());
+                }
+                None => print!("{text}"),
+            }
+            if mismatches > 0 {
+                eprintln!(
+                    "error: {mismatches} stored results differ from their rescore (see the mismatch field in --format json)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify) => committee::audit_verify(&config(g, None)).await,

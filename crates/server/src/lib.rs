@@ -22,6 +22,7 @@
 //! - [`protocol`]: the candidate WebSocket's JSON wire types.
 //! - `ws`: the candidate WebSocket handler.
 //! - `pages`: the candidate page and item images.
+//! - [`results`]: result exports (CSV, JSON), rescored from the answer logs, with codes.
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
 
 pub mod app;
@@ -40,6 +41,7 @@ pub mod monitor;
 mod pages;
 pub mod protocol;
 pub mod receipt;
+pub mod results;
 pub mod sitting;
 pub mod staff;
 pub mod writer;

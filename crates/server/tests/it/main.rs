@@ -10,3 +10,4 @@ mod console;
 mod crash;
 mod helpers;
 mod login;
+mod results;

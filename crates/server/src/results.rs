@@ -1,0 +1,159 @@
+//! Result exports for the committee: every session of a sitting or an exam, rescored from
+//! its stored paper and answer log (not copied from the stored result, which it is checked
+//! against), ranked, with the announcement codes (P/L, P, TL, TH, DIS).
+
+use std::collections::BTreeMap;
+
+use item_bank::{ItemId, Label, SectionCode};
+use scoring::selection::{Candidate, ResultCode, Standing, select};
+use scoring::{RankIndex, RankKey, Score};
+use serde::Serialize;
+use session_engine::PaperEntry;
+use store::Store;
+
+/// One line of the export.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultLine {
+    pub rank: Option<usize>,
+    pub participant_no: String,
+    pub name: String,
+    pub sitting: String,
+    pub venue: String,
+    pub scores: BTreeMap<String, i64>,
+    pub total: i64,
+    pub passed: bool,
+    pub status: String,
+    pub code: String,
+    /// The stored result disagrees with the rescore (should never happen; reported loudly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    pub exam: String,
+    pub sections: Vec<String>,
+    pub openings: Option<u32>,
+    pub lines: Vec<ResultLine>,
+}
+
+/// Which sessions to export.
+pub enum Scope<'a> {
+    Sitting(&'a str),
+    Exam(&'a str),
+}
+
+/// Rescores and ranks every session in scope. With `openings`, the first
+/// `multiplier × openings` who passed (and everyone tied with the last of them) are P/L.
+pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, multiplier: u32) -> anyhow::Result<Export> {
+    let (exam_code, sitting) = match scope {
+        Scope::Exam(code) => (code.to_owned(), None),
+        Scope::Sitting(id) => {
+            let s = store.get_sitting(id).await?.ok_or_else(|| anyhow::anyhow!("sitting {id} does not exist"))?;
+            (s.exam_code, Some(id.to_owned()))
+        }
+    };
+    let stored = store.get_exam(&exam_code).await?.ok_or_else(|| anyhow::anyhow!("exam {exam_code} is not stored"))?;
+    let (exam, bank) = (&stored.exam, &stored.bank);
+    let rows = store.board_rows(Some(&exam_code)).await?;
+    let mut lines = Vec::new();
+    let mut standings = Vec::new();
+    let mut index: RankIndex<RankKey, String> = RankIndex::new();
+    for row in rows.into_iter().filter(|r| sitting.as_deref().is_none_or(|s| s == r.sitting_id)) {
+        let rec = store
+            .load_session(&row.session_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("session {} vanished", row.session_id))?;
+        let mut answers = Vec::new();
+        for (position, paper) in rec.paper.iter().enumerate() {
+            let item = bank
+                .item(&ItemId::new_unchecked(paper.item_id.clone()))
+                .ok_or_else(|| anyhow::anyhow!("session {}: item {} is not in the bank", rec.id, paper.item_id))?;
+            let order = PaperEntry::parse_order(&paper.option_order)
+                .ok_or_else(|| anyhow::anyhow!("session {}: bad option order", rec.id))?;
+            let shown = rec.answers.get(&(position as i64)).cloned().flatten();
+            let own = shown.as_deref().and_then(Label::parse).and_then(|l| order.get(l.index()).copied());
+            answers.push((item, SectionCode::new_unchecked(paper.section.clone()), own));
+        }
+        let score: Score = scoring::score_sheet(
+            exam,
+            answers.iter().map(|(item, section, choice)| scoring::Answer { item, section, choice: *choice }),
+        );
+        let stored_total = rec
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+            .and_then(|v| v["total"].as_i64());
+        let mismatch = stored_total
+            .filter(|t| *t != score.total.0)
+            .map(|t| format!("stored total {t}, rescored {}", score.total.0));
+        let standing = match (rec.status.as_str(), rec.finish_reason.as_deref()) {
+            (_, Some("terminated")) => Standing::Disqualified,
+            ("ready", _) => Standing::Absent,
+            _ => Standing::Sat { key: RankKey::of(exam, &score), passed: score.passed },
+        };
+        if let Standing::Sat { key, .. } = &standing {
+            index.upsert(rec.id.clone(), key.clone());
+        }
+        standings.push(Candidate { id: rec.id.clone(), standing });
+        lines.push(ResultLine {
+            rank: None,
+            participant_no: rec.participant_no,
+            name: rec.name,
+            sitting: rec.sitting_id,
+            venue: rec.venue,
+            scores: score.sections.iter().map(|s| (s.code.to_string(), s.points.0)).collect(),
+            total: score.total.0,
+            passed: score.passed,
+            status: rec.finish_reason.unwrap_or(rec.status),
+            code: String::new(),
+            mismatch,
+        });
+    }
+    // Without a number of openings there is no cut: everyone who passed is P.
+    let cut = openings.unwrap_or(u32::MAX / multiplier.max(1));
+    let selected: BTreeMap<String, (ResultCode, Option<usize>)> =
+        select(standings, cut, multiplier.max(1)).into_iter().map(|s| (s.id, (s.code, s.rank))).collect();
+    let ids: Vec<String> = lines.iter().map(|l| format!("{}.{}", l.sitting, l.participant_no)).collect();
+    for (line, id) in lines.iter_mut().zip(&ids) {
+        if let Some((code, _)) = selected.get(id) {
+            line.code = if openings.is_none() && *code == ResultCode::PL {
+                ResultCode::P.as_str().to_owned()
+            } else {
+                code.as_str().to_owned()
+            };
+        }
+        line.rank = index.rank(id);
+    }
+    lines.sort_by(|a, b| {
+        (a.rank.unwrap_or(usize::MAX), &a.participant_no).cmp(&(b.rank.unwrap_or(usize::MAX), &b.participant_no))
+    });
+    Ok(Export {
+        exam: exam_code,
+        sections: exam.sections().iter().map(|s| s.code.to_string()).collect(),
+        openings,
+        lines,
+    })
+}
+
+/// The export as CSV: one header row, one row per candidate.
+pub fn to_csv(export: &Export) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["rank", "participant_no", "name", "sitting", "venue"];
+    header.extend(export.sections.iter().map(String::as_str));
+    header.extend(["total", "passed", "status", "code"]);
+    w.write_record(&header)?;
+    for l in &export.lines {
+        let mut rec = vec![
+            l.rank.map(|r| r.to_string()).unwrap_or_default(),
+            l.participant_no.clone(),
+            l.name.clone(),
+            l.sitting.clone(),
+            l.venue.clone(),
+        ];
+        rec.extend(export.sections.iter().map(|s| l.scores.get(s).copied().unwrap_or(0).to_string()));
+        rec.extend([l.total.to_string(), l.passed.to_string(), l.status.clone(), l.code.clone()]);
+        w.write_record(&rec)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
