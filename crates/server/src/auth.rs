@@ -5,7 +5,7 @@
 //! start is when every candidate logs in together, and argon2 is real CPU.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -94,7 +94,8 @@ impl Auth {
     }
 }
 
-fn token_hash(token: &str) -> String {
+/// Tokens are stored and cached only as their SHA-256.
+pub fn token_hash(token: &str) -> String {
     hex::encode(digest::digest(&digest::SHA256, token.as_bytes()))
 }
 
@@ -102,22 +103,38 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The bearer token of a request: the `Authorization` header, else the candidate cookie.
-pub fn request_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(t) = v.strip_prefix("Bearer ")
-    {
-        return Some(t.trim().to_owned());
+/// The bearer token of a request: the `Authorization` header, else the named cookie.
+pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(t) = v.strip_prefix("Bearer ") {
+            return Some(t.trim().to_owned());
+        }
     }
     headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
-        (k == CANDIDATE_COOKIE).then(|| v.to_owned())
+        (k == cookie).then(|| v.to_owned())
     })
+}
+
+/// A fresh random login token (64 hex digits).
+pub fn new_token() -> String {
+    hex::encode(rand::rng().random::<[u8; 32]>())
+}
+
+/// A JSON reply that also sets (or, with `max_age` 0, clears) a login cookie: HttpOnly,
+/// SameSite=Strict, for the whole site.
+pub fn with_cookie(body: Response, cookie: &str, token: &str, max_age: i64) -> Result<Response, ApiError> {
+    let mut response = body;
+    let value = format!("{cookie}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}");
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| ApiError::internal("cookie", &e))?);
+    Ok(response)
 }
 
 /// The session a request's token belongs to.
 pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    let token = request_token(headers).ok_or_else(ApiError::unauthorized)?;
+    let token = bearer_or_cookie(headers, CANDIDATE_COOKIE).ok_or_else(ApiError::unauthorized)?;
     if token.len() != 64 {
         return Err(ApiError::unauthorized());
     }
@@ -188,7 +205,7 @@ pub async fn login(
         state.registry.store().revoke_login_tokens(&found.session_id).await?;
         state.auth.forget_session(&found.session_id);
     }
-    let token: String = hex::encode(rand::rng().random::<[u8; 32]>());
+    let token = new_token();
     let hash = token_hash(&token);
     state.registry.store().put_login_token(&hash, &found.session_id, &store::ts(state.registry.clock().utc())).await?;
     state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
@@ -204,23 +221,10 @@ pub async fn login(
         .map(|l| l.lock().map(|l| l.exam.exam.code().to_owned()).unwrap_or_default())
         .unwrap_or_default();
     tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
-    let cookie = format!("{CANDIDATE_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
-    let mut response = Json(LoginResponse { session: found.session_id, token, exam }).into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", &e))?);
-    Ok(response)
+    let body = Json(LoginResponse { session: found.session_id, token: token.clone(), exam }).into_response();
+    with_cookie(body, CANDIDATE_COOKIE, &token, 12 * 3600)
 }
 
-pub async fn logout() -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, HeaderValue::from_static("ujian_candidate=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
-    response
-}
-
-/// Keeps `Arc<Auth>` constructible where `AppState` is built.
-pub fn shared() -> Arc<Auth> {
-    Arc::new(Auth::new())
+pub async fn logout() -> Result<Response, ApiError> {
+    with_cookie(StatusCode::NO_CONTENT.into_response(), CANDIDATE_COOKIE, "", 0)
 }

@@ -6,15 +6,13 @@
 
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::credentials;
+use crate::auth;
 use crate::error::ApiError;
 
 pub const STAFF_COOKIE: &str = "ujian_staff";
@@ -38,30 +36,18 @@ pub struct Staff {
     pub role: Role,
 }
 
-fn token_of(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return Some(t.trim().to_owned());
-        }
-    }
-    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == STAFF_COOKIE).then(|| v.to_owned())
-    })
-}
-
-fn hash(token: &str) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()))
-}
-
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Staff, ApiError> {
-        let token = token_of(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        let token = auth::bearer_or_cookie(&parts.headers, STAFF_COOKIE).ok_or_else(ApiError::unauthorized)?;
         let now = store::ts(state.registry.clock().utc());
-        let row =
-            state.registry.store().staff_for_token(&hash(&token), &now).await?.ok_or_else(ApiError::unauthorized)?;
+        let row = state
+            .registry
+            .store()
+            .staff_for_token(&auth::token_hash(&token), &now)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         let role = match row.role.as_str() {
             "admin" => Role::Admin,
             "supervisor" => Role::Supervisor,
@@ -119,37 +105,27 @@ pub async fn login(
         return Err(bad());
     };
     state.auth.clear_failures(&key);
-    let token = hex::encode(rand::rng().random::<[u8; 32]>());
+    let token = auth::new_token();
     let utc = state.registry.clock().utc();
     let expires = utc + chrono::Duration::hours(TOKEN_HOURS);
-    state.registry.store().put_staff_token(&hash(&token), &row.username, &store::ts(utc), &store::ts(expires)).await?;
+    state
+        .registry
+        .store()
+        .put_staff_token(&auth::token_hash(&token), &row.username, &store::ts(utc), &store::ts(expires))
+        .await?;
     state
         .registry
         .record(&row.username, "staff.login", &row.username, serde_json::json!({ "role": row.role }), None, None)
         .await
         .map_err(|e| ApiError::internal("audit staff login", &e))?;
-    let cookie = format!("{STAFF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", TOKEN_HOURS * 3600);
-    let mut response =
-        Json(serde_json::json!({ "token": token, "username": row.username, "role": row.role })).into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", &e))?);
-    Ok(response)
+    let body = Json(serde_json::json!({ "token": token, "username": row.username, "role": row.role })).into_response();
+    auth::with_cookie(body, STAFF_COOKIE, &token, TOKEN_HOURS * 3600)
 }
 
-pub async fn logout() -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, HeaderValue::from_static("ujian_staff=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
-    response
+pub async fn logout() -> Result<Response, ApiError> {
+    auth::with_cookie(StatusCode::NO_CONTENT.into_response(), STAFF_COOKIE, "", 0)
 }
 
 pub async fn me(staff: Staff) -> Json<Staff> {
     Json(staff)
-}
-
-/// Makes a staff password for `credentials::hash_secret` callers (the CLI, the demo).
-pub fn new_password() -> String {
-    format!("{}{}", credentials::generate_pin(), credentials::generate_pin())
 }

@@ -954,11 +954,17 @@
     setText(el.tokenToggle, t(S.tokenVisible ? 'hide_token' : 'show_token'));
     setAttr(el.tokenToggle, 'aria-pressed', S.tokenVisible ? 'true' : 'false');
     const st = s.status;
+    const buttons = [el.actPause, el.actResume, el.actOpen, el.actClose, el.actRotate];
+    const focused = buttons.includes(document.activeElement) ? document.activeElement : null;
     el.actOpen.disabled = !(st === 'prepared' || st === 'closed');
     el.actPause.disabled = !(st === 'open' || st === 'paused');
     el.actResume.disabled = !(st === 'open' || st === 'paused');
     el.actClose.disabled = st === 'closed';
     el.actRotate.disabled = st === 'closed';
+    if (focused && focused.disabled) {
+      const next = buttons.find((b) => !b.disabled);
+      if (next) next.focus();
+    }
   }
 
   el.tokenToggle.addEventListener('click', () => {
@@ -1153,12 +1159,19 @@
 
     const finished = status === 'finished';
     const b = rec.btn;
+    const focused = rec.c.actions.contains(document.activeElement) ? document.activeElement : null;
     b.checkin.disabled = finished;
     b.pause.disabled = status !== 'active';
     b.resume.disabled = status !== 'paused';
     b.extend.disabled = finished;
     b['allow-move'].disabled = finished;
     b.terminate.disabled = finished;
+    // A focused button that just got disabled would drop the focus to the page: move it to
+    // the counterpart (pause <-> resume) or to the card.
+    if (focused && focused.disabled) {
+      const alt = { pause: b.resume, resume: b.pause }[focused.dataset.action];
+      (alt && !alt.disabled ? alt : rec.el).focus({ preventScroll: true });
+    }
 
     if (labels || !rec.labelled) {
       rec.labelled = true;
