@@ -123,6 +123,7 @@ pub async fn run(config: &Config, opts: &DemoOptions) -> anyhow::Result<()> {
     println!("  exam page (candidates):  http://{addr}/");
     println!("  public board:            http://{addr}/board/sitting/{DEMO_SITTING}   (big screen: add ?big=1)");
     println!("  all boards:              http://{addr}/board");
+    println!("  supervisor console:      http://{addr}/console");
     println!("  health:                  http://{addr}/health");
     println!();
     println!("  sitting {DEMO_SITTING}, token: {token}");

@@ -14,6 +14,9 @@ const CANDIDATE_CSS: &str = include_str!("../web/candidate.css");
 const BOARD_HTML: &str = include_str!("../web/board.html");
 const BOARD_JS: &str = include_str!("../web/board.js");
 const BOARD_CSS: &str = include_str!("../web/board.css");
+const CONSOLE_HTML: &str = include_str!("../web/console.html");
+const CONSOLE_JS: &str = include_str!("../web/console.js");
+const CONSOLE_CSS: &str = include_str!("../web/console.css");
 
 pub(crate) async fn candidate_page() -> Html<&'static str> {
     Html(CANDIDATE_HTML)
@@ -39,6 +42,31 @@ pub(crate) async fn board_js() -> Response {
 
 pub(crate) async fn board_css() -> Response {
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "no-cache")], BOARD_CSS).into_response()
+}
+
+/// The supervisor console. Its data stays behind the staff API; the page itself is public.
+/// It may not be framed by another site: it has disqualify buttons.
+pub(crate) async fn console_page() -> Response {
+    (
+        [
+            (CACHE_CONTROL, "no-cache"),
+            (
+                CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; \
+                 base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            ),
+        ],
+        Html(CONSOLE_HTML),
+    )
+        .into_response()
+}
+
+pub(crate) async fn console_js() -> Response {
+    ([(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "no-cache")], CONSOLE_JS).into_response()
+}
+
+pub(crate) async fn console_css() -> Response {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "no-cache")], CONSOLE_CSS).into_response()
 }
 
 /// An item image, for a logged-in candidate. SVGs are served with a policy that forbids

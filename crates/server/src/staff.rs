@@ -122,7 +122,11 @@ pub async fn login(
     auth::with_cookie(body, STAFF_COOKIE, &token, TOKEN_HOURS * 3600)
 }
 
-pub async fn logout() -> Result<Response, ApiError> {
+/// Ends the login on the server too, so a copied cookie or script token stops working.
+pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = auth::bearer_or_cookie(&headers, STAFF_COOKIE) {
+        state.registry.store().delete_staff_token(&auth::token_hash(&token)).await?;
+    }
     auth::with_cookie(StatusCode::NO_CONTENT.into_response(), STAFF_COOKIE, "", 0)
 }
 

@@ -577,7 +577,7 @@
   // ------------------------------------------------------------------ state
   const RETRY_MIN = 500;
   const RETRY_MAX = 10000;
-  const STALE_MS = 6000; // seats come every second: this long without a frame means a dead socket
+  const STALE_MS = 10000; // seats come every second: this long without a frame means a dead socket
   const DETAIL_EVERY_MS = 15000; // sitting status and token (another supervisor may act)
   const ALERT_TTL_MS = 5 * 60 * 1000;
   const LOW_TIME_MS = 5 * 60 * 1000;
@@ -1553,8 +1553,17 @@
     const d = S.dlg;
     S.dlg = null;
     if (el.dialog.open) el.dialog.close();
-    if (d && d.opener && d.opener.isConnected && !d.opener.disabled) d.opener.focus();
-    else if (d && d.rec && d.rec.el.isConnected) d.rec.el.focus();
+    if (!d) return;
+    if (d.opener && d.opener.isConnected && !d.opener.disabled) {
+      d.opener.focus();
+    } else if (d.rec && d.rec.el.isConnected) {
+      // The seat already changed (the monitor event can beat the HTTP answer).
+      const alt = d.opener && { pause: d.rec.btn.resume, resume: d.rec.btn.pause }[d.opener.dataset.action];
+      (alt && !alt.disabled ? alt : d.rec.el).focus({ preventScroll: true });
+    } else if (d.spec && d.spec.scope === 'sitting') {
+      const next = [el.actPause, el.actResume, el.actOpen, el.actClose, el.actRotate].find((b) => !b.disabled);
+      if (next) next.focus();
+    }
   }
 
   el.cancel.addEventListener('click', () => closeDialog());
@@ -1642,7 +1651,7 @@
     if (kind === 'error') node.setAttribute('role', 'alert');
     el.toasts.appendChild(node);
     setTimeout(() => node.remove(), 5000);
-    while (el.toasts.childElementCount > 4) el.toasts.firstElementChild.remove();
+    while (el.toasts.childElementCount > 3) el.toasts.firstElementChild.remove();
   }
 
   function tick() {

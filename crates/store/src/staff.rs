@@ -75,6 +75,13 @@ impl Store {
         Ok(())
     }
 
+    pub async fn delete_staff_token(&self, token_hash: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM staff_tokens WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The staff member a token belongs to, if it has not expired at `now`.
     pub async fn staff_for_token(&self, token_hash: &str, now: &str) -> Result<Option<StaffRow>> {
         let username: Option<String> =

@@ -82,3 +82,31 @@ async fn the_public_board_page_shows_the_ranking_and_follows_it_live() {
     }
     assert!(status.success(), "board.mjs failed\nstdout:\n{}\nstderr:\n{stderr}", output.join("\n"));
 }
+
+#[tokio::test]
+async fn a_supervisor_pauses_the_sitting_in_the_console_and_the_candidate_page_shows_it() {
+    assert!(repo("tests/browser/node_modules/playwright-core").exists(), "run scripts/setup-browser.sh");
+    let app = TestApp::spawn(Setup::skd(1)).await;
+    let out = tokio::process::Command::new("node")
+        .arg(repo("tests/browser/console.mjs"))
+        .current_dir(repo("tests/browser"))
+        .env("BASE_URL", app.http(""))
+        .env("STAFF_USER", "sup1")
+        .env("STAFF_PASSWORD", PIN)
+        .env("SITTING", crate::helpers::SITTING)
+        .env("PARTICIPANT", participant(1))
+        .env("PIN", PIN)
+        .env("TOKEN", &app.token)
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "console test failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    // The page's actions went through the API and into the audit trail, with reasons.
+    let log = app.store().audit_log().await.expect("audit");
+    for action in ["sitting.pause", "sitting.resume", "session.extended"] {
+        assert!(log.iter().any(|r| r.action == action), "{action} not audited");
+    }
+    assert_eq!(server::audit::verify(&log), Ok(log.len()));
+}

@@ -12,6 +12,7 @@ fn concrete(path: &str, app: &TestApp) -> String {
     let hash = app.bank.hash().to_hex();
     path.replace("/api/v1/boards/{kind}/{id}", "/api/v1/boards/sitting/T-1")
         .replace("/board/{kind}/{id}", "/board/sitting/T-1")
+        .replace("/console/{sitting}", "/console/T-1")
         .replace("/api/v1/assets/{hash}/{name}", &format!("/api/v1/assets/{hash}/dot.svg"))
         .replace("/api/v1/sittings/{id}/{action}", "/api/v1/sittings/T-1/open")
         .replace("/api/v1/sessions/{id}/{action}", "/api/v1/sessions/T-1.P-0001/checkin")
@@ -49,7 +50,10 @@ async fn every_route_allows_exactly_the_roles_it_should() {
     let other = app.staff("sup2").await;
     let denied = |code: u16| code == 401 || code == 403;
     let mut checked = 0;
-    for r in routes() {
+    // Logouts end the tokens: check them last.
+    let mut all = routes();
+    all.sort_by_key(|r| r.path.ends_with("/logout"));
+    for r in all {
         let path = concrete(r.path, &app);
         let as_nobody = call(&app, r.method, &path, None).await;
         let as_candidate = call(&app, r.method, &path, Some(&candidate)).await;
@@ -347,4 +351,18 @@ async fn ujian_receipt_verify_accepts_a_real_receipt_and_refuses_a_forged_one() 
     forged.replace_range(i..=i, c);
     let bad = run(&forged);
     assert_eq!(bad.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn staff_logout_ends_the_token_on_the_server() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let token = app.staff("sup1").await;
+    let me = |t: String| {
+        let app = &app;
+        async move { reqwest::Client::new().get(app.http("/api/v1/staff/me")).bearer_auth(t).send().await.expect("me").status().as_u16() }
+    };
+    assert_eq!(me(token.clone()).await, 200);
+    let resp = reqwest::Client::new().post(app.http("/api/v1/staff/logout")).bearer_auth(&token).send().await.expect("logout");
+    assert_eq!(resp.status(), 204);
+    assert_eq!(me(token).await, 401);
 }
