@@ -48,6 +48,24 @@ async fn every_route_allows_exactly_the_roles_it_should() {
     let admin = app.staff("admin").await;
     let own = app.staff("sup1").await;
     let other = app.staff("sup2").await;
+    // A supervisor lists only their sittings; the admin all.
+    let list = |t: String| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .get(app.http("/api/v1/sittings"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .expect("get")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(list(other.clone()).await.as_array().map(Vec::len), Some(1));
+    assert_eq!(list(other.clone()).await[0]["id"], "T-2");
+    assert_eq!(list(admin.clone()).await.as_array().map(Vec::len), Some(2));
     let denied = |code: u16| code == 401 || code == 403;
     let mut checked = 0;
     // Logouts end the tokens: check them last.
@@ -89,24 +107,6 @@ async fn every_route_allows_exactly_the_roles_it_should() {
         checked += 1;
     }
     assert_eq!(checked, routes().len());
-    // A supervisor lists only their sittings; the admin all.
-    let list = |t: String| {
-        let app = &app;
-        async move {
-            reqwest::Client::new()
-                .get(app.http("/api/v1/sittings"))
-                .bearer_auth(t)
-                .send()
-                .await
-                .expect("get")
-                .json::<Value>()
-                .await
-                .expect("json")
-        }
-    };
-    assert_eq!(list(other.clone()).await.as_array().map(Vec::len), Some(1));
-    assert_eq!(list(other).await[0]["id"], "T-2");
-    assert_eq!(list(admin).await.as_array().map(Vec::len), Some(2));
 }
 
 #[tokio::test]
@@ -359,10 +359,20 @@ async fn staff_logout_ends_the_token_on_the_server() {
     let token = app.staff("sup1").await;
     let me = |t: String| {
         let app = &app;
-        async move { reqwest::Client::new().get(app.http("/api/v1/staff/me")).bearer_auth(t).send().await.expect("me").status().as_u16() }
+        async move {
+            reqwest::Client::new()
+                .get(app.http("/api/v1/staff/me"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .expect("me")
+                .status()
+                .as_u16()
+        }
     };
     assert_eq!(me(token.clone()).await, 200);
-    let resp = reqwest::Client::new().post(app.http("/api/v1/staff/logout")).bearer_auth(&token).send().await.expect("logout");
+    let resp =
+        reqwest::Client::new().post(app.http("/api/v1/staff/logout")).bearer_auth(&token).send().await.expect("logout");
     assert_eq!(resp.status(), 204);
     assert_eq!(me(token).await, 401);
 }
