@@ -99,3 +99,58 @@ fn candidates_import_hashes_pins_and_writes_generated_ones() {
     let db = std::fs::read(data.join("ujian.db")).expect("db");
     assert!(!db.windows(6).any(|w| w == b"123456"), "the PIN itself is never stored");
 }
+
+#[test]
+fn a_committee_prepares_a_sitting_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("utf8");
+    let csv = dir.path().join("peserta.csv");
+    std::fs::write(&csv, "participant_no,name,pin\nA-1,Ani,123456\nA-2,Budi,654321\n").expect("write");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--data-dir", d];
+        all.extend_from_slice(args);
+        ujian(&all)
+    };
+    assert_eq!(run(&["exam", "import", "question-banks/exams/sample-en.toml"]).0, 0);
+    assert_eq!(run(&["candidates", "import", csv.to_str().expect("utf8")]).0, 0);
+    let prepare = [
+        "sitting",
+        "prepare",
+        "--id",
+        "S-1",
+        "--exam",
+        "SAMPLE-EN",
+        "--venue",
+        "Aula",
+        "--starts-at",
+        "2026-11-24T08:00:00+07:00",
+        "--candidates",
+        csv.to_str().expect("utf8"),
+    ];
+    let (code, out, err) = run(&prepare);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sitting S-1 (SAMPLE-EN, Aula): 2 candidates, papers drawn"), "{out}");
+    let token =
+        out.lines().find_map(|l| l.strip_prefix("token ")).and_then(|l| l.split(' ').next()).expect("token").to_owned();
+    assert_eq!(token.len(), 6);
+    // Again: nothing changes, same token.
+    let (_, again, _) = run(&prepare);
+    assert!(again.contains(&format!("token {token}")), "{again}");
+    let (code, _, err) = run(&[
+        "sitting",
+        "prepare",
+        "--id",
+        "S-2",
+        "--exam",
+        "NOPE",
+        "--venue",
+        "x",
+        "--starts-at",
+        "2026-11-24T08:00:00Z",
+        "--candidates",
+        csv.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("exam NOPE is not stored"), "{err}");
+}
