@@ -658,7 +658,11 @@ impl Registry {
             .into_iter()
             .filter_map(|(_, live)| {
                 let mut l = lock(&live);
-                (l.session.status() == Status::Active).then(|| l.snapshot(now, utc, false))
+                (l.session.status() == Status::Active).then(|| {
+                    let mut w = l.snapshot(now, utc, false);
+                    w.status = None;
+                    w
+                })
             })
             .collect();
         let pending: Vec<_> = writes.into_iter().map(|w| self.writer.write(None, w)).collect();
@@ -762,7 +766,7 @@ impl Live {
         let finished = matches!(self.session.status(), Status::Finished(_));
         SessionWrite {
             session_id: self.id.clone(),
-            status: self.session.status().as_str().to_owned(),
+            status: Some(self.session.status().as_str().to_owned()),
             used_ms: used as i64,
             extension_ms: self.extension_ms as i64,
             last_seen_at: ts.clone(),

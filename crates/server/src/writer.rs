@@ -135,10 +135,11 @@ fn merge_sessions<'a>(writes: impl Iterator<Item = &'a SessionWrite>) -> Vec<Ses
                 next.finished_at = next.finished_at.or(prev.finished_at);
                 next.finish_reason = next.finish_reason.or(prev.finish_reason);
                 next.result = next.result.or(prev.result);
+                next.status = next.status.or(prev.status.clone());
+                next.used_ms = next.used_ms.max(prev.used_ms);
                 // A finished state is final even if an earlier-queued checkpoint comes later.
-                if prev.status == "finished" {
+                if prev.status.as_deref() == Some("finished") {
                     next.status = prev.status;
-                    next.used_ms = next.used_ms.max(prev.used_ms);
                 }
                 out[i] = next;
             }
@@ -154,7 +155,7 @@ mod tests {
     fn w(id: &str, status: &str, used: i64) -> SessionWrite {
         SessionWrite {
             session_id: id.into(),
-            status: status.into(),
+            status: Some(status.into()),
             used_ms: used,
             extension_ms: 0,
             last_seen_at: "t".into(),
@@ -173,7 +174,7 @@ mod tests {
         f.result = Some("r".into());
         let merged = merge_sessions([a, w("s2", "active", 5), f, w("s1", "active", 20)].iter());
         assert_eq!(merged.len(), 2);
-        assert_eq!(merged[0].status, "finished");
+        assert_eq!(merged[0].status.as_deref(), Some("finished"));
         assert_eq!(merged[0].used_ms, 30);
         assert_eq!(merged[0].started_at.as_deref(), Some("start"));
         assert_eq!(merged[0].result.as_deref(), Some("r"));

@@ -85,7 +85,9 @@ pub struct LogEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionWrite {
     pub session_id: String,
-    pub status: String,
+    /// The new status; `None` for a clock checkpoint, which must never change the status
+    /// (it may have been read before a pause or finish that commits first).
+    pub status: Option<String>,
     pub used_ms: i64,
     pub extension_ms: i64,
     pub last_seen_at: String,
@@ -400,10 +402,14 @@ impl Store {
         }
         for s in sessions {
             sqlx::query(
-                "UPDATE sessions SET status = $1, used_ms = $2, extension_ms = $3, last_seen_at = $4,
+                // A finished session is final: no later write (a checkpoint queued before the
+                // finish committed, say) may change it. Used time only grows.
+                "UPDATE sessions SET status = COALESCE($1, status),
+                     used_ms = CASE WHEN used_ms > $2 THEN used_ms ELSE $2 END,
+                     extension_ms = CASE WHEN extension_ms > $3 THEN extension_ms ELSE $3 END, last_seen_at = $4,
                      started_at = COALESCE(started_at, $5), finished_at = COALESCE($6, finished_at),
                      finish_reason = COALESCE($7, finish_reason), result = COALESCE($8, result)
-                 WHERE id = $9",
+                 WHERE id = $9 AND status <> 'finished'",
             )
             .bind(&s.status)
             .bind(s.used_ms)

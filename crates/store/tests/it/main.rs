@@ -2,6 +2,7 @@
 
 mod banks;
 mod people;
+mod sessions;
 
 use std::path::PathBuf;
 
