@@ -45,14 +45,15 @@ impl Auth {
     /// 429 while `key` (a participant, or `staff:NAME`) is locked out.
     pub fn check_lockout(&self, key: &str, max: u32, now: u64) -> Result<(), ApiError> {
         let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((n, since)) = failures.get(key) {
-            if *n >= max && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS {
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "too many failed logins; wait five minutes or ask the supervisor",
-                ));
-            }
+        if let Some((n, since)) = failures.get(key)
+            && *n >= max
+            && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS
+        {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed logins; wait five minutes or ask the supervisor",
+            ));
         }
         Ok(())
     }
@@ -105,10 +106,10 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// The bearer token of a request: the `Authorization` header, else the named cookie.
 pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
-    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return Some(t.trim().to_owned());
-        }
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Some(t.trim().to_owned());
     }
     headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;

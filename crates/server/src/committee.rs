@@ -321,31 +321,6 @@ pub(crate) async fn candidates_import(
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_bad_candidate_row_is_reported_with_its_line() {
-        let csv = "participant_no,name,birth_date,pin\nP-1,Ani,1999-02-30,123456\nP-1,Budi,,12\n,Citra,,\n";
-        let errors = read_candidates("c.csv", csv).err().expect("must fail");
-        let joined = errors.join("\n");
-        assert!(joined.contains("c.csv:2: column birth_date: \"1999-02-30\" is not a date"), "{joined}");
-        assert!(joined.contains("c.csv:3: column participant_no: P-1 appears twice"), "{joined}");
-        assert!(joined.contains("c.csv:3: column pin: a PIN is at least 6 digits"), "{joined}");
-        assert!(joined.contains("c.csv:4: column participant_no: missing"), "{joined}");
-    }
-
-    #[test]
-    fn good_candidate_rows_are_read() {
-        let csv = "participant_no,name,accommodation\nP-1,Ani,\nP-2,Budi,tunanetra\n";
-        let rows = read_candidates("c.csv", csv).expect("valid");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1].accommodation.as_deref(), Some("tunanetra"));
-        assert!(rows[0].pin.is_none());
-    }
-}
-
 pub(crate) async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.database_url()).await?;
     let rows = store.audit_log().await?;
@@ -432,4 +407,29 @@ pub(crate) async fn staff_add(
     println!("{role} {username}: password {password}");
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_candidate_row_is_reported_with_its_line() {
+        let csv = "participant_no,name,birth_date,pin\nP-1,Ani,1999-02-30,123456\nP-1,Budi,,12\n,Citra,,\n";
+        let errors = read_candidates("c.csv", csv).err().expect("must fail");
+        let joined = errors.join("\n");
+        assert!(joined.contains("c.csv:2: column birth_date: \"1999-02-30\" is not a date"), "{joined}");
+        assert!(joined.contains("c.csv:3: column participant_no: P-1 appears twice"), "{joined}");
+        assert!(joined.contains("c.csv:3: column pin: a PIN is at least 6 digits"), "{joined}");
+        assert!(joined.contains("c.csv:4: column participant_no: missing"), "{joined}");
+    }
+
+    #[test]
+    fn good_candidate_rows_are_read() {
+        let csv = "participant_no,name,accommodation\nP-1,Ani,\nP-2,Budi,tunanetra\n";
+        let rows = read_candidates("c.csv", csv).expect("valid");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].accommodation.as_deref(), Some("tunanetra"));
+        assert!(rows[0].pin.is_none());
+    }
 }

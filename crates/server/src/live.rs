@@ -605,11 +605,11 @@ impl Registry {
                     continue;
                 }
             };
-            if matches!(row.status.as_str(), "active" | "paused") {
-                if let Ok(live) = self.get(&row.session_id).await {
-                    self.publish(&live);
-                    continue;
-                }
+            if matches!(row.status.as_str(), "active" | "paused")
+                && let Ok(live) = self.get(&row.session_id).await
+            {
+                self.publish(&live);
+                continue;
             }
             let stored: Option<ResultView> = row.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
             let score = match &stored {
