@@ -73,8 +73,13 @@ pub struct Shared {
     pub deadline: Instant,
     pub progress: Progress,
     pub board: Arc<BoardTracker>,
-    /// With `--synchronized-start`, everyone logs in at once when this opens.
+    /// Everyone waits here: to log in at once (`synchronized`), or, with
+    /// `login_before_start`, until everyone has logged in (a check-in period).
     pub barrier: Option<Barrier>,
+    pub synchronized: bool,
+    pub login_before_start: bool,
+    /// Without `synchronized`, candidate i of n starts i/n of this after the others.
+    pub ramp: Duration,
     /// Told when every candidate is connected at the same time (for memory per connection).
     pub all_connected: Notify,
     pub candidates: usize,
@@ -93,7 +98,8 @@ pub struct CandidateResult {
     pub session: Option<String>,
     /// First login request → logged in (retries included), and every later re-login.
     pub login_us: Vec<u32>,
-    /// Login request → first question received.
+    /// Login request → first question received (with `login_before_start`: the start,
+    /// after logging in, → first question received).
     pub first_question_us: Option<u32>,
     pub first_question_at_us: Option<u64>,
     pub finished_at_us: Option<u64>,
@@ -175,6 +181,7 @@ struct Client {
     total: usize,
     /// Set after the first welcome: only that one may seed the sheet (a resumed session).
     welcomed: bool,
+    passed_barrier: bool,
     over: bool,
     res: CandidateResult,
 }
@@ -195,10 +202,18 @@ pub async fn run_candidate(shared: Arc<Shared>, index: usize, participant: Strin
         labels: HashMap::new(),
         total: 0,
         welcomed: false,
+        passed_barrier: false,
         over: false,
         res: CandidateResult { participant, ..CandidateResult::default() },
     };
-    if let Err(Stop(reason)) = c.exam().await {
+    let outcome = c.exam().await;
+    if !c.passed_barrier
+        && let Some(b) = &c.shared.barrier
+    {
+        // Gave up before the start: still arrive, or everyone else waits until the deadline.
+        let _ = tokio::time::timeout_at(c.shared.deadline.into(), b.wait()).await;
+    }
+    if let Err(Stop(reason)) = outcome {
         c.error(&format!("gave_up_{}", reason.split(':').next().unwrap_or("unknown")));
         c.res.gave_up = Some(reason);
     }
@@ -211,8 +226,16 @@ pub async fn run_candidate(shared: Arc<Shared>, index: usize, participant: Strin
 
 impl Client {
     async fn exam(&mut self) -> Result<(), Stop> {
-        let started = Instant::now();
+        let before = !self.shared.login_before_start;
+        if before {
+            self.start().await;
+        }
+        let mut started = Instant::now();
         self.login().await?;
+        if !before {
+            self.start().await;
+            started = Instant::now();
+        }
         self.ensure_connected().await?;
         if self.over {
             return Ok(());
@@ -268,6 +291,20 @@ impl Client {
         Ok(())
     }
 
+    /// The start: everyone at once (a barrier), or each at its point of the ramp; with
+    /// `login_before_start` only after everyone has logged in (a check-in period).
+    async fn start(&mut self) {
+        let shared = self.shared.clone();
+        let delay = shared.ramp.mul_f64(self.index as f64 / shared.candidates.max(1) as f64);
+        self.passed_barrier = true;
+        if let Some(b) = &shared.barrier {
+            let _ = tokio::time::timeout_at(shared.deadline.into(), b.wait()).await;
+        }
+        if !shared.synchronized {
+            tokio::time::sleep(delay).await;
+        }
+    }
+
     fn check_deadline(&self) -> Result<(), Stop> {
         if Instant::now() >= self.shared.deadline { Err(Stop("deadline: the run timed out".into())) } else { Ok(()) }
     }
@@ -287,9 +324,10 @@ impl Client {
         if mean <= 0.0 {
             return;
         }
-        // Exponential by inversion; capped so one unlucky draw cannot stall a short run.
+        // Exponential by inversion; capped at five times the mean (0.7% of draws) so that
+        // one unlucky draw among hundreds of thousands cannot stall a run's end by minutes.
         let u: f64 = self.rng.random();
-        let ms = (-mean * (1.0 - u).ln()).min(mean * 20.0);
+        let ms = (-mean * (1.0 - u).ln()).min(mean * 5.0);
         tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
     }
 

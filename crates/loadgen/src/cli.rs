@@ -60,7 +60,8 @@ pub struct RunArgs {
     /// New answers per candidate before finishing (default: every question).
     #[arg(long)]
     pub answers: Option<usize>,
-    /// Mean think time before each answer, exponentially distributed; 0 is a closed loop.
+    /// Mean think time before each answer, exponentially distributed (capped at 5× the
+    /// mean); 0 is a closed loop.
     #[arg(long, default_value_t = 1000.0)]
     pub think_ms: f64,
     /// Probability that a step changes an earlier answer instead of answering a new one.
@@ -75,6 +76,10 @@ pub struct RunArgs {
     /// Every candidate logs in and opens the first question at the same instant.
     #[arg(long)]
     pub synchronized_start: bool,
+    /// Log everyone in first (a check-in period), then start (at once with
+    /// --synchronized-start, else along --ramp-secs): keeps argon2's CPU out of the answer path.
+    #[arg(long)]
+    pub login_before_start: bool,
     /// Spread candidate starts evenly over this many seconds (without --synchronized-start).
     #[arg(long, default_value_t = 0.0)]
     pub ramp_secs: f64,
@@ -109,6 +114,10 @@ pub struct RunArgs {
     /// Write the result as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write every acknowledgement as CSV here (session, seq, action, index, choice,
+    /// at_us, latency_us) for plotting latency against time.
+    #[arg(long)]
+    pub acks_out: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -208,6 +217,23 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> 
     std::fs::write(path, text + "\n").with_context(|| format!("write {}", path.display()))
 }
 
+fn write_acks(path: &Path, acks: &[crate::check::AckRecord]) -> anyhow::Result<()> {
+    use crate::check::Acked;
+    use std::io::Write as _;
+    let file = std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    writeln!(w, "session,seq,action,index,choice,at_us,latency_us")?;
+    for a in acks {
+        let (action, index, choice) = match &a.acked {
+            Acked::Answer { index, choice } => ("answer", index.to_string(), choice.clone().unwrap_or_default()),
+            Acked::Flag { index, flagged } => ("flag", index.to_string(), flagged.to_string()),
+            Acked::Finish => ("finish", String::new(), String::new()),
+        };
+        writeln!(w, "{},{},{action},{index},{choice},{},{}", a.session, a.seq, a.at_us, a.latency_us)?;
+    }
+    w.flush().with_context(|| format!("write {}", path.display()))
+}
+
 fn options(args: &RunArgs, database: String) -> RunOptions {
     RunOptions {
         behaviour: Behaviour {
@@ -220,6 +246,7 @@ fn options(args: &RunArgs, database: String) -> RunOptions {
             reply_timeout: Duration::from_secs_f64(args.reply_timeout.max(0.1)),
         },
         synchronized_start: args.synchronized_start,
+        login_before_start: args.login_before_start,
         ramp: Duration::from_secs_f64(args.ramp_secs.max(0.0)),
         viewers: args.viewers,
         measured_viewers: args.measured_viewers,
@@ -289,6 +316,9 @@ async fn run_external(args: &RunArgs, url: &str) -> anyhow::Result<Report> {
     }
     let database = if args.database.is_some() { "external (checked)" } else { "external" };
     let outcome = drive(&options(args, database.into()), &target, None).await?;
+    if let Some(path) = &args.acks_out {
+        write_acks(path, &outcome.acks)?;
+    }
     let checked = match &args.database {
         Some(db) => Some(check(db, &outcome).await?),
         None => None,
@@ -361,6 +391,9 @@ async fn run_started(args: &RunArgs) -> anyhow::Result<Report> {
         eprintln!("warning: the server did not stop within 60 s of SIGTERM and was killed");
     }
     let outcome = outcome?;
+    if let Some(path) = &args.acks_out {
+        write_acks(path, &outcome.acks)?;
+    }
     let checked = check(&database_url, &outcome).await?;
     let mut report = outcome.report;
     report.check = Some(checked);

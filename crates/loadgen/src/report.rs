@@ -15,6 +15,7 @@ pub struct Scenario {
     pub answers: Option<usize>,
     pub think_ms: f64,
     pub synchronized_start: bool,
+    pub login_before_start: bool,
     pub ramp_secs: f64,
     pub change_rate: f64,
     pub flag_rate: f64,
@@ -62,12 +63,15 @@ pub struct ServerReport {
     pub rss_start_kb: u64,
     /// Before the first candidate connected (viewers are already connected).
     pub rss_before_candidates_kb: u64,
+    /// At the last sample before the first WebSocket connected (after the logins, when
+    /// candidates log in before a synchronized start).
+    pub rss_before_connecting_kb: u64,
     pub rss_max_kb: u64,
     pub rss_end_kb: u64,
     /// With the most candidates connected at once, and how many that was.
     pub rss_connected_kb: u64,
     pub connected: usize,
-    /// (rss_connected − rss_before_candidates) / connected.
+    /// (rss_connected − rss_before_connecting) / connected.
     pub kb_per_connected_candidate: f64,
     /// The slope of RSS over the connected count while it grew: the cost of one more
     /// connected candidate without one-time costs (see `run::connection_slope`).
@@ -166,7 +170,12 @@ impl Report {
             "ujian-loadgen: {} candidates × {answers} answers, think {} ms{}{}, {} viewers, {} — {:.1} s",
             s.candidates,
             s.think_ms,
-            if s.synchronized_start { ", synchronized start" } else { "" },
+            match (s.synchronized_start, s.login_before_start) {
+                (true, true) => ", all logged in, then synchronized start".to_owned(),
+                (true, false) => ", synchronized start".to_owned(),
+                (false, true) => format!(", all logged in, then starts over {} s", s.ramp_secs),
+                (false, false) => format!(", starts over {} s", s.ramp_secs),
+            },
             s.crash_at_secs.map_or_else(String::new, |c| format!(", kill -9 at {c} s")),
             s.viewers,
             s.database,
@@ -187,7 +196,10 @@ impl Report {
             );
         };
         row("login", &self.login);
-        row("login → first question", &self.login_to_first_question);
+        row(
+            if s.login_before_start { "start → first question" } else { "login → first question" },
+            &self.login_to_first_question,
+        );
         row("question (get)", &self.question);
         row("answer ack", &self.answer_ack);
         row("flag/finish ack", &self.other_ack);
@@ -240,9 +252,10 @@ impl Report {
         if let Some(v) = &self.server {
             let _ = writeln!(
                 out,
-                "server: RSS {:.1} MiB at start, {:.1} before candidates, {:.1} with {} connected, max {:.1}, end {:.1}; {:.1} KiB per connected candidate (difference), {} (slope)",
+                "server: RSS {:.1} MiB at start, {:.1} before candidates, {:.1} before connecting, {:.1} with {} connected, max {:.1}, end {:.1}; {:.1} KiB per connected candidate (difference), {} (slope)",
                 mib(v.rss_start_kb),
                 mib(v.rss_before_candidates_kb),
+                mib(v.rss_before_connecting_kb),
                 mib(v.rss_connected_kb),
                 v.connected,
                 mib(v.rss_max_kb),

@@ -21,6 +21,9 @@ use crate::viewer::{BoardTracker, ViewerResult, run_viewer};
 pub struct RunOptions {
     pub behaviour: Behaviour,
     pub synchronized_start: bool,
+    /// Log everyone in first (as in a check-in period), then start (all at once, or along
+    /// the ramp); the first-question latency then starts at the start, not the login.
+    pub login_before_start: bool,
     /// Candidates start evenly spread over this (ignored with a synchronized start).
     pub ramp: Duration,
     pub viewers: usize,
@@ -80,6 +83,8 @@ struct Monitor {
     cpu: std::collections::BTreeMap<u32, u64>,
     first: Option<ProcSample>,
     connected_peak: Option<(u64, usize)>,
+    /// RSS at the last sample before the first candidate connected: "before connecting".
+    before_connecting: Option<u64>,
 }
 
 impl Monitor {
@@ -88,6 +93,9 @@ impl Monitor {
         self.first.get_or_insert(s);
         self.cpu.insert(pid, s.cpu_ticks);
         self.samples.push((s.rss_kb, connected));
+        if connected == 0 && self.connected_peak.is_none() {
+            self.before_connecting = Some(s.rss_kb);
+        }
         if connected > 0 && self.connected_peak.is_none_or(|(_, c)| connected > c) {
             self.connected_peak = Some((s.rss_kb, connected));
         }
@@ -128,7 +136,10 @@ pub async fn drive(
         deadline: t0 + opts.timeout,
         progress: Progress::default(),
         board: board.clone(),
-        barrier: opts.synchronized_start.then(|| Barrier::new(n)),
+        barrier: (opts.synchronized_start || opts.login_before_start).then(|| Barrier::new(n)),
+        synchronized: opts.synchronized_start,
+        login_before_start: opts.login_before_start,
+        ramp: if opts.synchronized_start { Duration::ZERO } else { opts.ramp },
         all_connected: Notify::new(),
         candidates: n,
     });
@@ -197,17 +208,8 @@ pub async fn drive(
     for (i, participant) in target.participants.iter().enumerate() {
         let shared = shared.clone();
         let participant = participant.clone();
-        let delay =
-            if opts.synchronized_start || n <= 1 { Duration::ZERO } else { opts.ramp.mul_f64(i as f64 / n as f64) };
         let seed = opts.seed;
-        tasks.push(tokio::spawn(async move {
-            if let Some(b) = &shared.barrier {
-                b.wait().await;
-            } else {
-                tokio::time::sleep(delay).await;
-            }
-            run_candidate(shared, i, participant, seed).await
-        }));
+        tasks.push(tokio::spawn(run_candidate(shared, i, participant, seed)));
     }
 
     let crash_task = match (opts.crash_at, server.clone()) {
@@ -313,7 +315,8 @@ pub async fn drive(
         let m = lock(&monitor);
         let first = m.first.unwrap_or_default();
         let before = rss_before.unwrap_or(first);
-        let (rss_connected, connected) = m.connected_peak.unwrap_or((before.rss_kb, 0));
+        let before_connecting = m.before_connecting.unwrap_or(before.rss_kb);
+        let (rss_connected, connected) = m.connected_peak.unwrap_or((before_connecting, 0));
         // Every process's last reading, less where the first one stood when sampling began
         // (a restarted server starts from zero).
         let cpu_ticks = m.cpu.values().sum::<u64>().saturating_sub(first.cpu_ticks);
@@ -322,12 +325,13 @@ pub async fn drive(
             pid: s.pid.load(Ordering::Relaxed),
             rss_start_kb: first.rss_kb,
             rss_before_candidates_kb: before.rss_kb,
+            rss_before_connecting_kb: before_connecting,
             rss_max_kb: m.samples.iter().map(|(r, _)| *r).max().unwrap_or(0),
             rss_end_kb: end.map_or(0, |e| e.rss_kb),
             rss_connected_kb: rss_connected,
             connected,
             kb_per_connected_candidate: if connected > 0 {
-                rss_connected.saturating_sub(before.rss_kb) as f64 / connected as f64
+                rss_connected.saturating_sub(before_connecting) as f64 / connected as f64
             } else {
                 0.0
             },
@@ -442,6 +446,7 @@ fn summarise(opts: &RunOptions, n: usize, results: &[CandidateResult], span: Dur
             answers: b.answers,
             think_ms: b.think_ms,
             synchronized_start: opts.synchronized_start,
+            login_before_start: opts.login_before_start,
             ramp_secs: if opts.synchronized_start { 0.0 } else { opts.ramp.as_secs_f64() },
             change_rate: b.change_rate,
             flag_rate: b.flag_rate,

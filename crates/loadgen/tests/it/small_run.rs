@@ -52,6 +52,7 @@ async fn a_small_run_loses_no_acknowledged_answer_and_finishes_every_session() {
             reply_timeout: Duration::from_secs(10),
         },
         synchronized_start: true,
+        login_before_start: false,
         ramp: Duration::ZERO,
         viewers: 5,
         measured_viewers: 5,
