@@ -305,6 +305,14 @@ impl Client {
         }
     }
 
+    /// Waits for the server's per-connection allowance to refill (20 messages a second
+    /// after a burst of 120, docs/protocol.md), with jitter.
+    async fn slow_down(&mut self) -> Result<(), Stop> {
+        let ms = 100 + self.rng.random_range(0..=100);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        self.check_deadline()
+    }
+
     fn check_deadline(&self) -> Result<(), Stop> {
         if Instant::now() >= self.shared.deadline { Err(Stop("deadline: the run timed out".into())) } else { Ok(()) }
     }
@@ -570,6 +578,11 @@ impl Client {
                         self.labels.insert(index, options.into_iter().map(|o| o.label).collect());
                         return Ok(());
                     }
+                    Ok(ServerMsg::Error { code, seq: None, .. }) if code == "rate_limited" => {
+                        self.error(&code);
+                        self.slow_down().await?;
+                        break;
+                    }
                     Ok(ServerMsg::Error { code, seq: None, .. }) => {
                         self.error(&code);
                         return Ok(());
@@ -654,6 +667,11 @@ impl Client {
                 match self.next_msg().await {
                     Ok(ServerMsg::Ack { seq: s, remaining_ms, .. }) if s == seq => break Ok(Ok(remaining_ms)),
                     Ok(ServerMsg::Error { code, message, seq: Some(s) }) if s == seq => break Ok(Err((code, message))),
+                    // Refused before it was read (no seq): this connection's message
+                    // allowance is spent; it is the one message in flight, so send it again.
+                    Ok(ServerMsg::Error { code, message, seq: None }) if code == "rate_limited" => {
+                        break Ok(Err((code, message)));
+                    }
                     Ok(ServerMsg::Finished(_)) => {
                         self.mark_finished();
                         return Ok(Outcome::Over);
@@ -669,6 +687,10 @@ impl Client {
                 }
                 Ok(Err((code, message))) => {
                     self.error(&code);
+                    if code == "rate_limited" {
+                        self.slow_down().await?;
+                        continue;
+                    }
                     refusals += 1;
                     // `internal`: not stored, retry the same seq (docs/protocol.md); a seq
                     // "being stored" (sent again while the first copy commits) and `paused`
