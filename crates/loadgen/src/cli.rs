@@ -1,5 +1,6 @@
 //! The `ujian-loadgen` command line: `run` (candidates and viewers against a server it
-//! starts, or one already running) and `echo` (the bare WebSocket baseline).
+//! starts, or one already running), `prepare` (data for a server started by hand) and
+//! `echo` (the bare WebSocket baseline).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +41,25 @@ pub struct Cli {
 pub enum Command {
     /// Run simulated candidates and viewers against a ujian server.
     Run(Box<RunArgs>),
+    /// Prepare data for a server you start yourself (then `run --url … --token …`): the
+    /// exam, N candidates PREFIX00001… with one PIN, and an open sitting LG-1. Prints the
+    /// sitting token.
+    Prepare {
+        #[arg(long, short = 'n', default_value_t = 100)]
+        candidates: usize,
+        /// Data directory (new or empty) for SQLite; or give --database.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Database URL (must hold no candidates yet).
+        #[arg(long)]
+        database: Option<String>,
+        #[arg(long, default_value = "question-banks/exams/skd.toml")]
+        exam: PathBuf,
+        #[arg(long, default_value = "LG-")]
+        prefix: String,
+        #[arg(long, default_value = "246810")]
+        pin: String,
+    },
     /// A bare WebSocket echo baseline: closed-loop clients against an in-process echo server.
     Echo {
         #[arg(long, default_value_t = 1000)]
@@ -199,6 +219,34 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => run(*args).await,
+        Command::Prepare { candidates, data_dir, database, exam, prefix, pin } => {
+            let database_url = database.unwrap_or_else(|| store::sqlite_url_in(&data_dir));
+            let prepared = prepare(&PrepareSpec {
+                database_url,
+                exam,
+                candidates,
+                prefix: prefix.clone(),
+                pin: pin.clone(),
+                sitting: "LG-1".into(),
+            })
+            .await?;
+            println!(
+                "prepared sitting {} ({}, {} questions) with {} candidates {}… PIN {pin}",
+                prepared.sitting,
+                prepared.exam_code,
+                prepared.questions,
+                prepared.participants.len(),
+                participant_no(&prefix, 1)
+            );
+            println!("sitting token: {}", prepared.token);
+            println!(
+                "next: ujian --data-dir {} serve, then ujian-loadgen run --url http://HOST:PORT --token {} -n {candidates} --sitting {}",
+                data_dir.display(),
+                prepared.token,
+                prepared.sitting
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the `ujian-loadgen` command line (`run`, `echo`).
+//! - [`cli`]: the `ujian-loadgen` command line (`run`, `prepare`, `echo`).
 //! - [`prepare`]: a fresh database with the exam, N candidates and an open sitting.
 //! - [`process`]: the spawned `ujian serve` (start, SIGTERM, kill -9, restart) and `/proc`.
 //! - [`run`]: one run: viewers, candidates, monitor, crash; [`run::drive`] is the entry

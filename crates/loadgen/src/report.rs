@@ -140,6 +140,7 @@ pub struct Report {
     pub machine_cpu_secs: f64,
     /// Of that, what was neither the server nor the load generator: other work on the box
     /// (and kernel work not charged to either) that the figures shared the cores with.
+    /// Meaningful only with a server this run started and monitored.
     pub other_cpu_secs: f64,
     pub crash: Option<CrashReport>,
     pub check: Option<CheckSummary>,
@@ -265,11 +266,19 @@ impl Report {
             );
             let _ = writeln!(out, "server CPU: {:.1} s = {:.2} cores busy on average", v.cpu_secs, v.cores_busy);
         }
-        let _ = writeln!(
-            out,
-            "loadgen CPU: {:.1} s; whole machine busy {:.1} s, of which {:.1} s neither server nor loadgen",
-            self.loadgen_cpu_secs, self.machine_cpu_secs, self.other_cpu_secs
-        );
+        if self.server.is_some() {
+            let _ = writeln!(
+                out,
+                "loadgen CPU: {:.1} s; whole machine busy {:.1} s, of which {:.1} s neither server nor loadgen",
+                self.loadgen_cpu_secs, self.machine_cpu_secs, self.other_cpu_secs
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "loadgen CPU: {:.1} s; whole machine busy {:.1} s (the server, if here, is not monitored)",
+                self.loadgen_cpu_secs, self.machine_cpu_secs
+            );
+        }
         if let Some(c) = &self.crash {
             let _ = writeln!(
                 out,

@@ -94,6 +94,13 @@ impl Matcher {
         }
     }
 
+    /// Takes a row as the starting point: counts up to `answered` are not news.
+    pub fn baseline(&mut self, tracker: &BoardTracker, participant: &str, answered: u32) {
+        if let Some(c) = tracker.candidate(participant) {
+            self.seen[c] = self.seen[c].max(answered);
+        }
+    }
+
     /// Counts acknowledged but never seen by this viewer.
     pub fn missed(&self, tracker: &BoardTracker) -> u64 {
         (0..tracker.candidates()).map(|c| tracker.acked_count(c).saturating_sub(self.seen[c] as usize) as u64).sum()
@@ -226,6 +233,10 @@ pub async fn run_viewer(
             let now_us = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
             let mut got_snapshot = false;
             drain_events(&mut buf, |event, data| {
+                // The viewer's very first snapshot is where it starts from (answers from
+                // before this run), not news; later snapshots (after a lag or a
+                // restart) are news like any delta.
+                let baseline = event == "snapshot" && first && !got_snapshot;
                 match event {
                     "snapshot" => {
                         out.snapshots += 1;
@@ -238,6 +249,10 @@ pub async fn run_viewer(
                     return;
                 };
                 for row in &frame.rows {
+                    if baseline {
+                        matcher.baseline(&tracker, &row.participant_no, row.answered);
+                        continue;
+                    }
                     match matcher.observe(&tracker, &row.participant_no, row.answered, now_us) {
                         Observation::Latency(us) => out.latencies_us.push(us),
                         Observation::Early => out.early += 1,
@@ -301,6 +316,18 @@ mod tests {
         t.record(1, 1, 300);
         assert_eq!(m.missed(&t), 2, "P1's two counts were never seen");
         assert_eq!(m.observe(&t, "NOBODY", 5, 900), Observation::Nothing);
+    }
+
+    #[test]
+    fn a_starting_snapshot_is_not_news() {
+        let t = tracker();
+        let mut m = Matcher::new(2);
+        m.baseline(&t, "P1", 2);
+        // The candidate resumes with two answers and acks a third.
+        t.record(0, 3, 5_000);
+        assert_eq!(m.observe(&t, "P1", 2, 6_000), Observation::Nothing);
+        assert_eq!(m.observe(&t, "P1", 3, 6_000), Observation::Latency(1_000));
+        assert_eq!(m.missed(&t), 0);
     }
 
     #[test]
