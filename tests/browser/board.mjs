@@ -24,20 +24,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { env as envOf, launch, outDir } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const outDir = path.join(here, 'out');
 
-function env(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`board.mjs: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return v;
-}
+const env = (n) => envOf('board.mjs', n);
 
 const BASE_URL = env('BASE_URL').replace(/\/+$/, '');
 const BOARD_PATH = env('BOARD_PATH');
@@ -185,19 +175,7 @@ async function expectSameAsSnapshot(page, timeoutMs) {
   throw new Error(`the page does not match a fresh snapshot (snapshot version ${snap.version}, page version ${board.version}): ${last}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launch();
 
 let page;
 const pageErrors = [];

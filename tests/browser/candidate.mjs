@@ -19,20 +19,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { env as envOf, launch, outDir } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const outDir = path.join(here, 'out');
 
-function env(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`candidate.mjs: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return v;
-}
+const env = (n) => envOf('candidate.mjs', n);
 
 const BASE_URL = env('BASE_URL');
 const PARTICIPANT = env('PARTICIPANT');
@@ -57,19 +47,7 @@ async function step(name, fn) {
   console.log(`ok ${currentStep} (${Date.now() - t0} ms)`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launch();
 
 let page;
 const pageErrors = [];
