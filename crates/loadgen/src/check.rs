@@ -186,6 +186,7 @@ mod tests {
             flagged: (action == "flag").then_some(true),
             client_ts: None,
             server_ts: "2026-01-01T00:00:00.000Z".into(),
+            used_ms: Some(seq * 1_000),
         }
     }
 

@@ -208,13 +208,20 @@ pub async fn login(
     }
     let token = new_token();
     let hash = token_hash(&token);
-    state.registry.store().put_login_token(&hash, &found.session_id, &store::ts(state.registry.clock().utc())).await?;
-    state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
+    // The token and the audit entry go through the group commit: a room logging in at
+    // once shares transactions instead of queueing for SQLite's one writer.
+    let login = store::NewLoginToken {
+        token_hash: hash.clone(),
+        session_id: found.session_id.clone(),
+        created_at: store::ts(state.registry.clock().utc()),
+    };
+    let with = store::Batch { login_tokens: vec![login], ..store::Batch::default() };
     state
         .registry
-        .record(&participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), None, None)
+        .record(&participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), with)
         .await
-        .map_err(|e| ApiError::internal("audit login", &e))?;
+        .map_err(|e| ApiError::internal("store login", &e))?;
+    state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
     let exam = state
         .registry
         .get(&found.session_id)

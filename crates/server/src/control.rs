@@ -209,7 +209,7 @@ pub async fn sitting_action(
         json!({ "reason": r.reason, "status": status, "rotated": token != sitting.token, "sessions": affected });
     state
         .registry
-        .record(&staff.username, &format!("sitting.{action}"), &id, detail, None, None)
+        .record(&staff.username, &format!("sitting.{action}"), &id, detail, store::Batch::default())
         .await
         .map_err(|e| ApiError::internal("audit", &e))?;
     Ok(Json(json!({ "id": id, "status": status, "token": token, "sessions": affected })))
@@ -256,7 +256,7 @@ pub async fn session_action(
             }
             let detail = json!({ "reason": r.reason, "seat": r.seat });
             registry
-                .record(&staff.username, &format!("session.{action}"), &session, detail, None, None)
+                .record(&staff.username, &format!("session.{action}"), &session, detail, store::Batch::default())
                 .await
                 .map_err(|e| ApiError::internal("audit", &e))?;
             true

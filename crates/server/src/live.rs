@@ -13,7 +13,7 @@ use std::time::Duration;
 use item_bank::{Bank, Exam, ItemId, Label, SectionCode};
 use ring::digest;
 use session_engine::{Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
-use store::{LogEntry, SessionRecord, SessionWrite, Store};
+use store::{Batch, LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
 use crate::audit::Audit;
@@ -23,11 +23,16 @@ use crate::error::WireError;
 use crate::monitor::{MonitorHub, SeatEvent};
 use crate::protocol::{OptionView, ResultView, SectionInfo, SectionResult, ServerMsg};
 use crate::receipt::{ReceiptPayload, Signer};
-use crate::writer::{Write, WriteError, Writer};
+use crate::writer::{WriteError, Writer};
 
-/// How often running clocks are written down. After a crash at most this much time is
-/// lost to the candidate's advantage (never charged), which is the right side to err on.
+/// The oldest a running clock's stored figure may get. Every stored answer carries the
+/// clock; a session with nothing stored for this long gets a checkpoint. After a crash at
+/// most this much time is lost to the candidate's advantage (never charged), which is the
+/// right side to err on.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+/// How often the checkpoint looks for clocks that are getting old. Each pass writes only
+/// those, so the writes spread over the interval instead of arriving as one burst.
+const CHECKPOINT_TICK: Duration = Duration::from_secs(1);
 /// How often the deadline sweep looks for sessions whose time is up.
 pub const SWEEP_EVERY: Duration = Duration::from_millis(250);
 
@@ -84,6 +89,8 @@ pub struct Live {
     conn: Option<Conn>,
     /// When the last answer was accepted, to spot answers faster than anyone can read.
     last_answer: Option<Tick>,
+    /// When the clock was last handed to the writer (with an answer or a checkpoint).
+    clock_written: Tick,
 }
 
 /// A seat as the monitor sees it.
@@ -220,13 +227,24 @@ impl Registry {
     /// Loads every unfinished session, so the deadline sweep sees them after a restart
     /// whether or not their candidates come back.
     pub async fn load_unfinished(&self) -> anyhow::Result<usize> {
-        let ids = self.store.unfinished_session_ids().await?;
-        for id in &ids {
-            if let Err(e) = self.get(id).await {
-                tracing::error!(session = %id, error = %e.message, "cannot load session");
+        let _guard = self.loading.lock().await;
+        let recs = self.store.load_unfinished_sessions().await?;
+        let count = recs.len();
+        let now = self.clock.tick();
+        for rec in recs {
+            let id = rec.id.clone();
+            let built = match self.exam(&rec.exam_code).await {
+                Ok(exam) => build_live(rec, exam, now),
+                Err(e) => Err(e),
+            };
+            match built {
+                Ok(live) => {
+                    lock(&self.live).entry(id).or_insert_with(|| Arc::new(Mutex::new(live)));
+                }
+                Err(e) => tracing::error!(session = %id, error = %e.message, "cannot load session"),
             }
         }
-        Ok(ids.len())
+        Ok(count)
     }
 
     /// Attaches a new connection; a previous one is told it was taken over. Starts the
@@ -264,7 +282,7 @@ impl Registry {
             }
         };
         if let Some(write) = start_write
-            && let Err(e) = self.writer.write(None, write).await
+            && let Err(e) = self.writer.write(Batch { sessions: vec![write], ..Batch::default() }).await
         {
             self.evict(id, &live);
             return Err(WireError::internal("start session", &e));
@@ -310,7 +328,7 @@ impl Registry {
         let live = self.get(id).await?;
         let now = self.clock.tick();
         let utc = self.clock.utc();
-        let (log, write, index, finished) = {
+        let (batch, index, finished) = {
             let mut l = lock(&live);
             if let Some((position, server_ts)) = l.acks.get(&seq) {
                 // A replay: the same acknowledgement again, nothing changes.
@@ -379,6 +397,12 @@ impl Registry {
             };
             l.last_seq = seq;
             l.pending.insert(seq);
+            let finished = match (&answers_hash, kind_finished) {
+                (Some(hash), true) => Some(l.finish_result(FinishReason::Submitted, hash, &self.signer, utc)),
+                _ => None,
+            };
+            // The line carries the clock; only a finish changes the session row.
+            let write = l.snapshot(now, utc, false);
             let log = LogEntry {
                 session_id: l.id.clone(),
                 seq,
@@ -388,22 +412,19 @@ impl Registry {
                 flagged,
                 client_ts,
                 server_ts,
+                used_ms: Some(write.used_ms),
             };
-            let finished = match (&answers_hash, kind_finished) {
-                (Some(hash), true) => Some(l.finish_result(FinishReason::Submitted, hash, &self.signer, utc)),
-                _ => None,
-            };
-            let write = l.snapshot(now, utc, false);
-            (log, write, position, finished)
+            let sessions = if finished.is_some() { vec![write] } else { Vec::new() };
+            (Batch { log: vec![log], sessions, ..Batch::default() }, position, finished)
         };
-        let server_ts = log.server_ts.clone();
+        let server_ts = batch.log[0].server_ts.clone();
         let result = match &finished {
             // The result is published: audited in the same transaction as the finish.
             Some(r) => {
                 let detail = serde_json::json!({ "reason": "submitted", "result": r, "answers_sha256": answers_hash });
-                self.record(&log.session_id.clone(), "session.finished", id, detail, Some(log), Some(write)).await
+                self.record(id, "session.finished", id, detail, batch).await
             }
-            None => self.writer.write(Some(log), write).await,
+            None => self.writer.write(batch).await,
         };
         let mut l = lock(&live);
         l.pending.remove(&seq);
@@ -472,7 +493,7 @@ impl Registry {
             self.emit(&l, action.trim_start_matches("session."), reason);
             (l.snapshot(now, utc, false), push, action, detail, l.conn.as_ref().map(|c| c.tx.clone()))
         };
-        if let Err(e) = self.record(actor, action, id, detail, None, Some(write)).await {
+        if let Err(e) = self.record(actor, action, id, detail, Batch::session(write)).await {
             self.evict(id, &live);
             return Err(WireError::internal("store supervisor action", &e));
         }
@@ -512,21 +533,21 @@ impl Registry {
         );
     }
 
-    /// Stores an audit entry, with whatever else belongs in the same transaction.
+    /// Stores an audit entry, with whatever else (`with`) belongs in the same transaction.
     pub async fn record(
         &self,
         actor: &str,
         action: &str,
         subject: &str,
         detail: serde_json::Value,
-        log: Option<LogEntry>,
-        session: Option<SessionWrite>,
+        mut with: Batch,
     ) -> Result<(), WriteError> {
         let at = store::ts(self.clock.utc());
         let pending = {
             // Chain order must be queue order: hold the chain's lock until queued.
             let (row, _head) = self.audit.next(&at, actor, action, subject, &detail).await;
-            self.writer.enqueue(Write { log, session, audit: Some(row) }).await?
+            with.audit.push(row);
+            self.writer.enqueue(with).await?
         };
         let result = pending.committed().await;
         if result.is_err() {
@@ -575,7 +596,7 @@ impl Registry {
             (l.snapshot(now, utc, false), result, l.conn.as_ref().map(|c| c.tx.clone()))
         };
         let detail = serde_json::json!({ "reason": reason, "result": &result, "answers_sha256": answers_hash });
-        if let Err(e) = self.record(actor, "session.finished", id, detail, None, Some(write)).await {
+        if let Err(e) = self.record(actor, "session.finished", id, detail, Batch::session(write)).await {
             self.evict(id, &live);
             return Err(WireError::internal("store finish", &e));
         }
@@ -648,44 +669,47 @@ impl Registry {
         }
     }
 
-    /// Writes down every running clock (one group commit), so downtime after a crash is
-    /// never charged beyond [`CHECKPOINT_EVERY`].
-    pub async fn checkpoint_all(&self) {
+    /// Writes down the running clocks that would otherwise be older than
+    /// [`CHECKPOINT_EVERY`] by the next pass (or all of them, with `all`), in one request
+    /// to the writer, so downtime after a crash is never charged beyond that.
+    pub async fn checkpoint(&self, all: bool) {
         let now = self.clock.tick();
         let utc = self.clock.utc();
-        let writes: Vec<SessionWrite> = self
+        let due_after = (CHECKPOINT_EVERY - CHECKPOINT_TICK).as_millis() as u64;
+        let sessions: Vec<SessionWrite> = self
             .snapshot_all()
             .into_iter()
             .filter_map(|(_, live)| {
                 let mut l = lock(&live);
-                (l.session.status() == Status::Active).then(|| {
+                let due = all || now.saturating_sub(l.clock_written) >= due_after;
+                (due && l.session.status() == Status::Active).then(|| {
                     let mut w = l.snapshot(now, utc, false);
                     w.status = None;
                     w
                 })
             })
             .collect();
-        let pending: Vec<_> = writes.into_iter().map(|w| self.writer.write(None, w)).collect();
-        for r in futures_util::future::join_all(pending).await {
-            if let Err(e) = r {
-                tracing::warn!(error = %e, "checkpoint failed");
-            }
+        if sessions.is_empty() {
+            return;
+        }
+        if let Err(e) = self.writer.write(Batch { sessions, ..Batch::default() }).await {
+            tracing::warn!(error = %e, "checkpoint failed");
         }
     }
 
     /// Runs the deadline sweep and the checkpoints until `shutdown` turns true.
     pub async fn run_timers(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
-        let mut checkpoint = tokio::time::interval(CHECKPOINT_EVERY);
+        let mut checkpoint = tokio::time::interval(CHECKPOINT_TICK);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         checkpoint.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = sweep.tick() => self.sweep_deadlines().await,
                 () = self.sweep_now.notified() => self.sweep_deadlines().await,
-                _ = checkpoint.tick() => self.checkpoint_all().await,
+                _ = checkpoint.tick() => self.checkpoint(false).await,
                 () = crate::app::stopped(&mut shutdown) => {
-                    self.checkpoint_all().await;
+                    self.checkpoint(true).await;
                     return;
                 }
             }
@@ -745,6 +769,7 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         result,
         conn: None,
         last_answer: None,
+        clock_written: now,
     })
 }
 
@@ -762,6 +787,7 @@ impl Live {
     /// The session row as it stands now, for the writer.
     fn snapshot(&mut self, now: Tick, utc: chrono::DateTime<chrono::Utc>, starting: bool) -> SessionWrite {
         let used = self.session.checkpoint(now);
+        self.clock_written = now;
         let ts = store::ts(utc);
         let finished = matches!(self.session.status(), Status::Finished(_));
         SessionWrite {

@@ -115,7 +115,13 @@ pub async fn login(
         .await?;
     state
         .registry
-        .record(&row.username, "staff.login", &row.username, serde_json::json!({ "role": row.role }), None, None)
+        .record(
+            &row.username,
+            "staff.login",
+            &row.username,
+            serde_json::json!({ "role": row.role }),
+            store::Batch::default(),
+        )
         .await
         .map_err(|e| ApiError::internal("audit staff login", &e))?;
     let body = Json(serde_json::json!({ "token": token, "username": row.username, "role": row.role })).into_response();

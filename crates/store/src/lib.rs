@@ -8,12 +8,14 @@
 //! - `exams`: exam blueprints tied to the bank they were checked against.
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
 //! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
-//!   written by [`Store::write_batch`], the group commit.
+//!   written by [`Store::write_batch`], the group commit (`batch`).
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //!
-//! Every query is written once, with `$1` placeholders that both backends accept.
+//! Every query is written once, with `$1` placeholders that both backends accept; the
+//! multi-row statements of the group commit use `?` on SQLite (see `batch`).
 
 mod banks;
+mod batch;
 mod exams;
 mod people;
 mod sessions;
@@ -26,6 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use banks::StoredBank;
+pub use batch::{Batch, NewLoginToken};
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
 pub use sessions::{

@@ -1,9 +1,10 @@
 //! Sittings, sessions, papers and the answer log: the exam-day tables.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::batch::CHUNK;
 use crate::{Result, Store};
 
 /// A sitting to create, with every candidate's session and paper drawn in advance.
@@ -79,6 +80,10 @@ pub struct LogEntry {
     pub flagged: Option<bool>,
     pub client_ts: Option<String>,
     pub server_ts: String,
+    /// The time charged to the session when this line was written. Answers carry the
+    /// clock with them, so the session row need not be rewritten on every answer; a
+    /// reload takes the larger of this and the row's `used_ms`.
+    pub used_ms: Option<i64>,
 }
 
 /// The session row as it stands after a write: its status and the time charged so far.
@@ -121,9 +126,6 @@ pub struct LoginCandidate {
     pub pin_hash: String,
 }
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters at 8 a row.
-const LOG_CHUNK: usize = 500;
-
 impl Store {
     /// Creates a sitting with all its sessions and papers in one transaction. Returns false
     /// (and changes nothing) if a sitting with this id exists.
@@ -162,16 +164,17 @@ impl Store {
             .bind(session.duration_ms)
             .execute(&mut *tx)
             .await?;
-            for (n, rows) in session.paper.chunks(LOG_CHUNK).enumerate() {
-                let sql = insert_sql("papers (session_id, position, section, item_id, option_order)", 5, rows.len());
+            for (n, rows) in session.paper.chunks(CHUNK).enumerate() {
+                let sql =
+                    self.insert_sql("papers (session_id, position, section, item_id, option_order)", 5, rows.len());
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (i, row) in rows.iter().enumerate() {
                     q = q
-                        .bind(session.id.clone())
-                        .bind((n * LOG_CHUNK + i) as i64)
-                        .bind(row.section.clone())
-                        .bind(row.item_id.clone())
-                        .bind(row.option_order.clone());
+                        .bind(session.id.as_str())
+                        .bind((n * CHUNK + i) as i64)
+                        .bind(row.section.as_str())
+                        .bind(row.item_id.as_str())
+                        .bind(row.option_order.as_str());
                 }
                 q.execute(&mut *tx).await?;
             }
@@ -228,18 +231,6 @@ impl Store {
             .collect()
     }
 
-    pub async fn put_login_token(&self, token_hash: &str, session_id: &str, now: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO login_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Ends every login of a session (its candidate moved to another PC).
     pub async fn revoke_login_tokens(&self, session_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -255,67 +246,98 @@ impl Store {
             .await?)
     }
 
-    /// Sessions that are running or paused, to bring into memory at start so that the
-    /// deadline sweep covers them whether or not their candidate reconnects.
-    pub async fn unfinished_session_ids(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT id FROM sessions WHERE status IN ('active', 'paused') ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?)
+    /// One session with its paper and its answer log replayed.
+    pub async fn load_session(&self, id: &str) -> Result<Option<SessionRecord>> {
+        Ok(self.load_sessions(Some(id)).await?.pop())
     }
 
-    pub async fn load_session(&self, id: &str) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query(
+    /// Every running or paused session, to bring into memory at start so that the
+    /// deadline sweep covers them whether or not their candidates reconnect. Three queries
+    /// however many sessions: a restart under load must not wait on one per session.
+    pub async fn load_unfinished_sessions(&self) -> Result<Vec<SessionRecord>> {
+        self.load_sessions(None).await
+    }
+
+    /// The session `id`, or every unfinished one, in id order.
+    async fn load_sessions(&self, id: Option<&str>) -> Result<Vec<SessionRecord>> {
+        use futures_util::TryStreamExt as _;
+        // Two fixed filters; the id is always bound.
+        let (head_filter, filter) = match id {
+            Some(_) => ("s.id = $1", "session_id = $1"),
+            None => (
+                "s.status IN ('active', 'paused')",
+                "session_id IN (SELECT id FROM sessions WHERE status IN ('active', 'paused'))",
+            ),
+        };
+        let query = |sql: String| {
+            let q = sqlx::query(AssertSqlSafe(sql));
+            match id {
+                Some(id) => q.bind(id.to_owned()),
+                None => q,
+            }
+        };
+        let head = query(format!(
             "SELECT s.id, s.sitting_id, t.venue, t.exam_code, s.participant_no, c.name, s.status, s.finish_reason,
                     s.duration_ms, s.extension_ms, s.used_ms, s.result
              FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
-             WHERE s.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
+             WHERE {head_filter} ORDER BY s.id"
+        ))
+        .fetch_all(&self.pool)
         .await?;
-        let Some(r) = row else { return Ok(None) };
-        let mut rec = SessionRecord {
-            id: r.try_get("id")?,
-            sitting_id: r.try_get("sitting_id")?,
-            venue: r.try_get("venue")?,
-            exam_code: r.try_get("exam_code")?,
-            participant_no: r.try_get("participant_no")?,
-            name: r.try_get("name")?,
-            status: r.try_get("status")?,
-            finish_reason: r.try_get("finish_reason")?,
-            duration_ms: r.try_get("duration_ms")?,
-            extension_ms: r.try_get("extension_ms")?,
-            used_ms: r.try_get("used_ms")?,
-            result: r.try_get("result")?,
-            paper: Vec::new(),
-            answers: BTreeMap::new(),
-            flags: BTreeMap::new(),
-            acks: BTreeMap::new(),
-        };
-        let paper =
-            sqlx::query("SELECT section, item_id, option_order FROM papers WHERE session_id = $1 ORDER BY position")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-        for p in paper {
-            rec.paper.push(PaperRow {
+        let mut recs = Vec::with_capacity(head.len());
+        let mut index = HashMap::with_capacity(head.len());
+        for r in head {
+            let rec = SessionRecord {
+                id: r.try_get("id")?,
+                sitting_id: r.try_get("sitting_id")?,
+                venue: r.try_get("venue")?,
+                exam_code: r.try_get("exam_code")?,
+                participant_no: r.try_get("participant_no")?,
+                name: r.try_get("name")?,
+                status: r.try_get("status")?,
+                finish_reason: r.try_get("finish_reason")?,
+                duration_ms: r.try_get("duration_ms")?,
+                extension_ms: r.try_get("extension_ms")?,
+                used_ms: r.try_get("used_ms")?,
+                result: r.try_get("result")?,
+                paper: Vec::new(),
+                answers: BTreeMap::new(),
+                flags: BTreeMap::new(),
+                acks: BTreeMap::new(),
+            };
+            index.insert(rec.id.clone(), recs.len());
+            recs.push(rec);
+        }
+        if recs.is_empty() {
+            return Ok(recs);
+        }
+        // Rows are streamed, not collected: at a restart there are a hundred per session.
+        let sql = format!(
+            "SELECT session_id, section, item_id, option_order FROM papers WHERE {filter} ORDER BY session_id, position"
+        );
+        let mut rows = query(sql).fetch(&self.pool);
+        while let Some(p) = rows.try_next().await? {
+            let Some(&i) = index.get(p.try_get::<&str, _>("session_id")?) else { continue };
+            recs[i].paper.push(PaperRow {
                 section: p.try_get("section")?,
                 item_id: p.try_get("item_id")?,
                 option_order: p.try_get("option_order")?,
             });
         }
+        drop(rows);
         // Replaying the log in seq order gives the current sheet: the last word per position wins.
-        let log = sqlx::query(
-            "SELECT seq, position, action, choice, flagged, server_ts FROM answer_log WHERE session_id = $1 ORDER BY seq",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        for l in log {
+        let sql = format!(
+            "SELECT session_id, seq, position, action, choice, flagged, server_ts, used_ms
+             FROM answer_log WHERE {filter} ORDER BY session_id, seq"
+        );
+        let mut rows = query(sql).fetch(&self.pool);
+        while let Some(l) = rows.try_next().await? {
+            let Some(&i) = index.get(l.try_get::<&str, _>("session_id")?) else { continue };
+            let rec = &mut recs[i];
             let seq: i64 = l.try_get("seq")?;
             let position: Option<i64> = l.try_get("position")?;
-            let action: String = l.try_get("action")?;
-            match (action.as_str(), position) {
+            let action: &str = l.try_get("action")?;
+            match (action, position) {
                 ("answer", Some(p)) => {
                     rec.answers.insert(p, l.try_get("choice")?);
                 }
@@ -324,9 +346,15 @@ impl Store {
                 }
                 _ => {}
             }
+            // A finished session's row is final; the log cannot add time to it.
+            if let Some(used) = l.try_get::<Option<i64>, _>("used_ms")?
+                && rec.status != "finished"
+            {
+                rec.used_ms = rec.used_ms.max(used);
+            }
             rec.acks.insert(seq, (position, l.try_get("server_ts")?));
         }
-        Ok(Some(rec))
+        Ok(recs)
     }
 
     /// Every session with its candidate, sitting and venue, optionally of one exam.
@@ -356,81 +384,10 @@ impl Store {
             .collect()
     }
 
-    /// The group commit: many log lines and session updates in one durable transaction.
-    /// Either all of it is stored or none of it.
-    pub async fn write_batch(
-        &self,
-        log: &[LogEntry],
-        sessions: &[SessionWrite],
-        audit: &[crate::AuditRow],
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        for a in audit {
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(a.seq)
-            .bind(&a.at)
-            .bind(&a.actor)
-            .bind(&a.action)
-            .bind(&a.subject)
-            .bind(&a.detail)
-            .bind(&a.prev_hash)
-            .bind(&a.hash)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for chunk in log.chunks(LOG_CHUNK) {
-            let sql = insert_sql(
-                "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts)",
-                8,
-                chunk.len(),
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for e in chunk {
-                q = q
-                    .bind(e.session_id.clone())
-                    .bind(e.seq)
-                    .bind(e.position)
-                    .bind(e.action.clone())
-                    .bind(e.choice.clone())
-                    .bind(e.flagged.map(i64::from))
-                    .bind(e.client_ts.clone())
-                    .bind(e.server_ts.clone());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        for s in sessions {
-            sqlx::query(
-                // A finished session is final: no later write (a checkpoint queued before the
-                // finish committed, say) may change it. Used time only grows.
-                "UPDATE sessions SET status = COALESCE($1, status),
-                     used_ms = CASE WHEN used_ms > $2 THEN used_ms ELSE $2 END,
-                     extension_ms = CASE WHEN extension_ms > $3 THEN extension_ms ELSE $3 END, last_seen_at = $4,
-                     started_at = COALESCE(started_at, $5), finished_at = COALESCE($6, finished_at),
-                     finish_reason = COALESCE($7, finish_reason), result = COALESCE($8, result)
-                 WHERE id = $9 AND status <> 'finished'",
-            )
-            .bind(&s.status)
-            .bind(s.used_ms)
-            .bind(s.extension_ms)
-            .bind(&s.last_seen_at)
-            .bind(&s.started_at)
-            .bind(&s.finished_at)
-            .bind(&s.finish_reason)
-            .bind(&s.result)
-            .bind(&s.session_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The stored answer log of a session, in seq order (for checks and exports).
     pub async fn answer_log(&self, session_id: &str) -> Result<Vec<LogEntry>> {
         let rows = sqlx::query(
-            "SELECT session_id, seq, position, action, choice, flagged, client_ts, server_ts
+            "SELECT session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms
              FROM answer_log WHERE session_id = $1 ORDER BY seq",
         )
         .bind(session_id)
@@ -447,37 +404,9 @@ impl Store {
                     flagged: r.try_get::<Option<i64>, _>("flagged")?.map(|f| f != 0),
                     client_ts: r.try_get("client_ts")?,
                     server_ts: r.try_get("server_ts")?,
+                    used_ms: r.try_get("used_ms")?,
                 })
             })
             .collect()
-    }
-}
-
-/// `INSERT INTO {target} VALUES ($1, .., $n), (..)` for `rows` rows of `cols` columns.
-/// Written by hand because the Any driver's query builder emits `?`, which PostgreSQL
-/// does not accept; `$N` works on both.
-fn insert_sql(target: &str, cols: usize, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {target} VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * cols + c + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn insert_sql_numbers_placeholders_across_rows() {
-        assert_eq!(super::insert_sql("t (a, b)", 2, 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
     }
 }

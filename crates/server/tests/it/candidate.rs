@@ -203,6 +203,42 @@ async fn answers_flags_and_time_survive_a_reconnect_and_a_graceful_restart() {
     assert_eq!(c.answer(1, Some("A")).await["seq"], 7);
 }
 
+/// The session row's stored `used_ms` (what a checkpoint writes), not the reload's figure.
+async fn stored_row_used_ms(app: &TestApp, session: &str) -> i64 {
+    sqlx::query_scalar("SELECT used_ms FROM sessions WHERE id = $1")
+        .bind(session)
+        .fetch_one(app.store().pool())
+        .await
+        .expect("used_ms")
+}
+
+#[tokio::test]
+async fn every_ack_stores_the_clock_and_idle_clocks_get_checkpoints() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let allowed = 10 * 60_000;
+    let mut c = app.candidate(1).await;
+    app.clock.advance(30_000);
+    let ack = c.answer(0, Some("B")).await;
+    // Whatever happens next, a reload knows at least the time this ack reported.
+    let rec = app.store().load_session(&session_of(1)).await.expect("load").expect("session");
+    assert_eq!(allowed - rec.used_ms, ack["remaining_ms"].as_i64().expect("remaining"));
+    assert_eq!(rec.used_ms, 30_000);
+
+    // A clock stored less than the checkpoint interval ago is left alone ...
+    let row = stored_row_used_ms(&app, &session_of(1)).await;
+    app.clock.advance(3_000);
+    app.state.registry.checkpoint(false).await;
+    assert_eq!(stored_row_used_ms(&app, &session_of(1)).await, row);
+    // ... and written once it would be older than the interval by the next pass.
+    app.clock.advance(1_000);
+    app.state.registry.checkpoint(false).await;
+    assert_eq!(stored_row_used_ms(&app, &session_of(1)).await, 34_000);
+    // A shutdown writes every running clock.
+    app.clock.advance(500);
+    app.state.registry.checkpoint(true).await;
+    assert_eq!(stored_row_used_ms(&app, &session_of(1)).await, 34_500);
+}
+
 #[tokio::test]
 async fn a_second_connection_takes_over_the_seat_and_the_first_is_told() {
     let app = TestApp::spawn(Setup::tiny(1)).await;

@@ -1,5 +1,5 @@
 use item_bank::Exam;
-use store::{NewCandidate, NewSession, NewSitting, PaperRow, SessionWrite};
+use store::{Batch, LogEntry, NewCandidate, NewSession, NewSitting, PaperRow, SessionWrite};
 
 use crate::{now, repo, stores};
 
@@ -19,17 +19,27 @@ fn write(status: Option<&str>, used: i64) -> SessionWrite {
 
 /// The tiny exam, candidate P-1 and sitting S with session `S.P-1`, on a fresh store.
 async fn one_session(db: &crate::TestDb) {
+    sessions(db, 1).await;
+}
+
+/// The tiny exam and sitting S with `n` sessions `S.P-1..n` (papers of three positions).
+async fn sessions(db: &crate::TestDb, n: usize) {
     let (exam, bank, _) = Exam::load(&repo("crates/item-bank/tests/fixtures/tiny-exam.toml")).expect("tiny");
     db.store.put_exam(&exam, &bank, now()).await.expect("exam");
-    let c = NewCandidate {
-        participant_no: "P-1".into(),
-        name: "A".into(),
-        birth_date: None,
-        pin_hash: "h".into(),
-        accommodation: None,
-    };
-    db.store.put_candidates(&[c], now()).await.expect("candidate");
-    let paper = vec![PaperRow { section: "K".into(), item_id: "K-1".into(), option_order: "ABC".into() }];
+    let candidates: Vec<NewCandidate> = (1..=n)
+        .map(|i| NewCandidate {
+            participant_no: format!("P-{i}"),
+            name: format!("Peserta {i}"),
+            birth_date: None,
+            pin_hash: "h".into(),
+            accommodation: None,
+        })
+        .collect();
+    db.store.put_candidates(&candidates, now()).await.expect("candidates");
+    let paper: Vec<PaperRow> = ["K-1", "K-2", "K-3"]
+        .iter()
+        .map(|id| PaperRow { section: "K".into(), item_id: (*id).into(), option_order: "ABC".into() })
+        .collect();
     let sitting = NewSitting {
         id: "S".into(),
         exam_code: exam.code().into(),
@@ -38,20 +48,41 @@ async fn one_session(db: &crate::TestDb) {
         secret_hex: "00".into(),
         token: "ABCDEF".into(),
         created_at: "t".into(),
-        sessions: vec![NewSession { id: "S.P-1".into(), participant_no: "P-1".into(), duration_ms: 600_000, paper }],
+        sessions: (1..=n)
+            .map(|i| NewSession {
+                id: format!("S.P-{i}"),
+                participant_no: format!("P-{i}"),
+                duration_ms: 600_000,
+                paper: paper.clone(),
+            })
+            .collect(),
     };
     assert!(db.store.create_sitting(&sitting).await.expect("sitting"));
+}
+
+fn answer(session: &str, seq: i64, position: i64, choice: &str, used_ms: i64) -> LogEntry {
+    LogEntry {
+        session_id: session.into(),
+        seq,
+        position: Some(position),
+        action: "answer".into(),
+        choice: Some(choice.into()),
+        flagged: None,
+        client_ts: None,
+        server_ts: format!("2026-11-23T08:00:{:02}.000Z", seq % 60),
+        used_ms: Some(used_ms),
+    }
 }
 
 #[tokio::test]
 async fn a_finished_session_stays_finished_whatever_is_written_after() {
     for db in stores().await {
         one_session(&db).await;
-        db.store.write_batch(&[], &[write(Some("active"), 1_000)], &[]).await.expect("start");
-        db.store.write_batch(&[], &[write(Some("finished"), 5_000)], &[]).await.expect("finish");
+        db.store.write_batch(&Batch::session(write(Some("active"), 1_000))).await.expect("start");
+        db.store.write_batch(&Batch::session(write(Some("finished"), 5_000))).await.expect("finish");
         // A checkpoint read before the finish but committed after it, and a stale status.
-        db.store.write_batch(&[], &[write(None, 4_000)], &[]).await.expect("late checkpoint");
-        db.store.write_batch(&[], &[write(Some("active"), 4_500)], &[]).await.expect("stale write");
+        db.store.write_batch(&Batch::session(write(None, 4_000))).await.expect("late checkpoint");
+        db.store.write_batch(&Batch::session(write(Some("active"), 4_500))).await.expect("stale write");
         let rec = db.store.load_session("S.P-1").await.expect("load").expect("session");
         assert_eq!(rec.status, "finished", "{}", db.label);
         assert_eq!(rec.used_ms, 5_000, "{}", db.label);
@@ -62,9 +93,82 @@ async fn a_finished_session_stays_finished_whatever_is_written_after() {
 async fn a_checkpoint_never_changes_the_status_and_used_time_only_grows() {
     for db in stores().await {
         one_session(&db).await;
-        db.store.write_batch(&[], &[write(Some("paused"), 3_000)], &[]).await.expect("pause");
-        db.store.write_batch(&[], &[write(None, 2_000)], &[]).await.expect("stale checkpoint");
+        db.store.write_batch(&Batch::session(write(Some("paused"), 3_000))).await.expect("pause");
+        db.store.write_batch(&Batch::session(write(None, 2_000))).await.expect("stale checkpoint");
         let rec = db.store.load_session("S.P-1").await.expect("load").expect("session");
         assert_eq!((rec.status.as_str(), rec.used_ms), ("paused", 3_000), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn one_batch_stores_many_sessions_and_answers_in_a_few_statements() {
+    // 300 sessions × 3 answers: more rows than one multi-row statement takes, on both backends.
+    for db in stores().await {
+        sessions(&db, 300).await;
+        let mut batch = Batch::default();
+        for i in 1..=300 {
+            let id = format!("S.P-{i}");
+            let mut start = write(Some("active"), 0);
+            start.session_id = id.clone();
+            start.started_at = Some("t0".into());
+            batch.sessions.push(start);
+            for seq in 1..=3 {
+                let choice = ["A", "B", "C"][(i + seq as usize) % 3];
+                batch.log.push(answer(&id, seq, seq - 1, choice, seq * 1_000 + i as i64));
+            }
+            // A checkpoint merged into the same batch: no status, more time.
+            let mut later = write(None, 500);
+            later.session_id = id;
+            batch.sessions.push(later);
+        }
+        db.store.write_batch(&batch).await.expect("batch");
+        let rec = db.store.load_session("S.P-7").await.expect("load").expect("session");
+        assert_eq!(rec.status, "active", "{}", db.label);
+        // The log's clock is ahead of the row's: the reload takes the larger.
+        assert_eq!(rec.used_ms, 3_007, "{}", db.label);
+        assert_eq!(rec.paper.len(), 3);
+        assert_eq!(rec.answers.get(&2).cloned().flatten().as_deref(), Some(["A", "B", "C"][(7 + 3) % 3]));
+        assert_eq!(rec.acks.len(), 3, "{}", db.label);
+        let log = db.store.answer_log("S.P-300").await.expect("log");
+        assert_eq!(
+            log,
+            (1..=3)
+                .map(|seq| answer(
+                    "S.P-300",
+                    seq,
+                    seq - 1,
+                    ["A", "B", "C"][(300 + seq as usize) % 3],
+                    seq * 1_000 + 300
+                ))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_restart_loads_every_unfinished_session_at_once_and_only_those() {
+    for db in stores().await {
+        sessions(&db, 5).await;
+        let mut batch = Batch::default();
+        for (i, status) in [(1, "active"), (2, "paused"), (3, "finished"), (5, "active")] {
+            let mut w = write(Some(status), 1_000 * i);
+            w.session_id = format!("S.P-{i}");
+            batch.sessions.push(w);
+            batch.log.push(answer(&format!("S.P-{i}"), 1, 0, "B", 2_000 * i));
+        }
+        db.store.write_batch(&batch).await.expect("batch");
+        let recs = db.store.load_unfinished_sessions().await.expect("load");
+        let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["S.P-1", "S.P-2", "S.P-5"], "{}", db.label);
+        for rec in &recs {
+            let one = db.store.load_session(&rec.id).await.expect("load").expect("session");
+            assert_eq!((rec.status.as_str(), rec.used_ms, rec.paper.len()), (one.status.as_str(), one.used_ms, 3));
+            assert_eq!(rec.answers, one.answers);
+            assert_eq!(rec.acks, one.acks);
+        }
+        assert_eq!(recs[2].used_ms, 10_000, "{}", db.label);
+        // A finished session's row is final: its log cannot add time.
+        let finished = db.store.load_session("S.P-3").await.expect("load").expect("session");
+        assert_eq!(finished.used_ms, 3_000, "{}", db.label);
     }
 }
