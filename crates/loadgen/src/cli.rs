@@ -222,6 +222,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Prepare { candidates, data_dir, database, exam, prefix, pin } => {
             let database_url = database.unwrap_or_else(|| store::sqlite_url_in(&data_dir));
             let prepared = prepare(&PrepareSpec {
+                data_dir: data_dir.clone(),
                 database_url,
                 exam,
                 candidates,
@@ -391,6 +392,7 @@ async fn run_started(args: &RunArgs) -> anyhow::Result<Report> {
     let backend = if database_url.starts_with("postgres") { "postgres" } else { "sqlite" };
     let began = Instant::now();
     let prepared = prepare(&PrepareSpec {
+        data_dir: data.path().to_owned(),
         database_url: database_url.clone(),
         exam: args.exam.clone(),
         candidates: args.candidates,

@@ -13,6 +13,8 @@ use crate::error::LoadgenError;
 /// What to prepare.
 #[derive(Debug, Clone)]
 pub struct PrepareSpec {
+    /// The server's data directory: its PIN key is made or read there.
+    pub data_dir: PathBuf,
     pub database_url: String,
     pub exam: PathBuf,
     pub candidates: usize,
@@ -66,8 +68,7 @@ pub async fn prepare(spec: &PrepareSpec) -> anyhow::Result<Prepared> {
     let exam_path = resolve_exam(&spec.exam);
     let (exam, bank, _) = Exam::load(&exam_path).map_err(|e| anyhow::anyhow!("{}: {e}", exam_path.display()))?;
     store.put_exam(&exam, &bank, now).await.context("store exam")?;
-    // argon2 is slow on purpose: hash once and share it; the server still verifies every login.
-    let pin_hash = server::credentials::hash_secret(&spec.pin)?;
+    let pins = server::credentials::PinKey::load_or_create(&spec.data_dir)?;
     let participants: Vec<String> = (1..=spec.candidates).map(|i| participant_no(&spec.prefix, i)).collect();
     let candidates: Vec<NewCandidate> = participants
         .iter()
@@ -76,7 +77,7 @@ pub async fn prepare(spec: &PrepareSpec) -> anyhow::Result<Prepared> {
             participant_no: no.clone(),
             name: format!("Peserta Beban {}", i + 1),
             birth_date: None,
-            pin_hash: pin_hash.clone(),
+            pin_hash: pins.hash_pin(no, &spec.pin),
             accommodation: None,
         })
         .collect();

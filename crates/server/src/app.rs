@@ -21,6 +21,7 @@ use crate::audit::Audit;
 use crate::auth::{self, Auth};
 use crate::board::{self, BoardHub};
 use crate::clock::{Clock, SystemClock};
+use crate::credentials::PinKey;
 use crate::live::Registry;
 use crate::receipt::Signer;
 use crate::writer::Writer;
@@ -84,12 +85,13 @@ impl App {
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let store = Store::open(&config.database_url()).await.context("open database")?;
         tracing::info!(durability = %store.durability().await?, "database ready");
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("bind {}", config.listen))?;
+        let listener = listen(config.listen).with_context(|| format!("bind {}", config.listen))?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (writer_stop, writer_stop_rx) = watch::channel(false);
         let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx);
         let board = Arc::new(BoardHub::new());
         let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
+        let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?));
         let audit = Arc::new(Audit::load(&store).await?);
         let registry = Arc::new(Registry::new(
             store.clone(),
@@ -107,7 +109,7 @@ impl App {
         registry.load_board().await?;
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
-        let state = AppState { registry, board, signer, auth: Arc::new(Auth::new()), shutdown: shutdown_rx };
+        let state = AppState { registry, board, signer, auth, shutdown: shutdown_rx };
         let router = router(state.clone());
         Ok(App { listener, router, state, shutdown, writer_stop, timers, ticker, writer: writer_task, store })
     }
@@ -261,4 +263,17 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, (axum::ht
             Err((axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable".into()))
         }
     }
+}
+
+/// The accept queue: a room of candidates connects within the same second at exam start,
+/// and std's default (128, tokio's 1,024) overflows; the kernel caps it at
+/// `net.core.somaxconn` (4,096 by default since Linux 5.4).
+const LISTEN_BACKLOG: u32 = 8_192;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    // As std does: a restarted server rebinds at once, not after TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }

@@ -1,8 +1,10 @@
 //! Candidate login and the tokens that authenticate the WebSocket.
 //!
-//! Login checks the sitting token first (cheap), then the PIN against its argon2id hash
-//! on a blocking thread, with at most as many hashes at once as there are cores: the exam
-//! start is when every candidate logs in together, and argon2 is real CPU.
+//! Login checks the sitting token first, then the PIN against its keyed hash (see
+//! [`credentials`]): the exam start is when every candidate logs in together, so a PIN
+//! check costs microseconds. Staff passwords (and PIN hashes of earlier versions) are
+//! argon2id, checked on a blocking thread with at most as many hashes at once as there
+//! are cores.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,7 +19,7 @@ use ring::digest;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::credentials;
+use crate::credentials::{self, PinCheck, PinKey};
 use crate::error::ApiError;
 
 pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
@@ -28,17 +30,12 @@ pub const MAX_FAILURES: u32 = 10;
 pub const MAX_FAILURES_PER_ADDRESS: u32 = 200;
 const LOCKOUT_WINDOW_MS: u64 = 5 * 60_000;
 
-/// Login state: token → session cache, failure counts, the hashing budget.
+/// Login state: token → session cache, failure counts, the PIN key, the hashing budget.
 pub struct Auth {
     tokens: Mutex<HashMap<String, String>>,
     failures: Mutex<HashMap<String, (u32, u64)>>,
+    pins: PinKey,
     hashing: tokio::sync::Semaphore,
-}
-
-impl Default for Auth {
-    fn default() -> Self {
-        Auth::new()
-    }
 }
 
 impl Auth {
@@ -71,6 +68,15 @@ impl Auth {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
     }
 
+    /// Checks a candidate's PIN against what is stored for them.
+    pub async fn verify_pin(&self, participant_no: &str, pin: &str, stored: &str) -> Result<bool, ApiError> {
+        match self.pins.check_pin(participant_no, pin, stored) {
+            PinCheck::Match => Ok(true),
+            PinCheck::NoMatch => Ok(false),
+            PinCheck::Argon2 => self.verify(pin, stored).await,
+        }
+    }
+
     /// Checks a secret against its argon2id hash on a blocking thread, at most one per core.
     pub async fn verify(&self, secret: &str, phc: &str) -> Result<bool, ApiError> {
         let _permit = self.hashing.acquire().await.map_err(|e| ApiError::internal("hashing", &e))?;
@@ -85,11 +91,12 @@ impl Auth {
         self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, s| s != session);
     }
 
-    pub fn new() -> Auth {
+    pub fn new(pins: PinKey) -> Auth {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Auth {
             tokens: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            pins,
             hashing: tokio::sync::Semaphore::new(cores),
         }
     }
@@ -185,7 +192,7 @@ pub async fn login(
     if !matches!(found.sitting_status.as_str(), "open" | "paused") {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
     }
-    if !state.auth.verify(&req.pin, &found.pin_hash).await? {
+    if !state.auth.verify_pin(&participant, &req.pin, &found.pin_hash).await? {
         state.auth.record_failure(&participant, now);
         state.auth.record_failure(&address, now);
         return Err(bad());

@@ -135,7 +135,8 @@ pub enum CandidatesCommand {
     /// Columns: participant_no, name, birth_date (optional, YYYY-MM-DD), pin (optional),
     /// accommodation (optional, a name from the exam's [accommodations]). Rows without a
     /// PIN get a generated six-digit one, written to --pins-out for printing on slips.
-    /// PINs are stored only as argon2id hashes. Re-importing a participant updates them.
+    /// PINs are stored only as keyed hashes (HMAC-SHA256 under DATA_DIR/keys/pin-hmac.key).
+    /// Re-importing a participant updates them.
     Import {
         csv: PathBuf,
         /// Where to write generated PINs (participant_no,pin). Required if any row lacks a PIN.

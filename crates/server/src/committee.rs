@@ -250,16 +250,7 @@ pub(crate) async fn candidates_import(
     }
     let store = Store::open(&config.database_url()).await?;
 
-    // argon2id is deliberately slow (tens of milliseconds a hash): spread it over the cores
-    // and show progress, since a venue list runs to thousands of candidates.
-    let bar = indicatif::ProgressBar::new(rows.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message("hashing PINs");
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = rows.len().div_ceil(workers).max(1);
-    let mut tasks = Vec::new();
+    let pins = credentials::PinKey::load_or_create(&config.data_dir)?;
     let mut generated = Vec::new();
     let rows: Vec<(CandidateRow, String)> = rows
         .into_iter()
@@ -268,32 +259,15 @@ pub(crate) async fn candidates_import(
             if r.pin.is_none() {
                 generated.push((r.participant_no.clone(), pin.clone()));
             }
-            (r, pin)
+            let hash = pins.hash_pin(&r.participant_no, &pin);
+            (r, hash)
         })
         .collect();
-    for part in rows.chunks(chunk) {
-        let part: Vec<(String, String)> = part.iter().map(|(r, pin)| (r.participant_no.clone(), pin.clone())).collect();
-        let bar = bar.clone();
-        tasks.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .map(|(no, pin)| {
-                    let h = credentials::hash_secret(&pin);
-                    bar.inc(1);
-                    h.map(|h| (no, h))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()
-        }));
-    }
-    let mut hashes = std::collections::HashMap::new();
-    for t in tasks {
-        hashes.extend(t.await??);
-    }
-    bar.finish_and_clear();
 
     let candidates: Vec<NewCandidate> = rows
         .into_iter()
-        .map(|(r, _)| NewCandidate {
-            pin_hash: hashes.remove(&r.participant_no).unwrap_or_default(),
+        .map(|(r, pin_hash)| NewCandidate {
+            pin_hash,
             participant_no: r.participant_no,
             name: r.name,
             birth_date: r.birth_date,

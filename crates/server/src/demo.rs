@@ -48,6 +48,7 @@ fn write_credentials(path: &Path, creds: &BTreeMap<String, String>) -> anyhow::R
 pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(String, BTreeMap<String, String>)> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("create {}", config.data_dir.display()))?;
     let store = Store::open(&config.database_url()).await?;
+    let pins = credentials::PinKey::load_or_create(&config.data_dir)?;
     let now = chrono::Utc::now();
     let (exam, bank, _) = Exam::load(&opts.exam).map_err(|e| anyhow::anyhow!("{e}"))?;
     store.put_exam(&exam, &bank, now).await?;
@@ -65,7 +66,7 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
             participant_no: no.clone(),
             name: demo_name(new.len() + creds.len()),
             birth_date: None,
-            pin_hash: credentials::hash_secret(&pin)?,
+            pin_hash: pins.hash_pin(no, &pin),
             accommodation: None,
         });
         creds.insert(no.clone(), pin);

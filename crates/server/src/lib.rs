@@ -6,7 +6,8 @@
 //! - [`cli`]: the `ujian` command line (clap): committee commands and `serve`.
 //! - `committee`: bank validation, CSV import, exam checks, candidate import.
 //! - [`demo`]: `ujian demo`, a ready-to-use exam on SQLite.
-//! - [`credentials`]: argon2id hashing of PINs and passwords, PIN generation.
+//! - [`credentials`]: PINs under a keyed hash, staff passwords as argon2id, PIN generation.
+//! - [`keys`]: the secret key files in `DATA_DIR/keys`.
 //! - [`app`]: [`app::App`]: configuration, router, listener and graceful shutdown.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`receipt`]: Ed25519-signed result receipts and their verification.
@@ -36,6 +37,7 @@ pub mod control;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod keys;
 pub mod live;
 pub mod monitor;
 mod pages;

@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::rand::SystemRandom;
@@ -48,20 +47,15 @@ pub struct Signer {
 impl Signer {
     /// Loads the key from `dir/keys`, making one on first start.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Signer> {
-        let dir = data_dir.join("keys");
-        let path = dir.join(KEY_FILE);
-        let pkcs8 = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-                let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-                    .map_err(|_| anyhow::anyhow!("key generation failed"))?;
-                write_private(&path, doc.as_ref())?;
-                tracing::info!(path = %path.display(), "made a new receipt signing key");
-                doc.as_ref().to_vec()
-            }
-            Err(e) => return Err(e).with_context(|| format!("read {}", path.display())),
-        };
+        let (pkcs8, made) = crate::keys::load_or_create(data_dir, KEY_FILE, || {
+            let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+                .map_err(|_| anyhow::anyhow!("key generation failed"))?;
+            Ok(doc.as_ref().to_vec())
+        })?;
+        let path = data_dir.join("keys").join(KEY_FILE);
+        if made {
+            tracing::info!(path = %path.display(), "made a new receipt signing key");
+        }
         let key = Ed25519KeyPair::from_pkcs8(&pkcs8)
             .map_err(|e| anyhow::anyhow!("{}: not an Ed25519 key: {e}", path.display()))?;
         let public = key.public_key().as_ref().to_vec();
@@ -74,27 +68,6 @@ impl Signer {
         let sig = self.key.sign(&json);
         let full = format!("{PREFIX}.{}.{}.{}", B64.encode(&json), B64.encode(sig.as_ref()), self.key_id);
         (full, short_code(sig.as_ref()))
-    }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .with_context(|| format!("create {}", path.display()))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::write(path, bytes).with_context(|| format!("write {}", path.display()))
     }
 }
 

@@ -15,6 +15,7 @@ async fn a_small_run_loses_no_acknowledged_answer_and_finishes_every_session() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = store::sqlite_url_in(dir.path());
     let prepared = prepare(&PrepareSpec {
+        data_dir: dir.path().to_owned(),
         database_url: url.clone(),
         exam: "question-banks/exams/skd.toml".into(),
         candidates: 20,

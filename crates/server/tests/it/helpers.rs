@@ -33,8 +33,8 @@ pub(crate) fn init_logs() {
     }
 }
 
-/// The PIN hash, computed once: argon2 is slow on purpose.
-pub(crate) fn pin_hash() -> String {
+/// The staff password hash, computed once: argon2 is slow on purpose.
+pub(crate) fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| server::credentials::hash_secret(PIN).expect("hash")).clone()
 }
@@ -106,12 +106,13 @@ pub(crate) async fn prepare_data(setup: &Setup, data_dir: &Path) -> (String, Str
     let now = chrono::Utc::now();
     let (exam, bank, _) = Exam::load(&repo(setup.exam)).unwrap_or_else(|e| panic!("{e}"));
     store.put_exam(&exam, &bank, now).await.expect("put exam");
+    let pins = server::credentials::PinKey::load_or_create(data_dir).expect("pin key");
     let candidates: Vec<NewCandidate> = (1..=setup.candidates)
         .map(|i| NewCandidate {
             participant_no: participant(i),
             name: format!("Peserta {i}"),
             birth_date: None,
-            pin_hash: pin_hash(),
+            pin_hash: pins.hash_pin(&participant(i), PIN),
             accommodation: None,
         })
         .collect();
@@ -135,7 +136,7 @@ pub(crate) async fn prepare_data(setup: &Setup, data_dir: &Path) -> (String, Str
         let s = store::NewSupervisor {
             username: user.into(),
             name: user.into(),
-            password_hash: pin_hash(),
+            password_hash: password_hash(),
             role: role.into(),
         };
         store.put_supervisor(&s, now).await.expect("staff");

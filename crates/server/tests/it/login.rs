@@ -74,3 +74,33 @@ async fn many_failures_from_one_address_lock_that_address_out() {
     app.clock.advance(5 * 60_000);
     assert_eq!(app.login("P-0001", PIN, &app.token).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_pin_hash_is_tied_to_its_candidate_and_argon2_hashes_of_earlier_versions_still_work() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let store = app.store();
+    // P-0002 is given P-0001's stored hash: it is a MAC over the participant too, so the
+    // right PIN no longer works for P-0002.
+    let first = store.candidate_pin_hash("P-0001").await.expect("read").expect("hash");
+    assert!(first.starts_with("hmac-sha256$") && !first.contains(PIN), "{first}");
+    let mut copy = candidate("P-0002");
+    copy.pin_hash = first;
+    store.put_candidates(&[copy], chrono::Utc::now()).await.expect("update");
+    assert_eq!(code(app.login("P-0002", PIN, &app.token).await).await, (401, "bad_credentials".into()));
+    // An argon2id PIN hash (as stored before keyed hashes) is checked the slow way.
+    let mut old = candidate("P-0002");
+    old.pin_hash = server::credentials::hash_secret("975310").expect("argon2");
+    store.put_candidates(&[old], chrono::Utc::now()).await.expect("update");
+    assert_eq!(code(app.login("P-0002", PIN, &app.token).await).await, (401, "bad_credentials".into()));
+    assert_eq!(app.login("P-0002", "975310", &app.token).await.status(), 200);
+}
+
+fn candidate(no: &str) -> store::NewCandidate {
+    store::NewCandidate {
+        participant_no: no.into(),
+        name: "Peserta".into(),
+        birth_date: None,
+        pin_hash: String::new(),
+        accommodation: None,
+    }
+}
