@@ -1,7 +1,9 @@
 //! The public board: running and final scores, ranked, per sitting, per venue and per exam.
 //!
-//! Every acknowledged answer updates the candidate's row in the [`BoardHub`] (a short lock,
-//! an O(log n) index update per board). A ticker turns each board's changes into at most
+//! Every acknowledged answer marks the candidate's session in the [`BoardHub`] (a hash
+//! insert). The row is computed and re-ranked (an O(log n) index update per board) when
+//! the board is next read or ticks, so a candidate answering twenty times between two
+//! ticks costs one update, not twenty. A ticker turns each board's changes into at most
 //! one delta frame per [`TICK`], serialised once and shared by every viewer, so the cost
 //! of a viewer does not grow with the answer rate. A viewer that lags behind gets a fresh
 //! snapshot instead of the frames it missed.
@@ -163,13 +165,20 @@ struct Hub {
     boards: HashMap<BoardId, Board>,
 }
 
+/// Something whose board row is read when the board next needs it: a live session.
+pub trait RowSource: Send + Sync {
+    fn row_update(&self) -> RowUpdate;
+}
+
 /// Every board, shared by the answer path (updates) and the viewers (reads).
 #[derive(Default)]
 pub struct BoardHub {
     inner: Mutex<Hub>,
+    /// Rows changed since the last flush, by the identity of their source.
+    dirty: Mutex<HashMap<usize, Arc<dyn RowSource>>>,
 }
 
-fn lock(m: &Mutex<Hub>) -> MutexGuard<'_, Hub> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -189,6 +198,21 @@ pub fn mask_name(name: &str) -> String {
 impl BoardHub {
     pub fn new() -> BoardHub {
         BoardHub::default()
+    }
+
+    /// Notes that `source`'s row changed; it is read at the next flush (every read of the
+    /// board and every tick flush first, so readers always see it).
+    pub fn mark(&self, source: Arc<dyn RowSource>) {
+        let key = Arc::as_ptr(&source).cast::<()>() as usize;
+        lock(&self.dirty).insert(key, source);
+    }
+
+    /// Reads every marked row and puts it on its boards.
+    fn flush(&self) {
+        let dirty = std::mem::take(&mut *lock(&self.dirty));
+        for source in dirty.into_values() {
+            self.update(source.row_update());
+        }
     }
 
     /// Records a session's latest score on its sitting, venue and exam boards.
@@ -233,6 +257,7 @@ impl BoardHub {
 
     /// The boards that exist, for the index page.
     pub fn list(&self) -> Vec<BoardListing> {
+        self.flush();
         let hub = lock(&self.inner);
         let mut out: Vec<BoardListing> = hub
             .boards
@@ -251,6 +276,7 @@ impl BoardHub {
 
     /// A page of a board in rank order, with competition ranks, and the version it is at.
     pub fn snapshot(&self, id: &BoardId, offset: usize, limit: usize) -> Option<Snapshot> {
+        self.flush();
         let hub = lock(&self.inner);
         let board = hub.boards.get(id)?;
         let rows = board
@@ -274,11 +300,13 @@ impl BoardHub {
     }
 
     fn subscribe(&self, id: &BoardId) -> Option<broadcast::Receiver<Frame>> {
+        self.flush();
         lock(&self.inner).boards.get(id).map(|b| b.tx.subscribe())
     }
 
     /// Turns each board's changes since the last tick into one delta frame.
     pub fn tick(&self) {
+        self.flush();
         let mut hub = lock(&self.inner);
         let Hub { rows, boards } = &mut *hub;
         for board in boards.values_mut() {
@@ -503,6 +531,50 @@ mod tests {
             snap.rows.iter().map(|r| (r.id.as_str(), r.rank)).collect::<Vec<_>>(),
             [("a", Some(1)), ("b", Some(2))]
         );
+    }
+
+    /// A session as the board sees it: its current total, and how often it was read.
+    struct Counting {
+        total: Mutex<i64>,
+        reads: std::sync::atomic::AtomicUsize,
+        exam: Arc<BoardExam>,
+    }
+
+    impl RowSource for Counting {
+        fn row_update(&self) -> RowUpdate {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            update("m", *self.total.lock().expect("lock"), &self.exam)
+        }
+    }
+
+    #[test]
+    fn marked_rows_are_read_once_per_flush_and_every_read_sees_them() {
+        let exam = Arc::new(BoardExam {
+            code: "E".into(),
+            title: "t".into(),
+            sections: vec![],
+            tie_break: vec![],
+            names: "full",
+        });
+        let hub = BoardHub::new();
+        hub.update(update("a", 50, &exam));
+        hub.tick();
+        let board = BoardId::Sitting("S".into());
+        let mut rx = hub.subscribe(&board).expect("board");
+        let source = Arc::new(Counting { total: Mutex::new(0), reads: 0.into(), exam: exam.clone() });
+        for total in 1..=200 {
+            *source.total.lock().expect("lock") = total;
+            hub.mark(source.clone());
+        }
+        // A read flushes first: the snapshot shows the latest state, read once.
+        let snap = hub.snapshot(&board, 0, 10).expect("snapshot");
+        assert_eq!(snap.rows.iter().map(|r| (r.id.as_str(), r.total)).collect::<Vec<_>>(), [("m", 200), ("a", 50)]);
+        assert_eq!(source.reads.load(std::sync::atomic::Ordering::Relaxed), 1);
+        hub.tick();
+        let delta: serde_json::Value = serde_json::from_str(&rx.try_recv().expect("frame").json).expect("json");
+        assert_eq!(delta["rows"].as_array().map(Vec::len), Some(1));
+        assert_eq!((&delta["rows"][0]["id"], &delta["rows"][0]["total"]), (&"m".into(), &200.into()));
+        assert_eq!(source.reads.load(std::sync::atomic::Ordering::Relaxed), 1, "nothing marked since");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use store::{Batch, LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
 use crate::audit::Audit;
-use crate::board::{BoardExam, BoardHub, RowUpdate};
+use crate::board::{BoardExam, BoardHub, RowSource, RowUpdate};
 use crate::clock::Clock;
 use crate::error::WireError;
 use crate::monitor::{MonitorHub, SeatEvent};
@@ -438,10 +438,9 @@ impl Registry {
         if let Some(r) = finished {
             out.push(ServerMsg::Finished(r));
         }
-        let update = l.row_update();
         drop(l);
         // Running scores move on the board with every acknowledged answer, not only at finish.
-        self.board.update(update);
+        self.board.mark(live);
         Ok(out)
     }
 
@@ -521,16 +520,13 @@ impl Registry {
 
     /// Tells the sitting's supervisors what just happened at a seat.
     pub fn emit(&self, live: &Live, kind: &str, detail: impl Into<String>) {
-        self.monitor.emit(
-            &live.sitting,
-            SeatEvent {
-                session: live.id.clone(),
-                participant_no: live.participant_no.clone(),
-                kind: kind.to_owned(),
-                detail: detail.into(),
-                at: store::ts(self.clock.utc()),
-            },
-        );
+        self.monitor.emit(&live.sitting, || SeatEvent {
+            session: live.id.clone(),
+            participant_no: live.participant_no.clone(),
+            kind: kind.to_owned(),
+            detail: detail.into(),
+            at: store::ts(self.clock.utc()),
+        });
     }
 
     /// Stores an audit entry, with whatever else (`with`) belongs in the same transaction.
@@ -611,8 +607,7 @@ impl Registry {
 
     /// Puts a session's current score on the public board.
     fn publish(&self, live: &Arc<Mutex<Live>>) {
-        let update = lock(live).row_update();
-        self.board.update(update);
+        self.board.mark(live.clone());
     }
 
     /// Fills the board with every stored session: running scores for those in memory,
@@ -714,6 +709,12 @@ impl Registry {
                 }
             }
         }
+    }
+}
+
+impl RowSource for Mutex<Live> {
+    fn row_update(&self) -> RowUpdate {
+        lock(self).row_update()
     }
 }
 

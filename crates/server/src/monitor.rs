@@ -32,10 +32,14 @@ impl MonitorHub {
         map.entry(sitting.to_owned()).or_insert_with(|| broadcast::channel(256).0).subscribe()
     }
 
-    pub fn emit(&self, sitting: &str, event: SeatEvent) {
+    /// Sends the event `make` builds to the sitting's watchers; builds nothing when no
+    /// console is watching (most seats, most of the time).
+    pub fn emit(&self, sitting: &str, make: impl FnOnce() -> SeatEvent) {
         let map = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(tx) = map.get(sitting) {
-            let _ = tx.send(Arc::new(event));
+        if let Some(tx) = map.get(sitting)
+            && tx.receiver_count() > 0
+        {
+            let _ = tx.send(Arc::new(make()));
         }
     }
 }

@@ -42,12 +42,29 @@ pub enum WriteError {
 }
 
 impl Writer {
-    /// Starts the writer. It stops after `shutdown` turns true, once every queued request
-    /// has been committed.
-    pub fn spawn(store: Store, shutdown: watch::Receiver<bool>) -> (Writer, JoinHandle<()>) {
+    /// Starts the writer on a thread of its own, with its own runtime and its own database
+    /// connection: a commit is several round trips to the database (to sqlx's SQLite
+    /// thread, or to PostgreSQL), and on the shared runtime each would wait behind every
+    /// candidate's connection task. It stops after `shutdown` turns true, once every queued
+    /// request has been committed.
+    pub fn spawn(store: Store, shutdown: watch::Receiver<bool>) -> std::io::Result<(Writer, JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel(16_384);
-        let handle = tokio::spawn(run(store, rx, shutdown));
-        (Writer { tx }, handle)
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handle = tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move {
+                match store.dedicated(1).await {
+                    Ok(own) => {
+                        run(&own, rx, shutdown).await;
+                        own.close().await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no connection of its own for the writer; sharing the pool");
+                        run(&store, rx, shutdown).await;
+                    }
+                }
+            });
+        });
+        Ok((Writer { tx }, handle))
     }
 
     /// Stores `write` with whatever else is queued; returns once committed.
@@ -64,7 +81,7 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch::Receiver<bool>) {
+async fn run(store: &Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let first = tokio::select! {
             biased;
@@ -80,7 +97,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch
                     rest.push(r);
                 }
                 if !rest.is_empty() {
-                    commit(&store, rest).await;
+                    commit(store, rest).await;
                 }
                 return;
             }
@@ -92,7 +109,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch
                 Err(_) => break,
             }
         }
-        commit(&store, batch).await;
+        commit(store, batch).await;
     }
 }
 
@@ -103,7 +120,15 @@ async fn commit(store: &Store, requests: Vec<WriteReq>) {
         batch.append(r.write);
         waiting.push(r.done);
     }
+    let began = std::time::Instant::now();
     let result = store.write_batch(&batch).await.map_err(|e| e.to_string());
+    tracing::debug!(
+        requests = waiting.len(),
+        log = batch.log.len(),
+        sessions = batch.sessions.len(),
+        micros = began.elapsed().as_micros() as u64,
+        "group commit"
+    );
     if let Err(e) = &result {
         tracing::error!(error = %e, requests = waiting.len(), rows = batch.log.len(), "group commit failed");
     }

@@ -68,10 +68,11 @@ pub enum Backend {
 }
 
 /// A handle on the database. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: String,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -101,28 +102,17 @@ impl Store {
         {
             std::fs::create_dir_all(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
         }
-        let options = AnyConnectOptions::from_str(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // Set explicitly: sqlx does not enable WAL by itself, and durability
-                        // is not a default we leave to a library.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    } else {
-                        conn.execute("SET synchronous_commit = on").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
+        let pool = connect(url, backend, if backend == Backend::Sqlite { 4 } else { 16 }).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, url: url.to_owned() })
+    }
+
+    /// Another handle on the same database with its own pool of `connections`, made on the
+    /// calling runtime. The group-commit writer runs on its own thread with its own
+    /// connection, so its round trips never queue behind the request handlers.
+    pub async fn dedicated(&self, connections: u32) -> Result<Store> {
+        let pool = connect(&self.url, self.backend, connections).await?;
+        Ok(Store { pool, backend: self.backend, url: self.url.clone() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -163,6 +153,45 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+impl std::fmt::Debug for Store {
+    // Not the URL: a PostgreSQL URL can hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// A pool with ujian's settings on every connection.
+async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPool> {
+    let options = AnyConnectOptions::from_str(url)?;
+    Ok(AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // Set explicitly: sqlx does not enable WAL by itself, and durability
+                    // is not a default we leave to a library.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    // The answer log's index takes a page write per session in every
+                    // commit; SQLite's default cache (2 MiB) makes each of those a read
+                    // from the OS too, and spills mid-transaction. 64 MiB per connection
+                    // at most, used only as the database grows.
+                    conn.execute("PRAGMA cache_size = -65536").await?;
+                    // Checkpoint the WAL every ~40 MiB instead of 4: a hot page written
+                    // by many commits is copied back once per checkpoint.
+                    conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
+                } else {
+                    conn.execute("SET synchronous_commit = on").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?)
 }
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {
