@@ -117,17 +117,28 @@ pub async fn drive(
     let t0 = Instant::now();
     let me_before = read_proc("self");
     let machine_before = machine_busy_ticks();
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(30))
-        // Enough idle connections to reuse, few enough that thousands of finished logins
-        // do not hold thousands of sockets open on both sides.
-        .pool_max_idle_per_host(64)
-        .build()?;
+    let client = |source: Option<std::net::IpAddr>| {
+        reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(30))
+            .local_address(source)
+            // Enough idle connections to reuse, few enough that thousands of finished
+            // logins do not hold thousands of sockets open on both sides.
+            .pool_max_idle_per_host(8)
+            .build()
+    };
+    let sources = crate::candidate::source_ips(&target.authority);
+    let http = client(None)?;
+    let logins = if sources.is_empty() {
+        vec![http.clone()]
+    } else {
+        sources.iter().step_by(10).map(|ip| client(Some(*ip))).collect::<Result<Vec<_>, _>>()?
+    };
     let board = Arc::new(BoardTracker::new(&target.participants));
     let shared = Arc::new(Shared {
-        http: http.clone(),
+        http: logins,
+        sources,
         authority: target.authority.clone(),
         sitting_token: target.sitting_token.clone(),
         pin: target.pin.clone(),

@@ -106,6 +106,12 @@ impl App {
         if resumed > 0 {
             tracing::info!(sessions = resumed, "resumed unfinished sessions");
         }
+        for sitting in store.sittings(None).await? {
+            if matches!(sitting.status.as_str(), "open" | "paused") {
+                let n = registry.load_sitting(&sitting.id).await?;
+                tracing::info!(sitting = %sitting.id, sessions = n, "open sitting in memory");
+            }
+        }
         registry.load_board().await?;
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));

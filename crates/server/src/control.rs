@@ -190,6 +190,17 @@ pub async fn sitting_action(
         }
     };
     store.set_sitting_status(&id, status).await?;
+    if action == "open" {
+        // The room is about to log in at once: have its sessions in memory first.
+        let registry = state.registry.clone();
+        let sitting = id.clone();
+        tokio::spawn(async move {
+            match registry.load_sitting(&sitting).await {
+                Ok(n) => tracing::info!(sitting = %sitting, sessions = n, "open sitting in memory"),
+                Err(e) => tracing::warn!(sitting = %sitting, error = %e, "cannot preload the sitting"),
+            }
+        });
+    }
     let mut affected = 0;
     if let Some(command) = command {
         // Every running seat of the room, in one go (a power cut): only those whose state

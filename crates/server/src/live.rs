@@ -126,9 +126,10 @@ pub struct Registry {
     fast_answer_ms: u64,
     exams: Mutex<HashMap<String, Arc<ExamCtx>>>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
-    /// Serialises loads so two connections of one session build one `Live`.
-    loading: tokio::sync::Mutex<()>,
     next_conn: std::sync::atomic::AtomicU64,
+    /// Counts evictions (changed under the `live` lock). A load that saw it change may have
+    /// read the store before a commit of the evicted copy, so it does not insert.
+    evictions: std::sync::atomic::AtomicU64,
     /// Wakes the deadline sweep early (tests that move the clock use it).
     pub sweep_now: Notify,
 }
@@ -160,8 +161,8 @@ impl Registry {
             fast_answer_ms,
             exams: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
-            loading: tokio::sync::Mutex::new(()),
             next_conn: std::sync::atomic::AtomicU64::new(1),
+            evictions: std::sync::atomic::AtomicU64::new(0),
             sweep_now: Notify::new(),
         }
     }
@@ -197,23 +198,32 @@ impl Registry {
 
     /// The live session, loading it from the store if it is not in memory.
     pub async fn get(&self, id: &str) -> Result<Arc<Mutex<Live>>, WireError> {
-        if let Some(l) = lock(&self.live).get(id) {
-            return Ok(l.clone());
+        // Loads run in parallel (a room logging in loads hundreds at once). Two loads of
+        // one session may race: both read the stored state, and the first to insert wins;
+        // the other's copy is dropped before anyone saw it, so one `Live` is ever used.
+        loop {
+            if let Some(l) = lock(&self.live).get(id) {
+                return Ok(l.clone());
+            }
+            let generation = self.evictions.load(std::sync::atomic::Ordering::SeqCst);
+            let rec = self
+                .store
+                .load_session(id)
+                .await
+                .map_err(|e| WireError::internal("load session", &e))?
+                .ok_or_else(|| WireError::new("unknown_session", "no such session"))?;
+            let exam = self.exam(&rec.exam_code).await?;
+            let built = Arc::new(Mutex::new(build_live(rec, exam, self.clock.tick())?));
+            let mut map = lock(&self.live);
+            if let Some(l) = map.get(id) {
+                return Ok(l.clone());
+            }
+            if self.evictions.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                map.insert(id.to_owned(), built.clone());
+                return Ok(built);
+            }
+            // An eviction while we read: what we read may miss its last commit. Read again.
         }
-        let _guard = self.loading.lock().await;
-        if let Some(l) = lock(&self.live).get(id) {
-            return Ok(l.clone());
-        }
-        let rec = self
-            .store
-            .load_session(id)
-            .await
-            .map_err(|e| WireError::internal("load session", &e))?
-            .ok_or_else(|| WireError::new("unknown_session", "no such session"))?;
-        let exam = self.exam(&rec.exam_code).await?;
-        let live = Arc::new(Mutex::new(build_live(rec, exam, self.clock.tick())?));
-        lock(&self.live).insert(id.to_owned(), live.clone());
-        Ok(live)
     }
 
     /// Forgets a session whose in-memory state may be ahead of the store.
@@ -221,14 +231,30 @@ impl Registry {
         let mut map = lock(&self.live);
         if map.get(id).is_some_and(|l| Arc::ptr_eq(l, which)) {
             map.remove(id);
+            self.evictions.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
     /// Loads every unfinished session, so the deadline sweep sees them after a restart
     /// whether or not their candidates come back.
     pub async fn load_unfinished(&self) -> anyhow::Result<usize> {
-        let _guard = self.loading.lock().await;
+        let generation = self.evictions.load(std::sync::atomic::Ordering::SeqCst);
         let recs = self.store.load_unfinished_sessions().await?;
+        Ok(self.keep(recs, generation).await)
+    }
+
+    /// Brings every session of an open sitting that has not started into memory, so that
+    /// a room logging in at once finds its sessions there instead of loading them one by
+    /// one. Sessions already in memory are kept as they are.
+    pub async fn load_sitting(&self, sitting_id: &str) -> anyhow::Result<usize> {
+        let generation = self.evictions.load(std::sync::atomic::Ordering::SeqCst);
+        let recs = self.store.load_sitting_sessions(sitting_id).await?;
+        Ok(self.keep(recs, generation).await)
+    }
+
+    /// Builds and registers loaded sessions (unless already live); returns how many. If a
+    /// session was evicted since `generation`, none is registered: they load on demand.
+    async fn keep(&self, recs: Vec<SessionRecord>, generation: u64) -> usize {
         let count = recs.len();
         let now = self.clock.tick();
         for rec in recs {
@@ -239,12 +265,17 @@ impl Registry {
             };
             match built {
                 Ok(live) => {
-                    lock(&self.live).entry(id).or_insert_with(|| Arc::new(Mutex::new(live)));
+                    let mut map = lock(&self.live);
+                    if self.evictions.load(std::sync::atomic::Ordering::SeqCst) != generation {
+                        tracing::info!("a session was evicted while loading; the rest load on demand");
+                        return count;
+                    }
+                    map.entry(id).or_insert_with(|| Arc::new(Mutex::new(live)));
                 }
                 Err(e) => tracing::error!(session = %id, error = %e.message, "cannot load session"),
             }
         }
-        Ok(count)
+        count
     }
 
     /// Attaches a new connection; a previous one is told it was taken over. Starts the

@@ -110,7 +110,9 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
                     continue;
                 }
                 let replies = match frame {
-                    Message::Text(text) => handle_text(&state, &session, text.as_str()).await,
+                    // Boxed: the answer path's future is large, and inline it would sit in
+                    // every idle connection's task between messages.
+                    Message::Text(text) => Box::pin(handle_text(&state, &session, text.as_str())).await,
                     Message::Binary(_) => vec![error_msg(WireError::bad_message("binary frames are not part of the protocol"), None)],
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => continue,

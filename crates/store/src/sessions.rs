@@ -126,6 +126,14 @@ pub struct LoginCandidate {
     pub pin_hash: String,
 }
 
+/// Which sessions [`Store::load_sessions`] loads.
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    One(&'a str),
+    Sitting(&'a str),
+    Unfinished,
+}
+
 impl Store {
     /// Creates a sitting with all its sessions and papers in one transaction. Returns false
     /// (and changes nothing) if a sitting with this id exists.
@@ -248,30 +256,43 @@ impl Store {
 
     /// One session with its paper and its answer log replayed.
     pub async fn load_session(&self, id: &str) -> Result<Option<SessionRecord>> {
-        Ok(self.load_sessions(Some(id)).await?.pop())
+        Ok(self.load_sessions(Which::One(id)).await?.pop())
+    }
+
+    /// Every session of a sitting that has not started, to have a room in memory before
+    /// its candidates log in together: three queries instead of three per candidate.
+    /// (Started ones are loaded by [`Store::load_unfinished_sessions`] at start.)
+    pub async fn load_sitting_sessions(&self, sitting_id: &str) -> Result<Vec<SessionRecord>> {
+        self.load_sessions(Which::Sitting(sitting_id)).await
     }
 
     /// Every running or paused session, to bring into memory at start so that the
     /// deadline sweep covers them whether or not their candidates reconnect. Three queries
     /// however many sessions: a restart under load must not wait on one per session.
     pub async fn load_unfinished_sessions(&self) -> Result<Vec<SessionRecord>> {
-        self.load_sessions(None).await
+        self.load_sessions(Which::Unfinished).await
     }
 
-    /// The session `id`, or every unfinished one, in id order.
-    async fn load_sessions(&self, id: Option<&str>) -> Result<Vec<SessionRecord>> {
+    /// The sessions `which` names, in id order.
+    async fn load_sessions(&self, which: Which<'_>) -> Result<Vec<SessionRecord>> {
         use futures_util::TryStreamExt as _;
-        // Two fixed filters; the id is always bound.
-        let (head_filter, filter) = match id {
-            Some(_) => ("s.id = $1", "session_id = $1"),
-            None => (
+        // Fixed filters; an id is always bound.
+        let (head_filter, filter, bound) = match which {
+            Which::One(id) => ("s.id = $1", "session_id = $1", Some(id)),
+            Which::Sitting(id) => (
+                "s.sitting_id = $1 AND s.status = 'ready'",
+                "session_id IN (SELECT id FROM sessions WHERE sitting_id = $1 AND status = 'ready')",
+                Some(id),
+            ),
+            Which::Unfinished => (
                 "s.status IN ('active', 'paused')",
                 "session_id IN (SELECT id FROM sessions WHERE status IN ('active', 'paused'))",
+                None,
             ),
         };
         let query = |sql: String| {
             let q = sqlx::query(AssertSqlSafe(sql));
-            match id {
+            match bound {
                 Some(id) => q.bind(id.to_owned()),
                 None => q,
             }

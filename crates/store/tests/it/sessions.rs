@@ -160,6 +160,10 @@ async fn a_restart_loads_every_unfinished_session_at_once_and_only_those() {
         let recs = db.store.load_unfinished_sessions().await.expect("load");
         let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["S.P-1", "S.P-2", "S.P-5"], "{}", db.label);
+        // An opening sitting preloads the sessions that have not started, with their papers.
+        let ready = db.store.load_sitting_sessions("S").await.expect("load sitting");
+        assert_eq!(ready.iter().map(|r| (r.id.as_str(), r.paper.len())).collect::<Vec<_>>(), [("S.P-4", 3)]);
+        assert!(db.store.load_sitting_sessions("nope").await.expect("load").is_empty());
         for rec in &recs {
             let one = db.store.load_session(&rec.id).await.expect("load").expect("session");
             assert_eq!((rec.status.as_str(), rec.used_ms, rec.paper.len()), (one.status.as_str(), one.used_ms, 3));
