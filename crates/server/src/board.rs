@@ -474,6 +474,10 @@ pub async fn feed(
 mod tests {
     use super::*;
 
+    fn exam(names: &'static str) -> Arc<BoardExam> {
+        Arc::new(BoardExam { code: "E".into(), title: "t".into(), sections: vec![], tie_break: vec![], names })
+    }
+
     fn update(id: &str, total: i64, exam: &Arc<BoardExam>) -> RowUpdate {
         let score = Score {
             sections: vec![scoring::SectionScore {
@@ -502,13 +506,7 @@ mod tests {
 
     #[test]
     fn many_updates_between_ticks_become_one_frame_per_board() {
-        let exam = Arc::new(BoardExam {
-            code: "E".into(),
-            title: "t".into(),
-            sections: vec![],
-            tie_break: vec![],
-            names: "full",
-        });
+        let exam = exam("full");
         let hub = BoardHub::new();
         hub.update(update("a", 0, &exam));
         let board = BoardId::Sitting("S".into());
@@ -549,13 +547,7 @@ mod tests {
 
     #[test]
     fn marked_rows_are_read_once_per_flush_and_every_read_sees_them() {
-        let exam = Arc::new(BoardExam {
-            code: "E".into(),
-            title: "t".into(),
-            sections: vec![],
-            tie_break: vec![],
-            names: "full",
-        });
+        let exam = exam("full");
         let hub = BoardHub::new();
         hub.update(update("a", 50, &exam));
         hub.tick();
@@ -579,13 +571,7 @@ mod tests {
 
     #[test]
     fn an_unchanged_row_is_not_sent_again() {
-        let exam = Arc::new(BoardExam {
-            code: "E".into(),
-            title: "t".into(),
-            sections: vec![],
-            tie_break: vec![],
-            names: "masked",
-        });
+        let exam = exam("masked");
         let hub = BoardHub::new();
         hub.update(update("a", 5, &exam));
         let board = BoardId::Exam("E".into());

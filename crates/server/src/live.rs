@@ -205,7 +205,7 @@ impl Registry {
             if let Some(l) = lock(&self.live).get(id) {
                 return Ok(l.clone());
             }
-            let generation = self.evictions.load(std::sync::atomic::Ordering::SeqCst);
+            let generation = self.generation();
             let rec = self
                 .store
                 .load_session(id)
@@ -213,17 +213,32 @@ impl Registry {
                 .map_err(|e| WireError::internal("load session", &e))?
                 .ok_or_else(|| WireError::new("unknown_session", "no such session"))?;
             let exam = self.exam(&rec.exam_code).await?;
-            let built = Arc::new(Mutex::new(build_live(rec, exam, self.clock.tick())?));
-            let mut map = lock(&self.live);
-            if let Some(l) = map.get(id) {
-                return Ok(l.clone());
-            }
-            if self.evictions.load(std::sync::atomic::Ordering::SeqCst) == generation {
-                map.insert(id.to_owned(), built.clone());
-                return Ok(built);
+            if let Some(live) = self.install(id, build_live(rec, exam, self.clock.tick())?, generation) {
+                return Ok(live);
             }
             // An eviction while we read: what we read may miss its last commit. Read again.
         }
+    }
+
+    /// The eviction count now, taken before reading the store for [`Registry::install`].
+    fn generation(&self) -> u64 {
+        self.evictions.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Registers `built` unless the session is already live (then that one is returned)
+    /// or a session was evicted since `generation` (then `None`: the read may predate the
+    /// evicted copy's last commit).
+    fn install(&self, id: &str, built: Live, generation: u64) -> Option<Arc<Mutex<Live>>> {
+        let mut map = lock(&self.live);
+        if let Some(l) = map.get(id) {
+            return Some(l.clone());
+        }
+        if self.generation() != generation {
+            return None;
+        }
+        let live = Arc::new(Mutex::new(built));
+        map.insert(id.to_owned(), live.clone());
+        Some(live)
     }
 
     /// Forgets a session whose in-memory state may be ahead of the store.
@@ -238,7 +253,7 @@ impl Registry {
     /// Loads every unfinished session, so the deadline sweep sees them after a restart
     /// whether or not their candidates come back.
     pub async fn load_unfinished(&self) -> anyhow::Result<usize> {
-        let generation = self.evictions.load(std::sync::atomic::Ordering::SeqCst);
+        let generation = self.generation();
         let recs = self.store.load_unfinished_sessions().await?;
         Ok(self.keep(recs, generation).await)
     }
@@ -247,7 +262,7 @@ impl Registry {
     /// a room logging in at once finds its sessions there instead of loading them one by
     /// one. Sessions already in memory are kept as they are.
     pub async fn load_sitting(&self, sitting_id: &str) -> anyhow::Result<usize> {
-        let generation = self.evictions.load(std::sync::atomic::Ordering::SeqCst);
+        let generation = self.generation();
         let recs = self.store.load_sitting_sessions(sitting_id).await?;
         Ok(self.keep(recs, generation).await)
     }
@@ -265,12 +280,10 @@ impl Registry {
             };
             match built {
                 Ok(live) => {
-                    let mut map = lock(&self.live);
-                    if self.evictions.load(std::sync::atomic::Ordering::SeqCst) != generation {
+                    if self.install(&id, live, generation).is_none() {
                         tracing::info!("a session was evicted while loading; the rest load on demand");
                         return count;
                     }
-                    map.entry(id).or_insert_with(|| Arc::new(Mutex::new(live)));
                 }
                 Err(e) => tracing::error!(session = %id, error = %e.message, "cannot load session"),
             }
@@ -313,7 +326,7 @@ impl Registry {
             }
         };
         if let Some(write) = start_write
-            && let Err(e) = self.writer.write(Batch { sessions: vec![write], ..Batch::default() }).await
+            && let Err(e) = self.writer.write(Batch::session(write)).await
         {
             self.evict(id, &live);
             return Err(WireError::internal("start session", &e));
@@ -433,7 +446,7 @@ impl Registry {
                 _ => None,
             };
             // The line carries the clock; only a finish changes the session row.
-            let write = l.snapshot(now, utc, false);
+            let used_ms = l.fold_clock(now) as i64;
             let log = LogEntry {
                 session_id: l.id.clone(),
                 seq,
@@ -443,9 +456,9 @@ impl Registry {
                 flagged,
                 client_ts,
                 server_ts,
-                used_ms: Some(write.used_ms),
+                used_ms: Some(used_ms),
             };
-            let sessions = if finished.is_some() { vec![write] } else { Vec::new() };
+            let sessions = if finished.is_some() { vec![l.snapshot(now, utc, false)] } else { Vec::new() };
             (Batch { log: vec![log], sessions, ..Batch::default() }, position, finished)
         };
         let server_ts = batch.log[0].server_ts.clone();
@@ -816,10 +829,16 @@ impl Live {
         self.session.apply(now, command).map_err(WireError::from)
     }
 
+    /// Charges the running time and returns the time used, which the caller hands to the
+    /// writer (so a checkpoint can skip this clock for a while).
+    fn fold_clock(&mut self, now: Tick) -> u64 {
+        self.clock_written = now;
+        self.session.checkpoint(now)
+    }
+
     /// The session row as it stands now, for the writer.
     fn snapshot(&mut self, now: Tick, utc: chrono::DateTime<chrono::Utc>, starting: bool) -> SessionWrite {
-        let used = self.session.checkpoint(now);
-        self.clock_written = now;
+        let used = self.fold_clock(now);
         let ts = store::ts(utc);
         let finished = matches!(self.session.status(), Status::Finished(_));
         SessionWrite {
