@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 pub use banks::StoredBank;
 pub use batch::{Batch, NewLoginToken};
@@ -102,16 +102,17 @@ impl Store {
         {
             std::fs::create_dir_all(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
         }
-        let pool = connect(url, backend, if backend == Backend::Sqlite { 4 } else { 16 }).await?;
+        let pool = connect(url, backend, if backend == Backend::Sqlite { 4 } else { 16 }, READER_CACHE_KIB).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Store { pool, backend, url: url.to_owned() })
     }
 
     /// Another handle on the same database with its own pool of `connections`, made on the
-    /// calling runtime. The group-commit writer runs on its own thread with its own
-    /// connection, so its round trips never queue behind the request handlers.
+    /// calling runtime, for the group-commit writer: it runs on its own thread with its own
+    /// connection, so its round trips never queue behind the request handlers. On SQLite
+    /// these connections get the large page cache ([`WRITER_CACHE_KIB`]).
     pub async fn dedicated(&self, connections: u32) -> Result<Store> {
-        let pool = connect(&self.url, self.backend, connections).await?;
+        let pool = connect(&self.url, self.backend, connections, WRITER_CACHE_KIB).await?;
         Ok(Store { pool, backend: self.backend, url: self.url.clone() })
     }
 
@@ -162,8 +163,18 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// A pool with ujian's settings on every connection.
-async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPool> {
+/// SQLite page cache of the writer's connection. The answer log's index takes a page write
+/// per session in every commit; SQLite's default cache (2 MiB) makes each of those a read
+/// from the OS too, and spills mid-transaction. Used only as the database grows.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// SQLite page cache of the shared pool's connections: SQLite's default. In WAL mode a
+/// connection drops its whole cache when another connection has committed since its last
+/// read, which under load is every time, and the drop walks the cache's hash table, which
+/// never shrinks: a large cache here made every read slower and saved none.
+const READER_CACHE_KIB: i64 = 2_000;
+
+/// A pool with ujian's settings on every connection (`cache_kib`: SQLite's page cache).
+async fn connect(url: &str, backend: Backend, connections: u32, cache_kib: i64) -> Result<AnyPool> {
     let options = AnyConnectOptions::from_str(url)?;
     Ok(AnyPoolOptions::new()
         .max_connections(connections)
@@ -176,14 +187,15 @@ async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPoo
                     conn.execute("PRAGMA synchronous = FULL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    // The answer log's index takes a page write per session in every
-                    // commit; SQLite's default cache (2 MiB) makes each of those a read
-                    // from the OS too, and spills mid-transaction. 64 MiB per connection
-                    // at most, used only as the database grows.
-                    conn.execute("PRAGMA cache_size = -65536").await?;
+                    conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
                     // Checkpoint the WAL every ~40 MiB instead of 4: a hot page written
                     // by many commits is copied back once per checkpoint.
                     conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
+                    // A multi-row INSERT keeps a statement journal (to undo itself alone if
+                    // a row fails a constraint); in a temporary file that is a write
+                    // system call per page it touches. In memory it costs nothing durable:
+                    // the statement journal never outlives its transaction.
+                    conn.execute("PRAGMA temp_store = MEMORY").await?;
                 } else {
                     conn.execute("SET synchronous_commit = on").await?;
                 }

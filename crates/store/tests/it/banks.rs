@@ -71,6 +71,9 @@ async fn sqlite_runs_in_wal_with_full_sync() {
     let dbs = stores().await;
     let d = dbs[0].store.durability().await.expect("pragmas");
     assert_eq!(d, "sqlite journal_mode=wal synchronous=FULL");
+    // Statement journals in memory (2), not in a temporary file beside the database.
+    let temp: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(dbs[0].store.pool()).await.expect("temp_store");
+    assert_eq!(temp, 2);
     if let Some(pg) = dbs.get(1) {
         assert_eq!(pg.store.durability().await.expect("show"), "postgres synchronous_commit=on");
     }
