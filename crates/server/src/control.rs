@@ -189,7 +189,7 @@ pub async fn sitting_action(
             ));
         }
     };
-    store.set_sitting_status(&id, status).await?;
+    state.registry.set_sitting_status(&id, status).await?;
     if action == "open" {
         // The room is about to log in at once: have its sessions in memory first.
         let registry = state.registry.clone();

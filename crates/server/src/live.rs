@@ -126,6 +126,10 @@ pub struct Registry {
     fast_answer_ms: u64,
     exams: Mutex<HashMap<String, Arc<ExamCtx>>>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
+    /// Sitting statuses as this server last read or set them. A room's candidates connect
+    /// at once and each needs its sitting's status (a paused room starts its seats
+    /// paused); a status changes only through this server's console, which sets it here.
+    sittings: Mutex<HashMap<String, String>>,
     next_conn: std::sync::atomic::AtomicU64,
     /// Counts evictions (changed under the `live` lock). A load that saw it change may have
     /// read the store before a commit of the evicted copy, so it does not insert.
@@ -161,6 +165,7 @@ impl Registry {
             fast_answer_ms,
             exams: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
+            sittings: Mutex::new(HashMap::new()),
             next_conn: std::sync::atomic::AtomicU64::new(1),
             evictions: std::sync::atomic::AtomicU64::new(0),
             sweep_now: Notify::new(),
@@ -173,6 +178,23 @@ impl Registry {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// A sitting's status (`None`: no such sitting), read from the store once.
+    pub async fn sitting_status(&self, id: &str) -> store::Result<Option<String>> {
+        if let Some(s) = lock(&self.sittings).get(id) {
+            return Ok(Some(s.clone()));
+        }
+        let Some(row) = self.store.get_sitting(id).await? else { return Ok(None) };
+        // A status set while this read was under way is newer: keep it.
+        Ok(Some(lock(&self.sittings).entry(id.to_owned()).or_insert(row.status).clone()))
+    }
+
+    /// Stores a sitting's new status, then makes it the one `sitting_status` answers.
+    pub async fn set_sitting_status(&self, id: &str, status: &str) -> store::Result<()> {
+        self.store.set_sitting_status(id, status).await?;
+        lock(&self.sittings).insert(id.to_owned(), status.to_owned());
+        Ok(())
     }
 
     /// The exam (and bank) by code, from the cache or the store.
@@ -298,8 +320,8 @@ impl Registry {
         let not_started = lock(&live).session.status() == Status::Ready;
         let sitting_paused = if not_started {
             let sitting = lock(&live).sitting.clone();
-            let row = self.store.get_sitting(&sitting).await.map_err(|e| WireError::internal("load sitting", &e))?;
-            row.is_some_and(|r| r.status == "paused")
+            let status = self.sitting_status(&sitting).await.map_err(|e| WireError::internal("load sitting", &e))?;
+            status.as_deref() == Some("paused")
         } else {
             false
         };
