@@ -65,41 +65,38 @@ impl Store {
     /// without a status (a clock checkpoint) never changes the status.
     pub async fn write_batch(&self, batch: &Batch) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        for rows in batch.audit.chunks(CHUNK) {
-            let sql =
-                self.insert_sql("audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)", 8, rows.len());
-            let mut q: AnyQuery = sqlx::query(AssertSqlSafe(sql));
-            for a in rows {
-                q = q
-                    .bind(a.seq)
+        let audit = "audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)";
+        self.execute_chunked(
+            &mut tx,
+            &batch.audit,
+            |n| self.insert_sql(audit, 8, n),
+            |q, _, a| {
+                q.bind(a.seq)
                     .bind(a.at.as_str())
                     .bind(a.actor.as_str())
                     .bind(a.action.as_str())
                     .bind(a.subject.as_str())
                     .bind(a.detail.as_str())
                     .bind(a.prev_hash.as_str())
-                    .bind(a.hash.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        for rows in batch.login_tokens.chunks(CHUNK) {
-            let sql = self.insert_sql("login_tokens (token_hash, session_id, created_at)", 3, rows.len());
-            let mut q: AnyQuery = sqlx::query(AssertSqlSafe(sql));
-            for t in rows {
-                q = q.bind(t.token_hash.as_str()).bind(t.session_id.as_str()).bind(t.created_at.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        for rows in batch.log.chunks(CHUNK) {
-            let sql = self.insert_sql(
-                "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms)",
-                9,
-                rows.len(),
-            );
-            let mut q: AnyQuery = sqlx::query(AssertSqlSafe(sql));
-            for e in rows {
-                q = q
-                    .bind(e.session_id.as_str())
+                    .bind(a.hash.as_str())
+            },
+        )
+        .await?;
+        let tokens = "login_tokens (token_hash, session_id, created_at)";
+        self.execute_chunked(
+            &mut tx,
+            &batch.login_tokens,
+            |n| self.insert_sql(tokens, 3, n),
+            |q, _, t| q.bind(t.token_hash.as_str()).bind(t.session_id.as_str()).bind(t.created_at.as_str()),
+        )
+        .await?;
+        let log = "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms)";
+        self.execute_chunked(
+            &mut tx,
+            &batch.log,
+            |n| self.insert_sql(log, 9, n),
+            |q, _, e| {
+                q.bind(e.session_id.as_str())
                     .bind(e.seq)
                     .bind(e.position)
                     .bind(e.action.as_str())
@@ -107,16 +104,17 @@ impl Store {
                     .bind(e.flagged.map(i64::from))
                     .bind(e.client_ts.as_deref())
                     .bind(e.server_ts.as_str())
-                    .bind(e.used_ms);
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(e.used_ms)
+            },
+        )
+        .await?;
         let sessions = merge_sessions(&batch.sessions);
-        for rows in sessions.chunks(CHUNK) {
-            let mut q: AnyQuery = sqlx::query(AssertSqlSafe(self.update_sessions_sql(rows.len())));
-            for s in rows {
-                q = q
-                    .bind(s.session_id.as_str())
+        self.execute_chunked(
+            &mut tx,
+            &sessions,
+            |n| self.update_sessions_sql(n),
+            |q, _, s| {
+                q.bind(s.session_id.as_str())
                     .bind(s.status.as_deref())
                     .bind(s.used_ms)
                     .bind(s.extension_ms)
@@ -124,11 +122,30 @@ impl Store {
                     .bind(s.started_at.as_deref())
                     .bind(s.finished_at.as_deref())
                     .bind(s.finish_reason.as_deref())
-                    .bind(s.result.as_deref());
-            }
-            q.execute(&mut *tx).await?;
-        }
+                    .bind(s.result.as_deref())
+            },
+        )
+        .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Runs one statement per [`CHUNK`] of `rows`: `sql(n)` for a chunk of `n` rows, each
+    /// row's values bound by `bind` (given the row's index in `rows`).
+    pub(crate) async fn execute_chunked<T>(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        rows: &[T],
+        sql: impl Fn(usize) -> String,
+        bind: impl Fn(AnyQuery, usize, &T) -> AnyQuery,
+    ) -> Result<()> {
+        for (n, chunk) in rows.chunks(CHUNK).enumerate() {
+            let mut q: AnyQuery = sqlx::query(AssertSqlSafe(sql(chunk.len())));
+            for (i, row) in chunk.iter().enumerate() {
+                q = bind(q, n * CHUNK + i, row);
+            }
+            q.execute(&mut *conn).await?;
+        }
         Ok(())
     }
 

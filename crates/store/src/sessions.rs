@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::batch::CHUNK;
 use crate::{Result, Store};
 
 /// A sitting to create, with every candidate's session and paper drawn in advance.
@@ -172,20 +171,20 @@ impl Store {
             .bind(session.duration_ms)
             .execute(&mut *tx)
             .await?;
-            for (n, rows) in session.paper.chunks(CHUNK).enumerate() {
-                let sql =
-                    self.insert_sql("papers (session_id, position, section, item_id, option_order)", 5, rows.len());
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for (i, row) in rows.iter().enumerate() {
-                    q = q
-                        .bind(session.id.as_str())
-                        .bind((n * CHUNK + i) as i64)
+            let papers = "papers (session_id, position, section, item_id, option_order)";
+            self.execute_chunked(
+                &mut tx,
+                &session.paper,
+                |n| self.insert_sql(papers, 5, n),
+                |q, i, row| {
+                    q.bind(session.id.as_str())
+                        .bind(i as i64)
                         .bind(row.section.as_str())
                         .bind(row.item_id.as_str())
-                        .bind(row.option_order.as_str());
-                }
-                q.execute(&mut *tx).await?;
-            }
+                        .bind(row.option_order.as_str())
+                },
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(true)
