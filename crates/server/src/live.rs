@@ -715,16 +715,23 @@ impl Registry {
         Ok(())
     }
 
-    fn snapshot_all(&self) -> Vec<(String, Arc<Mutex<Live>>)> {
-        lock(&self.live).iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    /// Every live session, to walk without holding the map's lock (ids are read from the
+    /// sessions, only for those a pass acts on).
+    fn snapshot_all(&self) -> Vec<Arc<Mutex<Live>>> {
+        lock(&self.live).values().cloned().collect()
     }
 
     /// Finishes every active session whose deadline has passed.
     pub async fn sweep_deadlines(&self) {
         let now = self.clock.tick();
-        for (id, live) in self.snapshot_all() {
-            let due = lock(&live).session.deadline().is_some_and(|d| d <= now);
-            if due && let Err(e) = self.expire(&id).await {
+        for live in self.snapshot_all() {
+            let due = {
+                let l = lock(&live);
+                l.session.deadline().is_some_and(|d| d <= now).then(|| l.id.clone())
+            };
+            if let Some(id) = due
+                && let Err(e) = self.expire(&id).await
+            {
                 tracing::error!(session = %id, error = %e.message, "cannot finish session at its deadline");
             }
         }
@@ -740,7 +747,7 @@ impl Registry {
         let sessions: Vec<SessionWrite> = self
             .snapshot_all()
             .into_iter()
-            .filter_map(|(_, live)| {
+            .filter_map(|live| {
                 let mut l = lock(&live);
                 let due = all || now.saturating_sub(l.clock_written) >= due_after;
                 (due && l.session.status() == Status::Active).then(|| {
