@@ -181,6 +181,9 @@ pub struct RunArgs {
 /// Runs the command line.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // As the server does: the load generator's connections grow its heap as fast as the
+    // server's, on the same cores (and the server it starts inherits the setting).
+    server::cli::without_huge_pages();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

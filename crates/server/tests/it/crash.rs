@@ -39,6 +39,14 @@ async fn start(data_dir: &std::path::Path, url: &str) -> Server {
     Server { child, addr }
 }
 
+/// `ujian serve` turns transparent huge pages off for itself (`cli::without_huge_pages`).
+fn assert_no_huge_pages(child: &Child) {
+    let pid = child.id().expect("running");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
+    let line = status.lines().find(|l| l.starts_with("THP_enabled:")).expect("THP_enabled in /proc/PID/status");
+    assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+}
+
 async fn login(addr: std::net::SocketAddr, token: &str) -> String {
     let resp = reqwest::Client::new()
         .post(format!("http://{addr}/api/v1/candidate/login"))
@@ -56,6 +64,7 @@ async fn kill_9_mid_exam_loses_no_acknowledged_answer_and_charges_no_downtime() 
         let dir = tempfile::tempdir().expect("tmp");
         let (url, sitting_token) = prepare_data(&Setup::skd(1).on(db), dir.path()).await;
         let mut server = start(dir.path(), &url).await;
+        assert_no_huge_pages(&server.child);
         let token = login(server.addr, &sitting_token).await;
         let mut c = Candidate::connect(server.addr, &token).await;
         let mut acked = std::collections::BTreeMap::new();
