@@ -13,7 +13,7 @@ use std::time::Duration;
 use item_bank::{Bank, Exam, ItemId, Label, SectionCode};
 use ring::digest;
 use session_engine::{Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
-use store::{Batch, LogEntry, SessionRecord, SessionWrite, Store};
+use store::{Batch, LogDigest, LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
 use crate::audit::Audit;
@@ -35,6 +35,10 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 const CHECKPOINT_TICK: Duration = Duration::from_secs(1);
 /// How often the deadline sweep looks for sessions whose time is up.
 pub const SWEEP_EVERY: Duration = Duration::from_millis(250);
+/// How long a server-side finish waits for an answer still being committed (a group
+/// commit takes milliseconds): up to `SETTLE_TRIES` × `SETTLE_WAIT`.
+const SETTLE_TRIES: u32 = 200;
+const SETTLE_WAIT: Duration = Duration::from_millis(5);
 
 /// An exam with its bank, loaded once and shared by every session of the exam.
 pub struct ExamCtx {
@@ -85,6 +89,13 @@ pub struct Live {
     acks: BTreeMap<i64, (Option<i64>, String)>,
     /// Seqs accepted but not yet committed.
     pending: BTreeSet<i64>,
+    /// The answer log's digest up to the last accepted line (what a receipt signs). Lines
+    /// go in as they are accepted, in seq order; one whose commit fails makes the session
+    /// `stale`, so a digest with an unstored line is never signed.
+    digest: LogDigest,
+    /// Evicted after a failed commit: this copy may hold what was never stored. Whoever
+    /// still holds it is refused, and the next access loads the stored truth.
+    stale: bool,
     result: Option<ResultView>,
     conn: Option<Conn>,
     /// When the last answer was accepted, to spot answers faster than anyone can read.
@@ -265,6 +276,7 @@ impl Registry {
 
     /// Forgets a session whose in-memory state may be ahead of the store.
     fn evict(&self, id: &str, which: &Arc<Mutex<Live>>) {
+        lock(which).stale = true;
         let mut map = lock(&self.live);
         if map.get(id).is_some_and(|l| Arc::ptr_eq(l, which)) {
             map.remove(id);
@@ -389,13 +401,14 @@ impl Registry {
         if seq <= 0 {
             return Err(WireError::bad_seq("seq must be a positive integer"));
         }
-        // A receipt vouches for the answer log up to the finish: read it before the lock.
-        let answers_hash = if action == Action::Finish { Some(self.answers_hash(id).await?) } else { None };
         let live = self.get(id).await?;
         let now = self.clock.tick();
         let utc = self.clock.utc();
-        let (batch, index, finished) = {
+        let (batch, index, finished, answers_hash) = {
             let mut l = lock(&live);
+            if l.stale {
+                return Err(stale());
+            }
             if let Some((position, server_ts)) = l.acks.get(&seq) {
                 // A replay: the same acknowledgement again, nothing changes.
                 return Ok(vec![ServerMsg::Ack {
@@ -414,6 +427,14 @@ impl Registry {
                     l.last_seq
                 )));
             }
+            // A receipt vouches for every line before the finish, so none may still be in
+            // flight (only possible from a connection that was just taken over).
+            if action == Action::Finish && !l.pending.is_empty() {
+                return Err(WireError::bad_seq(format!(
+                    "an earlier message is being stored; send finish (seq {seq}) again after its ack"
+                )));
+            }
+            let answers_hash = (action == Action::Finish).then(|| l.digest.hex());
             let server_ts = store::ts(utc);
             let (position, action_name, choice, flagged, kind_finished) = match &action {
                 Action::Answer { index, choice } => {
@@ -480,8 +501,9 @@ impl Registry {
                 server_ts,
                 used_ms: Some(used_ms),
             };
+            l.digest.push_entry(&log);
             let sessions = if finished.is_some() { vec![l.snapshot(now, utc, false)] } else { Vec::new() };
-            (Batch { log: vec![log], sessions, ..Batch::default() }, position, finished)
+            (Batch { log: vec![log], sessions, ..Batch::default() }, position, finished, answers_hash)
         };
         let server_ts = batch.log[0].server_ts.clone();
         let result = match &finished {
@@ -618,34 +640,27 @@ impl Registry {
         result
     }
 
-    /// SHA-256 of a session's stored answer log, in seq order: what a receipt vouches for.
-    async fn answers_hash(&self, id: &str) -> Result<String, WireError> {
-        let log = self.store.answer_log(id).await.map_err(|e| WireError::internal("read answer log", &e))?;
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        for e in &log {
-            let line = format!(
-                "{}|{}|{}|{}|{}|{}\n",
-                e.seq,
-                e.position.map(|p| p.to_string()).unwrap_or_default(),
-                e.action,
-                e.choice.as_deref().unwrap_or(""),
-                e.flagged.map(|f| if f { "1" } else { "0" }).unwrap_or(""),
-                e.server_ts
-            );
-            ctx.update(line.as_bytes());
-        }
-        Ok(hex::encode(ctx.finish()))
-    }
-
     /// Finishes a session for a supervisor-side reason (terminate) or the clock (time up):
     /// scores, signs, stores with its audit entry, tells the board and the candidate.
     async fn finish_by_server(&self, id: &str, command: Command, actor: &str, reason: &str) -> Result<bool, WireError> {
-        let answers_hash = self.answers_hash(id).await?;
         let live = self.get(id).await?;
+        // An answer accepted just before belongs under the receipt: let its commit land.
+        for _ in 0..SETTLE_TRIES {
+            if lock(&live).pending.is_empty() {
+                break;
+            }
+            tokio::time::sleep(SETTLE_WAIT).await;
+        }
         let now = self.clock.tick();
         let utc = self.clock.utc();
-        let (write, result, tx) = {
+        let (write, result, answers_hash, tx) = {
             let mut l = lock(&live);
+            if l.stale {
+                return Err(stale());
+            }
+            if !l.pending.is_empty() {
+                return Err(WireError::new("busy", "an answer to this session is still being stored; try again"));
+            }
             let finish = match l.session.apply(now, command) {
                 Ok(events) => events.iter().find_map(|e| match e {
                     Event::Finished(r) => Some(*r),
@@ -654,8 +669,9 @@ impl Registry {
                 Err(e) => return Err(e.into()),
             };
             let Some(finish) = finish else { return Ok(false) };
+            let answers_hash = l.digest.hex();
             let result = l.finish_result(finish, &answers_hash, &self.signer, utc);
-            (l.snapshot(now, utc, false), result, l.conn.as_ref().map(|c| c.tx.clone()))
+            (l.snapshot(now, utc, false), result, answers_hash, l.conn.as_ref().map(|c| c.tx.clone()))
         };
         let detail = serde_json::json!({ "reason": reason, "result": &result, "answers_sha256": answers_hash });
         if let Err(e) = self.record(actor, "session.finished", id, detail, Batch::session(write)).await {
@@ -840,6 +856,8 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         extension_ms: rec.extension_ms.max(0) as u64,
         acks: rec.acks,
         pending: BTreeSet::new(),
+        digest: rec.log_digest,
+        stale: false,
         result,
         conn: None,
         last_answer: None,
@@ -1055,4 +1073,9 @@ fn score_from_result(exam: &Exam, r: &ResultView) -> scoring::Score {
         })
         .collect();
     scoring::Score { total: item_bank::Points(r.total), passed: r.passed, sections }
+}
+
+/// The refusal for a copy of a session evicted after a failed commit: the retry reloads it.
+fn stale() -> WireError {
+    WireError::new("internal", "the session is being reloaded; send it again with the same seq")
 }

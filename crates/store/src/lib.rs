@@ -9,6 +9,7 @@
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
 //! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
 //!   written by [`Store::write_batch`], the group commit (`batch`).
+//! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept; the
@@ -16,6 +17,7 @@
 
 mod banks;
 mod batch;
+mod digest;
 mod exams;
 mod people;
 mod sessions;
@@ -29,6 +31,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 pub use banks::StoredBank;
 pub use batch::{Batch, NewLoginToken};
+pub use digest::LogDigest;
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
 pub use sessions::{

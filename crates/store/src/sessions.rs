@@ -66,6 +66,8 @@ pub struct SessionRecord {
     pub flags: BTreeMap<i64, bool>,
     /// Every acknowledged seq with its position and server timestamp, to repeat acks.
     pub acks: BTreeMap<i64, (Option<i64>, String)>,
+    /// The stored log's digest, to carry on as lines are added.
+    pub log_digest: crate::LogDigest,
 }
 
 /// One line of the append-only answer log.
@@ -324,6 +326,7 @@ impl Store {
                 answers: BTreeMap::new(),
                 flags: BTreeMap::new(),
                 acks: BTreeMap::new(),
+                log_digest: crate::LogDigest::new(),
             };
             index.insert(rec.id.clone(), recs.len());
             recs.push(rec);
@@ -357,12 +360,16 @@ impl Store {
             let seq: i64 = l.try_get("seq")?;
             let position: Option<i64> = l.try_get("position")?;
             let action: &str = l.try_get("action")?;
+            let choice: Option<&str> = l.try_get("choice")?;
+            let flagged = l.try_get::<Option<i64>, _>("flagged")?.map(|f| f != 0);
+            let server_ts: String = l.try_get("server_ts")?;
+            rec.log_digest.push(seq, position, action, choice, flagged, &server_ts);
             match (action, position) {
                 ("answer", Some(p)) => {
-                    rec.answers.insert(p, l.try_get("choice")?);
+                    rec.answers.insert(p, choice.map(str::to_owned));
                 }
                 ("flag", Some(p)) => {
-                    rec.flags.insert(p, l.try_get::<Option<i64>, _>("flagged")?.unwrap_or(0) != 0);
+                    rec.flags.insert(p, flagged.unwrap_or(false));
                 }
                 _ => {}
             }
@@ -372,7 +379,7 @@ impl Store {
             {
                 rec.used_ms = rec.used_ms.max(used);
             }
-            rec.acks.insert(seq, (position, l.try_get("server_ts")?));
+            rec.acks.insert(seq, (position, server_ts));
         }
         Ok(recs)
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Candidate, Setup, TestApp, best_and_worst, databases, participant};
+use crate::helpers::{Candidate, Setup, TestApp, assert_receipt_covers_log, best_and_worst, databases, participant};
 
 fn session_of(i: usize) -> String {
     server::sitting::session_id(crate::helpers::SITTING, &participant(i))
@@ -69,6 +69,7 @@ async fn a_full_skd_paper_is_sat_acked_and_scored_as_the_keys_imply() {
         assert_eq!(payload.total, total);
         assert_eq!(payload.session, session_of(1));
         assert_eq!(payload.bank_sha256, app.bank.hash().to_hex());
+        assert_receipt_covers_log(app.addr, app.store(), &session_of(1), &finished).await;
         // Every acknowledged answer is in the log, in order.
         let log = app.store().answer_log(&session_of(1)).await.expect("log");
         assert_eq!(log.iter().filter(|e| e.action == "answer").count(), 100, "{db:?}");
@@ -98,6 +99,9 @@ async fn answers_after_the_deadline_are_refused_and_the_session_finishes_with_no
     let finished = c.recv().await;
     assert_eq!(finished["type"], "finished", "{finished}");
     assert_eq!(finished["reason"], "time_up");
+    // Finished by the server, the receipt still covers both answers and nothing else.
+    assert_receipt_covers_log(app.addr, app.store(), &session_of(1), &finished).await;
+    assert_eq!(app.store().answer_log(&session_of(1)).await.expect("log").len(), 2);
 
     // Candidate 2 started and walked away: the server finishes and scores them anyway.
     let c2 = app.candidate(2).await;

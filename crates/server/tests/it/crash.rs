@@ -8,7 +8,9 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{Candidate, Db, PIN, Setup, databases, participant, prepare_data};
+use crate::helpers::{
+    Candidate, Db, PIN, SITTING, Setup, assert_receipt_covers_log, databases, participant, prepare_data,
+};
 
 struct Server {
     child: Child,
@@ -119,6 +121,16 @@ async fn kill_9_mid_exam_loses_no_acknowledged_answer_and_charges_no_downtime() 
         assert_eq!(c.answer(60, Some("A")).await["type"], "ack");
         let (_, finished) = c.finish().await;
         assert_eq!(finished["type"], "finished", "{db:?}");
+        // The digest the receipt signs was rebuilt from the stored log at the restart.
+        let store = store::Store::open(&url).await.expect("open store");
+        assert_receipt_covers_log(
+            server.addr,
+            &store,
+            &server::sitting::session_id(SITTING, &participant(1)),
+            &finished,
+        )
+        .await;
+        store.close().await;
         server.child.start_kill().expect("kill");
         let _ = server.child.wait().await;
         if db == Db::Postgres {

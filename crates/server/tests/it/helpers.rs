@@ -340,6 +340,25 @@ impl Candidate {
     }
 }
 
+/// The receipt in a `finished` message is signed by the server's published key and
+/// vouches for exactly the stored answer log before the finish line.
+pub(crate) async fn assert_receipt_covers_log(
+    addr: std::net::SocketAddr,
+    store: &Store,
+    session: &str,
+    finished: &Value,
+) {
+    let keys: Value =
+        reqwest::get(format!("http://{addr}/api/v1/keys")).await.expect("keys").json().await.expect("keys json");
+    let public = keys["keys"][0]["public_key_hex"].as_str().expect("public key");
+    let receipt = finished["receipt_full"].as_str().unwrap_or_else(|| panic!("no receipt: {finished}"));
+    let (payload, _) = server::receipt::verify(receipt, public).unwrap_or_else(|e| panic!("{e}"));
+    let log = store.answer_log(session).await.expect("log");
+    assert!(!log.is_empty() || finished["reason"] != "submitted", "{session}: no log");
+    let before_finish = log.iter().take_while(|e| e.action != "finish");
+    assert_eq!(payload.answers_sha256, store::LogDigest::of(before_finish), "{session}: receipt and stored log differ");
+}
+
 pub(crate) async fn open_ws(addr: std::net::SocketAddr, token: &str) -> Ws {
     let mut req = format!("ws://{addr}/ws/candidate").into_client_request().expect("request");
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
