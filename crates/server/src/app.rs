@@ -72,6 +72,7 @@ pub struct App {
     writer_stop: watch::Sender<bool>,
     timers: JoinHandle<()>,
     ticker: JoinHandle<()>,
+    wal: JoinHandle<()>,
     writer: JoinHandle<()>,
     store: Store,
 }
@@ -115,9 +116,10 @@ impl App {
         registry.load_board().await?;
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
+        let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         let state = AppState { registry, board, signer, auth, shutdown: shutdown_rx };
         let router = router(state.clone());
-        Ok(App { listener, router, state, shutdown, writer_stop, timers, ticker, writer: writer_task, store })
+        Ok(App { listener, router, state, shutdown, writer_stop, timers, ticker, wal, writer: writer_task, store })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -143,6 +145,7 @@ impl App {
         let _ = self.shutdown.send(true);
         let _ = self.timers.await;
         let _ = self.ticker.await;
+        let _ = self.wal.await;
         let _ = self.writer_stop.send(true);
         let _ = self.writer.await;
         self.store.close().await;

@@ -119,6 +119,33 @@ impl Store {
         Ok(Store { pool, backend: self.backend, url: self.url.clone() })
     }
 
+    /// Another handle on the same database with one connection of its own, for copying
+    /// SQLite's WAL back into the database file ([`Store::checkpoint`]) off the writer's
+    /// thread.
+    pub async fn checkpointer(&self) -> Result<Store> {
+        let pool = connect(&self.url, self.backend, 1, READER_CACHE_KIB).await?;
+        Ok(Store { pool, backend: self.backend, url: self.url.clone() })
+    }
+
+    /// Copies what it can of SQLite's WAL into the database file, without waiting for or
+    /// holding up the writer or readers (`PRAGMA wal_checkpoint(PASSIVE)`). Run on a
+    /// connection of its own, it does ahead of time the copying that otherwise falls to
+    /// the writer once the WAL reaches `wal_autocheckpoint` pages: that commit, and every
+    /// ack waiting on it, would wait for thousands of page writes and an fsync of the
+    /// database file. `None` on PostgreSQL, which checkpoints by itself.
+    pub async fn checkpoint(&self) -> Result<Option<WalCheckpoint>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&self.pool).await?;
+        use sqlx::Row as _;
+        Ok(Some(WalCheckpoint {
+            busy: row.try_get::<i64, _>(0)? != 0,
+            wal_frames: row.try_get(1)?,
+            copied_frames: row.try_get(2)?,
+        }))
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -164,6 +191,18 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
+}
+
+/// What a WAL checkpoint found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalCheckpoint {
+    /// Another connection held a lock the checkpoint needed; it copied nothing.
+    pub busy: bool,
+    /// Frames in the WAL.
+    pub wal_frames: i64,
+    /// Frames of the WAL now in the database file (all of them: the WAL starts over at
+    /// the next write).
+    pub copied_frames: i64,
 }
 
 /// SQLite page cache of the writer's connection. The answer log's index takes a page write

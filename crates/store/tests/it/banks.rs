@@ -78,3 +78,36 @@ async fn sqlite_runs_in_wal_with_full_sync() {
         assert_eq!(pg.store.durability().await.expect("show"), "postgres synchronous_commit=on");
     }
 }
+
+#[tokio::test]
+async fn the_writer_gets_the_large_cache_and_the_wal_is_copied_back_on_a_connection_of_its_own() {
+    let dbs = stores().await;
+    let shared = &dbs[0].store;
+    let writer = shared.dedicated(1).await.expect("writer");
+    let cache_size = |s: &store::Store| {
+        let pool = s.pool().clone();
+        async move { sqlx::query_scalar::<_, i64>("PRAGMA cache_size").fetch_one(&pool).await.expect("cache_size") }
+    };
+    // Negative: KiB. The writer's 64 MiB; readers keep SQLite's default (see lib.rs).
+    assert_eq!(cache_size(&writer).await, -64 * 1024);
+    assert_eq!(cache_size(shared).await, -2_000);
+
+    for i in 0..50 {
+        sqlx::query("INSERT INTO supervisors (username, name, password_hash, role, created_at) VALUES ($1, 'n', 'h', 'supervisor', 't')")
+            .bind(format!("sup{i}"))
+            .execute(writer.pool())
+            .await
+            .expect("insert");
+    }
+    let checkpointer = shared.checkpointer().await.expect("checkpointer");
+    let c = checkpointer.checkpoint().await.expect("checkpoint").expect("sqlite checkpoints");
+    assert!(!c.busy, "{c:?}");
+    assert!(c.wal_frames >= 50, "every commit added a frame: {c:?}");
+    assert_eq!(c.copied_frames, c.wal_frames, "nothing held the WAL: all of it is in the database file");
+    // Nothing new: nothing left to copy.
+    let again = checkpointer.checkpoint().await.expect("checkpoint").expect("sqlite");
+    assert_eq!(again.copied_frames, again.wal_frames);
+    if let Some(pg) = dbs.get(1) {
+        assert_eq!(pg.store.checkpoint().await.expect("pg"), None);
+    }
+}
