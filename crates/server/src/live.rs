@@ -517,6 +517,9 @@ impl Registry {
         let mut l = lock(&live);
         l.pending.remove(&seq);
         if let Err(e) = result {
+            // Stale under the same lock that clears `pending`: nobody may see this line
+            // settled and sign a digest that holds it.
+            l.stale = true;
             drop(l);
             self.evict(id, &live);
             return Err(WireError { code: "internal", ..WireError::internal("store answer", &e) });
