@@ -35,8 +35,8 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 const CHECKPOINT_TICK: Duration = Duration::from_secs(1);
 /// How often the deadline sweep looks for sessions whose time is up.
 pub const SWEEP_EVERY: Duration = Duration::from_millis(250);
-/// How long a server-side finish waits for an answer still being committed (a group
-/// commit takes milliseconds): up to `SETTLE_TRIES` × `SETTLE_WAIT`.
+/// How long a finish waits for an earlier line still being committed ([`settle`]): up to
+/// `SETTLE_TRIES` × `SETTLE_WAIT`.
 const SETTLE_TRIES: u32 = 200;
 const SETTLE_WAIT: Duration = Duration::from_millis(5);
 
@@ -402,6 +402,9 @@ impl Registry {
             return Err(WireError::bad_seq("seq must be a positive integer"));
         }
         let live = self.get(id).await?;
+        if action == Action::Finish {
+            settle(&live).await;
+        }
         let now = self.clock.tick();
         let utc = self.clock.utc();
         let (batch, index, finished, answers_hash) = {
@@ -428,7 +431,7 @@ impl Registry {
                 )));
             }
             // A receipt vouches for every line before the finish, so none may still be in
-            // flight (only possible from a connection that was just taken over).
+            // flight (only from a connection just taken over, and `settle` waited for it).
             if action == Action::Finish && !l.pending.is_empty() {
                 return Err(WireError::bad_seq(format!(
                     "an earlier message is being stored; send finish (seq {seq}) again after its ack"
@@ -647,13 +650,7 @@ impl Registry {
     /// scores, signs, stores with its audit entry, tells the board and the candidate.
     async fn finish_by_server(&self, id: &str, command: Command, actor: &str, reason: &str) -> Result<bool, WireError> {
         let live = self.get(id).await?;
-        // An answer accepted just before belongs under the receipt: let its commit land.
-        for _ in 0..SETTLE_TRIES {
-            if lock(&live).pending.is_empty() {
-                break;
-            }
-            tokio::time::sleep(SETTLE_WAIT).await;
-        }
+        settle(&live).await;
         let now = self.clock.tick();
         let utc = self.clock.utc();
         let (write, result, answers_hash, tx) = {
@@ -1076,6 +1073,18 @@ fn score_from_result(exam: &Exam, r: &ResultView) -> scoring::Score {
         })
         .collect();
     scoring::Score { total: item_bank::Points(r.total), passed: r.passed, sections }
+}
+
+/// Waits, a bounded while, until no line of the session is still being committed: one
+/// accepted just before a finish belongs under its receipt, so the finish lets its commit
+/// land (a group commit: milliseconds) rather than refuse.
+async fn settle(live: &Arc<Mutex<Live>>) {
+    for _ in 0..SETTLE_TRIES {
+        if lock(live).pending.is_empty() {
+            return;
+        }
+        tokio::time::sleep(SETTLE_WAIT).await;
+    }
 }
 
 /// The refusal for a copy of a session evicted after a failed commit: the retry reloads it.
