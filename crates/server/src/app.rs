@@ -87,6 +87,12 @@ impl App {
         let store = Store::open(&config.database_url()).await.context("open database")?;
         tracing::info!(durability = %store.durability().await?, "database ready");
         let listener = listen(config.listen).with_context(|| format!("bind {}", config.listen))?;
+        let read = |path: &str| std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok());
+        if let Some(warning) =
+            accept_queue_warning(read("/proc/sys/net/core/somaxconn"), read("/proc/sys/net/ipv4/tcp_max_syn_backlog"))
+        {
+            tracing::warn!("{warning}");
+        }
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (writer_stop, writer_stop_rx) = watch::channel(false);
         let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx).context("start the writer")?;
@@ -279,10 +285,45 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, (axum::ht
 /// `net.core.somaxconn` (4,096 by default since Linux 5.4).
 const LISTEN_BACKLOG: u32 = 8_192;
 
+/// What to tell the operator when the kernel holds fewer half-open or waiting connections
+/// than [`LISTEN_BACKLOG`], as Redis does for its own backlog: when a room connects at
+/// once, connects beyond the queue are dropped and the PC retries after one second, then
+/// three, and the exam start has a tail of seconds that no server speed removes. `None`
+/// when the limits are high enough or unknown (not Linux).
+fn accept_queue_warning(somaxconn: Option<u32>, syn_backlog: Option<u32>) -> Option<String> {
+    let low: Vec<String> = [("net.core.somaxconn", somaxconn), ("net.ipv4.tcp_max_syn_backlog", syn_backlog)]
+        .into_iter()
+        .filter_map(|(name, value)| value.filter(|v| *v < LISTEN_BACKLOG).map(|v| format!("{name} = {v}")))
+        .collect();
+    (!low.is_empty()).then(|| {
+        format!(
+            "{}: more candidates than that connecting within a second overflow the accept queue and \
+             retry after 1 s or more; raise both to {LISTEN_BACKLOG} or more (deploy/sysctl.d/60-ujian.conf)",
+            low.join(", ")
+        )
+    })
+}
+
 fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
     // As std does: a restarted server rebinds at once, not after TIME_WAIT.
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kernel_accept_queue_below_the_backlog_is_reported_with_its_setting() {
+        let both = accept_queue_warning(Some(4_096), Some(2_048)).expect("warning");
+        assert!(both.contains("net.core.somaxconn = 4096"), "{both}");
+        assert!(both.contains("net.ipv4.tcp_max_syn_backlog = 2048"), "{both}");
+        let one = accept_queue_warning(Some(16_384), Some(1_024)).expect("warning");
+        assert!(!one.contains("somaxconn"), "{one}");
+        assert_eq!(accept_queue_warning(Some(LISTEN_BACKLOG), Some(65_536)), None);
+        assert_eq!(accept_queue_warning(None, None), None);
+    }
 }
