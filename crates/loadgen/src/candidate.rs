@@ -62,8 +62,6 @@ pub struct Progress {
 
 /// Everything candidates share.
 pub struct Shared {
-    /// HTTP clients for logins; candidate `i` uses `http[i % len]` (see [`source_ips`]).
-    pub http: Vec<reqwest::Client>,
     /// Local addresses to connect from, when the server is on this machine's loopback.
     pub sources: Vec<std::net::IpAddr>,
     /// `host:port` of the server.
@@ -179,6 +177,11 @@ struct Client {
     last_ack_remaining: Option<u64>,
     /// The acknowledged sheet: position → label.
     sheet: BTreeMap<i64, String>,
+    /// No position below this is unanswered (positions only ever gain answers), so the
+    /// next new question is found without scanning the sheet from the start each time.
+    first_unanswered: i64,
+    /// The session's id as every ack record carries it, shared rather than copied.
+    session: Arc<str>,
     flags: BTreeMap<i64, bool>,
     labels: HashMap<i64, Vec<String>>,
     total: usize,
@@ -201,6 +204,8 @@ pub async fn run_candidate(shared: Arc<Shared>, index: usize, participant: Strin
         seq: 0,
         last_ack_remaining: None,
         sheet: BTreeMap::new(),
+        first_unanswered: 0,
+        session: Arc::from(""),
         flags: BTreeMap::new(),
         labels: HashMap::new(),
         total: 0,
@@ -262,12 +267,7 @@ impl Client {
                     None => break,
                 }
             };
-            let labels = self.labels_for(index).await?;
-            let current = self.sheet.get(&index).cloned();
-            let choices: Vec<&String> = labels.iter().filter(|l| Some(*l) != current.as_ref()).collect();
-            let Some(choice) = choices.get(self.rng.random_range(0..choices.len().max(1))).map(|s| (*s).clone()) else {
-                continue;
-            };
+            let Some(choice) = self.pick_choice(index).await? else { continue };
             let outcome = self.answer(index, choice).await?;
             if !matches!(outcome, Outcome::Acked) {
                 if matches!(outcome, Outcome::Over) {
@@ -326,8 +326,11 @@ impl Client {
     }
 
     /// The first question in paper order without an acknowledged answer.
-    fn next_new(&self) -> Option<i64> {
-        (0..self.total as i64).find(|i| !self.sheet.contains_key(i))
+    fn next_new(&mut self) -> Option<i64> {
+        while self.sheet.contains_key(&self.first_unanswered) {
+            self.first_unanswered += 1;
+        }
+        (self.first_unanswered < self.total as i64).then_some(self.first_unanswered)
     }
 
     async fn think(&mut self) {
@@ -342,18 +345,24 @@ impl Client {
         tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
     }
 
-    async fn labels_for(&mut self, index: i64) -> Result<Vec<String>, Stop> {
-        if let Some(l) = self.labels.get(&index) {
-            return Ok(l.clone());
-        }
-        if self.shared.behaviour.get_questions {
+    /// A label for question `index` other than its current answer, drawn at random; `None`
+    /// if there is no other.
+    async fn pick_choice(&mut self, index: i64) -> Result<Option<String>, Stop> {
+        if !self.labels.contains_key(&index) && self.shared.behaviour.get_questions {
             self.get(index).await?;
-            if let Some(l) = self.labels.get(&index) {
-                return Ok(l.clone());
-            }
         }
         // Without the question every item still has an A and a B.
-        Ok(vec!["A".into(), "B".into()])
+        const FALLBACK: [&str; 2] = ["A", "B"];
+        let current = self.sheet.get(&index).map(String::as_str);
+        let labels: Vec<&str> = match self.labels.get(&index) {
+            Some(l) => l.iter().map(String::as_str).collect(),
+            None => FALLBACK.to_vec(),
+        };
+        let others: Vec<&str> = labels.into_iter().filter(|l| Some(*l) != current).collect();
+        if others.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(others[self.rng.random_range(0..others.len())].to_owned()))
     }
 
     fn drop_ws(&mut self) {
@@ -372,40 +381,42 @@ impl Client {
 
     /// Logs in, retrying with jitter while the server is busy or away.
     async fn login(&mut self) -> Result<(), Stop> {
+        #[derive(serde::Deserialize)]
+        struct LoginReply {
+            token: String,
+            session: String,
+        }
         let started = Instant::now();
-        let url = format!("http://{}/api/v1/candidate/login", self.shared.authority);
-        let body = json!({ "participant_no": self.res.participant, "pin": self.shared.pin, "token": self.shared.sitting_token });
+        let body = json!({ "participant_no": self.res.participant, "pin": self.shared.pin, "token": self.shared.sitting_token })
+            .to_string();
         let mut attempt = 0;
         loop {
             self.check_deadline()?;
             let wait = self.shared.deadline.saturating_duration_since(Instant::now());
-            let http = &self.shared.http[self.index % self.shared.http.len()];
-            let resp = http.post(&url).json(&body).timeout(wait).send().await;
-            match resp {
-                Ok(r) if r.status().is_success() => {
-                    let v: serde_json::Value = match r.json().await {
-                        Ok(v) => v,
-                        Err(_) => {
-                            self.error("login_body");
-                            attempt += 1;
-                            self.backoff(attempt).await?;
-                            continue;
-                        }
-                    };
-                    let (Some(token), Some(session)) = (v["token"].as_str(), v["session"].as_str()) else {
+            let source = self.source();
+            let authority = &self.shared.authority;
+            let request = async {
+                let stream = connect(authority, source).await?;
+                let _ = stream.set_nodelay(true);
+                crate::http1::post_json(stream, authority, "/api/v1/candidate/login", body.as_bytes()).await
+            };
+            match tokio::time::timeout(wait, request).await {
+                Ok(Ok(reply)) if (200..300).contains(&reply.status) => {
+                    let Ok(r) = serde_json::from_slice::<LoginReply>(&reply.body) else {
                         return Err(Stop("login_reply: no token or session in the login reply".into()));
                     };
-                    self.token = Some(token.to_owned());
-                    self.res.session = Some(session.to_owned());
+                    self.token = Some(r.token);
+                    self.session = Arc::from(r.session.as_str());
+                    self.res.session = Some(r.session);
                     self.res.login_us.push(micros(started.elapsed()));
                     return Ok(());
                 }
-                Ok(r) => {
-                    let status = r.status().as_u16();
+                Ok(Ok(reply)) => {
+                    let status = reply.status;
                     self.error(&format!("login_http_{status}"));
                     match status {
                         401 | 403 => {
-                            let text = r.text().await.unwrap_or_default();
+                            let text = String::from_utf8_lossy(&reply.body);
                             return Err(Stop(format!("login_refused: {status} {text}")));
                         }
                         // Locked out for a while: the server says wait, so wait longer.
@@ -416,13 +427,23 @@ impl Client {
                         }
                     }
                 }
-                Err(e) => {
-                    self.error(if e.is_timeout() { "login_timeout" } else { "login_connect" });
+                Ok(Err(_)) => {
+                    self.error("login_connect");
+                    attempt += 1;
+                    self.backoff(attempt).await?;
+                }
+                Err(_) => {
+                    self.error("login_timeout");
                     attempt += 1;
                     self.backoff(attempt).await?;
                 }
             }
         }
+    }
+
+    /// The local address this candidate's PC connects from, if the server is on loopback.
+    fn source(&self) -> Option<std::net::IpAddr> {
+        (!self.shared.sources.is_empty()).then(|| self.shared.sources[self.index % self.shared.sources.len()])
     }
 
     /// Opens the WebSocket if it is not open, and takes the welcome.
@@ -464,12 +485,11 @@ impl Client {
             format!("ws://{}/ws/candidate", self.shared.authority).into_client_request().map_err(|_| "ws_request")?;
         let bearer = format!("Bearer {token}").parse().map_err(|_| "ws_request")?;
         req.headers_mut().insert("authorization", bearer);
-        let source =
-            (!self.shared.sources.is_empty()).then(|| self.shared.sources[self.index % self.shared.sources.len()]);
-        let stream = tokio::time::timeout(self.shared.behaviour.reply_timeout, connect(&self.shared.authority, source))
-            .await
-            .map_err(|_| "ws_connect_timeout")?
-            .map_err(|_| "ws_connect")?;
+        let stream =
+            tokio::time::timeout(self.shared.behaviour.reply_timeout, connect(&self.shared.authority, self.source()))
+                .await
+                .map_err(|_| "ws_connect_timeout")?
+                .map_err(|_| "ws_connect")?;
         let _ = stream.set_nodelay(true);
         let handshake = tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()));
         match tokio::time::timeout(self.shared.behaviour.reply_timeout, handshake).await {
@@ -747,8 +767,7 @@ impl Client {
             }
             Acked::Finish => {}
         }
-        let session = self.res.session.clone().unwrap_or_default();
-        self.res.acks.push(AckRecord { session, seq, acked, at_us, latency_us: micros(latency) });
+        self.res.acks.push(AckRecord { session: self.session.clone(), seq, acked, at_us, latency_us: micros(latency) });
     }
 }
 

@@ -2,6 +2,7 @@
 //! the stored answer log (DESIGN rule 1: nothing acknowledged is ever lost).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 use store::{LogEntry, Store};
@@ -18,7 +19,8 @@ pub enum Acked {
 /// One acknowledgement a simulated candidate received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AckRecord {
-    pub session: String,
+    /// Shared by every ack of a session: a closed loop records hundreds of thousands.
+    pub session: Arc<str>,
     pub seq: i64,
     #[serde(flatten)]
     pub acked: Acked,
@@ -95,10 +97,10 @@ pub fn check_against_logs(acks: &[AckRecord], logs: &HashMap<String, Vec<LogEntr
     let mut report = CheckReport::default();
     let empty = Vec::new();
     for a in acks {
-        if let Some(previous) = seen.get(&(a.session.as_str(), a.seq)) {
+        if let Some(previous) = seen.get(&(&*a.session, a.seq)) {
             if *previous != &a.acked {
                 report.mismatched.push(Mismatch {
-                    session: a.session.clone(),
+                    session: a.session.to_string(),
                     seq: a.seq,
                     expected: a.acked.clone(),
                     stored: "another message acknowledged under the same seq".into(),
@@ -106,13 +108,13 @@ pub fn check_against_logs(acks: &[AckRecord], logs: &HashMap<String, Vec<LogEntr
             }
             continue;
         }
-        seen.insert((a.session.as_str(), a.seq), &a.acked);
+        seen.insert((&*a.session, a.seq), &a.acked);
         report.acks_checked += 1;
-        let log = logs.get(&a.session).unwrap_or(&empty);
+        let log = logs.get(&*a.session).unwrap_or(&empty);
         match log.iter().find(|e| e.seq == a.seq) {
-            None => report.lost.push((a.session.clone(), a.seq)),
+            None => report.lost.push((a.session.to_string(), a.seq)),
             Some(e) if !matches(&a.acked, e) => report.mismatched.push(Mismatch {
-                session: a.session.clone(),
+                session: a.session.to_string(),
                 seq: a.seq,
                 expected: a.acked.clone(),
                 stored: describe(e),
@@ -128,9 +130,9 @@ pub fn check_against_logs(acks: &[AckRecord], logs: &HashMap<String, Vec<LogEntr
 pub async fn verify_store(store: &Store, acks: &[AckRecord]) -> anyhow::Result<CheckReport> {
     let mut logs = HashMap::new();
     for a in acks {
-        if !logs.contains_key(&a.session) {
+        if !logs.contains_key(&*a.session) {
             let log = store.answer_log(&a.session).await?;
-            logs.insert(a.session.clone(), log);
+            logs.insert(a.session.to_string(), log);
         }
     }
     Ok(check_against_logs(acks, &logs))

@@ -11,6 +11,7 @@
 //! - [`run`]: one run: viewers, candidates, monitor, crash; [`run::drive`] is the entry
 //!   point tests use against an in-process server.
 //! - [`candidate`]: one simulated candidate over HTTP and WebSocket.
+//! - [`http1`]: the minimal HTTP/1.1 client candidates log in with.
 //! - [`viewer`]: board viewers (SSE) and the ack → viewer latency matcher.
 //! - [`echo`]: the bare WebSocket echo baseline.
 //! - [`check`]: acknowledgements against the stored answer log.
@@ -26,6 +27,7 @@ pub mod check;
 pub mod cli;
 pub mod echo;
 pub mod error;
+pub mod http1;
 pub mod prepare;
 pub mod process;
 pub mod report;

@@ -4,6 +4,7 @@
 //! Signals go through the `kill` command and the file-descriptor limit through `prlimit`,
 //! so that this crate needs no `unsafe` (the workspace forbids it).
 
+use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -206,6 +207,51 @@ fn parse_machine_busy(cpu_line: &str) -> Option<u64> {
     Some(total - fields.get(3)? - fields.get(4)?)
 }
 
+/// The kernel's TCP accept-queue counters (machine-wide, from `/proc/net/netstat`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AcceptQueue {
+    /// Connections completed while the listener's accept queue was full (`ListenOverflows`).
+    pub listen_overflows: u64,
+    /// SYNs sent again after no answer: each is a client waiting a second or more.
+    pub syn_retransmits: u64,
+}
+
+impl AcceptQueue {
+    pub fn read() -> Option<AcceptQueue> {
+        parse_netstat(&std::fs::read_to_string("/proc/net/netstat").ok()?)
+    }
+
+    /// What happened between `self` and `later`.
+    pub fn since(self, later: AcceptQueue) -> AcceptQueue {
+        AcceptQueue {
+            listen_overflows: later.listen_overflows.saturating_sub(self.listen_overflows),
+            syn_retransmits: later.syn_retransmits.saturating_sub(self.syn_retransmits),
+        }
+    }
+}
+
+/// `/proc/net/netstat` holds pairs of lines: `TcpExt: Name…` then `TcpExt: value…`.
+fn parse_netstat(text: &str) -> Option<AcceptQueue> {
+    let mut lines = text.lines();
+    while let Some(names) = lines.next() {
+        let values = lines.next()?;
+        if !names.starts_with("TcpExt:") {
+            continue;
+        }
+        let pairs: HashMap<&str, u64> = names
+            .split_whitespace()
+            .skip(1)
+            .zip(values.split_whitespace().skip(1))
+            .filter_map(|(k, v)| Some((k, v.parse().ok()?)))
+            .collect();
+        return Some(AcceptQueue {
+            listen_overflows: *pairs.get("ListenOverflows")?,
+            syn_retransmits: *pairs.get("TCPSynRetrans")?,
+        });
+    }
+    None
+}
+
 /// Clock ticks per second (`getconf CLK_TCK`; 100 on every Linux this runs on).
 pub fn ticks_per_second() -> u64 {
     std::process::Command::new("getconf")
@@ -243,6 +289,18 @@ pub fn raise_nofile() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_queue_counters_are_read_from_the_tcpext_lines() {
+        let text = "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPSynRetrans\n\
+                    TcpExt: 757 3440 3440 2448\n\
+                    IpExt: InNoRoutes ListenOverflows\n\
+                    IpExt: 0 9\n";
+        let q = parse_netstat(text).expect("parse");
+        assert_eq!(q, AcceptQueue { listen_overflows: 3440, syn_retransmits: 2448 });
+        assert_eq!(q.since(AcceptQueue { listen_overflows: 3500, syn_retransmits: 2450 }).listen_overflows, 60);
+        assert_eq!(parse_netstat("IpExt: A\nIpExt: 1\n"), None);
+    }
 
     #[test]
     fn proc_files_parse() {

@@ -142,6 +142,9 @@ pub struct Report {
     /// (and kernel work not charged to either) that the figures shared the cores with.
     /// Meaningful only with a server this run started and monitored.
     pub other_cpu_secs: f64,
+    /// Connects the kernel dropped for a full accept queue during the run, and the SYNs
+    /// clients sent again (machine-wide; on a loopback run, this run's). `None` off Linux.
+    pub accept_queue: Option<crate::process::AcceptQueue>,
     pub crash: Option<CrashReport>,
     pub check: Option<CheckSummary>,
     pub echo: Option<EchoReport>,
@@ -265,6 +268,13 @@ impl Report {
                 v.kb_per_connection_slope.map_or_else(|| "n/a".to_owned(), |k| format!("{k:.1} KiB"))
             );
             let _ = writeln!(out, "server CPU: {:.1} s = {:.2} cores busy on average", v.cpu_secs, v.cores_busy);
+        }
+        if let Some(q) = &self.accept_queue {
+            let _ = writeln!(
+                out,
+                "accept queue: {} connects overflowed it, {} SYNs resent (each a client waiting 1 s or more)",
+                q.listen_overflows, q.syn_retransmits
+            );
         }
         if self.server.is_some() {
             let _ = writeln!(

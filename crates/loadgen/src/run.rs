@@ -11,7 +11,7 @@ use tokio::sync::{Barrier, Notify, watch};
 
 use crate::candidate::{Behaviour, CandidateResult, Progress, Shared, run_candidate};
 use crate::check::{AckRecord, Acked};
-use crate::process::{ProcSample, ServerProcess, machine_busy_ticks, read_proc, ticks_per_second};
+use crate::process::{AcceptQueue, ProcSample, ServerProcess, machine_busy_ticks, read_proc, ticks_per_second};
 use crate::report::{BoardReport, CrashReport, Report, Scenario, ServerReport, TimeCheck};
 use crate::stats::{ErrorCounts, Summary};
 use crate::viewer::{BoardTracker, ViewerResult, run_viewer};
@@ -117,27 +117,17 @@ pub async fn drive(
     let t0 = Instant::now();
     let me_before = read_proc("self");
     let machine_before = machine_busy_ticks();
-    let client = |source: Option<std::net::IpAddr>| {
-        reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .connect_timeout(Duration::from_secs(30))
-            .local_address(source)
-            // Enough idle connections to reuse, few enough that thousands of finished
-            // logins do not hold thousands of sockets open on both sides.
-            .pool_max_idle_per_host(8)
-            .build()
-    };
+    let queue_before = AcceptQueue::read();
+    // The viewers' client (candidates log in with `http1`, a connection each).
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(8)
+        .build()?;
     let sources = crate::candidate::source_ips(&target.authority);
-    let http = client(None)?;
-    let logins = if sources.is_empty() {
-        vec![http.clone()]
-    } else {
-        sources.iter().step_by(10).map(|ip| client(Some(*ip))).collect::<Result<Vec<_>, _>>()?
-    };
     let board = Arc::new(BoardTracker::new(&target.participants));
     let shared = Arc::new(Shared {
-        http: logins,
         sources,
         authority: target.authority.clone(),
         sitting_token: target.sitting_token.clone(),
@@ -308,6 +298,7 @@ pub async fn drive(
     let wall = t0.elapsed();
     let me_after = read_proc("self");
     let machine_after = machine_busy_ticks();
+    let queue_after = AcceptQueue::read();
     let ticks = ticks_per_second() as f64;
 
     let mut report = summarise(opts, n, &results, candidates_done);
@@ -357,6 +348,7 @@ pub async fn drive(
         let ours = report.loadgen_cpu_secs + report.server.as_ref().map_or(0.0, |s| s.cpu_secs);
         report.other_cpu_secs = (busy - ours).max(0.0);
     }
+    report.accept_queue = queue_before.zip(queue_after).map(|(a, b)| a.since(b));
     report.crash = crash;
     let sessions: Vec<String> = results.iter().filter_map(|r| r.session.clone()).collect();
     let finished_sessions = results.iter().filter(|r| r.finished).filter_map(|r| r.session.clone()).collect();
@@ -493,6 +485,7 @@ fn summarise(opts: &RunOptions, n: usize, results: &[CandidateResult], span: Dur
         loadgen_cpu_secs: 0.0,
         machine_cpu_secs: 0.0,
         other_cpu_secs: 0.0,
+        accept_queue: None,
         crash: None,
         check: None,
         echo: None,
