@@ -395,8 +395,13 @@ impl Client {
             let wait = self.shared.deadline.saturating_duration_since(Instant::now());
             let source = self.source();
             let authority = &self.shared.authority;
+            let connect_timeout = self.shared.behaviour.reply_timeout;
             let request = async {
-                let stream = connect(authority, source).await?;
+                // A dropped SYN is retried by the kernel for minutes; give up sooner, as on
+                // the WebSocket, and back off.
+                let stream = tokio::time::timeout(connect_timeout, connect(authority, source))
+                    .await
+                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
                 let _ = stream.set_nodelay(true);
                 crate::http1::post_json(stream, authority, "/api/v1/candidate/login", body.as_bytes()).await
             };
