@@ -408,7 +408,10 @@ impl Client {
             match tokio::time::timeout(wait, request).await {
                 Ok(Ok(reply)) if (200..300).contains(&reply.status) => {
                     let Ok(r) = serde_json::from_slice::<LoginReply>(&reply.body) else {
-                        return Err(Stop("login_reply: no token or session in the login reply".into()));
+                        self.error("login_body");
+                        attempt += 1;
+                        self.backoff(attempt).await?;
+                        continue;
                     };
                     self.token = Some(r.token);
                     self.session = Arc::from(r.session.as_str());
@@ -432,8 +435,12 @@ impl Client {
                         }
                     }
                 }
-                Ok(Err(_)) => {
-                    self.error("login_connect");
+                Ok(Err(e)) => {
+                    self.error(if e.kind() == std::io::ErrorKind::TimedOut {
+                        "login_timeout"
+                    } else {
+                        "login_connect"
+                    });
                     attempt += 1;
                     self.backoff(attempt).await?;
                 }

@@ -62,9 +62,13 @@ fn head(buf: &[u8]) -> std::io::Result<Option<(u16, usize, Option<usize>)>> {
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| invalid("no HTTP status line"))?;
-    let length = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+    let headers: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(':')).collect();
+    let header = |wanted: &str| headers.iter().find(|(name, _)| name.trim().eq_ignore_ascii_case(wanted));
+    if header("transfer-encoding").is_some() {
+        // The login's reply has a length; a chunked one would be read wrong, so refuse it.
+        return Err(invalid("chunked replies are not read"));
+    }
+    let length = header("content-length")
         .map(|(_, v)| v.trim().parse::<usize>().map_err(|_| invalid("bad content-length")))
         .transpose()?;
     Ok(Some((status, end + 4, length)))
@@ -109,5 +113,6 @@ mod tests {
         assert!(parse_at_eof(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort").is_err());
         assert!(parse_at_eof(b"HTTP/1.1 200 OK\r\n").is_err());
         assert!(parse(b"garbage\r\n\r\n").is_err());
+        assert!(parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").is_err());
     }
 }

@@ -210,9 +210,11 @@ fn parse_machine_busy(cpu_line: &str) -> Option<u64> {
 /// The kernel's TCP accept-queue counters (machine-wide, from `/proc/net/netstat`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AcceptQueue {
-    /// Connections completed while the listener's accept queue was full (`ListenOverflows`).
+    /// Handshakes dropped because the listener's accept queue was full (`ListenOverflows`,
+    /// counted per dropped packet: a client that retries is counted again).
     pub listen_overflows: u64,
-    /// SYNs sent again after no answer: each is a client waiting a second or more.
+    /// SYNs and SYN-ACKs sent again after no answer (`TCPSynRetrans`): each is a connect
+    /// waiting a second or more.
     pub syn_retransmits: u64,
 }
 

@@ -142,8 +142,9 @@ pub struct Report {
     /// (and kernel work not charged to either) that the figures shared the cores with.
     /// Meaningful only with a server this run started and monitored.
     pub other_cpu_secs: f64,
-    /// Connects the kernel dropped for a full accept queue during the run, and the SYNs
-    /// clients sent again (machine-wide; on a loopback run, this run's). `None` off Linux.
+    /// Handshakes the kernel dropped for a full accept queue during the run, and the SYNs
+    /// and SYN-ACKs it sent again (machine-wide; on a loopback run, this run's). `None` off
+    /// Linux.
     pub accept_queue: Option<crate::process::AcceptQueue>,
     pub crash: Option<CrashReport>,
     pub check: Option<CheckSummary>,
@@ -272,7 +273,8 @@ impl Report {
         if let Some(q) = &self.accept_queue {
             let _ = writeln!(
                 out,
-                "accept queue: {} connects overflowed it, {} SYNs resent (each a client waiting 1 s or more)",
+                "accept queue: {} overflows (handshakes dropped at a full queue), {} SYN or SYN-ACK retransmits \
+                 (each a connect waiting 1 s or more)",
                 q.listen_overflows, q.syn_retransmits
             );
         }

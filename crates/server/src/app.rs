@@ -88,9 +88,11 @@ impl App {
         tracing::info!(durability = %store.durability().await?, "database ready");
         let listener = listen(config.listen).with_context(|| format!("bind {}", config.listen))?;
         let read = |path: &str| std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok());
-        if let Some(warning) =
-            accept_queue_warning(read("/proc/sys/net/core/somaxconn"), read("/proc/sys/net/ipv4/tcp_max_syn_backlog"))
-        {
+        if let Some(warning) = accept_queue_warning(
+            read("/proc/sys/net/core/somaxconn"),
+            read("/proc/sys/net/ipv4/tcp_max_syn_backlog"),
+            read("/proc/sys/net/ipv4/tcp_syncookies"),
+        ) {
             tracing::warn!("{warning}");
         }
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -285,21 +287,27 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, (axum::ht
 /// `net.core.somaxconn` (4,096 by default since Linux 5.4).
 const LISTEN_BACKLOG: u32 = 8_192;
 
-/// What to tell the operator when the kernel holds fewer half-open or waiting connections
-/// than [`LISTEN_BACKLOG`], as Redis does for its own backlog: when a room connects at
-/// once, connects beyond the queue are dropped and the PC retries after one second, then
-/// three, and the exam start has a tail of seconds that no server speed removes. `None`
-/// when the limits are high enough or unknown (not Linux).
-fn accept_queue_warning(somaxconn: Option<u32>, syn_backlog: Option<u32>) -> Option<String> {
-    let low: Vec<String> = [("net.core.somaxconn", somaxconn), ("net.ipv4.tcp_max_syn_backlog", syn_backlog)]
-        .into_iter()
-        .filter_map(|(name, value)| value.filter(|v| *v < LISTEN_BACKLOG).map(|v| format!("{name} = {v}")))
-        .collect();
-    (!low.is_empty()).then(|| {
+/// What to tell the operator when the kernel queues fewer connections than
+/// [`LISTEN_BACKLOG`], as Redis does for its own backlog: when a room connects at once,
+/// connects beyond `net.core.somaxconn` are dropped and the PC retries after one second,
+/// then three, so the exam start gets a tail of seconds that no server speed removes.
+/// Half-open connects beyond `tcp_max_syn_backlog` are answered with SYN cookies, and
+/// dropped only where those are off. `None` when the limits are high enough or unknown
+/// (not Linux).
+fn accept_queue_warning(somaxconn: Option<u32>, syn_backlog: Option<u32>, syncookies: Option<u32>) -> Option<String> {
+    let low = |v: Option<u32>| v.filter(|v| *v < LISTEN_BACKLOG);
+    let mut settings = Vec::new();
+    if let Some(v) = low(somaxconn) {
+        settings.push(format!("net.core.somaxconn = {v}"));
+    }
+    if let (Some(v), Some(0)) = (low(syn_backlog), syncookies) {
+        settings.push(format!("net.ipv4.tcp_max_syn_backlog = {v} with tcp_syncookies = 0"));
+    }
+    (!settings.is_empty()).then(|| {
         format!(
-            "{}: more candidates than that connecting within a second overflow the accept queue and \
-             retry after 1 s or more; raise both to {LISTEN_BACKLOG} or more (deploy/sysctl.d/60-ujian.conf)",
-            low.join(", ")
+            "{}: more candidates than that connecting within a second are dropped and retry after 1 s or \
+             more; raise to {LISTEN_BACKLOG} or more (deploy/sysctl.d/60-ujian.conf)",
+            settings.join(", ")
         )
     })
 }
@@ -318,12 +326,14 @@ mod tests {
 
     #[test]
     fn a_kernel_accept_queue_below_the_backlog_is_reported_with_its_setting() {
-        let both = accept_queue_warning(Some(4_096), Some(2_048)).expect("warning");
+        let both = accept_queue_warning(Some(4_096), Some(2_048), Some(0)).expect("warning");
         assert!(both.contains("net.core.somaxconn = 4096"), "{both}");
         assert!(both.contains("net.ipv4.tcp_max_syn_backlog = 2048"), "{both}");
-        let one = accept_queue_warning(Some(16_384), Some(1_024)).expect("warning");
-        assert!(!one.contains("somaxconn"), "{one}");
-        assert_eq!(accept_queue_warning(Some(LISTEN_BACKLOG), Some(65_536)), None);
-        assert_eq!(accept_queue_warning(None, None), None);
+        // With SYN cookies on, a short SYN queue drops nothing.
+        let cookies = accept_queue_warning(Some(4_096), Some(2_048), Some(1)).expect("warning");
+        assert!(!cookies.contains("syn_backlog"), "{cookies}");
+        assert_eq!(accept_queue_warning(Some(16_384), Some(1_024), Some(1)), None);
+        assert_eq!(accept_queue_warning(Some(LISTEN_BACKLOG), Some(65_536), Some(0)), None);
+        assert_eq!(accept_queue_warning(None, None, None), None);
     }
 }
