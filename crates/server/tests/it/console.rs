@@ -251,6 +251,28 @@ async fn a_started_exam_moves_to_another_pc_only_with_the_supervisors_leave() {
 }
 
 #[tokio::test]
+async fn after_a_move_and_a_restart_only_the_new_pcs_login_works() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let sup = app.staff("sup1").await;
+    let mut c = app.candidate(1).await;
+    c.answer(0, Some("A")).await;
+    let old_token = c.token.clone();
+    drop(c);
+    let (status, _) = app.act(&sup, "/api/v1/sessions/T-1.P-0001/allow-move", json!({ "reason": "PC 12 mati" })).await;
+    assert_eq!(status, 200);
+    let moved = app.login(&participant(1), PIN, &app.token).await;
+    assert_eq!(moved.status(), 200);
+    let new_token = moved.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_owned();
+    // The new process knows the move only from the store.
+    let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
+    let mut req = format!("ws://{}/ws/candidate", app.addr).into_client_request().expect("req");
+    req.headers_mut().insert("authorization", format!("Bearer {old_token}").parse().expect("hdr"));
+    assert!(tokio_tungstenite::connect_async(req).await.is_err(), "the old PC's login ended with the move");
+    let c2 = Candidate::connect(app.addr, &new_token).await;
+    assert_eq!(c2.welcome["answers"], json!({ "0": "A" }));
+}
+
+#[tokio::test]
 async fn rotating_the_token_stops_the_old_one() {
     let app = TestApp::spawn(Setup::tiny(1)).await;
     let admin = app.staff("admin").await;
