@@ -354,11 +354,10 @@ impl Client {
         // Without the question every item still has an A and a B.
         const FALLBACK: [&str; 2] = ["A", "B"];
         let current = self.sheet.get(&index).map(String::as_str);
-        let labels: Vec<&str> = match self.labels.get(&index) {
-            Some(l) => l.iter().map(String::as_str).collect(),
-            None => FALLBACK.to_vec(),
+        let others: Vec<&str> = match self.labels.get(&index) {
+            Some(l) => l.iter().map(String::as_str).filter(|l| Some(*l) != current).collect(),
+            None => FALLBACK.into_iter().filter(|l| Some(*l) != current).collect(),
         };
-        let others: Vec<&str> = labels.into_iter().filter(|l| Some(*l) != current).collect();
         if others.is_empty() {
             return Ok(None);
         }
@@ -393,64 +392,59 @@ impl Client {
         loop {
             self.check_deadline()?;
             let wait = self.shared.deadline.saturating_duration_since(Instant::now());
-            let source = self.source();
-            let authority = &self.shared.authority;
-            let connect_timeout = self.shared.behaviour.reply_timeout;
             let request = async {
-                // A dropped SYN is retried by the kernel for minutes; give up sooner, as on
-                // the WebSocket, and back off.
-                let stream = tokio::time::timeout(connect_timeout, connect(authority, source))
+                let stream = self.connect_pc().await?;
+                crate::http1::post_json(stream, &self.shared.authority, "/api/v1/candidate/login", body.as_bytes())
                     .await
-                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
-                let _ = stream.set_nodelay(true);
-                crate::http1::post_json(stream, authority, "/api/v1/candidate/login", body.as_bytes()).await
             };
-            match tokio::time::timeout(wait, request).await {
+            let failure = match tokio::time::timeout(wait, request).await {
                 Ok(Ok(reply)) if (200..300).contains(&reply.status) => {
-                    let Ok(r) = serde_json::from_slice::<LoginReply>(&reply.body) else {
-                        self.error("login_body");
-                        attempt += 1;
-                        self.backoff(attempt).await?;
-                        continue;
-                    };
-                    self.token = Some(r.token);
-                    self.session = Arc::from(r.session.as_str());
-                    self.res.session = Some(r.session);
-                    self.res.login_us.push(micros(started.elapsed()));
-                    return Ok(());
+                    match serde_json::from_slice::<LoginReply>(&reply.body) {
+                        Ok(r) => {
+                            self.token = Some(r.token);
+                            self.session = Arc::from(r.session.as_str());
+                            self.res.session = Some(r.session);
+                            self.res.login_us.push(micros(started.elapsed()));
+                            return Ok(());
+                        }
+                        Err(_) => "login_body".to_owned(),
+                    }
                 }
                 Ok(Ok(reply)) => {
                     let status = reply.status;
-                    self.error(&format!("login_http_{status}"));
                     match status {
                         401 | 403 => {
+                            self.error(&format!("login_http_{status}"));
                             let text = String::from_utf8_lossy(&reply.body);
                             return Err(Stop(format!("login_refused: {status} {text}")));
                         }
                         // Locked out for a while: the server says wait, so wait longer.
-                        429 => tokio::time::sleep(Duration::from_secs(5)).await,
-                        _ => {
-                            attempt += 1;
-                            self.backoff(attempt).await?;
+                        429 => {
+                            self.error("login_http_429");
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                            continue;
                         }
+                        _ => format!("login_http_{status}"),
                     }
                 }
-                Ok(Err(e)) => {
-                    self.error(if e.kind() == std::io::ErrorKind::TimedOut {
-                        "login_timeout"
-                    } else {
-                        "login_connect"
-                    });
-                    attempt += 1;
-                    self.backoff(attempt).await?;
-                }
-                Err(_) => {
-                    self.error("login_timeout");
-                    attempt += 1;
-                    self.backoff(attempt).await?;
-                }
-            }
+                Ok(Err(e)) if e.kind() != std::io::ErrorKind::TimedOut => "login_connect".to_owned(),
+                Ok(Err(_)) | Err(_) => "login_timeout".to_owned(),
+            };
+            self.error(&failure);
+            attempt += 1;
+            self.backoff(attempt).await?;
         }
+    }
+
+    /// Connects as this candidate's PC, giving up after the reply timeout: the kernel
+    /// retries a dropped SYN for minutes, and a candidate should back off and try again.
+    async fn connect_pc(&self) -> std::io::Result<TcpStream> {
+        let stream =
+            tokio::time::timeout(self.shared.behaviour.reply_timeout, connect(&self.shared.authority, self.source()))
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
     }
 
     /// The local address this candidate's PC connects from, if the server is on loopback.
@@ -497,12 +491,10 @@ impl Client {
             format!("ws://{}/ws/candidate", self.shared.authority).into_client_request().map_err(|_| "ws_request")?;
         let bearer = format!("Bearer {token}").parse().map_err(|_| "ws_request")?;
         req.headers_mut().insert("authorization", bearer);
-        let stream =
-            tokio::time::timeout(self.shared.behaviour.reply_timeout, connect(&self.shared.authority, self.source()))
-                .await
-                .map_err(|_| "ws_connect_timeout")?
-                .map_err(|_| "ws_connect")?;
-        let _ = stream.set_nodelay(true);
+        let stream = self
+            .connect_pc()
+            .await
+            .map_err(|e| if e.kind() == std::io::ErrorKind::TimedOut { "ws_connect_timeout" } else { "ws_connect" })?;
         let handshake = tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()));
         match tokio::time::timeout(self.shared.behaviour.reply_timeout, handshake).await {
             Err(_) => Err("ws_handshake_timeout"),

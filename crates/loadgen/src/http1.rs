@@ -36,13 +36,11 @@ pub async fn post_json(mut stream: TcpStream, authority: &str, path: &str, body:
         if buf.len() >= MAX_REPLY {
             return Err(invalid("reply too large"));
         }
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
+        buf.reserve(4096);
+        if stream.read_buf(&mut buf).await? == 0 {
             // The server closed: what came must be the whole reply.
             return parse_at_eof(&buf);
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
