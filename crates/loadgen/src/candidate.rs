@@ -58,6 +58,8 @@ pub struct Progress {
     pub errors: AtomicU64,
     pub reconnects: AtomicU64,
     pub recoveries: AtomicU64,
+    /// Candidates that have their first question.
+    pub started: AtomicUsize,
 }
 
 /// Everything candidates share.
@@ -83,6 +85,8 @@ pub struct Shared {
     pub ramp: Duration,
     /// Told when every candidate is connected at the same time (for memory per connection).
     pub all_connected: Notify,
+    /// Told when the last candidate got their first question: the start is over.
+    pub all_started: Notify,
     pub candidates: usize,
 }
 
@@ -253,6 +257,9 @@ impl Client {
         let waited = started.elapsed();
         self.res.first_question_us = Some(micros(waited));
         self.res.first_question_at_us = Some(self.shared.now_us());
+        if self.shared.progress.started.fetch_add(1, Ordering::Relaxed) + 1 == self.shared.candidates {
+            self.shared.all_started.notify_one();
+        }
         let target = self.shared.behaviour.answers.unwrap_or(self.total).min(self.total);
         while self.sheet.len() < target && !self.over {
             self.check_deadline()?;

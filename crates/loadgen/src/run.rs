@@ -12,7 +12,7 @@ use tokio::sync::{Barrier, Notify, watch};
 use crate::candidate::{Behaviour, CandidateResult, Progress, Shared, run_candidate};
 use crate::check::{AckRecord, Acked};
 use crate::process::{AcceptQueue, ProcSample, ServerProcess, machine_busy_ticks, read_proc, ticks_per_second};
-use crate::report::{BoardReport, CrashReport, Report, Scenario, ServerReport, TimeCheck};
+use crate::report::{BoardReport, CrashReport, Report, Scenario, ServerReport, StartCost, TimeCheck};
 use crate::stats::{ErrorCounts, Summary};
 use crate::viewer::{BoardTracker, ViewerResult, run_viewer};
 
@@ -85,9 +85,43 @@ struct Monitor {
     connected_peak: Option<(u64, usize)>,
     /// RSS at the last sample before the first candidate connected: "before connecting".
     before_connecting: Option<u64>,
+    /// When the candidates were spawned, and when the last one got their first question.
+    spawned: Option<Mark>,
+    all_started: Option<Mark>,
+}
+
+#[derive(Clone, Copy)]
+struct Mark {
+    at: Instant,
+    pid: u32,
+    server_ticks: u64,
+    loadgen_ticks: u64,
 }
 
 impl Monitor {
+    /// Marks a boundary of the start: the spawn, or everyone having their first question.
+    fn mark(&mut self, pid: u32, all_started: bool) {
+        let (Some(server), Some(me)) = (read_proc(&pid.to_string()), read_proc("self")) else { return };
+        let at = Some(Mark { at: Instant::now(), pid, server_ticks: server.cpu_ticks, loadgen_ticks: me.cpu_ticks });
+        if all_started {
+            self.all_started = at;
+        } else {
+            self.spawned = at;
+        }
+    }
+
+    /// The CPU both sides spent from the spawn until everyone had their first question, if
+    /// the same server process saw both.
+    fn start_cost(&self, candidates: usize, ticks: f64) -> Option<StartCost> {
+        let (a, b) = (self.spawned?, self.all_started?);
+        (a.pid == b.pid).then(|| StartCost {
+            candidates,
+            secs: b.at.duration_since(a.at).as_secs_f64(),
+            server_cpu_secs: b.server_ticks.saturating_sub(a.server_ticks) as f64 / ticks,
+            loadgen_cpu_secs: b.loadgen_ticks.saturating_sub(a.loadgen_ticks) as f64 / ticks,
+        })
+    }
+
     fn sample(&mut self, pid: u32, connected: usize) -> Option<ProcSample> {
         let s = read_proc(&pid.to_string())?;
         self.first.get_or_insert(s);
@@ -142,6 +176,7 @@ pub async fn drive(
         login_before_start: opts.login_before_start,
         ramp: if opts.synchronized_start { Duration::ZERO } else { opts.ramp },
         all_connected: Notify::new(),
+        all_started: Notify::new(),
         candidates: n,
     });
 
@@ -154,12 +189,18 @@ pub async fn drive(
             let mut every = tokio::time::interval(Duration::from_secs(1));
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while !stop.load(Ordering::Relaxed) {
-                tokio::select! {
-                    _ = every.tick() => {}
-                    () = shared.all_connected.notified() => {}
-                }
+                let all_started = tokio::select! {
+                    _ = every.tick() => false,
+                    () = shared.all_connected.notified() => false,
+                    () = shared.all_started.notified() => true,
+                };
                 let connected = shared.progress.connected.load(Ordering::Relaxed);
-                lock(&monitor).sample(server.pid.load(Ordering::Relaxed), connected);
+                let pid = server.pid.load(Ordering::Relaxed);
+                let mut m = lock(&monitor);
+                if all_started {
+                    m.mark(pid, true);
+                }
+                m.sample(pid, connected);
             }
         })
     });
@@ -204,6 +245,9 @@ pub async fn drive(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} finished  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    if let Some(s) = &server {
+        lock(&monitor).mark(s.pid.load(Ordering::Relaxed), false);
+    }
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, participant) in target.participants.iter().enumerate() {
@@ -340,6 +384,7 @@ pub async fn drive(
             kb_per_connection_slope: connection_slope(&m.samples),
             cpu_secs,
             cores_busy: cpu_secs / wall.as_secs_f64().max(0.001),
+            start: m.start_cost(n, ticks),
         });
     }
     if let (Some(a), Some(b)) = (machine_before, machine_after) {
@@ -512,6 +557,26 @@ pub fn steady_rate(results: &[CandidateResult]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_start_cost_is_each_sides_cpu_between_the_marks_of_one_server() {
+        let t0 = Instant::now();
+        let mark = |secs: u64, pid: u32, server_ticks: u64, loadgen_ticks: u64| Mark {
+            at: t0 + Duration::from_secs(secs),
+            pid,
+            server_ticks,
+            loadgen_ticks,
+        };
+        let mut m = Monitor { spawned: Some(mark(0, 7, 1_000, 50)), ..Monitor::default() };
+        assert!(m.start_cost(4, 100.0).is_none(), "no cost before everyone started");
+        m.all_started = Some(mark(3, 7, 1_200, 90));
+        let c = m.start_cost(4, 100.0).expect("both marks");
+        assert_eq!((c.secs, c.server_cpu_secs, c.loadgen_cpu_secs), (3.0, 2.0, 0.4));
+        assert_eq!(c.per_candidate_us(), (500_000.0, 100_000.0));
+        // A restarted server counts its ticks from zero: no figure rather than a wrong one.
+        m.all_started = Some(mark(3, 8, 10, 90));
+        assert!(m.start_cost(4, 100.0).is_none());
+    }
 
     #[test]
     fn the_connection_slope_ignores_fixed_costs_and_the_tail() {
