@@ -80,8 +80,8 @@ pub struct ServerReport {
     pub cpu_secs: f64,
     /// cpu_secs / wall seconds: 1.0 is one core busy all the time.
     pub cores_busy: f64,
-    /// The start alone, from the candidates' spawn until the last got their first question
-    /// (none if some never did, or the server restarted in between).
+    /// A synchronized start alone, from the candidates' spawn until the last got their
+    /// first question (none if some never did, or the server restarted in between).
     pub start: Option<StartCost>,
 }
 

@@ -384,7 +384,8 @@ pub async fn drive(
             kb_per_connection_slope: connection_slope(&m.samples),
             cpu_secs,
             cores_busy: cpu_secs / wall.as_secs_f64().max(0.001),
-            start: m.start_cost(n, ticks),
+            // With a ramp the window holds the answering of those who started early.
+            start: if opts.synchronized_start { m.start_cost(n, ticks) } else { None },
         });
     }
     if let (Some(a), Some(b)) = (machine_before, machine_after) {
