@@ -253,7 +253,10 @@ impl Client {
             return Ok(());
         }
         let first = self.next_new().ok_or_else(|| Stop("no_question: the paper is fully answered".into()))?;
-        self.get(first).await?;
+        // The welcome of the connect that started the session carries its first question.
+        if !self.labels.contains_key(&first) {
+            self.get(first).await?;
+        }
         let waited = started.elapsed();
         self.res.first_question_us = Some(micros(waited));
         self.res.first_question_at_us = Some(self.shared.now_us());
@@ -519,8 +522,11 @@ impl Client {
     async fn read_welcome(&mut self) -> Result<(), &'static str> {
         let msg = self.next_msg().await.map_err(|b| b.code())?;
         match msg {
-            ServerMsg::Welcome { total, status, remaining_ms, last_seq, flags, answers, .. } => {
+            ServerMsg::Welcome { total, status, remaining_ms, last_seq, flags, answers, question, .. } => {
                 self.total = total as usize;
+                if let Some(q) = question {
+                    self.labels.insert(i64::from(q.index), q.options.into_iter().map(|o| o.label).collect());
+                }
                 if let Some(before) = self.last_ack_remaining {
                     self.res.time_checks += 1;
                     if remaining_ms > before {
@@ -609,7 +615,8 @@ impl Client {
             }
             loop {
                 match self.next_msg().await {
-                    Ok(ServerMsg::Question { index: got, options, .. }) if i64::from(got) == index => {
+                    Ok(ServerMsg::Question(q)) if i64::from(q.index) == index => {
+                        let options = q.options;
                         self.res.question_us.push(micros(sent.elapsed()));
                         self.labels.insert(index, options.into_iter().map(|o| o.label).collect());
                         return Ok(());

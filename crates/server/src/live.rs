@@ -21,7 +21,7 @@ use crate::board::{BoardExam, BoardHub, RowSource, RowUpdate};
 use crate::clock::Clock;
 use crate::error::WireError;
 use crate::monitor::{MonitorHub, SeatEvent};
-use crate::protocol::{OptionView, ResultView, SectionInfo, SectionResult, ServerMsg};
+use crate::protocol::{OptionView, QuestionView, ResultView, SectionInfo, SectionResult, ServerMsg};
 use crate::receipt::{ReceiptPayload, Signer};
 use crate::writer::{WriteError, Writer};
 
@@ -359,6 +359,7 @@ impl Registry {
                 _ => None,
             }
         };
+        let started = start_write.is_some();
         if let Some(write) = start_write
             && let Err(e) = self.writer.write(Batch::session(write)).await
         {
@@ -366,7 +367,15 @@ impl Registry {
             return Err(WireError::internal("start session", &e));
         }
         let l = lock(&live);
-        Ok((conn_id, l.welcome(self.clock.tick())))
+        let mut welcome = l.welcome(self.clock.tick());
+        if started
+            && let ServerMsg::Welcome { question, .. } = &mut welcome
+            && !l.entries.is_empty()
+        {
+            // A fresh page opens the first question; after that it asks for the one it was on.
+            *question = Some(l.question(0));
+        }
+        Ok((conn_id, welcome))
     }
 
     /// Detaches a connection unless a newer one already took its place.
@@ -386,7 +395,7 @@ impl Registry {
             return Err(Refusal::NotStarted.into());
         }
         let i = l.check_index(index)?;
-        Ok(l.question(i))
+        Ok(ServerMsg::Question(l.question(i)))
     }
 
     /// A candidate's state-changing message: validated, applied, committed, acknowledged.
@@ -1024,11 +1033,12 @@ impl Live {
             answers,
             flags,
             result: self.result.clone(),
+            question: None,
         }
     }
 
     /// A question as the candidate sees it: shown labels, never the key or points.
-    fn question(&self, i: usize) -> ServerMsg {
+    fn question(&self, i: usize) -> QuestionView {
         let (entry, idx) = &self.entries[i];
         let item = &self.exam.bank.items()[*idx];
         let url = |name: &str| format!("/api/v1/assets/{}/{name}", self.exam.bank_hash);
@@ -1045,7 +1055,7 @@ impl Live {
                 })
             })
             .collect();
-        ServerMsg::Question {
+        QuestionView {
             index: i as u32,
             section: entry.section.to_string(),
             stem: item.stem().to_owned(),

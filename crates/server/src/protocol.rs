@@ -128,6 +128,18 @@ pub struct SectionInfo {
     pub start: u32,
 }
 
+/// A question as the candidate sees it: shown labels, never the key or points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionView {
+    pub index: u32,
+    pub section: String,
+    pub stem: String,
+    pub image: Option<String>,
+    pub options: Vec<OptionView>,
+    pub choice: Option<String>,
+    pub flagged: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptionView {
     pub label: String,
@@ -184,16 +196,12 @@ pub enum ServerMsg {
         flags: Vec<u32>,
         #[serde(skip_serializing_if = "Option::is_none")]
         result: Option<ResultView>,
+        /// On the connect that starts the session, its first question, as a `question`
+        /// message would carry it: the room's start is one round trip shorter.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        question: Option<QuestionView>,
     },
-    Question {
-        index: u32,
-        section: String,
-        stem: String,
-        image: Option<String>,
-        options: Vec<OptionView>,
-        choice: Option<String>,
-        flagged: bool,
-    },
+    Question(QuestionView),
     Ack {
         seq: i64,
         #[serde(skip_serializing_if = "Option::is_none")]

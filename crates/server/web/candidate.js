@@ -829,8 +829,10 @@
     renderHeader();
     applyStatus();
     // Re-request the current question: the server state is the truth after a (re)connect.
+    // The welcome that started the session already carries the first one.
     S.questions.delete(S.current);
-    requestQuestion(S.current, true);
+    if (msg.question && Number(msg.question.index) === S.current) onQuestion(msg.question);
+    else requestQuestion(S.current, true);
     if (S.current + 1 < S.total) requestQuestion(S.current + 1);
     renderAll();
     if (firstForPage) el.questionNumber.focus({ preventScroll: true });

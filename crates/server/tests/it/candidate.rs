@@ -172,6 +172,24 @@ async fn a_replayed_seq_gets_the_same_ack_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn the_welcome_that_starts_a_session_carries_its_first_question_and_no_later_one_does() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    let pushed = c.welcome["question"].clone();
+    assert_eq!(pushed["index"], 0, "{}", c.welcome);
+    // The same question a `get` returns, without its type.
+    let mut asked = c.get(0).await;
+    asked.as_object_mut().expect("question").remove("type");
+    assert_eq!(pushed, asked);
+    assert_eq!(c.answer(0, Some("B")).await["type"], "ack");
+    let token = c.token.clone();
+    drop(c);
+    let c = Candidate::connect(app.addr, &token).await;
+    assert_eq!(c.welcome["status"], "active");
+    assert!(c.welcome.get("question").is_none(), "a resumed page asks for its own question: {}", c.welcome);
+}
+
+#[tokio::test]
 async fn answers_flags_and_time_survive_a_reconnect_and_a_graceful_restart() {
     let app = TestApp::spawn(Setup::tiny(1)).await;
     let mut c = app.candidate(1).await;
