@@ -616,9 +616,8 @@ impl Client {
             loop {
                 match self.next_msg().await {
                     Ok(ServerMsg::Question(q)) if i64::from(q.index) == index => {
-                        let options = q.options;
                         self.res.question_us.push(micros(sent.elapsed()));
-                        self.labels.insert(index, options.into_iter().map(|o| o.label).collect());
+                        self.labels.insert(index, q.options.into_iter().map(|o| o.label).collect());
                         return Ok(());
                     }
                     Ok(ServerMsg::Error { code, seq: None, .. }) if code == "rate_limited" => {
