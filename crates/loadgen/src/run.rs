@@ -98,18 +98,15 @@ struct Mark {
     loadgen_ticks: u64,
 }
 
-impl Monitor {
-    /// Marks a boundary of the start: the spawn, or everyone having their first question.
-    fn mark(&mut self, pid: u32, all_started: bool) {
-        let (Some(server), Some(me)) = (read_proc(&pid.to_string()), read_proc("self")) else { return };
-        let at = Some(Mark { at: Instant::now(), pid, server_ticks: server.cpu_ticks, loadgen_ticks: me.cpu_ticks });
-        if all_started {
-            self.all_started = at;
-        } else {
-            self.spawned = at;
-        }
+impl Mark {
+    /// Now, with the server's reading just taken and the load generator's own.
+    fn now(pid: u32, server: Option<ProcSample>) -> Option<Mark> {
+        let loadgen_ticks = read_proc("self")?.cpu_ticks;
+        Some(Mark { at: Instant::now(), pid, server_ticks: server?.cpu_ticks, loadgen_ticks })
     }
+}
 
+impl Monitor {
     /// The CPU both sides spent from the spawn until everyone had their first question, if
     /// the same server process saw both.
     fn start_cost(&self, candidates: usize, ticks: f64) -> Option<StartCost> {
@@ -197,10 +194,10 @@ pub async fn drive(
                 let connected = shared.progress.connected.load(Ordering::Relaxed);
                 let pid = server.pid.load(Ordering::Relaxed);
                 let mut m = lock(&monitor);
+                let sample = m.sample(pid, connected);
                 if all_started {
-                    m.mark(pid, true);
+                    m.all_started = Mark::now(pid, sample);
                 }
-                m.sample(pid, connected);
             }
         })
     });
@@ -238,16 +235,19 @@ pub async fn drive(
             }
         }
     }
-    let rss_before = server.as_ref().and_then(|s| lock(&monitor).sample(s.pid.load(Ordering::Relaxed), 0));
+    let rss_before = server.as_ref().and_then(|s| {
+        let pid = s.pid.load(Ordering::Relaxed);
+        let mut m = lock(&monitor);
+        let sample = m.sample(pid, 0);
+        m.spawned = Mark::now(pid, sample);
+        sample
+    });
 
     let bar = if opts.progress { ProgressBar::new(n as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} finished  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    if let Some(s) = &server {
-        lock(&monitor).mark(s.pid.load(Ordering::Relaxed), false);
-    }
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, participant) in target.participants.iter().enumerate() {

@@ -367,15 +367,7 @@ impl Registry {
             return Err(WireError::internal("start session", &e));
         }
         let l = lock(&live);
-        let mut welcome = l.welcome(self.clock.tick());
-        if started
-            && let ServerMsg::Welcome { question, .. } = &mut welcome
-            && !l.entries.is_empty()
-        {
-            // A fresh page opens the first question; after that it asks for the one it was on.
-            *question = Some(l.question(0));
-        }
-        Ok((conn_id, welcome))
+        Ok((conn_id, l.welcome(self.clock.tick(), started)))
     }
 
     /// Detaches a connection unless a newer one already took its place.
@@ -1004,7 +996,10 @@ impl Live {
         result
     }
 
-    pub fn welcome(&self, now: Tick) -> ServerMsg {
+    /// The whole state for a connect; `first_question` on the connect that started the
+    /// session: a fresh page opens the first question, after that it asks for the one it
+    /// was on.
+    pub fn welcome(&self, now: Tick, first_question: bool) -> ServerMsg {
         let mut sections = Vec::new();
         let mut start = 0u32;
         for s in self.exam.exam.sections() {
@@ -1033,7 +1028,7 @@ impl Live {
             answers,
             flags,
             result: self.result.clone(),
-            question: None,
+            question: (first_question && !self.entries.is_empty()).then(|| self.question(0)),
         }
     }
 
