@@ -5,8 +5,10 @@
 //! the board is next read or ticks, so a candidate answering twenty times between two
 //! ticks costs one update, not twenty. A ticker turns each board's changes into at most
 //! one delta frame per [`TICK`], serialised once and shared by every viewer, so the cost
-//! of a viewer does not grow with the answer rate. A viewer that lags behind gets a fresh
-//! snapshot instead of the frames it missed.
+//! of a viewer does not grow with the answer rate. The first page a connecting viewer gets
+//! is serialised once per board version and shared too, so a room of public screens (or a
+//! thousand phones) connecting at once costs one snapshot, not one each. A viewer that lags
+//! behind gets a fresh snapshot instead of the frames it missed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
@@ -176,6 +178,10 @@ pub struct BoardHub {
     inner: Mutex<Hub>,
     /// Rows changed since the last flush, by the identity of their source.
     dirty: Mutex<HashMap<usize, Arc<dyn RowSource>>>,
+    /// Each watched board's first page, serialised, with the version it was taken at. An
+    /// async lock: viewers arriving while it is being built wait for it instead of each
+    /// building their own.
+    feed_pages: tokio::sync::Mutex<HashMap<BoardId, Frame>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -297,6 +303,31 @@ impl BoardHub {
             offset,
             rows,
         })
+    }
+
+    /// The first page of a board as a connecting viewer gets it, serialised: built once per
+    /// board version and shared by every viewer until the board ticks to the next one.
+    ///
+    /// A shared page can be older than the board's rows by up to one [`TICK`]: rows that
+    /// changed since the version it holds are in the board's next delta, which a viewer
+    /// subscribed before asking for the page receives.
+    async fn feed_page(&self, id: &BoardId) -> Option<Frame> {
+        let mut pages = self.feed_pages.lock().await;
+        let version = lock(&self.inner).boards.get(id)?.version;
+        if let Some(page) = pages.get(id).filter(|p| p.version == version) {
+            return Some(page.clone());
+        }
+        let snap = self.snapshot(id, 0, MAX_PAGE)?;
+        let json = match serde_json::to_string(&snap) {
+            Ok(json) => json,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialise a board snapshot");
+                return None;
+            }
+        };
+        let page = Frame { version: snap.version, json: json.into() };
+        pages.insert(id.clone(), page.clone());
+        Some(page)
     }
 
     fn subscribe(&self, id: &BoardId) -> Option<broadcast::Receiver<Frame>> {
@@ -430,20 +461,20 @@ pub async fn feed(
     let not_found = || ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "no such board");
     // Subscribe before the snapshot, so no delta falls between the two.
     let rx = hub.subscribe(&board).ok_or_else(not_found)?;
-    let first = hub.snapshot(&board, 0, MAX_PAGE).ok_or_else(not_found)?;
+    let first = hub.feed_page(&board).await.ok_or_else(not_found)?;
     struct Feed {
         hub: Arc<BoardHub>,
         board: BoardId,
         rx: broadcast::Receiver<Frame>,
         version: u64,
-        first: Option<Snapshot>,
+        first: Option<Arc<str>>,
         shutdown: watch::Receiver<bool>,
     }
-    let start = Feed { hub, board, rx, version: first.version, first: Some(first), shutdown: state.shutdown.clone() };
+    let start =
+        Feed { hub, board, rx, version: first.version, first: Some(first.json), shutdown: state.shutdown.clone() };
     let stream = futures_util::stream::unfold(start, |mut f| async move {
-        if let Some(snap) = f.first.take() {
-            let ev = SseEvent::default().event("snapshot").data(serde_json::to_string(&snap).unwrap_or_default());
-            return Some((Ok(ev), f));
+        if let Some(json) = f.first.take() {
+            return Some((Ok(SseEvent::default().event("snapshot").data(&*json)), f));
         }
         loop {
             let frame = tokio::select! {
@@ -457,11 +488,9 @@ pub async fn feed(
                     return Some((Ok(SseEvent::default().event("delta").data(&*frame.json)), f));
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let snap = f.hub.snapshot(&f.board, 0, MAX_PAGE)?;
-                    f.version = snap.version;
-                    let ev =
-                        SseEvent::default().event("snapshot").data(serde_json::to_string(&snap).unwrap_or_default());
-                    return Some((Ok(ev), f));
+                    let page = f.hub.feed_page(&f.board).await?;
+                    f.version = page.version;
+                    return Some((Ok(SseEvent::default().event("snapshot").data(&*page.json)), f));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
@@ -582,6 +611,45 @@ mod tests {
         hub.tick();
         assert!(rx.try_recv().is_err());
         assert_eq!(hub.snapshot(&board, 0, 1).expect("snap").rows[0].name, "A** L******");
+    }
+
+    #[tokio::test]
+    async fn viewers_share_one_first_page_until_the_board_ticks() {
+        let exam = exam("full");
+        let hub = BoardHub::new();
+        hub.update(update("a", 10, &exam));
+        hub.update(update("b", 20, &exam));
+        hub.tick();
+        let board = BoardId::Sitting("S".into());
+        let first = hub.feed_page(&board).await.expect("page");
+        let second = hub.feed_page(&board).await.expect("page");
+        assert!(Arc::ptr_eq(&first.json, &second.json), "the second viewer reuses the first page");
+        let snap: serde_json::Value = serde_json::from_str(&first.json).expect("json");
+        assert_eq!(snap["version"], first.version);
+        let ranked = |v: &serde_json::Value| {
+            v["rows"].as_array().expect("rows").iter().map(|r| (r["id"].clone(), r["rank"].clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(ranked(&snap), [("b".into(), 1.into()), ("a".into(), 2.into())]);
+
+        // A change before the tick: a viewer subscribed now still gets the shared page, and
+        // the change in the next delta.
+        let mut rx = hub.subscribe(&board).expect("board");
+        hub.update(update("a", 30, &exam));
+        let third = hub.feed_page(&board).await.expect("page");
+        assert!(Arc::ptr_eq(&first.json, &third.json));
+        hub.tick();
+        let delta = rx.try_recv().expect("delta");
+        assert_eq!(delta.version, first.version + 1, "the delta follows the shared page's version");
+        let delta: serde_json::Value = serde_json::from_str(&delta.json).expect("json");
+        assert_eq!((&delta["rows"][0]["id"], &delta["rows"][0]["total"]), (&"a".into(), &30.into()));
+
+        // After the tick the page is built again, at the new version, with the change.
+        let fourth = hub.feed_page(&board).await.expect("page");
+        assert!(!Arc::ptr_eq(&first.json, &fourth.json));
+        assert_eq!(fourth.version, first.version + 1);
+        let snap: serde_json::Value = serde_json::from_str(&fourth.json).expect("json");
+        assert_eq!(ranked(&snap), [("a".into(), 1.into()), ("b".into(), 2.into())]);
+        assert!(hub.feed_page(&BoardId::Sitting("nope".into())).await.is_none());
     }
 
     #[test]
