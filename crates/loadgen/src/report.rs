@@ -82,23 +82,28 @@ pub struct ServerReport {
     pub cores_busy: f64,
     /// A synchronized start alone, from the candidates' spawn until the last got their
     /// first question (none if some never did, or the server restarted in between).
-    pub start: Option<StartCost>,
+    pub start: Option<PhaseCost>,
+    /// The viewers joining, from their spawn until the last had its first snapshot (none
+    /// if some never did).
+    pub viewers_join: Option<PhaseCost>,
 }
 
-/// What the start cost each side: on a box that both share, the server's part of the
-/// CPU is what a server of its own would have had to do.
+/// What one phase of a run cost each side (a room's start, the viewers joining): on a
+/// box that both share, the server's part of the CPU is what a server of its own would
+/// have had to do.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct StartCost {
-    pub candidates: usize,
+pub struct PhaseCost {
+    /// The candidates or viewers the phase was for.
+    pub clients: usize,
     pub secs: f64,
     pub server_cpu_secs: f64,
     pub loadgen_cpu_secs: f64,
 }
 
-impl StartCost {
-    /// CPU microseconds a candidate: (server, load generator).
-    pub fn per_candidate_us(&self) -> (f64, f64) {
-        let n = self.candidates.max(1) as f64;
+impl PhaseCost {
+    /// CPU microseconds a client: (server, load generator).
+    pub fn per_client_us(&self) -> (f64, f64) {
+        let n = self.clients.max(1) as f64;
         (self.server_cpu_secs * 1e6 / n, self.loadgen_cpu_secs * 1e6 / n)
     }
 }
@@ -290,13 +295,22 @@ impl Report {
                 v.kb_per_connection_slope.map_or_else(|| "n/a".to_owned(), |k| format!("{k:.1} KiB"))
             );
             let _ = writeln!(out, "server CPU: {:.1} s = {:.2} cores busy on average", v.cpu_secs, v.cores_busy);
+            if let Some(c) = &v.viewers_join {
+                let (server_us, loadgen_us) = c.per_client_us();
+                let _ = writeln!(
+                    out,
+                    "viewers (spawn → all {} with a first snapshot, {:.1} s): server CPU {:.1} s = {:.0} µs a viewer, \
+                     loadgen CPU {:.1} s = {:.0} µs a viewer",
+                    c.clients, c.secs, c.server_cpu_secs, server_us, c.loadgen_cpu_secs, loadgen_us
+                );
+            }
             if let Some(c) = &v.start {
-                let (server_us, loadgen_us) = c.per_candidate_us();
+                let (server_us, loadgen_us) = c.per_client_us();
                 let _ = writeln!(
                     out,
                     "start (spawn → all {} with a first question, {:.1} s): server CPU {:.1} s = {:.0} µs a candidate, \
                      loadgen CPU {:.1} s = {:.0} µs a candidate",
-                    c.candidates, c.secs, c.server_cpu_secs, server_us, c.loadgen_cpu_secs, loadgen_us
+                    c.clients, c.secs, c.server_cpu_secs, server_us, c.loadgen_cpu_secs, loadgen_us
                 );
             }
         }

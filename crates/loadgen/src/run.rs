@@ -12,7 +12,7 @@ use tokio::sync::{Barrier, Notify, watch};
 use crate::candidate::{Behaviour, CandidateResult, Progress, Shared, run_candidate};
 use crate::check::{AckRecord, Acked};
 use crate::process::{AcceptQueue, ProcSample, ServerProcess, machine_busy_ticks, read_proc, ticks_per_second};
-use crate::report::{BoardReport, CrashReport, Report, Scenario, ServerReport, StartCost, TimeCheck};
+use crate::report::{BoardReport, CrashReport, PhaseCost, Report, Scenario, ServerReport, TimeCheck};
 use crate::stats::{ErrorCounts, Summary};
 use crate::viewer::{BoardTracker, ViewerResult, run_viewer};
 
@@ -85,6 +85,8 @@ struct Monitor {
     connected_peak: Option<(u64, usize)>,
     /// RSS at the last sample before the first candidate connected: "before connecting".
     before_connecting: Option<u64>,
+    /// When the viewers were spawned (all had their first snapshot at `spawned`).
+    viewers_spawned: Option<Mark>,
     /// When the candidates were spawned, and when the last one got their first question.
     spawned: Option<Mark>,
     all_started: Option<Mark>,
@@ -106,17 +108,28 @@ impl Mark {
     }
 }
 
-impl Monitor {
-    /// The CPU both sides spent from the spawn until everyone had their first question, if
-    /// the same server process saw both.
-    fn start_cost(&self, candidates: usize, ticks: f64) -> Option<StartCost> {
-        let (a, b) = (self.spawned?, self.all_started?);
-        (a.pid == b.pid).then(|| StartCost {
-            candidates,
-            secs: b.at.duration_since(a.at).as_secs_f64(),
-            server_cpu_secs: b.server_ticks.saturating_sub(a.server_ticks) as f64 / ticks,
-            loadgen_cpu_secs: b.loadgen_ticks.saturating_sub(a.loadgen_ticks) as f64 / ticks,
+impl Mark {
+    /// The CPU both sides spent from this mark to `end`, if the same server process saw
+    /// both (a restarted server counts its ticks from zero).
+    fn cost_until(self, end: Mark, clients: usize, ticks: f64) -> Option<PhaseCost> {
+        (self.pid == end.pid).then(|| PhaseCost {
+            clients,
+            secs: end.at.duration_since(self.at).as_secs_f64(),
+            server_cpu_secs: end.server_ticks.saturating_sub(self.server_ticks) as f64 / ticks,
+            loadgen_cpu_secs: end.loadgen_ticks.saturating_sub(self.loadgen_ticks) as f64 / ticks,
         })
+    }
+}
+
+impl Monitor {
+    /// From the candidates' spawn until everyone had their first question.
+    fn start_cost(&self, candidates: usize, ticks: f64) -> Option<PhaseCost> {
+        self.spawned?.cost_until(self.all_started?, candidates, ticks)
+    }
+
+    /// From the viewers' spawn until every one had its first snapshot.
+    fn viewers_cost(&self, viewers: usize, ticks: f64) -> Option<PhaseCost> {
+        self.viewers_spawned?.cost_until(self.spawned?, viewers, ticks)
     }
 
     fn sample(&mut self, pid: u32, connected: usize) -> Option<ProcSample> {
@@ -210,9 +223,16 @@ pub async fn drive(
     let (stop_viewers, stop_rx) = watch::channel(false);
     let mut viewer_tasks = Vec::new();
     let viewers = if target.sitting.is_some() { opts.viewers } else { 0 };
+    let mut viewers_ready = 0;
     if let Some(sitting) = target.sitting.as_ref().filter(|_| viewers > 0) {
         let url = format!("http://{}/api/v1/boards/sitting/{sitting}/feed", target.authority);
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(viewers.max(1));
+        if let Some(s) = &server {
+            let pid = s.pid.load(Ordering::Relaxed);
+            let mut m = lock(&monitor);
+            let sample = m.sample(pid, 0);
+            m.viewers_spawned = Mark::now(pid, sample);
+        }
         for v in 0..viewers {
             viewer_tasks.push(tokio::spawn(run_viewer(
                 http.clone(),
@@ -227,10 +247,9 @@ pub async fn drive(
         drop(ready_tx);
         let wait = tokio::time::sleep(Duration::from_secs(60));
         tokio::pin!(wait);
-        let mut ready = 0;
-        while ready < viewers {
+        while viewers_ready < viewers {
             tokio::select! {
-                r = ready_rx.recv() => match r { Some(()) => ready += 1, None => break },
+                r = ready_rx.recv() => match r { Some(()) => viewers_ready += 1, None => break },
                 () = &mut wait => break,
             }
         }
@@ -386,6 +405,7 @@ pub async fn drive(
             cores_busy: cpu_secs / wall.as_secs_f64().max(0.001),
             // With a ramp the window holds the answering of those who started early.
             start: if opts.synchronized_start { m.start_cost(n, ticks) } else { None },
+            viewers_join: if viewers > 0 && viewers_ready == viewers { m.viewers_cost(viewers, ticks) } else { None },
         });
     }
     if let (Some(a), Some(b)) = (machine_before, machine_after) {
@@ -560,7 +580,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_start_cost_is_each_sides_cpu_between_the_marks_of_one_server() {
+    fn a_phase_costs_each_sides_cpu_between_the_marks_of_one_server() {
         let t0 = Instant::now();
         let mark = |secs: u64, pid: u32, server_ticks: u64, loadgen_ticks: u64| Mark {
             at: t0 + Duration::from_secs(secs),
@@ -573,10 +593,16 @@ mod tests {
         m.all_started = Some(mark(3, 7, 1_200, 90));
         let c = m.start_cost(4, 100.0).expect("both marks");
         assert_eq!((c.secs, c.server_cpu_secs, c.loadgen_cpu_secs), (3.0, 2.0, 0.4));
-        assert_eq!(c.per_candidate_us(), (500_000.0, 100_000.0));
+        assert_eq!(c.per_client_us(), (500_000.0, 100_000.0));
         // A restarted server counts its ticks from zero: no figure rather than a wrong one.
         m.all_started = Some(mark(3, 8, 10, 90));
         assert!(m.start_cost(4, 100.0).is_none());
+        // The viewers' phase ends where the candidates' begins.
+        assert!(m.viewers_cost(2, 100.0).is_none(), "no cost without the viewers' mark");
+        m.viewers_spawned = Some(mark(0, 7, 900, 40));
+        let v = m.viewers_cost(2, 100.0).expect("both marks");
+        assert_eq!((v.clients, v.server_cpu_secs, v.loadgen_cpu_secs), (2, 1.0, 0.1));
+        assert_eq!(v.per_client_us(), (500_000.0, 50_000.0));
     }
 
     #[test]
