@@ -16,8 +16,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::header;
+use axum::response::{IntoResponse as _, Response};
 use futures_util::Stream;
 use item_bank::{BoardNames, Exam};
 use scoring::{RankIndex, RankKey, Score};
@@ -31,6 +33,8 @@ use crate::error::ApiError;
 pub const TICK: Duration = Duration::from_millis(250);
 /// Frames a viewer may fall behind before it is sent a snapshot instead.
 const BACKLOG: usize = 64;
+/// A comment line after this long without a frame keeps proxies from closing the feed.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Which board: one sitting, one venue (across its sittings of an exam), or a whole exam.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -146,11 +150,27 @@ pub struct RowUpdate {
     pub reason: Option<String>,
 }
 
-/// A frame for viewers, serialised once.
+/// A frame for viewers, serialised once as a whole Server-Sent Event
+/// (`event: NAME\ndata: JSON\n\n`) and shared: each viewer's response sends the same
+/// bytes, with no copy of its own.
 #[derive(Debug, Clone)]
 struct Frame {
     version: u64,
-    json: Arc<str>,
+    sse: Bytes,
+}
+
+impl Frame {
+    /// `value` as the event `name`. serde_json writes no line breaks (they are escaped
+    /// inside strings), so the JSON is one `data:` line.
+    fn event(version: u64, name: &str, value: &impl Serialize) -> serde_json::Result<Frame> {
+        let mut sse = Vec::with_capacity(4096);
+        sse.extend_from_slice(b"event: ");
+        sse.extend_from_slice(name.as_bytes());
+        sse.extend_from_slice(b"\ndata: ");
+        serde_json::to_writer(&mut sse, value)?;
+        sse.extend_from_slice(b"\n\n");
+        Ok(Frame { version, sse: sse.into() })
+    }
 }
 
 struct Board {
@@ -318,14 +338,13 @@ impl BoardHub {
             return Some(page.clone());
         }
         let snap = self.snapshot(id, 0, MAX_PAGE)?;
-        let json = match serde_json::to_string(&snap) {
-            Ok(json) => json,
+        let page = match Frame::event(snap.version, "snapshot", &snap) {
+            Ok(page) => page,
             Err(e) => {
                 tracing::error!(error = %e, "cannot serialise a board snapshot");
                 return None;
             }
         };
-        let page = Frame { version: snap.version, json: json.into() };
         pages.insert(id.clone(), page.clone());
         Some(page)
     }
@@ -354,9 +373,9 @@ impl BoardHub {
                 version: board.version,
                 rows: changed.iter().filter_map(|id| rows.get(id)).collect(),
             };
-            match serde_json::to_string(&delta) {
-                Ok(json) => {
-                    let _ = board.tx.send(Frame { version: board.version, json: json.into() });
+            match Frame::event(board.version, "delta", &delta) {
+                Ok(frame) => {
+                    let _ = board.tx.send(frame);
                 }
                 Err(e) => tracing::error!(error = %e, "cannot serialise a board delta"),
             }
@@ -451,57 +470,82 @@ pub async fn snapshot(
 }
 
 /// Server-Sent Events: a snapshot, then deltas; a fresh snapshot after falling behind.
+/// Every event is a shared [`Frame`], sent as it was serialised.
 pub async fn feed(
     State(state): State<AppState>,
     Path((kind, id)): Path<(String, String)>,
     Query(q): Query<PageQuery>,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     let board = board_id(&kind, &id, &q)?;
     let hub = state.board.clone();
     let not_found = || ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "no such board");
     // Subscribe before the snapshot, so no delta falls between the two.
     let rx = hub.subscribe(&board).ok_or_else(not_found)?;
     let first = hub.feed_page(&board).await.ok_or_else(not_found)?;
+    let stream = events(hub, board, rx, first, state.shutdown.clone());
+    let headers = [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")];
+    Ok((headers, Body::from_stream(stream)).into_response())
+}
+
+/// A viewer's feed after its first page: the page, then every delta above its version, a
+/// fresh page after a lag, and a comment after [`KEEP_ALIVE`] without a frame.
+fn events(
+    hub: Arc<BoardHub>,
+    board: BoardId,
+    rx: broadcast::Receiver<Frame>,
+    first: Frame,
+    shutdown: watch::Receiver<bool>,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
     struct Feed {
         hub: Arc<BoardHub>,
         board: BoardId,
         rx: broadcast::Receiver<Frame>,
         version: u64,
-        first: Option<Arc<str>>,
+        first: Option<Bytes>,
         shutdown: watch::Receiver<bool>,
     }
-    let start =
-        Feed { hub, board, rx, version: first.version, first: Some(first.json), shutdown: state.shutdown.clone() };
-    let stream = futures_util::stream::unfold(start, |mut f| async move {
-        if let Some(json) = f.first.take() {
-            return Some((Ok(SseEvent::default().event("snapshot").data(&*json)), f));
+    let start = Feed { hub, board, rx, version: first.version, first: Some(first.sse), shutdown };
+    futures_util::stream::unfold(start, |mut f| async move {
+        if let Some(sse) = f.first.take() {
+            return Some((Ok::<_, Infallible>(sse), f));
         }
         loop {
             let frame = tokio::select! {
                 r = f.rx.recv() => r,
+                () = tokio::time::sleep(KEEP_ALIVE) => return Some((Ok(Bytes::from_static(b":\n\n")), f)),
                 () = crate::app::stopped(&mut f.shutdown) => return None,
             };
             match frame {
                 Ok(frame) if frame.version <= f.version => continue,
                 Ok(frame) => {
                     f.version = frame.version;
-                    return Some((Ok(SseEvent::default().event("delta").data(&*frame.json)), f));
+                    return Some((Ok(frame.sse), f));
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let page = f.hub.feed_page(&f.board).await?;
                     f.version = page.version;
-                    return Some((Ok(SseEvent::default().event("snapshot").data(&*page.json)), f));
+                    return Some((Ok(page.sse), f));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame's JSON, after checking that it is one whole Server-Sent Event.
+    fn data(sse: &[u8], name: &str) -> serde_json::Value {
+        let text = std::str::from_utf8(sse).expect("utf-8");
+        let json = text
+            .strip_prefix(&format!("event: {name}\ndata: "))
+            .and_then(|t| t.strip_suffix("\n\n"))
+            .unwrap_or_else(|| panic!("not one {name} event: {text:?}"));
+        assert!(!json.contains('\n'), "one data line");
+        serde_json::from_str(json).expect("json")
+    }
 
     fn exam(names: &'static str) -> Arc<BoardExam> {
         Arc::new(BoardExam { code: "E".into(), title: "t".into(), sections: vec![], tie_break: vec![], names })
@@ -547,7 +591,7 @@ mod tests {
         hub.tick();
         let frame = rx.try_recv().expect("one frame");
         assert!(rx.try_recv().is_err(), "only one frame per tick");
-        let delta: serde_json::Value = serde_json::from_str(&frame.json).expect("json");
+        let delta = data(&frame.sse, "delta");
         assert_eq!(delta["rows"].as_array().map(Vec::len), Some(2), "each changed row once, at its latest");
         assert_eq!(delta["rows"][0]["total"], 100);
         hub.tick();
@@ -592,7 +636,7 @@ mod tests {
         assert_eq!(snap.rows.iter().map(|r| (r.id.as_str(), r.total)).collect::<Vec<_>>(), [("m", 200), ("a", 50)]);
         assert_eq!(source.reads.load(std::sync::atomic::Ordering::Relaxed), 1);
         hub.tick();
-        let delta: serde_json::Value = serde_json::from_str(&rx.try_recv().expect("frame").json).expect("json");
+        let delta = data(&rx.try_recv().expect("frame").sse, "delta");
         assert_eq!(delta["rows"].as_array().map(Vec::len), Some(1));
         assert_eq!((&delta["rows"][0]["id"], &delta["rows"][0]["total"]), (&"m".into(), &200.into()));
         assert_eq!(source.reads.load(std::sync::atomic::Ordering::Relaxed), 1, "nothing marked since");
@@ -623,8 +667,8 @@ mod tests {
         let board = BoardId::Sitting("S".into());
         let first = hub.feed_page(&board).await.expect("page");
         let second = hub.feed_page(&board).await.expect("page");
-        assert!(Arc::ptr_eq(&first.json, &second.json), "the second viewer reuses the first page");
-        let snap: serde_json::Value = serde_json::from_str(&first.json).expect("json");
+        assert_eq!(first.sse.as_ptr(), second.sse.as_ptr(), "the second viewer reuses the first page");
+        let snap = data(&first.sse, "snapshot");
         assert_eq!(snap["version"], first.version);
         let ranked = |v: &serde_json::Value| {
             v["rows"].as_array().expect("rows").iter().map(|r| (r["id"].clone(), r["rank"].clone())).collect::<Vec<_>>()
@@ -636,20 +680,48 @@ mod tests {
         let mut rx = hub.subscribe(&board).expect("board");
         hub.update(update("a", 30, &exam));
         let third = hub.feed_page(&board).await.expect("page");
-        assert!(Arc::ptr_eq(&first.json, &third.json));
+        assert_eq!(first.sse.as_ptr(), third.sse.as_ptr());
         hub.tick();
         let delta = rx.try_recv().expect("delta");
         assert_eq!(delta.version, first.version + 1, "the delta follows the shared page's version");
-        let delta: serde_json::Value = serde_json::from_str(&delta.json).expect("json");
+        let delta = data(&delta.sse, "delta");
         assert_eq!((&delta["rows"][0]["id"], &delta["rows"][0]["total"]), (&"a".into(), &30.into()));
 
         // After the tick the page is built again, at the new version, with the change.
         let fourth = hub.feed_page(&board).await.expect("page");
-        assert!(!Arc::ptr_eq(&first.json, &fourth.json));
+        assert_ne!(first.sse.as_ptr(), fourth.sse.as_ptr());
         assert_eq!(fourth.version, first.version + 1);
-        let snap: serde_json::Value = serde_json::from_str(&fourth.json).expect("json");
+        let snap = data(&fourth.sse, "snapshot");
         assert_eq!(ranked(&snap), [("a".into(), 1.into()), ("b".into(), 2.into())]);
         assert!(hub.feed_page(&BoardId::Sitting("nope".into())).await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_feed_sends_its_page_then_newer_deltas_and_a_comment_when_quiet() {
+        use futures_util::StreamExt as _;
+        let exam = exam("full");
+        let hub = Arc::new(BoardHub::new());
+        hub.update(update("a", 10, &exam));
+        hub.tick();
+        let board = BoardId::Sitting("S".into());
+        let rx = hub.subscribe(&board).expect("board");
+        let first = hub.feed_page(&board).await.expect("page");
+        let (stop, shutdown) = watch::channel(false);
+        let mut feed = std::pin::pin!(events(hub.clone(), board, rx, first.clone(), shutdown));
+        let mut next = async || feed.next().await.expect("an event").expect("infallible");
+        assert_eq!(next().await.as_ptr(), first.sse.as_ptr(), "the shared page, as it is");
+
+        hub.update(update("a", 20, &exam));
+        hub.tick();
+        let delta = data(&next().await, "delta");
+        assert_eq!((delta["version"].as_u64(), &delta["rows"][0]["total"]), (Some(first.version + 1), &20.into()));
+
+        let quiet = tokio::time::Instant::now();
+        assert_eq!(&next().await[..], b":\n\n");
+        assert_eq!(quiet.elapsed(), KEEP_ALIVE, "a comment once the feed has been quiet that long");
+
+        let _ = stop.send(true);
+        assert!(feed.next().await.is_none(), "the feed ends at shutdown");
     }
 
     #[test]
