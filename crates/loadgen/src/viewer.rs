@@ -160,11 +160,44 @@ pub fn drain_events(buf: &mut String, mut f: impl FnMut(&str, &str)) {
     buf.drain(..consumed);
 }
 
-/// Counts snapshot events in raw bytes, for viewers that do not parse (a snapshot after
-/// the first means the viewer lagged and the server sent the whole board again).
-fn count_snapshots(bytes: &[u8]) -> u64 {
-    const NEEDLE: &[u8] = b"event: snapshot\n";
-    bytes.windows(NEEDLE.len()).filter(|w| *w == NEEDLE).count() as u64
+/// Counts whole snapshot events in the raw feed, for viewers that do not parse (a snapshot
+/// after the first means the viewer lagged and the server sent the whole board again).
+/// SSE is lines: a snapshot starts at the line `event: snapshot` and ends at the next blank
+/// line (its JSON holds no line breaks). Chunks may split a line anywhere.
+#[derive(Default)]
+struct SnapshotScan {
+    /// The current line's first bytes (enough to tell the marker) and its length so far.
+    line: Vec<u8>,
+    len: usize,
+    /// Inside a snapshot, before its blank line.
+    open: bool,
+}
+
+impl SnapshotScan {
+    const MARK: &'static [u8] = b"event: snapshot";
+
+    /// How many snapshot events ended in `chunk`.
+    fn feed(&mut self, chunk: &[u8]) -> u64 {
+        let mut ended = 0;
+        let mut parts = chunk.split(|b| *b == b'\n').peekable();
+        while let Some(part) = parts.next() {
+            let room = (Self::MARK.len() + 1).saturating_sub(self.line.len());
+            self.line.extend_from_slice(&part[..part.len().min(room)]);
+            self.len += part.len();
+            if parts.peek().is_none() {
+                break; // the line goes on in the next chunk
+            }
+            if self.len == 0 && self.open {
+                ended += 1;
+                self.open = false;
+            } else if self.line == Self::MARK {
+                self.open = true;
+            }
+            self.line.clear();
+            self.len = 0;
+        }
+        ended
+    }
 }
 
 /// Runs one viewer until `stop` turns true, reconnecting when the feed ends (a restart).
@@ -205,6 +238,7 @@ pub async fn run_viewer(
         }
         attempt = 0;
         let mut buf = String::new();
+        let mut scan = SnapshotScan::default();
         loop {
             let chunk = tokio::select! {
                 c = resp.chunk() => c,
@@ -220,7 +254,8 @@ pub async fn run_viewer(
             };
             out.bytes += chunk.len() as u64;
             if !measured {
-                let snaps = count_snapshots(&chunk);
+                // Ready once the whole first snapshot is in, as for a viewer that parses.
+                let snaps = scan.feed(&chunk);
                 out.snapshots += snaps;
                 if first && snaps > 0 {
                     first = false;
@@ -348,7 +383,25 @@ mod tests {
         drain_events(&mut buf, |e, d| got.push((e.to_owned(), d.to_owned())));
         assert_eq!(got, [("snapshot".into(), "{\"rows\":[]}".into()), ("delta".into(), "{\"rows\":[1]}".into())]);
         assert_eq!(buf, "event: delta\ndata: {\"ro");
-        assert_eq!(count_snapshots(b"event: snapshot\ndata: x\n\nevent: delta\n"), 1);
+    }
+
+    #[test]
+    fn a_snapshot_counts_once_it_has_ended_wherever_the_chunks_split_it() {
+        let feed: &[u8] =
+            b"event: snapshot\ndata: {\"rows\":[]}\n\n:\n\nevent: delta\ndata: {}\n\nevent: snapshot\ndata: {}\n\nevent: snap";
+        let ends = [feed.windows(2).position(|w| w == b"\n\n").expect("end") + 2, 87];
+        assert_eq!(&feed[ends[1] - 4..ends[1]], b"{}\n\n", "the second snapshot ends at 87");
+        for cut in 0..=feed.len() {
+            let mut scan = SnapshotScan::default();
+            let first = scan.feed(&feed[..cut]);
+            let second = scan.feed(&feed[cut..]);
+            assert_eq!(first, ends.iter().filter(|e| **e <= cut).count() as u64, "cut at {cut}");
+            assert_eq!(first + second, 2, "cut at {cut}");
+        }
+        let mut scan = SnapshotScan::default();
+        let counted: u64 = feed.iter().map(|b| scan.feed(std::slice::from_ref(b))).sum();
+        assert_eq!(counted, 2, "one byte at a time");
+        assert_eq!(SnapshotScan::default().feed(b"event: snapshots\ndata: {}\n\n"), 0, "not the marker");
     }
 
     #[test]

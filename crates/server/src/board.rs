@@ -199,9 +199,9 @@ pub struct BoardHub {
     /// Rows changed since the last flush, by the identity of their source.
     dirty: Mutex<HashMap<usize, Arc<dyn RowSource>>>,
     /// Each watched board's first page, serialised, with the version it was taken at. An
-    /// async lock: viewers arriving while it is being built wait for it instead of each
-    /// building their own.
-    feed_pages: tokio::sync::Mutex<HashMap<BoardId, Frame>>,
+    /// async lock per board: viewers arriving while it is being built wait for it instead
+    /// of each building their own, and other boards' viewers do not wait at all.
+    feed_pages: Mutex<HashMap<BoardId, Arc<tokio::sync::Mutex<Option<Frame>>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -332,9 +332,14 @@ impl BoardHub {
     /// changed since the version it holds are in the board's next delta, which a viewer
     /// subscribed before asking for the page receives.
     async fn feed_page(&self, id: &BoardId) -> Option<Frame> {
-        let mut pages = self.feed_pages.lock().await;
+        // Only boards that exist get a slot: a viewer cannot grow the map with made-up ids.
+        if !lock(&self.inner).boards.contains_key(id) {
+            return None;
+        }
+        let slot = lock(&self.feed_pages).entry(id.clone()).or_default().clone();
+        let mut cached = slot.lock().await;
         let version = lock(&self.inner).boards.get(id)?.version;
-        if let Some(page) = pages.get(id).filter(|p| p.version == version) {
+        if let Some(page) = cached.as_ref().filter(|p| p.version == version) {
             return Some(page.clone());
         }
         let snap = self.snapshot(id, 0, MAX_PAGE)?;
@@ -345,7 +350,7 @@ impl BoardHub {
                 return None;
             }
         };
-        pages.insert(id.clone(), page.clone());
+        *cached = Some(page.clone());
         Some(page)
     }
 

@@ -18,6 +18,7 @@ impl Feed {
         let resp = reqwest::get(app.http(path)).await.expect("feed");
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        assert_eq!(resp.headers()["cache-control"], "no-cache", "no cache may hold a live feed");
         Feed { resp, buf: String::new() }
     }
 
