@@ -385,6 +385,10 @@ impl BoardHub {
                 Err(e) => tracing::error!(error = %e, "cannot serialise a board delta"),
             }
         }
+        // A page nobody watches is dropped (a big board's is megabytes); the next viewer
+        // builds it again. A viewer subscribes before it asks for the page, so a page
+        // being built or handed out is always watched.
+        lock(&self.feed_pages).retain(|id, _| boards.get(id).is_some_and(|b| b.tx.receiver_count() > 0));
     }
 
     /// Ticks until shutdown.
@@ -699,6 +703,27 @@ mod tests {
         let snap = data(&fourth.sse, "snapshot");
         assert_eq!(ranked(&snap), [("a".into(), 1.into()), ("b".into(), 2.into())]);
         assert!(hub.feed_page(&BoardId::Sitting("nope".into())).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_page_nobody_watches_is_dropped_at_the_next_tick() {
+        let exam = exam("full");
+        let hub = BoardHub::new();
+        hub.update(update("a", 10, &exam));
+        hub.tick();
+        let board = BoardId::Sitting("S".into());
+        let rx = hub.subscribe(&board).expect("board");
+        let first = hub.feed_page(&board).await.expect("page");
+        hub.tick();
+        let kept = hub.feed_page(&board).await.expect("page");
+        assert_eq!(kept.sse.as_ptr(), first.sse.as_ptr(), "a watched page outlives a tick");
+        drop(rx);
+        hub.tick();
+        assert!(lock(&hub.feed_pages).is_empty(), "nobody watches: the page is gone");
+        let _rx = hub.subscribe(&board).expect("board");
+        let again = hub.feed_page(&board).await.expect("page");
+        assert_ne!(again.sse.as_ptr(), first.sse.as_ptr(), "built again");
+        assert_eq!((again.version, &again.sse), (first.version, &first.sse), "the same board, the same bytes");
     }
 
     #[tokio::test(start_paused = true)]
