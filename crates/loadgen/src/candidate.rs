@@ -16,7 +16,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use serde_json::json;
-use server::protocol::ServerMsg;
+use server::protocol::{QuestionView, ServerMsg};
 use tokio::net::TcpStream;
 use tokio::sync::{Barrier, Notify};
 use tokio_tungstenite::WebSocketStream;
@@ -525,7 +525,7 @@ impl Client {
             ServerMsg::Welcome { total, status, remaining_ms, last_seq, flags, answers, question, .. } => {
                 self.total = total as usize;
                 if let Some(q) = question {
-                    self.labels.insert(i64::from(q.index), q.options.into_iter().map(|o| o.label).collect());
+                    self.remember(q);
                 }
                 if let Some(before) = self.last_ack_remaining {
                     self.res.time_checks += 1;
@@ -601,6 +601,11 @@ impl Client {
         self.shared.progress.recoveries.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Keeps a question's option labels, which answers pick from.
+    fn remember(&mut self, q: QuestionView) {
+        self.labels.insert(i64::from(q.index), q.options.into_iter().map(|o| o.label).collect());
+    }
+
     /// Fetches a question and remembers its labels.
     async fn get(&mut self, index: i64) -> Result<(), Stop> {
         loop {
@@ -617,7 +622,7 @@ impl Client {
                 match self.next_msg().await {
                     Ok(ServerMsg::Question(q)) if i64::from(q.index) == index => {
                         self.res.question_us.push(micros(sent.elapsed()));
-                        self.labels.insert(index, q.options.into_iter().map(|o| o.label).collect());
+                        self.remember(q);
                         return Ok(());
                     }
                     Ok(ServerMsg::Error { code, seq: None, .. }) if code == "rate_limited" => {

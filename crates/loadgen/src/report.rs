@@ -106,6 +106,17 @@ impl PhaseCost {
         let n = self.clients.max(1) as f64;
         (self.server_cpu_secs * 1e6 / n, self.loadgen_cpu_secs * 1e6 / n)
     }
+
+    /// `NAME (spawn → all N DONE, T s): server CPU … µs a CLIENT, loadgen CPU … µs a CLIENT`.
+    fn write_line(&self, out: &mut String, name: &str, done: &str, client: &str) {
+        let (server_us, loadgen_us) = self.per_client_us();
+        let _ = writeln!(
+            out,
+            "{name} (spawn → all {} {done}, {:.1} s): server CPU {:.1} s = {server_us:.0} µs a {client}, \
+             loadgen CPU {:.1} s = {loadgen_us:.0} µs a {client}",
+            self.clients, self.secs, self.server_cpu_secs, self.loadgen_cpu_secs
+        );
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -296,22 +307,10 @@ impl Report {
             );
             let _ = writeln!(out, "server CPU: {:.1} s = {:.2} cores busy on average", v.cpu_secs, v.cores_busy);
             if let Some(c) = &v.viewers_join {
-                let (server_us, loadgen_us) = c.per_client_us();
-                let _ = writeln!(
-                    out,
-                    "viewers (spawn → all {} with a first snapshot, {:.1} s): server CPU {:.1} s = {:.0} µs a viewer, \
-                     loadgen CPU {:.1} s = {:.0} µs a viewer",
-                    c.clients, c.secs, c.server_cpu_secs, server_us, c.loadgen_cpu_secs, loadgen_us
-                );
+                c.write_line(&mut out, "viewers", "with a first snapshot", "viewer");
             }
             if let Some(c) = &v.start {
-                let (server_us, loadgen_us) = c.per_client_us();
-                let _ = writeln!(
-                    out,
-                    "start (spawn → all {} with a first question, {:.1} s): server CPU {:.1} s = {:.0} µs a candidate, \
-                     loadgen CPU {:.1} s = {:.0} µs a candidate",
-                    c.clients, c.secs, c.server_cpu_secs, server_us, c.loadgen_cpu_secs, loadgen_us
-                );
+                c.write_line(&mut out, "start", "with a first question", "candidate");
             }
         }
         if let Some(q) = &self.accept_queue {

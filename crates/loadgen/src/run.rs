@@ -106,9 +106,7 @@ impl Mark {
         let loadgen_ticks = read_proc("self")?.cpu_ticks;
         Some(Mark { at: Instant::now(), pid, server_ticks: server?.cpu_ticks, loadgen_ticks })
     }
-}
 
-impl Mark {
     /// The CPU both sides spent from this mark to `end`, if the same server process saw
     /// both (a restarted server counts its ticks from zero).
     fn cost_until(self, end: Mark, clients: usize, ticks: f64) -> Option<PhaseCost> {
@@ -130,6 +128,12 @@ impl Monitor {
     /// From the viewers' spawn until every one had its first snapshot.
     fn viewers_cost(&self, viewers: usize, ticks: f64) -> Option<PhaseCost> {
         self.viewers_spawned?.cost_until(self.spawned?, viewers, ticks)
+    }
+
+    /// A sample, and a mark at it.
+    fn sample_marked(&mut self, pid: u32, connected: usize) -> (Option<ProcSample>, Option<Mark>) {
+        let sample = self.sample(pid, connected);
+        (sample, Mark::now(pid, sample))
     }
 
     fn sample(&mut self, pid: u32, connected: usize) -> Option<ProcSample> {
@@ -207,9 +211,10 @@ pub async fn drive(
                 let connected = shared.progress.connected.load(Ordering::Relaxed);
                 let pid = server.pid.load(Ordering::Relaxed);
                 let mut m = lock(&monitor);
-                let sample = m.sample(pid, connected);
                 if all_started {
-                    m.all_started = Mark::now(pid, sample);
+                    m.all_started = m.sample_marked(pid, connected).1;
+                } else {
+                    m.sample(pid, connected);
                 }
             }
         })
@@ -228,10 +233,8 @@ pub async fn drive(
         let url = format!("http://{}/api/v1/boards/sitting/{sitting}/feed", target.authority);
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(viewers.max(1));
         if let Some(s) = &server {
-            let pid = s.pid.load(Ordering::Relaxed);
             let mut m = lock(&monitor);
-            let sample = m.sample(pid, 0);
-            m.viewers_spawned = Mark::now(pid, sample);
+            m.viewers_spawned = m.sample_marked(s.pid.load(Ordering::Relaxed), 0).1;
         }
         for v in 0..viewers {
             viewer_tasks.push(tokio::spawn(run_viewer(
@@ -255,10 +258,9 @@ pub async fn drive(
         }
     }
     let rss_before = server.as_ref().and_then(|s| {
-        let pid = s.pid.load(Ordering::Relaxed);
         let mut m = lock(&monitor);
-        let sample = m.sample(pid, 0);
-        m.spawned = Mark::now(pid, sample);
+        let (sample, mark) = m.sample_marked(s.pid.load(Ordering::Relaxed), 0);
+        m.spawned = mark;
         sample
     });
 

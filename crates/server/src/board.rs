@@ -332,10 +332,8 @@ impl BoardHub {
     /// changed since the version it holds are in the board's next delta, which a viewer
     /// subscribed before asking for the page receives.
     async fn feed_page(&self, id: &BoardId) -> Option<Frame> {
-        // Only boards that exist get a slot: a viewer cannot grow the map with made-up ids.
-        if !lock(&self.inner).boards.contains_key(id) {
-            return None;
-        }
+        // A slot for a board that does not exist is dropped at the next tick; callers
+        // reach here only for boards they subscribed to.
         let slot = lock(&self.feed_pages).entry(id.clone()).or_default().clone();
         let mut cached = slot.lock().await;
         let version = lock(&self.inner).boards.get(id)?.version;
