@@ -73,6 +73,7 @@ pub struct App {
     timers: JoinHandle<()>,
     ticker: JoinHandle<()>,
     wal: JoinHandle<()>,
+    logins: JoinHandle<()>,
     writer: JoinHandle<()>,
     store: Store,
 }
@@ -118,6 +119,7 @@ impl App {
         for sitting in store.sittings(None).await? {
             if matches!(sitting.status.as_str(), "open" | "paused") {
                 let n = registry.load_sitting(&sitting.id).await?;
+                auth.remember_sitting(&store, &sitting.id).await?;
                 tracing::info!(sitting = %sitting.id, sessions = n, "open sitting in memory");
             }
         }
@@ -125,9 +127,22 @@ impl App {
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
+        let logins = tokio::spawn(crate::auth::watch_logins(auth.clone(), store.clone(), shutdown_rx.clone()));
         let state = AppState { registry, board, signer, auth, shutdown: shutdown_rx };
         let router = router(state.clone());
-        Ok(App { listener, router, state, shutdown, writer_stop, timers, ticker, wal, writer: writer_task, store })
+        Ok(App {
+            listener,
+            router,
+            state,
+            shutdown,
+            writer_stop,
+            timers,
+            ticker,
+            wal,
+            logins,
+            writer: writer_task,
+            store,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -154,6 +169,7 @@ impl App {
         let _ = self.timers.await;
         let _ = self.ticker.await;
         let _ = self.wal.await;
+        let _ = self.logins.await;
         let _ = self.writer_stop.send(true);
         let _ = self.writer.await;
         self.store.close().await;

@@ -6,8 +6,9 @@
 //! argon2id, checked on a blocking thread with at most as many hashes at once as there
 //! are cores.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -30,12 +31,40 @@ pub const MAX_FAILURES: u32 = 10;
 pub const MAX_FAILURES_PER_ADDRESS: u32 = 200;
 const LOCKOUT_WINDOW_MS: u64 = 5 * 60_000;
 
-/// Login state: token → session cache, failure counts, the PIN key, the hashing budget.
+/// How often the server looks whether another process (or itself) changed what a login
+/// checks; a PIN re-issued by `ujian candidates import` takes effect within this.
+pub const LOGINS_WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// Login state: token → session cache, failure counts, the PIN key, the hashing budget, and
+/// what the logins of the open sittings' not-started seats check.
 pub struct Auth {
     tokens: Mutex<HashMap<String, String>>,
     failures: Mutex<HashMap<String, (u32, u64)>>,
     pins: PinKey,
     hashing: tokio::sync::Semaphore,
+    seats: Mutex<Seats>,
+}
+
+/// The open sittings' not-started seats as a login sees them, read after the store's
+/// [`login generation`](store::Store::login_generation) they hold. A room logs in at once
+/// at the start; answered from here, the logins do not queue for the database's readers.
+/// Only a seat's first login is answered from here, and only when its PIN matches; anything
+/// else (a wrong PIN, another sitting, a started session) is decided against the store.
+#[derive(Default)]
+struct Seats {
+    generation: Option<i64>,
+    sittings: BTreeSet<String>,
+    by_participant: HashMap<String, Vec<store::LoginCandidate>>,
+}
+
+impl Seats {
+    fn put(&mut self, rows: Vec<(String, store::LoginCandidate)>) {
+        for (participant, seat) in rows {
+            let seats = self.by_participant.entry(participant).or_default();
+            seats.retain(|s| s.session_id != seat.session_id);
+            seats.push(seat);
+        }
+    }
 }
 
 impl Auth {
@@ -86,6 +115,78 @@ impl Auth {
             .map_err(|e| ApiError::internal("verify secret", &e))
     }
 
+    /// Keeps what the logins of a sitting's not-started seats check (when it opens, and for
+    /// the open sittings at start).
+    pub async fn remember_sitting(&self, store: &store::Store, sitting: &str) -> store::Result<()> {
+        let generation = store.login_generation().await?;
+        let rows = store.sitting_logins(sitting).await?;
+        let current = {
+            let mut seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            seats.sittings.insert(sitting.to_owned());
+            let current = seats.generation.is_none_or(|g| g == generation);
+            if current {
+                seats.generation = Some(generation);
+                seats.put(rows);
+            }
+            current
+        };
+        if !current {
+            self.refresh_seats(store).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads every kept sitting's seats again if the store's login generation moved since
+    /// they were read. What is kept is never older than the generation it holds, so after
+    /// this returns no login is answered from before the last change committed.
+    pub async fn refresh_seats(&self, store: &store::Store) -> store::Result<()> {
+        let generation = store.login_generation().await?;
+        let sittings: Vec<String> = {
+            let seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if seats.generation.is_none_or(|g| g == generation) {
+                return Ok(());
+            }
+            seats.sittings.iter().cloned().collect()
+        };
+        let mut fresh = Seats { generation: Some(generation), ..Seats::default() };
+        for sitting in sittings {
+            fresh.put(store.sitting_logins(&sitting).await?);
+            fresh.sittings.insert(sitting);
+        }
+        let mut seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A sitting remembered meanwhile is read again at the next refresh; until then its
+        // logins are decided against the store.
+        fresh.sittings.extend(std::mem::take(&mut seats.sittings));
+        *seats = fresh;
+        Ok(())
+    }
+
+    /// Drops a sitting's kept seats (it closed: its logins are refused from now on anyway).
+    pub fn forget_sitting(&self, sitting: &str) {
+        let mut seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        seats.sittings.remove(sitting);
+        seats.by_participant.retain(|_, kept| {
+            kept.retain(|s| s.sitting_id != sitting);
+            !kept.is_empty()
+        });
+    }
+
+    /// Drops every kept seat until the next refresh that can read the store.
+    fn forget_seats(&self) {
+        let mut seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        seats.by_participant.clear();
+        // No generation the store can hold: the next refresh reads everything again.
+        seats.generation = Some(-1);
+    }
+
+    /// The kept seat of `participant` in the sitting whose token is `token`, if its PIN is
+    /// `pin` (keyed hashes only: argon2 belongs on the store path's blocking pool).
+    fn remembered(&self, participant: &str, token: &str, pin: &str) -> Option<store::LoginCandidate> {
+        let seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let seat = seats.by_participant.get(participant)?.iter().find(|s| constant_time_eq(&s.sitting_token, token))?;
+        (self.pins.check_pin(participant, pin, &seat.pin_hash) == PinCheck::Match).then(|| seat.clone())
+    }
+
     /// Forgets cached tokens of a session (after a move to another PC).
     pub fn forget_session(&self, session: &str) {
         self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, s| s != session);
@@ -98,6 +199,7 @@ impl Auth {
             failures: Mutex::new(HashMap::new()),
             pins,
             hashing: tokio::sync::Semaphore::new(cores),
+            seats: Mutex::new(Seats::default()),
         }
     }
 }
@@ -182,17 +284,34 @@ pub async fn login(
     let address = format!("ip:{}", peer.ip());
     state.auth.check_lockout(&participant, MAX_FAILURES, now)?;
     state.auth.check_lockout(&address, MAX_FAILURES_PER_ADDRESS, now)?;
-    let candidates = state.registry.store().login_candidate(&participant).await?;
     let token = req.token.trim().to_ascii_uppercase();
-    let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
-        state.auth.record_failure(&participant, now);
-        state.auth.record_failure(&address, now);
-        return Err(bad());
+    // A not-started seat's first login, from memory (the start's burst); the sitting's
+    // status is the registry's, which is where it changes.
+    let remembered = match state.auth.remembered(&participant, &token, &req.pin) {
+        Some(seat) if state.registry.not_started(&seat.session_id) => state
+            .registry
+            .sitting_status(&seat.sitting_id)
+            .await?
+            .map(|status| store::LoginCandidate { sitting_status: status, session_status: "ready".to_owned(), ..seat }),
+        _ => None,
+    };
+    let pin_checked = remembered.is_some();
+    let found = match remembered {
+        Some(found) => found,
+        None => {
+            let candidates = state.registry.store().login_candidate(&participant).await?;
+            let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
+                state.auth.record_failure(&participant, now);
+                state.auth.record_failure(&address, now);
+                return Err(bad());
+            };
+            found
+        }
     };
     if !matches!(found.sitting_status.as_str(), "open" | "paused") {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
     }
-    if !state.auth.verify_pin(&participant, &req.pin, &found.pin_hash).await? {
+    if !pin_checked && !state.auth.verify_pin(&participant, &req.pin, &found.pin_hash).await? {
         state.auth.record_failure(&participant, now);
         state.auth.record_failure(&address, now);
         return Err(bad());
@@ -242,4 +361,26 @@ pub async fn login(
 
 pub async fn logout() -> Result<Response, ApiError> {
     with_cookie(StatusCode::NO_CONTENT.into_response(), CANDIDATE_COOKIE, "", 0)
+}
+
+/// Keeps the remembered seats current: every [`LOGINS_WATCH_EVERY`], reads the store's
+/// login generation and, if it moved, every kept sitting's seats again. Stops at shutdown.
+pub async fn watch_logins(
+    auth: std::sync::Arc<Auth>,
+    store: store::Store,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(LOGINS_WATCH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                if let Err(e) = auth.refresh_seats(&store).await {
+                    tracing::warn!(error = %e, "cannot read the login generation; logins go to the database until it can");
+                    auth.forget_seats();
+                }
+            }
+            () = crate::app::stopped(&mut shutdown) => break,
+        }
+    }
 }

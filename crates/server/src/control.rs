@@ -189,15 +189,27 @@ pub async fn sitting_action(
             ));
         }
     };
+    if token != sitting.token {
+        // The old token stops working now (before the room reopens), not at the next
+        // watch of the logins.
+        state.auth.refresh_seats(store).await?;
+    }
     state.registry.set_sitting_status(&id, status).await?;
+    if action == "close" {
+        state.auth.forget_sitting(&id);
+    }
     if action == "open" {
         // The room is about to log in at once: have its sessions in memory first.
         let registry = state.registry.clone();
+        let auth = state.auth.clone();
         let sitting = id.clone();
         tokio::spawn(async move {
             match registry.load_sitting(&sitting).await {
                 Ok(n) => tracing::info!(sitting = %sitting, sessions = n, "open sitting in memory"),
                 Err(e) => tracing::warn!(sitting = %sitting, error = %e, "cannot preload the sitting"),
+            }
+            if let Err(e) = auth.remember_sitting(registry.store(), &sitting).await {
+                tracing::warn!(sitting = %sitting, error = %e, "cannot keep the sitting's logins; they go to the database");
             }
         });
     }

@@ -253,6 +253,16 @@ impl Registry {
         }
     }
 
+    /// Whether a session is in memory and not started (what a login from memory needs:
+    /// anything else is decided against the store).
+    pub fn not_started(&self, id: &str) -> bool {
+        let live = lock(&self.live).get(id).cloned();
+        live.is_some_and(|l| {
+            let l = lock(&l);
+            !l.stale && l.session.status() == Status::Ready
+        })
+    }
+
     /// The eviction count now, taken before reading the store for [`Registry::install`].
     fn generation(&self) -> u64 {
         self.evictions.load(std::sync::atomic::Ordering::SeqCst)

@@ -43,6 +43,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        crate::sessions::raise_login_generation(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

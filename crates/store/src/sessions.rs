@@ -121,6 +121,7 @@ pub struct BoardRow {
 #[derive(Debug, Clone)]
 pub struct LoginCandidate {
     pub session_id: String,
+    pub sitting_id: String,
     pub sitting_status: String,
     pub sitting_token: String,
     pub session_status: String,
@@ -220,7 +221,7 @@ impl Store {
     /// The candidate's sessions, with their sittings' tokens and states, for login.
     pub async fn login_candidate(&self, participant_no: &str) -> Result<Vec<LoginCandidate>> {
         let rows = sqlx::query(
-            "SELECT s.id, t.status AS sitting_status, t.token, s.status AS session_status, c.pin_hash
+            "SELECT s.id, s.sitting_id, t.status AS sitting_status, t.token, s.status AS session_status, c.pin_hash
              FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
              WHERE s.participant_no = $1 ORDER BY t.starts_at DESC",
         )
@@ -231,6 +232,7 @@ impl Store {
             .map(|r| {
                 Ok(LoginCandidate {
                     session_id: r.try_get("id")?,
+                    sitting_id: r.try_get("sitting_id")?,
                     sitting_status: r.try_get("sitting_status")?,
                     sitting_token: r.try_get("token")?,
                     session_status: r.try_get("session_status")?,
@@ -238,6 +240,43 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// What the logins of a sitting's not-started sessions check, by participant: kept
+    /// in memory while the sitting is open (see [`Store::login_generation`]).
+    pub async fn sitting_logins(&self, sitting_id: &str) -> Result<Vec<(String, LoginCandidate)>> {
+        let rows = sqlx::query(
+            "SELECT s.participant_no, s.id, s.sitting_id, t.status AS sitting_status, t.token, s.status AS session_status, c.pin_hash
+             FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
+             WHERE s.sitting_id = $1 AND s.status = 'ready'",
+        )
+        .bind(sitting_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("participant_no")?,
+                    LoginCandidate {
+                        session_id: r.try_get("id")?,
+                        sitting_id: r.try_get("sitting_id")?,
+                        sitting_status: r.try_get("sitting_status")?,
+                        sitting_token: r.try_get("token")?,
+                        session_status: r.try_get("session_status")?,
+                        pin_hash: r.try_get("pin_hash")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// A counter raised by every change to what a login checks (a PIN hash, a sitting's
+    /// token), in the same transaction, by whichever process makes it. Whoever keeps
+    /// [`Store::sitting_logins`] in memory reads it first and drops what it kept once it moves.
+    pub async fn login_generation(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT generation FROM store_generations WHERE name = 'logins'")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// Ends every login of a session (its candidate moved to another PC).
@@ -436,4 +475,10 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Raises [`Store::login_generation`] inside a transaction that changes what a login checks.
+pub(crate) async fn raise_login_generation(tx: &mut sqlx::AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE store_generations SET generation = generation + 1 WHERE name = 'logins'").execute(tx).await?;
+    Ok(())
 }

@@ -214,6 +214,7 @@ impl Store {
             .bind(sitting_id)
             .execute(&mut *tx)
             .await?;
+        crate::sessions::raise_login_generation(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -271,6 +271,19 @@ async fn rotating_the_token_stops_the_old_one() {
 }
 
 #[tokio::test]
+async fn a_sitting_closed_from_the_console_refuses_logins_until_it_opens_again() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let admin = app.staff("admin").await;
+    let (status, _) = app.act(&admin, "/api/v1/sittings/T-1/close", json!({ "reason": "sesi selesai" })).await;
+    assert_eq!(status, 200);
+    let resp = app.login(&participant(1), PIN, &app.token).await;
+    assert_eq!(resp.status(), 403, "a closed room's seats are not logged in from memory either");
+    let (status, _) = app.act(&admin, "/api/v1/sittings/T-1/open", json!({ "reason": "dibuka kembali" })).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.login(&participant(1), PIN, &app.token).await.status(), 200);
+}
+
+#[tokio::test]
 async fn staff_logins_lock_out_after_repeated_failures_and_recover() {
     let app = TestApp::spawn(Setup::tiny(1)).await;
     let login = |password: &'static str| {

@@ -86,13 +86,50 @@ async fn a_pin_hash_is_tied_to_its_candidate_and_argon2_hashes_of_earlier_versio
     let mut copy = candidate("P-0002");
     copy.pin_hash = first;
     store.put_candidates(&[copy], chrono::Utc::now()).await.expect("update");
+    // What the open sitting's logins check is kept in memory and read again when the
+    // store's login generation moves (within `LOGINS_WATCH_EVERY`); read it now.
+    app.state.auth.refresh_seats(store).await.expect("refresh");
     assert_eq!(code(app.login("P-0002", PIN, &app.token).await).await, (401, "bad_credentials".into()));
     // An argon2id PIN hash (as stored before keyed hashes) is checked the slow way.
     let mut old = candidate("P-0002");
     old.pin_hash = server::credentials::hash_secret("975310").expect("argon2");
     store.put_candidates(&[old], chrono::Utc::now()).await.expect("update");
+    app.state.auth.refresh_seats(store).await.expect("refresh");
     assert_eq!(code(app.login("P-0002", PIN, &app.token).await).await, (401, "bad_credentials".into()));
     assert_eq!(app.login("P-0002", "975310", &app.token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_pin_reissued_by_another_process_replaces_the_one_the_server_kept() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    // The room's first logins are answered from memory.
+    assert_eq!(app.login("P-0001", PIN, &app.token).await.status(), 200);
+    // `ujian candidates import` re-issues P-0002's PIN from another process, on its own
+    // connection to the database.
+    let other = store::Store::open(&app.url).await.expect("open as the command line does");
+    let pins = server::credentials::PinKey::load_or_create(app.dir.path()).expect("pin key");
+    let mut reissued = candidate("P-0002");
+    reissued.pin_hash = pins.hash_pin("P-0002", "135790");
+    other.put_candidates(&[reissued], chrono::Utc::now()).await.expect("re-issue");
+    other.close().await;
+    // The server's watch of the login generation drops the old PIN (a bound, not a sleep:
+    // the watch runs every 250 ms).
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let resp = app.login("P-0002", PIN, &app.token).await;
+            if resp.status() == 401 {
+                break code(resp).await;
+            }
+            assert_eq!(resp.status(), 200, "the old PIN works until the watch has run, then is refused");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the old PIN stops working once the server sees the change");
+    assert_eq!(refused, (401, "bad_credentials".into()));
+    assert_eq!(app.login("P-0002", "135790", &app.token).await.status(), 200, "the new PIN works");
+    // P-0001 (logged in, not yet connected) logs in again as before.
+    assert_eq!(app.login("P-0001", PIN, &app.token).await.status(), 200);
 }
 
 fn candidate(no: &str) -> store::NewCandidate {

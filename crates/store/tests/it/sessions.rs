@@ -176,3 +176,40 @@ async fn a_restart_loads_every_unfinished_session_at_once_and_only_those() {
         assert_eq!(finished.used_ms, 3_000, "{}", db.label);
     }
 }
+
+#[tokio::test]
+async fn what_a_login_checks_is_listed_by_sitting_and_every_change_to_it_raises_the_generation() {
+    for db in stores().await {
+        sessions(&db, 3).await;
+        let start = db.store.login_generation().await.expect("generation");
+        // A started session's logins are not first logins: not listed.
+        let started = SessionWrite { status: Some("active".into()), ..write(None, 0) };
+        db.store.write_batch(&Batch::session(started)).await.expect("start S.P-1");
+        let mut rows = db.store.sitting_logins("S").await.expect("rows");
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let seen: Vec<(&str, &str, &str, &str)> = rows
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.session_id.as_str(), c.sitting_token.as_str(), c.pin_hash.as_str()))
+            .collect();
+        assert_eq!(seen, [("P-2", "S.P-2", "ABCDEF", "h"), ("P-3", "S.P-3", "ABCDEF", "h")], "{}", db.label);
+        assert!(rows.iter().all(|(_, c)| c.sitting_id == "S" && c.session_status == "ready"), "{}", db.label);
+        assert!(db.store.sitting_logins("NO-SUCH").await.expect("rows").is_empty(), "{}", db.label);
+        assert_eq!(db.store.login_generation().await.expect("generation"), start, "answers change no login");
+
+        // A PIN re-issued and a token rotated each raise it, in their own transaction.
+        let reissued = NewCandidate {
+            participant_no: "P-2".into(),
+            name: "Peserta 2".into(),
+            birth_date: None,
+            pin_hash: "h2".into(),
+            accommodation: None,
+        };
+        db.store.put_candidates(&[reissued], now()).await.expect("re-issue");
+        assert_eq!(db.store.login_generation().await.expect("generation"), start + 1, "{}", db.label);
+        db.store.set_sitting_token("S", "GHIJKL").await.expect("rotate");
+        assert_eq!(db.store.login_generation().await.expect("generation"), start + 2, "{}", db.label);
+        let rows = db.store.sitting_logins("S").await.expect("rows");
+        let p2 = rows.iter().find(|(p, _)| p == "P-2").expect("P-2");
+        assert_eq!((p2.1.pin_hash.as_str(), p2.1.sitting_token.as_str()), ("h2", "GHIJKL"), "{}", db.label);
+    }
+}
