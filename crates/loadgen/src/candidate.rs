@@ -109,6 +109,8 @@ pub struct CandidateResult {
     pub first_question_at_us: Option<u64>,
     pub finished_at_us: Option<u64>,
     pub question_us: Vec<u32>,
+    /// The finish sent → its `finished` (the score) received on the same connection.
+    pub score_us: Option<u32>,
     pub acks: Vec<AckRecord>,
     /// Voluntary drops (`--reconnect-rate`).
     pub reconnects: u64,
@@ -668,6 +670,7 @@ impl Client {
     }
 
     async fn finish(&mut self) -> Result<(), Stop> {
+        let sent = Instant::now();
         match self.submit(Acked::Finish, |seq| json!({ "type": "finish", "seq": seq }).to_string()).await? {
             Outcome::Over => return Ok(()),
             Outcome::Refused => return Err(Stop("finish_refused: the server refused to finish".into())),
@@ -677,7 +680,10 @@ impl Client {
         // next one says the session is finished.
         while !self.over {
             match self.next_msg().await {
-                Ok(ServerMsg::Finished(_)) => self.mark_finished(),
+                Ok(ServerMsg::Finished(_)) => {
+                    self.res.score_us = Some(micros(sent.elapsed()));
+                    self.mark_finished();
+                }
                 Ok(_) => {}
                 Err(b) => {
                     self.broken(&b);

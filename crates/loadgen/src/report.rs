@@ -153,6 +153,8 @@ pub struct Report {
     pub answer_ack: Summary,
     /// Flags and finishes.
     pub other_ack: Summary,
+    /// A finish sent → its `finished` (the score) received on the same connection.
+    pub finish_to_score: Summary,
     pub answers_acked: u64,
     pub messages_acked: u64,
     /// Acked answers over the time from the first candidate's start to the last one's end.
@@ -245,6 +247,7 @@ impl Report {
         row("question (get)", &self.question);
         row("answer ack", &self.answer_ack);
         row("flag/finish ack", &self.other_ack);
+        row("finish → score", &self.finish_to_score);
         if let Some(b) = &self.board {
             row("board: ack → viewer", &b.latency);
         }

@@ -478,6 +478,7 @@ fn summarise(opts: &RunOptions, n: usize, results: &[CandidateResult], span: Dur
     let mut question = Vec::new();
     let mut answer_ack = Vec::new();
     let mut other_ack = Vec::new();
+    let mut finish_to_score = Vec::new();
     let mut errors = ErrorCounts::default();
     let mut time = TimeCheck::default();
     let (mut reconnects, mut recoveries, mut resent, mut relogins) = (0, 0, 0, 0);
@@ -488,6 +489,7 @@ fn summarise(opts: &RunOptions, n: usize, results: &[CandidateResult], span: Dur
         login.extend(&r.login_us);
         first_q.extend(r.first_question_us);
         question.extend(&r.question_us);
+        finish_to_score.extend(r.score_us);
         for a in &r.acks {
             messages_acked += 1;
             if matches!(a.acked, Acked::Answer { .. }) {
@@ -535,6 +537,7 @@ fn summarise(opts: &RunOptions, n: usize, results: &[CandidateResult], span: Dur
         question: Summary::of(question),
         answer_ack: Summary::of(answer_ack),
         other_ack: Summary::of(other_ack),
+        finish_to_score: Summary::of(finish_to_score),
         answers_acked,
         messages_acked,
         answers_per_sec: answers_acked as f64 / span.as_secs_f64().max(0.001),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::extract::State;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use serde::Serialize;
 use store::Store;
@@ -162,7 +163,15 @@ impl App {
             let _ = signal.send(true);
         };
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(stop).await.context("serve")?;
+        // No Nagle: a reply of two small frames (a finish's `ack`, then the `finished` with
+        // the score) would otherwise hold the second until the first is acknowledged, and
+        // a browser with nothing to send delays that acknowledgement by up to 40 ms.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
+            }
+        });
+        axum::serve(listener, service).with_graceful_shutdown(stop).await.context("serve")?;
         // Order matters: connections and timers stop first (the timers write a last
         // checkpoint through the writer), then the writer commits what it holds and stops.
         let _ = self.shutdown.send(true);

@@ -75,6 +75,8 @@ async fn a_small_run_loses_no_acknowledged_answer_and_finishes_every_session() {
     assert_eq!(r.gave_up, 0, "{}", r.table());
     assert!(r.answers_acked >= 200, "{}", r.table());
     assert_eq!(r.login_to_first_question.count, 20);
+    // A finish whose `finished` came on its own connection (not in a later welcome) is timed.
+    assert!((1..=20).contains(&r.finish_to_score.count), "{}", r.table());
     assert!(r.reconnects > 0, "the run exercised reconnects: {}", r.table());
     assert_eq!(r.time.grew, 0, "{}", r.table());
     let board = r.board.as_ref().expect("board report");
