@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Json;
@@ -43,13 +44,18 @@ pub struct Auth {
     pins: PinKey,
     hashing: tokio::sync::Semaphore,
     seats: Mutex<Seats>,
+    /// One reading of the seats at a time: a slower reading must not install rows older
+    /// than a faster one already did (a rotated token coming back).
+    reading_seats: tokio::sync::Mutex<()>,
+    from_memory: AtomicU64,
 }
 
 /// The open sittings' not-started seats as a login sees them, read after the store's
 /// [`login generation`](store::Store::login_generation) they hold. A room logs in at once
 /// at the start; answered from here, the logins do not queue for the database's readers.
-/// Only a seat's first login is answered from here, and only when its PIN matches; anything
-/// else (a wrong PIN, another sitting, a started session) is decided against the store.
+/// A login is answered from here only while the seat's session has not started and only
+/// when its PIN matches; anything else (a wrong PIN, another sitting, a started session)
+/// is decided against the store.
 #[derive(Default)]
 struct Seats {
     generation: Option<i64>,
@@ -118,6 +124,7 @@ impl Auth {
     /// Keeps what the logins of a sitting's not-started seats check (when it opens, and for
     /// the open sittings at start).
     pub async fn remember_sitting(&self, store: &store::Store, sitting: &str) -> store::Result<()> {
+        let _reading = self.reading_seats.lock().await;
         let generation = store.login_generation().await?;
         let rows = store.sitting_logins(sitting).await?;
         let current = {
@@ -130,35 +137,45 @@ impl Auth {
             }
             current
         };
-        if !current {
-            self.refresh_seats(store).await?;
-        }
-        Ok(())
+        if current { Ok(()) } else { self.read_seats(store).await }
     }
 
     /// Reads every kept sitting's seats again if the store's login generation moved since
     /// they were read. What is kept is never older than the generation it holds, so after
     /// this returns no login is answered from before the last change committed.
     pub async fn refresh_seats(&self, store: &store::Store) -> store::Result<()> {
+        let _reading = self.reading_seats.lock().await;
+        self.read_seats(store).await
+    }
+
+    /// [`Auth::refresh_seats`] under `reading_seats`, which no other reading holds.
+    async fn read_seats(&self, store: &store::Store) -> store::Result<()> {
         let generation = store.login_generation().await?;
         let sittings: Vec<String> = {
             let seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if seats.generation.is_none_or(|g| g == generation) {
+            if seats.generation == Some(generation) {
                 return Ok(());
             }
             seats.sittings.iter().cloned().collect()
         };
         let mut fresh = Seats { generation: Some(generation), ..Seats::default() };
-        for sitting in sittings {
-            fresh.put(store.sitting_logins(&sitting).await?);
-            fresh.sittings.insert(sitting);
+        for sitting in &sittings {
+            fresh.put(store.sitting_logins(sitting).await?);
         }
         let mut seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // A sitting remembered meanwhile is read again at the next refresh; until then its
-        // logins are decided against the store.
-        fresh.sittings.extend(std::mem::take(&mut seats.sittings));
+        // Keep the list as it is now: a sitting closed meanwhile stays forgotten.
+        fresh.by_participant.retain(|_, kept| {
+            kept.retain(|s| seats.sittings.contains(&s.sitting_id));
+            !kept.is_empty()
+        });
+        fresh.sittings = std::mem::take(&mut seats.sittings);
         *seats = fresh;
         Ok(())
+    }
+
+    /// How many logins were decided from the kept seats (since the server started).
+    pub fn logins_from_memory(&self) -> u64 {
+        self.from_memory.load(Ordering::Relaxed)
     }
 
     /// Drops a sitting's kept seats (it closed: its logins are refused from now on anyway).
@@ -172,7 +189,7 @@ impl Auth {
     }
 
     /// Drops every kept seat until the next refresh that can read the store.
-    fn forget_seats(&self) {
+    pub fn forget_seats(&self) {
         let mut seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         seats.by_participant.clear();
         // No generation the store can hold: the next refresh reads everything again.
@@ -200,6 +217,8 @@ impl Auth {
             pins,
             hashing: tokio::sync::Semaphore::new(cores),
             seats: Mutex::new(Seats::default()),
+            reading_seats: tokio::sync::Mutex::new(()),
+            from_memory: AtomicU64::new(0),
         }
     }
 }
@@ -285,16 +304,21 @@ pub async fn login(
     state.auth.check_lockout(&participant, MAX_FAILURES, now)?;
     state.auth.check_lockout(&address, MAX_FAILURES_PER_ADDRESS, now)?;
     let token = req.token.trim().to_ascii_uppercase();
-    // A not-started seat's first login, from memory (the start's burst); the sitting's
-    // status is the registry's, which is where it changes.
+    // A not-started seat's login, from memory (the start's burst). The sitting's status
+    // read with the seat covers a change by another process (it raises the generation);
+    // the registry's covers this server's console, at once.
+    let open = |status: &str| matches!(status, "open" | "paused");
     let remembered = match state.auth.remembered(&participant, &token, &req.pin) {
-        Some(seat) if state.registry.not_started(&seat.session_id) => state
-            .registry
-            .sitting_status(&seat.sitting_id)
-            .await?
-            .map(|status| store::LoginCandidate { sitting_status: status, session_status: "ready".to_owned(), ..seat }),
+        Some(seat) if open(&seat.sitting_status) && state.registry.not_started(&seat.session_id) => {
+            state.registry.sitting_status(&seat.sitting_id).await?.filter(|status| open(status)).map(|status| {
+                store::LoginCandidate { sitting_status: status, session_status: "ready".to_owned(), ..seat }
+            })
+        }
         _ => None,
     };
+    if remembered.is_some() {
+        state.auth.from_memory.fetch_add(1, Ordering::Relaxed);
+    }
     let pin_checked = remembered.is_some();
     let found = match remembered {
         Some(found) => found,
@@ -308,7 +332,7 @@ pub async fn login(
             found
         }
     };
-    if !matches!(found.sitting_status.as_str(), "open" | "paused") {
+    if !open(&found.sitting_status) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
     }
     if !pin_checked && !state.auth.verify_pin(&participant, &req.pin, &found.pin_hash).await? {

@@ -214,6 +214,7 @@ impl Store {
     pub async fn set_sitting_status(&self, id: &str, status: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE sittings SET status = $1 WHERE id = $2").bind(status).bind(id).execute(&mut *tx).await?;
+        raise_login_generation(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -271,7 +272,7 @@ impl Store {
     }
 
     /// A counter raised by every change to what a login checks (a PIN hash, a sitting's
-    /// token), in the same transaction, by whichever process makes it. Whoever keeps
+    /// token or status), in the same transaction, by whichever process makes it. Whoever keeps
     /// [`Store::sitting_logins`] in memory reads it first and drops what it kept once it moves.
     pub async fn login_generation(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT generation FROM store_generations WHERE name = 'logins'")

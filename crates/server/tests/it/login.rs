@@ -24,9 +24,16 @@ async fn wrong_pin_token_or_participant_is_refused_alike() {
 
 #[tokio::test]
 async fn a_closed_sitting_refuses_login() {
-    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    // A first login has the server read the sitting's status and keep it.
+    assert_eq!(app.login("P-0002", PIN, &app.token).await.status(), 200);
+    assert_eq!(app.state.auth.logins_from_memory(), 1, "an open sitting's ready seat logs in from memory");
+    // Closed by another process: the seats read again after its change (the server's
+    // watch does this within `LOGINS_WATCH_EVERY`) carry the new status.
     app.store().set_sitting_status(crate::helpers::SITTING, "closed").await.expect("close");
+    app.state.auth.refresh_seats(app.store()).await.expect("refresh");
     assert_eq!(code(app.login("P-0001", PIN, &app.token).await).await, (403, "sitting_not_open".into()));
+    assert_eq!(app.state.auth.logins_from_memory(), 1);
 }
 
 #[tokio::test]
@@ -104,6 +111,7 @@ async fn a_pin_reissued_by_another_process_replaces_the_one_the_server_kept() {
     let app = TestApp::spawn(Setup::tiny(2)).await;
     // The room's first logins are answered from memory.
     assert_eq!(app.login("P-0001", PIN, &app.token).await.status(), 200);
+    assert_eq!(app.state.auth.logins_from_memory(), 1);
     // `ujian candidates import` re-issues P-0002's PIN from another process, on its own
     // connection to the database.
     let other = store::Store::open(&app.url).await.expect("open as the command line does");
@@ -128,6 +136,8 @@ async fn a_pin_reissued_by_another_process_replaces_the_one_the_server_kept() {
     .expect("the old PIN stops working once the server sees the change");
     assert_eq!(refused, (401, "bad_credentials".into()));
     assert_eq!(app.login("P-0002", "135790", &app.token).await.status(), 200, "the new PIN works");
+    let from_memory = app.state.auth.logins_from_memory();
+    assert!(from_memory >= 2, "the new PIN is the one kept now: {from_memory}");
     // P-0001 (logged in, not yet connected) logs in again as before.
     assert_eq!(app.login("P-0001", PIN, &app.token).await.status(), 200);
 }

@@ -196,7 +196,8 @@ async fn what_a_login_checks_is_listed_by_sitting_and_every_change_to_it_raises_
         assert!(db.store.sitting_logins("NO-SUCH").await.expect("rows").is_empty(), "{}", db.label);
         assert_eq!(db.store.login_generation().await.expect("generation"), start, "answers change no login");
 
-        // A PIN re-issued and a token rotated each raise it, in their own transaction.
+        // A PIN re-issued, a token rotated and a status set each raise it, in their own
+        // transaction.
         let reissued = NewCandidate {
             participant_no: "P-2".into(),
             name: "Peserta 2".into(),
@@ -208,6 +209,8 @@ async fn what_a_login_checks_is_listed_by_sitting_and_every_change_to_it_raises_
         assert_eq!(db.store.login_generation().await.expect("generation"), start + 1, "{}", db.label);
         db.store.set_sitting_token("S", "GHIJKL").await.expect("rotate");
         assert_eq!(db.store.login_generation().await.expect("generation"), start + 2, "{}", db.label);
+        db.store.set_sitting_status("S", "closed").await.expect("close");
+        assert_eq!(db.store.login_generation().await.expect("generation"), start + 3, "{}", db.label);
         let rows = db.store.sitting_logins("S").await.expect("rows");
         let p2 = rows.iter().find(|(p, _)| p == "P-2").expect("P-2");
         assert_eq!((p2.1.pin_hash.as_str(), p2.1.sitting_token.as_str()), ("h2", "GHIJKL"), "{}", db.label);
