@@ -216,3 +216,46 @@ async fn what_a_login_checks_is_listed_by_sitting_and_every_change_to_it_raises_
         assert_eq!((p2.1.pin_hash.as_str(), p2.1.sitting_token.as_str()), ("h2", "GHIJKL"), "{}", db.label);
     }
 }
+
+#[tokio::test]
+async fn a_batch_that_fails_stores_none_of_it_and_the_next_batch_is_stored() {
+    for db in stores().await {
+        sessions(&db, 2).await;
+        let first = answer("S.P-1", 1, 0, "A", 100);
+        db.store.write_batch(&Batch { log: vec![first.clone()], ..Batch::default() }).await.expect("first");
+        // The batch's last statement breaks the log's key (S.P-1's seq 1 again): its other
+        // line, its audit row and its session update are not stored either.
+        let audit = store::AuditRow {
+            seq: 1,
+            at: "t".into(),
+            actor: "a".into(),
+            action: "x".into(),
+            subject: "S.P-2".into(),
+            detail: "{}".into(),
+            prev_hash: String::new(),
+            hash: "h".into(),
+        };
+        let started = SessionWrite { session_id: "S.P-2".into(), status: Some("active".into()), ..write(None, 50) };
+        let bad = Batch {
+            log: vec![answer("S.P-2", 1, 0, "B", 50), first.clone()],
+            sessions: vec![started.clone()],
+            audit: vec![audit.clone()],
+            ..Batch::default()
+        };
+        assert!(db.store.write_batch(&bad).await.is_err(), "{}", db.label);
+        let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
+        assert!(p2.acks.is_empty() && p2.status == "ready", "{}: {p2:?}", db.label);
+        assert!(db.store.audit_log().await.expect("audit").is_empty(), "{}", db.label);
+        // Nothing of it stays open on the connection: the next batch commits.
+        let good = Batch {
+            log: vec![answer("S.P-2", 1, 0, "B", 50)],
+            sessions: vec![started],
+            audit: vec![audit],
+            ..Batch::default()
+        };
+        db.store.write_batch(&good).await.unwrap_or_else(|e| panic!("{}: after a failed batch: {e}", db.label));
+        let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
+        assert_eq!((p2.acks.len(), p2.status.as_str()), (1, "active"), "{}", db.label);
+        assert_eq!(db.store.audit_log().await.expect("audit").len(), 1, "{}", db.label);
+    }
+}
