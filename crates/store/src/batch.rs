@@ -64,72 +64,68 @@ impl Store {
     /// a finished session is final, used time and extensions only grow, and a write
     /// without a status (a clock checkpoint) never changes the status.
     pub async fn write_batch(&self, batch: &Batch) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let sessions = merge_sessions(&batch.sessions);
-        match self.backend {
-            Backend::Sqlite => self.write_batch_at_once(batch, &sessions).await,
-            Backend::Postgres => self.write_batch_by_statement(batch, &sessions).await,
-        }
-    }
-
-    /// Every statement of the transaction for `batch`, in the order their values are bound:
-    /// audit rows, login tokens, log lines, session updates, one statement per [`CHUNK`].
-    fn batch_statements(&self, batch: &Batch, sessions: &[SessionWrite]) -> Vec<String> {
-        let mut sql = Vec::new();
-        let chunks = |n: usize| n.div_ceil(CHUNK);
-        let sizes = |n: usize| (0..chunks(n)).map(move |i| (n - i * CHUNK).min(CHUNK));
-        sql.extend(sizes(batch.audit.len()).map(|n| self.insert_sql(AUDIT, 8, n)));
-        sql.extend(sizes(batch.login_tokens.len()).map(|n| self.insert_sql(TOKENS, 3, n)));
-        sql.extend(sizes(batch.log.len()).map(|n| self.insert_sql(LOG, 9, n)));
-        sql.extend(sizes(sessions.len()).map(|n| self.update_sessions_sql(n)));
-        sql
-    }
-
-    /// SQLite: the whole transaction as one multi-statement execute, `BEGIN IMMEDIATE` to
-    /// `COMMIT`. sqlx runs each statement on its connection's thread and the caller waits
-    /// for every one; at a room's start a commit was six such hand-offs (begin, four
-    /// statements, commit), each a thread woken and put back to sleep. sqlx binds a
-    /// multi-statement query's `?` values in order across its statements.
-    async fn write_batch_at_once(&self, batch: &Batch, sessions: &[SessionWrite]) -> Result<()> {
-        let sql = format!("BEGIN IMMEDIATE; {}; COMMIT", self.batch_statements(batch, sessions).join("; "));
-        let mut q: AnyQuery = sqlx::query(AssertSqlSafe(sql));
-        q = batch.audit.iter().fold(q, bind_audit);
-        q = batch.login_tokens.iter().fold(q, bind_token);
-        q = batch.log.iter().fold(q, bind_log);
-        q = sessions.iter().fold(q, bind_session);
-        let mut conn = self.pool.acquire().await?;
-        if let Err(e) = q.execute(&mut *conn).await {
-            // A statement failed before COMMIT ran: nothing of the batch may stay pending
-            // on the connection. (If COMMIT itself failed, SQLite has already rolled back
-            // and this ROLLBACK finds no transaction, which is fine.)
-            if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-                tracing::debug!(error = %rollback, "rollback after a failed group commit");
-            }
-            return Err(e.into());
-        }
-        Ok(())
-    }
-
-    /// PostgreSQL: one statement at a time in a transaction (its extended protocol takes
-    /// one statement per query).
-    async fn write_batch_by_statement(&self, batch: &Batch, sessions: &[SessionWrite]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let mut sql = self.batch_statements(batch, sessions).into_iter();
-        let mut next = || sql.next().unwrap_or_default();
-        for chunk in batch.audit.chunks(CHUNK) {
-            chunk.iter().fold(sqlx::query(AssertSqlSafe(next())), bind_audit).execute(&mut *tx).await?;
-        }
-        for chunk in batch.login_tokens.chunks(CHUNK) {
-            chunk.iter().fold(sqlx::query(AssertSqlSafe(next())), bind_token).execute(&mut *tx).await?;
-        }
-        for chunk in batch.log.chunks(CHUNK) {
-            chunk.iter().fold(sqlx::query(AssertSqlSafe(next())), bind_log).execute(&mut *tx).await?;
-        }
-        for chunk in sessions.chunks(CHUNK) {
-            chunk.iter().fold(sqlx::query(AssertSqlSafe(next())), bind_session).execute(&mut *tx).await?;
-        }
+        let audit = "audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)";
+        self.execute_chunked(
+            &mut tx,
+            &batch.audit,
+            |n| self.insert_sql(audit, 8, n),
+            |q, _, a| {
+                q.bind(a.seq)
+                    .bind(a.at.as_str())
+                    .bind(a.actor.as_str())
+                    .bind(a.action.as_str())
+                    .bind(a.subject.as_str())
+                    .bind(a.detail.as_str())
+                    .bind(a.prev_hash.as_str())
+                    .bind(a.hash.as_str())
+            },
+        )
+        .await?;
+        let tokens = "login_tokens (token_hash, session_id, created_at)";
+        self.execute_chunked(
+            &mut tx,
+            &batch.login_tokens,
+            |n| self.insert_sql(tokens, 3, n),
+            |q, _, t| q.bind(t.token_hash.as_str()).bind(t.session_id.as_str()).bind(t.created_at.as_str()),
+        )
+        .await?;
+        let log = "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms)";
+        self.execute_chunked(
+            &mut tx,
+            &batch.log,
+            |n| self.insert_sql(log, 9, n),
+            |q, _, e| {
+                q.bind(e.session_id.as_str())
+                    .bind(e.seq)
+                    .bind(e.position)
+                    .bind(e.action.as_str())
+                    .bind(e.choice.as_deref())
+                    .bind(e.flagged.map(i64::from))
+                    .bind(e.client_ts.as_deref())
+                    .bind(e.server_ts.as_str())
+                    .bind(e.used_ms)
+            },
+        )
+        .await?;
+        let sessions = merge_sessions(&batch.sessions);
+        self.execute_chunked(
+            &mut tx,
+            &sessions,
+            |n| self.update_sessions_sql(n),
+            |q, _, s| {
+                q.bind(s.session_id.as_str())
+                    .bind(s.status.as_deref())
+                    .bind(s.used_ms)
+                    .bind(s.extension_ms)
+                    .bind(s.last_seen_at.as_str())
+                    .bind(s.started_at.as_deref())
+                    .bind(s.finished_at.as_deref())
+                    .bind(s.finish_reason.as_deref())
+                    .bind(s.result.as_deref())
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -203,49 +199,6 @@ impl Store {
         }
         sql
     }
-}
-
-const AUDIT: &str = "audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)";
-const TOKENS: &str = "login_tokens (token_hash, session_id, created_at)";
-const LOG: &str = "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms)";
-
-fn bind_audit(q: AnyQuery, a: &AuditRow) -> AnyQuery {
-    q.bind(a.seq)
-        .bind(a.at.as_str())
-        .bind(a.actor.as_str())
-        .bind(a.action.as_str())
-        .bind(a.subject.as_str())
-        .bind(a.detail.as_str())
-        .bind(a.prev_hash.as_str())
-        .bind(a.hash.as_str())
-}
-
-fn bind_token(q: AnyQuery, t: &NewLoginToken) -> AnyQuery {
-    q.bind(t.token_hash.as_str()).bind(t.session_id.as_str()).bind(t.created_at.as_str())
-}
-
-fn bind_log(q: AnyQuery, e: &LogEntry) -> AnyQuery {
-    q.bind(e.session_id.as_str())
-        .bind(e.seq)
-        .bind(e.position)
-        .bind(e.action.as_str())
-        .bind(e.choice.as_deref())
-        .bind(e.flagged.map(i64::from))
-        .bind(e.client_ts.as_deref())
-        .bind(e.server_ts.as_str())
-        .bind(e.used_ms)
-}
-
-fn bind_session(q: AnyQuery, s: &SessionWrite) -> AnyQuery {
-    q.bind(s.session_id.as_str())
-        .bind(s.status.as_deref())
-        .bind(s.used_ms)
-        .bind(s.extension_ms)
-        .bind(s.last_seen_at.as_str())
-        .bind(s.started_at.as_deref())
-        .bind(s.finished_at.as_deref())
-        .bind(s.finish_reason.as_deref())
-        .bind(s.result.as_deref())
 }
 
 /// One update per session: the latest state, keeping one-time fields (started_at,

@@ -223,25 +223,14 @@ async fn a_batch_that_fails_stores_none_of_it_and_the_next_batch_is_stored() {
         sessions(&db, 2).await;
         let first = answer("S.P-1", 1, 0, "A", 100);
         db.store.write_batch(&Batch { log: vec![first.clone()], ..Batch::default() }).await.expect("first");
-        // The batch's last statement breaks the log's key (S.P-1's seq 1 again): its other
-        // line, its audit row and its session update are not stored either.
-        let audit = store::AuditRow {
-            seq: 1,
-            at: "t".into(),
-            actor: "a".into(),
-            action: "x".into(),
-            subject: "S.P-2".into(),
-            detail: "{}".into(),
-            prev_hash: String::new(),
-            hash: "h".into(),
-        };
+        // The log's second statement (rows 257..) breaks its key (S.P-1's seq 1 again):
+        // the audit row and the log's first statement, already run, are rolled back, and
+        // the session update, after the log, never runs.
+        let audit = audit_row(1);
         let started = SessionWrite { session_id: "S.P-2".into(), status: Some("active".into()), ..write(None, 50) };
-        let bad = Batch {
-            log: vec![answer("S.P-2", 1, 0, "B", 50), first.clone()],
-            sessions: vec![started.clone()],
-            audit: vec![audit.clone()],
-            ..Batch::default()
-        };
+        let mut log: Vec<LogEntry> = (1..=300).map(|seq| answer("S.P-2", seq, 0, "B", 50)).collect();
+        log.push(first.clone());
+        let bad = Batch { log, sessions: vec![started.clone()], audit: vec![audit.clone()], ..Batch::default() };
         assert!(db.store.write_batch(&bad).await.is_err(), "{}", db.label);
         let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
         assert!(p2.acks.is_empty() && p2.status == "ready", "{}: {p2:?}", db.label);
@@ -257,5 +246,51 @@ async fn a_batch_that_fails_stores_none_of_it_and_the_next_batch_is_stored() {
         let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
         assert_eq!((p2.acks.len(), p2.status.as_str()), (1, "active"), "{}", db.label);
         assert_eq!(db.store.audit_log().await.expect("audit").len(), 1, "{}", db.label);
+    }
+}
+
+fn audit_row(seq: i64) -> store::AuditRow {
+    store::AuditRow {
+        seq,
+        at: "t".into(),
+        actor: "a".into(),
+        action: "x".into(),
+        subject: format!("S.P-{seq}"),
+        detail: "{}".into(),
+        prev_hash: String::new(),
+        hash: format!("h{seq}"),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_every_kind_beyond_one_statement_binds_each_value_to_its_row() {
+    // Over 256 rows of all four kinds: several statements each, their values bound in
+    // order across them; a value bound one place off would land in the wrong row.
+    for db in stores().await {
+        sessions(&db, 300).await;
+        let mut batch = Batch::default();
+        for i in 1..=300i64 {
+            let id = format!("S.P-{i}");
+            batch.audit.push(audit_row(i));
+            batch.login_tokens.push(store::NewLoginToken {
+                token_hash: format!("tok{i}"),
+                session_id: id.clone(),
+                created_at: "t".into(),
+            });
+            batch.log.push(answer(&id, 1, 2, ["A", "B", "C"][i as usize % 3], i));
+            batch.sessions.push(SessionWrite { session_id: id, status: Some("active".into()), ..write(None, i) });
+        }
+        db.store.write_batch(&batch).await.expect("batch");
+        let audit = db.store.audit_log().await.expect("audit");
+        assert_eq!(audit.len(), 300, "{}", db.label);
+        assert_eq!(audit.last(), Some(&audit_row(300)), "{}", db.label);
+        for i in [1, 256, 257, 300] {
+            let id = format!("S.P-{i}");
+            assert_eq!(db.store.session_for_token(&format!("tok{i}")).await.expect("token"), Some(id.clone()));
+            let log = db.store.answer_log(&id).await.expect("log");
+            assert_eq!(log, [answer(&id, 1, 2, ["A", "B", "C"][i % 3], i as i64)], "{}", db.label);
+            let rec = db.store.load_session(&id).await.expect("load").expect("session");
+            assert_eq!((rec.status.as_str(), rec.used_ms), ("active", i as i64), "{}: {id}", db.label);
+        }
     }
 }
