@@ -142,7 +142,8 @@ impl Auth {
 
     /// Reads every kept sitting's seats again if the store's login generation moved since
     /// they were read. What is kept is never older than the generation it holds, so after
-    /// this returns no login is answered from before the last change committed.
+    /// this returns no login is answered from before the last change committed. If the
+    /// store cannot be read, nothing stays kept (logins go to the database) until it can.
     pub async fn refresh_seats(&self, store: &store::Store) -> store::Result<()> {
         let _reading = self.reading_seats.lock().await;
         self.read_seats(store).await
@@ -150,6 +151,14 @@ impl Auth {
 
     /// [`Auth::refresh_seats`] under `reading_seats`, which no other reading holds.
     async fn read_seats(&self, store: &store::Store) -> store::Result<()> {
+        let read = self.read_seats_once(store).await;
+        if read.is_err() {
+            self.forget_seats();
+        }
+        read
+    }
+
+    async fn read_seats_once(&self, store: &store::Store) -> store::Result<()> {
         let generation = store.login_generation().await?;
         let sittings: Vec<String> = {
             let seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -189,7 +198,7 @@ impl Auth {
     }
 
     /// Drops every kept seat until the next refresh that can read the store.
-    pub fn forget_seats(&self) {
+    fn forget_seats(&self) {
         let mut seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         seats.by_participant.clear();
         // No generation the store can hold: the next refresh reads everything again.
@@ -309,17 +318,17 @@ pub async fn login(
     // the registry's covers this server's console, at once.
     let open = |status: &str| matches!(status, "open" | "paused");
     let remembered = match state.auth.remembered(&participant, &token, &req.pin) {
-        Some(seat) if open(&seat.sitting_status) && state.registry.not_started(&seat.session_id) => {
-            state.registry.sitting_status(&seat.sitting_id).await?.filter(|status| open(status)).map(|status| {
-                store::LoginCandidate { sitting_status: status, session_status: "ready".to_owned(), ..seat }
-            })
-        }
+        Some(seat) if open(&seat.sitting_status) && state.registry.not_started(&seat.session_id) => state
+            .registry
+            .sitting_status(&seat.sitting_id)
+            .await?
+            .map(|status| store::LoginCandidate { sitting_status: status, session_status: "ready".to_owned(), ..seat }),
         _ => None,
     };
-    if remembered.is_some() {
+    let pin_checked = remembered.is_some();
+    if pin_checked {
         state.auth.from_memory.fetch_add(1, Ordering::Relaxed);
     }
-    let pin_checked = remembered.is_some();
     let found = match remembered {
         Some(found) => found,
         None => {
@@ -401,7 +410,6 @@ pub async fn watch_logins(
             _ = every.tick() => {
                 if let Err(e) = auth.refresh_seats(&store).await {
                     tracing::warn!(error = %e, "cannot read the login generation; logins go to the database until it can");
-                    auth.forget_seats();
                 }
             }
             () = crate::app::stopped(&mut shutdown) => break,

@@ -194,7 +194,6 @@ pub async fn sitting_action(
         // watch of the logins; if the seats cannot be read, none is kept until they can.
         if let Err(e) = state.auth.refresh_seats(store).await {
             tracing::warn!(sitting = %id, error = %e, "cannot read the sitting's logins again; they go to the database");
-            state.auth.forget_seats();
         }
     }
     state.registry.set_sitting_status(&id, status).await?;

@@ -221,39 +221,25 @@ impl Store {
 
     /// The candidate's sessions, with their sittings' tokens and states, for login.
     pub async fn login_candidate(&self, participant_no: &str) -> Result<Vec<LoginCandidate>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.sitting_id, t.status AS sitting_status, t.token, s.status AS session_status, c.pin_hash
-             FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
-             WHERE s.participant_no = $1 ORDER BY t.starts_at DESC",
-        )
-        .bind(participant_no)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(LoginCandidate {
-                    session_id: r.try_get("id")?,
-                    sitting_id: r.try_get("sitting_id")?,
-                    sitting_status: r.try_get("sitting_status")?,
-                    sitting_token: r.try_get("token")?,
-                    session_status: r.try_get("session_status")?,
-                    pin_hash: r.try_get("pin_hash")?,
-                })
-            })
-            .collect()
+        let rows = self.login_rows("s.participant_no = $1 ORDER BY t.starts_at DESC", participant_no).await?;
+        Ok(rows.into_iter().map(|(_, c)| c).collect())
     }
 
     /// What the logins of a sitting's not-started sessions check, by participant: kept
     /// in memory while the sitting is open (see [`Store::login_generation`]).
     pub async fn sitting_logins(&self, sitting_id: &str) -> Result<Vec<(String, LoginCandidate)>> {
-        let rows = sqlx::query(
+        self.login_rows("s.sitting_id = $1 AND s.status = 'ready'", sitting_id).await
+    }
+
+    /// What a login checks, with each row's participant, for the sessions `filter` (a
+    /// fixed condition on `s`, with `$1` bound to `bound`) selects.
+    async fn login_rows(&self, filter: &'static str, bound: &str) -> Result<Vec<(String, LoginCandidate)>> {
+        let sql = format!(
             "SELECT s.participant_no, s.id, s.sitting_id, t.status AS sitting_status, t.token, s.status AS session_status, c.pin_hash
              FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
-             WHERE s.sitting_id = $1 AND s.status = 'ready'",
-        )
-        .bind(sitting_id)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE {filter}"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(bound).fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(|r| {
                 Ok((
