@@ -99,7 +99,7 @@ impl App {
         }
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (writer_stop, writer_stop_rx) = watch::channel(false);
-        let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx).context("start the writer")?;
+        let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx).await.context("start the writer")?;
         let board = Arc::new(BoardHub::new());
         let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
         let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?));

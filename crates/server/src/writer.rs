@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use store::{Backend, Batch, Store};
+use store::{Backend, Batch, BatchWriter, Store};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -48,28 +48,35 @@ pub enum WriteError {
 
 impl Writer {
     /// Starts the writer on a thread of its own, with its own runtime and its own database
-    /// connection: a commit is several round trips to the database (to sqlx's SQLite
-    /// thread, or to PostgreSQL), and on the shared runtime each would wait behind every
-    /// candidate's connection task. It stops after `shutdown` turns true, once every queued
-    /// request has been committed.
-    pub fn spawn(store: Store, shutdown: watch::Receiver<bool>) -> std::io::Result<(Writer, JoinHandle<()>)> {
+    /// connection ([`Store::batch_writer`]), and returns once that connection is open. On
+    /// SQLite the thread runs SQLite itself; on PostgreSQL a commit is several round trips,
+    /// and on the shared runtime each would wait behind every candidate's connection task.
+    /// It stops after `shutdown` turns true, once every queued request has been committed.
+    pub async fn spawn(store: Store, shutdown: watch::Receiver<bool>) -> anyhow::Result<(Writer, JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel(16_384);
+        let (opened, open) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let handle = tokio::task::spawn_blocking(move || {
             runtime.block_on(async move {
-                match store.dedicated(1).await {
+                let mut own = match store.batch_writer().await {
                     Ok(own) => {
-                        run(&own, rx, shutdown).await;
-                        own.close().await;
+                        let _ = opened.send(Ok(()));
+                        own
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "no connection of its own for the writer; sharing the pool");
-                        run(&store, rx, shutdown).await;
+                        let _ = opened.send(Err(e));
+                        return;
                     }
-                }
+                };
+                run(&mut own, rx, shutdown).await;
+                own.close().await;
             });
         });
-        Ok((Writer { tx }, handle))
+        match open.await {
+            Ok(Ok(())) => Ok((Writer { tx }, handle)),
+            Ok(Err(e)) => Err(anyhow::Error::new(e).context("open the writer's database connection")),
+            Err(_) => Err(anyhow::anyhow!("the writer's thread stopped before its connection opened")),
+        }
     }
 
     /// Stores `write` with whatever else is queued; returns once committed.
@@ -86,7 +93,7 @@ impl Writer {
     }
 }
 
-async fn run(store: &Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch::Receiver<bool>) {
+async fn run(writer: &mut BatchWriter, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let first = tokio::select! {
             biased;
@@ -102,7 +109,7 @@ async fn run(store: &Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watc
                     rest.push(r);
                 }
                 if !rest.is_empty() {
-                    commit(store, rest).await;
+                    commit(writer, rest).await;
                 }
                 return;
             }
@@ -114,11 +121,11 @@ async fn run(store: &Store, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watc
                 Err(_) => break,
             }
         }
-        commit(store, batch).await;
+        commit(writer, batch).await;
     }
 }
 
-async fn commit(store: &Store, requests: Vec<WriteReq>) {
+async fn commit(writer: &mut BatchWriter, requests: Vec<WriteReq>) {
     let mut batch = Batch::default();
     let mut waiting = Vec::with_capacity(requests.len());
     for r in requests {
@@ -126,7 +133,7 @@ async fn commit(store: &Store, requests: Vec<WriteReq>) {
         waiting.push(r.done);
     }
     let began = std::time::Instant::now();
-    let result = store.write_batch(&batch).await.map_err(|e| e.to_string());
+    let result = writer.write_batch(&batch).await.map_err(|e| e.to_string());
     tracing::debug!(
         requests = waiting.len(),
         log = batch.log.len(),

@@ -2,7 +2,7 @@
 //! stores them under a closed loop, timed per row. Prints figures; asserts nothing.
 //!
 //! `cargo run --release -p store --example commit_bench -- [URL] [sessions] [rows per batch] [batches]`
-//! (URL defaults to a fresh SQLite file in a temporary directory).
+//! (URL defaults, or `-`, to a fresh SQLite file in a temporary directory).
 
 use std::time::Instant;
 
@@ -12,14 +12,14 @@ use store::{Batch, LogEntry, Store};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = tempfile::tempdir()?;
-    let url = args.first().cloned().unwrap_or_else(|| store::sqlite_url_in(dir.path()));
+    let url = args.first().filter(|u| *u != "-").cloned().unwrap_or_else(|| store::sqlite_url_in(dir.path()));
     let sessions: usize = args.get(1).map_or(Ok(1_000), |s| s.parse())?;
     let per_batch: usize = args.get(2).map_or(Ok(500), |s| s.parse())?;
     let batches: usize = args.get(3).map_or(Ok(400), |s| s.parse())?;
 
     let store = Store::open(&url).await?;
     seed(&store, sessions).await?;
-    let writer = store.dedicated(1).await?;
+    let mut writer = store.batch_writer().await?;
     let mut seqs = vec![0i64; sessions];
     let mut next = 0usize;
     let started = Instant::now();

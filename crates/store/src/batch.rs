@@ -1,8 +1,9 @@
 //! The group commit: everything one durable transaction stores, and the SQL that stores
 //! it in a handful of statements however many candidates it covers.
 //!
-//! A batch is a few multi-row statements, never a statement per row: on SQLite each
-//! statement is a hand-off to sqlx's connection thread, on PostgreSQL a round trip.
+//! On PostgreSQL a batch is a few multi-row statements, never a statement per row: each
+//! statement is a round trip. SQLite's writer runs its statements on its own thread
+//! without one (`direct`).
 
 use std::collections::HashMap;
 
@@ -57,13 +58,14 @@ pub(crate) const CHUNK: usize = 256;
 type AnyQuery = Query<'static, sqlx::Any, AnyArguments>;
 
 impl Store {
-    /// The group commit: many log lines, session updates, audit rows and login tokens in
-    /// one durable transaction. Either all of it is stored or none of it.
+    /// The group commit through the pool: many log lines, session updates, audit rows and
+    /// login tokens in one durable transaction. Either all of it is stored or none of it.
+    /// PostgreSQL's writer commits this way ([`crate::BatchWriter`]).
     ///
     /// Session updates keep what the answer path promises whatever order they arrive in:
     /// a finished session is final, used time and extensions only grow, and a write
     /// without a status (a clock checkpoint) never changes the status.
-    pub async fn write_batch(&self, batch: &Batch) -> Result<()> {
+    pub(crate) async fn commit_pooled(&self, batch: &Batch) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let audit = "audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)";
         self.execute_chunked(

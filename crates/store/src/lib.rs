@@ -8,7 +8,7 @@
 //! - `exams`: exam blueprints tied to the bank they were checked against.
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
 //! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
-//!   written by [`Store::write_batch`], the group commit (`batch`).
+//!   written by the group commit ([`BatchWriter`]: `batch`, and on SQLite `direct`).
 //! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //!
@@ -18,6 +18,7 @@
 mod banks;
 mod batch;
 mod digest;
+mod direct;
 mod exams;
 mod people;
 mod sessions;
@@ -32,6 +33,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Executor};
 pub use banks::StoredBank;
 pub use batch::{Batch, NewLoginToken};
 pub use digest::LogDigest;
+pub use direct::{DirectWriter, WriterSettings};
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
 pub use sessions::{
@@ -44,6 +46,10 @@ pub use staff::{AuditRow, SeatRow, SittingListRow, StaffRow};
 pub enum StoreError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database settings: {0}")]
+    Durability(String),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data directory {path}: {source}")]
@@ -110,13 +116,31 @@ impl Store {
         Ok(Store { pool, backend, url: url.to_owned() })
     }
 
-    /// Another handle on the same database with its own pool of `connections`, made on the
-    /// calling runtime, for the group-commit writer: it runs on its own thread with its own
-    /// connection, so its round trips never queue behind the request handlers. On SQLite
-    /// these connections get the large page cache ([`WRITER_CACHE_KIB`]).
-    pub async fn dedicated(&self, connections: u32) -> Result<Store> {
-        let pool = connect(&self.url, self.backend, connections, WRITER_CACHE_KIB).await?;
-        Ok(Store { pool, backend: self.backend, url: self.url.clone() })
+    /// A connection of its own for the group-commit writer, which runs on its own thread so
+    /// that its commits never queue behind the request handlers. On SQLite it is a
+    /// [`DirectWriter`], used synchronously on that thread (open it there); on PostgreSQL a
+    /// pool of one connection, made on the calling runtime. Either gets the large page
+    /// cache ([`WRITER_CACHE_KIB`]) on SQLite.
+    pub async fn batch_writer(&self) -> Result<BatchWriter> {
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(&self.url).ok_or_else(|| StoreError::UnsupportedUrl(self.url.clone()))?;
+                BatchWriter::Direct(DirectWriter::open(&path, WRITER_CACHE_KIB)?)
+            }
+            Backend::Postgres => {
+                let pool = connect(&self.url, self.backend, 1, WRITER_CACHE_KIB).await?;
+                BatchWriter::Pooled(Store { pool, backend: self.backend, url: self.url.clone() })
+            }
+        })
+    }
+
+    /// One group commit through a writer opened for it and closed after: for tools and
+    /// tests. The server keeps one [`BatchWriter`] on its writer's thread instead.
+    pub async fn write_batch(&self, batch: &Batch) -> Result<()> {
+        let mut writer = self.batch_writer().await?;
+        let result = writer.write_batch(batch).await;
+        writer.close().await;
+        result
     }
 
     /// Another handle on the same database with one connection of its own, for copying
@@ -190,6 +214,31 @@ impl std::fmt::Debug for Store {
     // Not the URL: a PostgreSQL URL can hold a password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// The group commit's own connection ([`Store::batch_writer`]).
+pub enum BatchWriter {
+    /// SQLite: statements run on the calling thread, a commit blocks it until its fsync.
+    Direct(DirectWriter),
+    /// PostgreSQL: a pool of one connection.
+    Pooled(Store),
+}
+
+impl BatchWriter {
+    /// The group commit: all of `batch` in one durable transaction, or none of it (see
+    /// [`Store::commit_pooled`] for the rules a session update keeps).
+    pub async fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        match self {
+            BatchWriter::Direct(w) => w.write_batch(batch),
+            BatchWriter::Pooled(store) => store.commit_pooled(batch).await,
+        }
+    }
+
+    pub async fn close(self) {
+        if let BatchWriter::Pooled(store) = self {
+            store.close().await;
+        }
     }
 }
 

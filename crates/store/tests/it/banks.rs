@@ -83,21 +83,34 @@ async fn sqlite_runs_in_wal_with_full_sync() {
 async fn the_writer_gets_the_large_cache_and_the_wal_is_copied_back_on_a_connection_of_its_own() {
     let dbs = stores().await;
     let shared = &dbs[0].store;
-    let writer = shared.dedicated(1).await.expect("writer");
-    let cache_size = |s: &store::Store| {
-        let pool = s.pool().clone();
-        async move { sqlx::query_scalar::<_, i64>("PRAGMA cache_size").fetch_one(&pool).await.expect("cache_size") }
+    let store::BatchWriter::Direct(mut writer) = shared.batch_writer().await.expect("writer") else {
+        panic!("SQLite's writer runs SQLite on its own thread");
     };
-    // Negative: KiB. The writer's 64 MiB; readers keep SQLite's default (see lib.rs).
-    assert_eq!(cache_size(&writer).await, -64 * 1024);
-    assert_eq!(cache_size(shared).await, -2_000);
+    // Durable as the pool's connections, with the large page cache (negative: KiB); readers
+    // keep SQLite's default (see lib.rs).
+    let expected = store::WriterSettings {
+        journal_mode: "wal".into(),
+        synchronous: 2,
+        foreign_keys: true,
+        cache_size: -64 * 1024,
+        temp_store: 2,
+    };
+    assert_eq!(writer.settings().expect("settings"), expected);
+    let readers: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(shared.pool()).await.expect("cache_size");
+    assert_eq!(readers, -2_000);
 
-    for i in 0..50 {
-        sqlx::query("INSERT INTO supervisors (username, name, password_hash, role, created_at) VALUES ($1, 'n', 'h', 'supervisor', 't')")
-            .bind(format!("sup{i}"))
-            .execute(writer.pool())
-            .await
-            .expect("insert");
+    for seq in 1..=50 {
+        let row = store::AuditRow {
+            seq,
+            at: "t".into(),
+            actor: "a".into(),
+            action: "x".into(),
+            subject: "s".into(),
+            detail: "{}".into(),
+            prev_hash: String::new(),
+            hash: format!("h{seq}"),
+        };
+        writer.write_batch(&store::Batch { audit: vec![row], ..store::Batch::default() }).expect("commit");
     }
     let checkpointer = shared.checkpointer().await.expect("checkpointer");
     let c = checkpointer.checkpoint().await.expect("checkpoint").expect("sqlite checkpoints");

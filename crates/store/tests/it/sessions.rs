@@ -223,26 +223,29 @@ async fn a_batch_that_fails_stores_none_of_it_and_the_next_batch_is_stored() {
         sessions(&db, 2).await;
         let first = answer("S.P-1", 1, 0, "A", 100);
         db.store.write_batch(&Batch { log: vec![first.clone()], ..Batch::default() }).await.expect("first");
-        // The log's second statement (rows 257..) breaks its key (S.P-1's seq 1 again):
-        // the audit row and the log's first statement, already run, are rolled back, and
-        // the session update, after the log, never runs.
+        // The log's 301st row breaks its key (S.P-1's seq 1 again), after the audit row and
+        // 300 rows (more than one statement on PostgreSQL) already ran: those are rolled
+        // back, and the session update, after the log, never runs.
         let audit = audit_row(1);
         let started = SessionWrite { session_id: "S.P-2".into(), status: Some("active".into()), ..write(None, 50) };
         let mut log: Vec<LogEntry> = (1..=300).map(|seq| answer("S.P-2", seq, 0, "B", 50)).collect();
         log.push(first.clone());
         let bad = Batch { log, sessions: vec![started.clone()], audit: vec![audit.clone()], ..Batch::default() };
-        assert!(db.store.write_batch(&bad).await.is_err(), "{}", db.label);
+        // One writer for both batches, as the server keeps one.
+        let mut writer = db.store.batch_writer().await.expect("writer");
+        assert!(writer.write_batch(&bad).await.is_err(), "{}", db.label);
         let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
         assert!(p2.acks.is_empty() && p2.status == "ready", "{}: {p2:?}", db.label);
         assert!(db.store.audit_log().await.expect("audit").is_empty(), "{}", db.label);
-        // Nothing of it stays open on the connection: the next batch commits.
+        // Nothing of it stays open on the writer's connection: the next batch commits.
         let good = Batch {
             log: vec![answer("S.P-2", 1, 0, "B", 50)],
             sessions: vec![started],
             audit: vec![audit],
             ..Batch::default()
         };
-        db.store.write_batch(&good).await.unwrap_or_else(|e| panic!("{}: after a failed batch: {e}", db.label));
+        writer.write_batch(&good).await.unwrap_or_else(|e| panic!("{}: after a failed batch: {e}", db.label));
+        writer.close().await;
         let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
         assert_eq!((p2.acks.len(), p2.status.as_str()), (1, "active"), "{}", db.label);
         assert_eq!(db.store.audit_log().await.expect("audit").len(), 1, "{}", db.label);

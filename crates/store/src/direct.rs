@@ -1,0 +1,164 @@
+//! The group commit on SQLite without a hand-off: a connection of its own, used
+//! synchronously on the thread that calls it.
+//!
+//! Through sqlx every statement is a message to the connection's own thread and a wake
+//! back, and every bound string is copied on the way; a commit of a few hundred rows was a
+//! dozen such hand-offs and a statement prepared afresh for each row count. Here the writer
+//! thread itself runs SQLite: one prepared statement a table, executed once a row, inside a
+//! real transaction (`BEGIN IMMEDIATE` … `COMMIT`) that is rolled back on any failure.
+//!
+//! PostgreSQL keeps the pool's commit (`Store::commit_pooled`), whose multi-row
+//! statements store the same rows under the same session rules; the store's batch tests
+//! run on both backends.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+
+use crate::batch::{Batch, merge_sessions};
+use crate::{Result, StoreError};
+
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const INSERT_TOKEN: &str = "INSERT INTO login_tokens (token_hash, session_id, created_at) VALUES (?1, ?2, ?3)";
+const INSERT_LOG: &str = "INSERT INTO answer_log \
+     (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+/// The rules of `Store::write_batch`'s UPDATE, for one session.
+const UPDATE_SESSION: &str = "UPDATE sessions SET status = COALESCE(?2, status),
+         used_ms = CASE WHEN used_ms > ?3 THEN used_ms ELSE ?3 END,
+         extension_ms = CASE WHEN extension_ms > ?4 THEN extension_ms ELSE ?4 END,
+         last_seen_at = ?5,
+         started_at = COALESCE(started_at, ?6),
+         finished_at = COALESCE(?7, finished_at),
+         finish_reason = COALESCE(?8, finish_reason),
+         result = COALESCE(?9, result)
+     WHERE id = ?1 AND status <> 'finished'";
+
+/// A SQLite connection that only stores group commits. Open it on the thread that will use
+/// it: every call blocks that thread until SQLite is done (a commit waits for its fsync).
+pub struct DirectWriter {
+    conn: Connection,
+    path: PathBuf,
+    cache_kib: i64,
+}
+
+impl DirectWriter {
+    /// Opens the database file at `path` (created and migrated already, by [`Store::open`])
+    /// with the settings of every ujian connection.
+    pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<DirectWriter> {
+        let conn = connection(path, cache_kib)?;
+        Ok(DirectWriter { conn, path: path.to_owned(), cache_kib })
+    }
+
+    /// The settings in force on this connection, read back from SQLite.
+    pub fn settings(&self) -> Result<WriterSettings> {
+        let int = |pragma: &str| self.conn.query_row(pragma, [], |r| r.get::<_, i64>(0));
+        Ok(WriterSettings {
+            journal_mode: self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+            synchronous: int("PRAGMA synchronous")?,
+            foreign_keys: int("PRAGMA foreign_keys")? == 1,
+            cache_size: int("PRAGMA cache_size")?,
+            temp_store: int("PRAGMA temp_store")?,
+        })
+    }
+
+    /// The group commit: all of `batch` in one durable transaction, or none of it.
+    pub fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        let result = store(&mut self.conn, batch);
+        if result.is_err() && !self.conn.is_autocommit() {
+            // The rollback on the transaction's drop failed, so the connection is still
+            // inside it: start over on a new one rather than let every later commit fail.
+            tracing::warn!("a failed group commit left its transaction open; reopening the writer's connection");
+            self.conn = connection(&self.path, self.cache_kib)?;
+        }
+        result
+    }
+}
+
+/// What [`DirectWriter::settings`] reads back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterSettings {
+    pub journal_mode: String,
+    /// 2 is FULL: the WAL is synced at every commit.
+    pub synchronous: i64,
+    pub foreign_keys: bool,
+    /// Negative: KiB.
+    pub cache_size: i64,
+    /// 2 is MEMORY.
+    pub temp_store: i64,
+}
+
+fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if !batch.audit.is_empty() {
+        let mut insert = tx.prepare_cached(INSERT_AUDIT)?;
+        for a in &batch.audit {
+            insert.execute(params![a.seq, a.at, a.actor, a.action, a.subject, a.detail, a.prev_hash, a.hash])?;
+        }
+    }
+    if !batch.login_tokens.is_empty() {
+        let mut insert = tx.prepare_cached(INSERT_TOKEN)?;
+        for t in &batch.login_tokens {
+            insert.execute(params![t.token_hash, t.session_id, t.created_at])?;
+        }
+    }
+    if !batch.log.is_empty() {
+        let mut insert = tx.prepare_cached(INSERT_LOG)?;
+        for e in &batch.log {
+            insert.execute(params![
+                e.session_id,
+                e.seq,
+                e.position,
+                e.action,
+                e.choice,
+                e.flagged.map(i64::from),
+                e.client_ts,
+                e.server_ts,
+                e.used_ms,
+            ])?;
+        }
+    }
+    if !batch.sessions.is_empty() {
+        let mut update = tx.prepare_cached(UPDATE_SESSION)?;
+        for s in merge_sessions(&batch.sessions) {
+            update.execute(params![
+                s.session_id,
+                s.status,
+                s.used_ms,
+                s.extension_ms,
+                s.last_seen_at,
+                s.started_at,
+                s.finished_at,
+                s.finish_reason,
+                s.result,
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A connection with the settings `connect` gives the pool's (see there for why each).
+fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Durability(format!("journal_mode is {mode}, not wal")));
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -{cache_kib};
+         PRAGMA wal_autocheckpoint = 10000;
+         PRAGMA temp_store = MEMORY;"
+    ))?;
+    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+    if sync != 2 {
+        return Err(StoreError::Durability(format!("synchronous is {sync}, not FULL (2)")));
+    }
+    conn.set_prepared_statement_cache_capacity(8);
+    Ok(conn)
+}
