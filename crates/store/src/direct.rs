@@ -25,7 +25,8 @@ const INSERT_TOKEN: &str = "INSERT INTO login_tokens (token_hash, session_id, cr
 const INSERT_LOG: &str = "INSERT INTO answer_log \
      (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-/// The rules of `Store::write_batch`'s UPDATE, for one session.
+/// The rules of `commit_pooled`'s UPDATE (`update_sessions_sql` in `batch`), for one
+/// session.
 const UPDATE_SESSION: &str = "UPDATE sessions SET status = COALESCE(?2, status),
          used_ms = CASE WHEN used_ms > ?3 THEN used_ms ELSE ?3 END,
          extension_ms = CASE WHEN extension_ms > ?4 THEN extension_ms ELSE ?4 END,
@@ -39,7 +40,10 @@ const UPDATE_SESSION: &str = "UPDATE sessions SET status = COALESCE(?2, status),
 /// A SQLite connection that only stores group commits. Open it on the thread that will use
 /// it: every call blocks that thread until SQLite is done (a commit waits for its fsync).
 pub struct DirectWriter {
-    conn: Connection,
+    /// `None` after a failed commit left its transaction open: that connection is closed
+    /// at once (releasing the write lock every other connection waits on) and a new one
+    /// is opened by the next commit.
+    conn: Option<Connection>,
     path: PathBuf,
     cache_kib: i64,
 }
@@ -47,33 +51,51 @@ pub struct DirectWriter {
 impl DirectWriter {
     /// Opens the database file at `path` (created and migrated already, by [`Store::open`])
     /// with the settings of every ujian connection.
+    ///
+    /// [`Store::open`]: crate::Store::open
     pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<DirectWriter> {
         let conn = connection(path, cache_kib)?;
-        Ok(DirectWriter { conn, path: path.to_owned(), cache_kib })
+        Ok(DirectWriter { conn: Some(conn), path: path.to_owned(), cache_kib })
     }
 
     /// The settings in force on this connection, read back from SQLite.
-    pub fn settings(&self) -> Result<WriterSettings> {
-        let int = |pragma: &str| self.conn.query_row(pragma, [], |r| r.get::<_, i64>(0));
+    pub fn settings(&mut self) -> Result<WriterSettings> {
+        let conn = self.connection()?;
+        let int = |pragma: &str| conn.query_row(pragma, [], |r| r.get::<_, i64>(0));
         Ok(WriterSettings {
-            journal_mode: self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+            journal_mode: conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
             synchronous: int("PRAGMA synchronous")?,
             foreign_keys: int("PRAGMA foreign_keys")? == 1,
+            busy_timeout_ms: int("PRAGMA busy_timeout")?,
             cache_size: int("PRAGMA cache_size")?,
+            wal_autocheckpoint: int("PRAGMA wal_autocheckpoint")?,
             temp_store: int("PRAGMA temp_store")?,
         })
     }
 
     /// The group commit: all of `batch` in one durable transaction, or none of it.
     pub fn write_batch(&mut self, batch: &Batch) -> Result<()> {
-        let result = store(&mut self.conn, batch);
-        if result.is_err() && !self.conn.is_autocommit() {
+        let conn = self.connection()?;
+        let result = store(conn, batch);
+        if result.is_err() && !conn.is_autocommit() {
             // The rollback on the transaction's drop failed, so the connection is still
-            // inside it: start over on a new one rather than let every later commit fail.
-            tracing::warn!("a failed group commit left its transaction open; reopening the writer's connection");
-            self.conn = connection(&self.path, self.cache_kib)?;
+            // inside it, holding the database's write lock. Close it now; the next commit
+            // opens another. The commit's own error is what the caller gets.
+            tracing::warn!("a failed group commit left its transaction open; closing the writer's connection");
+            if let Some(stuck) = self.conn.take()
+                && let Err((_, e)) = stuck.close()
+            {
+                tracing::error!(error = %e, "closing the writer's connection failed");
+            }
         }
         result
+    }
+
+    fn connection(&mut self) -> Result<&mut Connection> {
+        if self.conn.is_none() {
+            self.conn = Some(connection(&self.path, self.cache_kib)?);
+        }
+        Ok(self.conn.as_mut().expect("opened above"))
     }
 }
 
@@ -84,8 +106,11 @@ pub struct WriterSettings {
     /// 2 is FULL: the WAL is synced at every commit.
     pub synchronous: i64,
     pub foreign_keys: bool,
+    pub busy_timeout_ms: i64,
     /// Negative: KiB.
     pub cache_size: i64,
+    /// Pages.
+    pub wal_autocheckpoint: i64,
     /// 2 is MEMORY.
     pub temp_store: i64,
 }
@@ -143,6 +168,11 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
 /// A connection with the settings `connect` gives the pool's (see there for why each).
 fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    // READ_WRITE opens a write-protected file read-only instead of failing: every commit
+    // would then fail, so refuse at the start.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::Durability(format!("{} can only be read", path.display())));
+    }
     conn.busy_timeout(Duration::from_secs(10))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {

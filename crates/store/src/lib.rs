@@ -12,8 +12,9 @@
 //! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //!
-//! Every query is written once, with `$1` placeholders that both backends accept; the
-//! multi-row statements of the group commit use `?` on SQLite (see `batch`).
+//! Every query is written once, with `$1` placeholders that both backends accept, except
+//! multi-row statements, which use `?` on SQLite (see `batch`), and the SQLite group
+//! commit's own statements (`direct`).
 
 mod banks;
 mod batch;
@@ -118,29 +119,34 @@ impl Store {
 
     /// A connection of its own for the group-commit writer, which runs on its own thread so
     /// that its commits never queue behind the request handlers. On SQLite it is a
-    /// [`DirectWriter`], used synchronously on that thread (open it there); on PostgreSQL a
-    /// pool of one connection, made on the calling runtime. Either gets the large page
-    /// cache ([`WRITER_CACHE_KIB`]) on SQLite.
+    /// [`DirectWriter`] with the large page cache ([`WRITER_CACHE_KIB`]), used
+    /// synchronously on that thread (open it there); on PostgreSQL a pool of one
+    /// connection, made on the calling runtime.
     pub async fn batch_writer(&self) -> Result<BatchWriter> {
         Ok(match self.backend {
-            Backend::Sqlite => {
-                let path = sqlite_path(&self.url).ok_or_else(|| StoreError::UnsupportedUrl(self.url.clone()))?;
-                BatchWriter::Direct(DirectWriter::open(&path, WRITER_CACHE_KIB)?)
-            }
-            Backend::Postgres => {
-                let pool = connect(&self.url, self.backend, 1, WRITER_CACHE_KIB).await?;
-                BatchWriter::Pooled(Store { pool, backend: self.backend, url: self.url.clone() })
-            }
+            Backend::Sqlite => BatchWriter::Direct(DirectWriter::open(&self.sqlite_file()?, WRITER_CACHE_KIB)?),
+            Backend::Postgres => BatchWriter::Pooled(self.pooled_writer().await?),
         })
     }
 
-    /// One group commit through a writer opened for it and closed after: for tools and
-    /// tests. The server keeps one [`BatchWriter`] on its writer's thread instead.
-    pub async fn write_batch(&self, batch: &Batch) -> Result<()> {
-        let mut writer = self.batch_writer().await?;
-        let result = writer.write_batch(batch).await;
-        writer.close().await;
-        result
+    /// The writer PostgreSQL gets, on either backend: the store's tests run the pooled
+    /// commit on SQLite too, beside the direct one, so both are checked on every run.
+    #[doc(hidden)]
+    pub async fn pooled_writer(&self) -> Result<Store> {
+        let pool = connect(&self.url, self.backend, 1, WRITER_CACHE_KIB).await?;
+        Ok(Store { pool, backend: self.backend, url: self.url.clone() })
+    }
+
+    /// The file the pool's connections open, read from the URL as sqlx reads it (percent
+    /// escapes decoded). An in-memory database has none: its writer could not share it.
+    fn sqlite_file(&self) -> Result<PathBuf> {
+        use sqlx::sqlite::SqliteConnectOptions;
+        let file = SqliteConnectOptions::from_str(&self.url)?.get_filename().to_owned();
+        // sqlx names an in-memory database `file:sqlx-in-memory-N`.
+        if sqlite_path(&self.url).is_none() || file.to_str().is_some_and(|f| f.starts_with("file:")) {
+            return Err(StoreError::UnsupportedUrl(self.url.clone()));
+        }
+        Ok(file)
     }
 
     /// Another handle on the same database with one connection of its own, for copying
@@ -219,7 +225,8 @@ impl std::fmt::Debug for Store {
 
 /// The group commit's own connection ([`Store::batch_writer`]).
 pub enum BatchWriter {
-    /// SQLite: statements run on the calling thread, a commit blocks it until its fsync.
+    /// SQLite: statements run on the calling thread, a commit blocks it until its fsync
+    /// (`write_batch` never yields).
     Direct(DirectWriter),
     /// PostgreSQL: a pool of one connection.
     Pooled(Store),

@@ -92,7 +92,9 @@ async fn the_writer_gets_the_large_cache_and_the_wal_is_copied_back_on_a_connect
         journal_mode: "wal".into(),
         synchronous: 2,
         foreign_keys: true,
+        busy_timeout_ms: 10_000,
         cache_size: -64 * 1024,
+        wal_autocheckpoint: 10_000,
         temp_store: 2,
     };
     assert_eq!(writer.settings().expect("settings"), expected);

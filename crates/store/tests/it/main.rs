@@ -6,24 +6,65 @@ mod sessions;
 
 use std::path::PathBuf;
 
-use store::Store;
+use store::{Batch, BatchWriter, Store};
 
 /// A store under test, with what keeps it alive (the temp dir) and cleans it up (the PG database).
 pub(crate) struct TestDb {
     pub(crate) store: Store,
     pub(crate) label: &'static str,
+    /// Group commits go through the pooled writer PostgreSQL uses even on SQLite.
+    pooled: bool,
     _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// The writer the server would keep for this store (or the pooled one, see `pooled`).
+    pub(crate) async fn writer(&self) -> BatchWriter {
+        if self.pooled {
+            BatchWriter::Pooled(self.store.pooled_writer().await.expect("pooled writer"))
+        } else {
+            self.store.batch_writer().await.expect("writer")
+        }
+    }
+
+    /// One group commit through a writer of its own.
+    pub(crate) async fn commit(&self, batch: &Batch) -> store::Result<()> {
+        let mut writer = self.writer().await;
+        let result = writer.write_batch(batch).await;
+        writer.close().await;
+        result
+    }
 }
 
 /// A fresh SQLite store, plus a fresh PostgreSQL database when `UJIAN_TEST_PG` is set.
 pub(crate) async fn stores() -> Vec<TestDb> {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = store::sqlite_url_in(dir.path());
-    let mut out =
-        vec![TestDb { store: Store::open(&url).await.expect("open sqlite"), label: "sqlite", _dir: Some(dir) }];
+    let mut out = vec![TestDb {
+        store: Store::open(&url).await.expect("open sqlite"),
+        label: "sqlite",
+        pooled: false,
+        _dir: Some(dir),
+    }];
     if let Some(url) = fresh_pg_database().await {
-        out.push(TestDb { store: Store::open(&url).await.expect("open postgres"), label: "postgres", _dir: None });
+        out.push(TestDb {
+            store: Store::open(&url).await.expect("open postgres"),
+            label: "postgres",
+            pooled: false,
+            _dir: None,
+        });
     }
+    out
+}
+
+/// As [`stores`], plus a fresh SQLite store whose group commits take PostgreSQL's pooled
+/// path: SQLite's writer has its own (`direct`), and both must store the same, on every
+/// run whether PostgreSQL is there or not.
+pub(crate) async fn stores_each_writer() -> Vec<TestDb> {
+    let mut out = stores().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&store::sqlite_url_in(dir.path())).await.expect("open sqlite");
+    out.push(TestDb { store, label: "sqlite, pooled commit", pooled: true, _dir: Some(dir) });
     out
 }
 

@@ -1,7 +1,7 @@
 use item_bank::Exam;
 use store::{Batch, LogEntry, NewCandidate, NewSession, NewSitting, PaperRow, SessionWrite};
 
-use crate::{now, repo, stores};
+use crate::{now, repo, stores, stores_each_writer};
 
 fn write(status: Option<&str>, used: i64) -> SessionWrite {
     SessionWrite {
@@ -76,13 +76,13 @@ fn answer(session: &str, seq: i64, position: i64, choice: &str, used_ms: i64) ->
 
 #[tokio::test]
 async fn a_finished_session_stays_finished_whatever_is_written_after() {
-    for db in stores().await {
+    for db in stores_each_writer().await {
         one_session(&db).await;
-        db.store.write_batch(&Batch::session(write(Some("active"), 1_000))).await.expect("start");
-        db.store.write_batch(&Batch::session(write(Some("finished"), 5_000))).await.expect("finish");
+        db.commit(&Batch::session(write(Some("active"), 1_000))).await.expect("start");
+        db.commit(&Batch::session(write(Some("finished"), 5_000))).await.expect("finish");
         // A checkpoint read before the finish but committed after it, and a stale status.
-        db.store.write_batch(&Batch::session(write(None, 4_000))).await.expect("late checkpoint");
-        db.store.write_batch(&Batch::session(write(Some("active"), 4_500))).await.expect("stale write");
+        db.commit(&Batch::session(write(None, 4_000))).await.expect("late checkpoint");
+        db.commit(&Batch::session(write(Some("active"), 4_500))).await.expect("stale write");
         let rec = db.store.load_session("S.P-1").await.expect("load").expect("session");
         assert_eq!(rec.status, "finished", "{}", db.label);
         assert_eq!(rec.used_ms, 5_000, "{}", db.label);
@@ -91,10 +91,10 @@ async fn a_finished_session_stays_finished_whatever_is_written_after() {
 
 #[tokio::test]
 async fn a_checkpoint_never_changes_the_status_and_used_time_only_grows() {
-    for db in stores().await {
+    for db in stores_each_writer().await {
         one_session(&db).await;
-        db.store.write_batch(&Batch::session(write(Some("paused"), 3_000))).await.expect("pause");
-        db.store.write_batch(&Batch::session(write(None, 2_000))).await.expect("stale checkpoint");
+        db.commit(&Batch::session(write(Some("paused"), 3_000))).await.expect("pause");
+        db.commit(&Batch::session(write(None, 2_000))).await.expect("stale checkpoint");
         let rec = db.store.load_session("S.P-1").await.expect("load").expect("session");
         assert_eq!((rec.status.as_str(), rec.used_ms), ("paused", 3_000), "{}", db.label);
     }
@@ -103,7 +103,7 @@ async fn a_checkpoint_never_changes_the_status_and_used_time_only_grows() {
 #[tokio::test]
 async fn one_batch_stores_many_sessions_and_answers_in_a_few_statements() {
     // 300 sessions × 3 answers: more rows than one multi-row statement takes, on both backends.
-    for db in stores().await {
+    for db in stores_each_writer().await {
         sessions(&db, 300).await;
         let mut batch = Batch::default();
         for i in 1..=300 {
@@ -121,7 +121,7 @@ async fn one_batch_stores_many_sessions_and_answers_in_a_few_statements() {
             later.session_id = id;
             batch.sessions.push(later);
         }
-        db.store.write_batch(&batch).await.expect("batch");
+        db.commit(&batch).await.expect("batch");
         let rec = db.store.load_session("S.P-7").await.expect("load").expect("session");
         assert_eq!(rec.status, "active", "{}", db.label);
         // The log's clock is ahead of the row's: the reload takes the larger.
@@ -156,7 +156,7 @@ async fn a_restart_loads_every_unfinished_session_at_once_and_only_those() {
             batch.sessions.push(w);
             batch.log.push(answer(&format!("S.P-{i}"), 1, 0, "B", 2_000 * i));
         }
-        db.store.write_batch(&batch).await.expect("batch");
+        db.commit(&batch).await.expect("batch");
         let recs = db.store.load_unfinished_sessions().await.expect("load");
         let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["S.P-1", "S.P-2", "S.P-5"], "{}", db.label);
@@ -184,7 +184,7 @@ async fn what_a_login_checks_is_listed_by_sitting_and_every_change_to_it_raises_
         let start = db.store.login_generation().await.expect("generation");
         // A started session's logins are not first logins: not listed.
         let started = SessionWrite { status: Some("active".into()), ..write(None, 0) };
-        db.store.write_batch(&Batch::session(started)).await.expect("start S.P-1");
+        db.commit(&Batch::session(started)).await.expect("start S.P-1");
         let mut rows = db.store.sitting_logins("S").await.expect("rows");
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         let seen: Vec<(&str, &str, &str, &str)> = rows
@@ -219,10 +219,10 @@ async fn what_a_login_checks_is_listed_by_sitting_and_every_change_to_it_raises_
 
 #[tokio::test]
 async fn a_batch_that_fails_stores_none_of_it_and_the_next_batch_is_stored() {
-    for db in stores().await {
+    for db in stores_each_writer().await {
         sessions(&db, 2).await;
         let first = answer("S.P-1", 1, 0, "A", 100);
-        db.store.write_batch(&Batch { log: vec![first.clone()], ..Batch::default() }).await.expect("first");
+        db.commit(&Batch { log: vec![first.clone()], ..Batch::default() }).await.expect("first");
         // The log's 301st row breaks its key (S.P-1's seq 1 again), after the audit row and
         // 300 rows (more than one statement on PostgreSQL) already ran: those are rolled
         // back, and the session update, after the log, never runs.
@@ -232,7 +232,7 @@ async fn a_batch_that_fails_stores_none_of_it_and_the_next_batch_is_stored() {
         log.push(first.clone());
         let bad = Batch { log, sessions: vec![started.clone()], audit: vec![audit.clone()], ..Batch::default() };
         // One writer for both batches, as the server keeps one.
-        let mut writer = db.store.batch_writer().await.expect("writer");
+        let mut writer = db.writer().await;
         assert!(writer.write_batch(&bad).await.is_err(), "{}", db.label);
         let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
         assert!(p2.acks.is_empty() && p2.status == "ready", "{}: {p2:?}", db.label);
@@ -269,7 +269,7 @@ fn audit_row(seq: i64) -> store::AuditRow {
 async fn a_batch_of_every_kind_beyond_one_statement_binds_each_value_to_its_row() {
     // Over 256 rows of all four kinds: several statements each, their values bound in
     // order across them; a value bound one place off would land in the wrong row.
-    for db in stores().await {
+    for db in stores_each_writer().await {
         sessions(&db, 300).await;
         let mut batch = Batch::default();
         for i in 1..=300i64 {
@@ -283,7 +283,7 @@ async fn a_batch_of_every_kind_beyond_one_statement_binds_each_value_to_its_row(
             batch.log.push(answer(&id, 1, 2, ["A", "B", "C"][i as usize % 3], i));
             batch.sessions.push(SessionWrite { session_id: id, status: Some("active".into()), ..write(None, i) });
         }
-        db.store.write_batch(&batch).await.expect("batch");
+        db.commit(&batch).await.expect("batch");
         let audit = db.store.audit_log().await.expect("audit");
         assert_eq!(audit.len(), 300, "{}", db.label);
         assert_eq!(audit.last(), Some(&audit_row(300)), "{}", db.label);
