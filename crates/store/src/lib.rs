@@ -21,6 +21,7 @@ mod batch;
 mod digest;
 mod direct;
 mod exams;
+mod load;
 mod people;
 mod sessions;
 mod staff;
@@ -51,6 +52,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database settings: {0}")]
     Durability(String),
+    #[error("a database read on a blocking thread stopped: {0}")]
+    Blocking(String),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data directory {path}: {source}")]

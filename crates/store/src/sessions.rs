@@ -1,9 +1,10 @@
 //! Sittings, sessions, papers and the answer log: the exam-day tables.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::load::Which;
 use crate::{Result, Store};
 
 /// A sitting to create, with every candidate's session and paper drawn in advance.
@@ -126,14 +127,6 @@ pub struct LoginCandidate {
     pub sitting_token: String,
     pub session_status: String,
     pub pin_hash: String,
-}
-
-/// Which sessions [`Store::load_sessions`] loads.
-#[derive(Clone, Copy)]
-enum Which<'a> {
-    One(&'a str),
-    Sitting(&'a str),
-    Unfinished,
 }
 
 impl Store {
@@ -298,116 +291,6 @@ impl Store {
     /// however many sessions: a restart under load must not wait on one per session.
     pub async fn load_unfinished_sessions(&self) -> Result<Vec<SessionRecord>> {
         self.load_sessions(Which::Unfinished).await
-    }
-
-    /// The sessions `which` names, in id order.
-    async fn load_sessions(&self, which: Which<'_>) -> Result<Vec<SessionRecord>> {
-        use futures_util::TryStreamExt as _;
-        // Fixed filters; an id is always bound.
-        let (head_filter, filter, bound) = match which {
-            Which::One(id) => ("s.id = $1", "session_id = $1", Some(id)),
-            Which::Sitting(id) => (
-                "s.sitting_id = $1 AND s.status = 'ready'",
-                "session_id IN (SELECT id FROM sessions WHERE sitting_id = $1 AND status = 'ready')",
-                Some(id),
-            ),
-            Which::Unfinished => (
-                "s.status IN ('active', 'paused')",
-                "session_id IN (SELECT id FROM sessions WHERE status IN ('active', 'paused'))",
-                None,
-            ),
-        };
-        let query = |sql: String| {
-            let q = sqlx::query(AssertSqlSafe(sql));
-            match bound {
-                Some(id) => q.bind(id.to_owned()),
-                None => q,
-            }
-        };
-        let head = query(format!(
-            "SELECT s.id, s.sitting_id, t.venue, t.exam_code, s.participant_no, c.name, s.status, s.finish_reason,
-                    s.duration_ms, s.extension_ms, s.used_ms, s.result
-             FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
-             WHERE {head_filter} ORDER BY s.id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut recs = Vec::with_capacity(head.len());
-        let mut index = HashMap::with_capacity(head.len());
-        for r in head {
-            let rec = SessionRecord {
-                id: r.try_get("id")?,
-                sitting_id: r.try_get("sitting_id")?,
-                venue: r.try_get("venue")?,
-                exam_code: r.try_get("exam_code")?,
-                participant_no: r.try_get("participant_no")?,
-                name: r.try_get("name")?,
-                status: r.try_get("status")?,
-                finish_reason: r.try_get("finish_reason")?,
-                duration_ms: r.try_get("duration_ms")?,
-                extension_ms: r.try_get("extension_ms")?,
-                used_ms: r.try_get("used_ms")?,
-                result: r.try_get("result")?,
-                paper: Vec::new(),
-                answers: BTreeMap::new(),
-                flags: BTreeMap::new(),
-                acks: BTreeMap::new(),
-                log_digest: crate::LogDigest::new(),
-            };
-            index.insert(rec.id.clone(), recs.len());
-            recs.push(rec);
-        }
-        if recs.is_empty() {
-            return Ok(recs);
-        }
-        // Rows are streamed, not collected: at a restart there are a hundred per session.
-        let sql = format!(
-            "SELECT session_id, section, item_id, option_order FROM papers WHERE {filter} ORDER BY session_id, position"
-        );
-        let mut rows = query(sql).fetch(&self.pool);
-        while let Some(p) = rows.try_next().await? {
-            let Some(&i) = index.get(p.try_get::<&str, _>("session_id")?) else { continue };
-            recs[i].paper.push(PaperRow {
-                section: p.try_get("section")?,
-                item_id: p.try_get("item_id")?,
-                option_order: p.try_get("option_order")?,
-            });
-        }
-        drop(rows);
-        // Replaying the log in seq order gives the current sheet: the last word per position wins.
-        let sql = format!(
-            "SELECT session_id, seq, position, action, choice, flagged, server_ts, used_ms
-             FROM answer_log WHERE {filter} ORDER BY session_id, seq"
-        );
-        let mut rows = query(sql).fetch(&self.pool);
-        while let Some(l) = rows.try_next().await? {
-            let Some(&i) = index.get(l.try_get::<&str, _>("session_id")?) else { continue };
-            let rec = &mut recs[i];
-            let seq: i64 = l.try_get("seq")?;
-            let position: Option<i64> = l.try_get("position")?;
-            let action: &str = l.try_get("action")?;
-            let choice: Option<&str> = l.try_get("choice")?;
-            let flagged = l.try_get::<Option<i64>, _>("flagged")?.map(|f| f != 0);
-            let server_ts: String = l.try_get("server_ts")?;
-            rec.log_digest.push(seq, position, action, choice, flagged, &server_ts);
-            match (action, position) {
-                ("answer", Some(p)) => {
-                    rec.answers.insert(p, choice.map(str::to_owned));
-                }
-                ("flag", Some(p)) => {
-                    rec.flags.insert(p, flagged.unwrap_or(false));
-                }
-                _ => {}
-            }
-            // A finished session's row is final; the log cannot add time to it.
-            if let Some(used) = l.try_get::<Option<i64>, _>("used_ms")?
-                && rec.status != "finished"
-            {
-                rec.used_ms = rec.used_ms.max(used);
-            }
-            rec.acks.insert(seq, (position, server_ts));
-        }
-        Ok(recs)
     }
 
     /// Every session with its candidate, sitting and venue, optionally of one exam.

@@ -156,6 +156,17 @@ async fn a_restart_loads_every_unfinished_session_at_once_and_only_those() {
             batch.sessions.push(w);
             batch.log.push(answer(&format!("S.P-{i}"), 1, 0, "B", 2_000 * i));
         }
+        // Every kind of line, so the bulk load (SQLite: its own connection) is compared
+        // with the one-session load (the pool) on all of a record.
+        let flag =
+            LogEntry { action: "flag".into(), choice: None, flagged: Some(true), ..answer("S.P-2", 2, 1, "", 4_100) };
+        let event = LogEntry {
+            action: "event".into(),
+            position: None,
+            choice: Some("blur".into()),
+            ..answer("S.P-2", 3, 0, "", 4_200)
+        };
+        batch.log.extend([flag, event, answer("S.P-2", 4, 0, "C", 4_300), answer("S.P-2", 5, 2, "A", 4_400)]);
         db.commit(&batch).await.expect("batch");
         let recs = db.store.load_unfinished_sessions().await.expect("load");
         let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
@@ -163,13 +174,20 @@ async fn a_restart_loads_every_unfinished_session_at_once_and_only_those() {
         // An opening sitting preloads the sessions that have not started, with their papers.
         let ready = db.store.load_sitting_sessions("S").await.expect("load sitting");
         assert_eq!(ready.iter().map(|r| (r.id.as_str(), r.paper.len())).collect::<Vec<_>>(), [("S.P-4", 3)]);
+        let one = db.store.load_session("S.P-4").await.expect("load").expect("S.P-4");
+        assert_eq!(format!("{:?}", ready[0]), format!("{one:?}"), "{}", db.label);
         assert!(db.store.load_sitting_sessions("nope").await.expect("load").is_empty());
         for rec in &recs {
             let one = db.store.load_session(&rec.id).await.expect("load").expect("session");
-            assert_eq!((rec.status.as_str(), rec.used_ms, rec.paper.len()), (one.status.as_str(), one.used_ms, 3));
-            assert_eq!(rec.answers, one.answers);
-            assert_eq!(rec.acks, one.acks);
+            assert_eq!(format!("{rec:?}"), format!("{one:?}"), "{}", db.label);
+            assert_eq!(rec.log_digest.hex(), one.log_digest.hex(), "{}", db.label);
+            assert_eq!(rec.paper.len(), 3);
         }
+        let p2 = &recs[1];
+        assert_eq!(p2.flags.get(&1), Some(&true), "{}", db.label);
+        assert_eq!(p2.answers.get(&0).cloned().flatten().as_deref(), Some("C"), "{}: the last word wins", db.label);
+        assert_eq!(p2.acks.len(), 5, "{}", db.label);
+        assert_eq!(p2.used_ms, 4_400, "{}", db.label);
         assert_eq!(recs[2].used_ms, 10_000, "{}", db.label);
         // A finished session's row is final: its log cannot add time.
         let finished = db.store.load_session("S.P-3").await.expect("load").expect("session");
