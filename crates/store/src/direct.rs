@@ -165,8 +165,9 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
-/// A connection with the settings `connect` gives the pool's (see there for why each).
-fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
+/// A connection with the settings `connect` gives the pool's (see there for why each),
+/// refusing a file it cannot write or one not in WAL with `synchronous=FULL`.
+pub(crate) fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     // READ_WRITE opens a write-protected file read-only instead of failing: every commit
     // would then fail, so refuse at the start.

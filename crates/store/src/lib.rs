@@ -1,5 +1,8 @@
 //! Persistence for ujian on SQLite (embedded, the default) and PostgreSQL (by URL), through
-//! one sqlx code path (the `Any` driver) and one set of migrations.
+//! one sqlx code path (the `Any` driver) and one set of migrations, except where SQLite's
+//! hand-offs through sqlx cost too much: the group commit (`direct`) and the bulk loads
+//! (`load`) run SQLite themselves there, on a thread of their own (rusqlite, the same
+//! SQLite library as sqlx's).
 //!
 //! # Layout
 //!
@@ -8,13 +11,14 @@
 //! - `exams`: exam blueprints tied to the bank they were checked against.
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
 //! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
-//!   written by the group commit ([`BatchWriter`]: `batch`, and on SQLite `direct`).
+//!   written by the group commit ([`BatchWriter`]: `batch`, and on SQLite `direct`) and
+//!   read back by `load`.
 //! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept, except
 //! multi-row statements, which use `?` on SQLite (see `batch`), and the SQLite group
-//! commit's own statements (`direct`).
+//! commit's own statements (`direct`); `load`'s queries run on both drivers as written.
 
 mod banks;
 mod batch;
@@ -272,7 +276,7 @@ const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// connection drops its whole cache when another connection has committed since its last
 /// read, which under load is every time, and the drop walks the cache's hash table, which
 /// never shrinks: a large cache here made every read slower and saved none.
-const READER_CACHE_KIB: i64 = 2_000;
+pub(crate) const READER_CACHE_KIB: i64 = 2_000;
 
 /// A pool with ujian's settings on every connection (`cache_kib`: SQLite's page cache).
 async fn connect(url: &str, backend: Backend, connections: u32, cache_kib: i64) -> Result<AnyPool> {

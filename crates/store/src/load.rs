@@ -1,22 +1,22 @@
 //! Sessions loaded back into memory: a session's row, its paper and its answer log
 //! replayed, in three queries however many sessions are asked for.
 //!
-//! One session (a reconnect after an eviction) is read through the pool. The bulk loads,
-//! a sitting's room before its logins and every unfinished session at a restart, are
-//! hundreds of thousands of rows; through sqlx-sqlite each row is a message from the
-//! connection's thread and every value a copy, which made a restart of 3,000 sessions
-//! take ~3 s. On SQLite they are read on a blocking thread through a connection of their
-//! own, in one read transaction (one snapshot for the three queries).
+//! One session (a first connect that was not preloaded, a reload after an eviction, a
+//! row of the results export) is read through the pool. The bulk loads, a sitting's room
+//! before its logins and every unfinished session at a restart, are hundreds of
+//! thousands of rows; through sqlx-sqlite each row is a message from the connection's
+//! thread and every value a copy, which made a restart of 3,000 sessions take ~3 s. On
+//! SQLite they are read on a blocking thread through a connection of their own (ujian's
+//! settings, `query_only`), in one read transaction: one snapshot for the three queries.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::time::Duration;
 
 use futures_util::TryStreamExt as _;
 use sqlx::{AssertSqlSafe, Row as _};
 
 use crate::sessions::{PaperRow, SessionRecord};
-use crate::{Backend, Result, Store, StoreError};
+use crate::{Backend, READER_CACHE_KIB, Result, Store, StoreError};
 
 /// Which sessions [`Store::load_sessions`] loads.
 #[derive(Clone, Copy)]
@@ -187,8 +187,11 @@ impl Store {
     /// The sessions `which` names, in id order.
     pub(crate) async fn load_sessions(&self, which: Which<'_>) -> Result<Vec<SessionRecord>> {
         let q = queries(which);
-        if self.backend == Backend::Sqlite && !matches!(which, Which::One(_)) {
-            let path = self.sqlite_file()?;
+        // An in-memory database has no file to open again: it stays on the pool.
+        if self.backend == Backend::Sqlite
+            && !matches!(which, Which::One(_))
+            && let Ok(path) = self.sqlite_file()
+        {
             return match tokio::task::spawn_blocking(move || load_on_sqlite(&path, &q)).await {
                 Ok(loaded) => loaded,
                 Err(e) => Err(StoreError::Blocking(e.to_string())),
@@ -224,11 +227,7 @@ impl Store {
 
 /// The three queries on a SQLite connection of their own, in one read transaction.
 fn load_on_sqlite(path: &Path, q: &Queries) -> Result<Vec<SessionRecord>> {
-    let mut conn = rusqlite::Connection::open_with_flags(
-        path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    let mut conn = crate::direct::connection(path, READER_CACHE_KIB)?;
     conn.pragma_update(None, "query_only", true)?;
     let tx = conn.transaction()?;
     let run = |sql: &str, each: &mut dyn FnMut(&rusqlite::Row<'_>) -> Result<()>| -> Result<()> {
