@@ -193,3 +193,44 @@ pub(crate) fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     conn.set_prepared_statement_cache_capacity(8);
     Ok(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuditRow, Store, WRITER_CACHE_KIB};
+
+    fn audit(seq: i64) -> Batch {
+        let row = AuditRow {
+            seq,
+            at: "t".into(),
+            actor: "a".into(),
+            action: "x".into(),
+            subject: "s".into(),
+            detail: "{}".into(),
+            prev_hash: String::new(),
+            hash: format!("h{seq}"),
+        };
+        Batch { audit: vec![row], ..Batch::default() }
+    }
+
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_closed_at_once_and_the_next_commit_reopens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&crate::sqlite_url_in(dir.path())).await.expect("open");
+        let path = dir.path().join("ujian.db");
+        let mut writer = DirectWriter::open(&path, WRITER_CACHE_KIB).expect("writer");
+        writer.write_batch(&audit(1)).expect("first");
+        // A transaction the writer did not start and cannot end, holding the write lock:
+        // the next commit fails to begin its own.
+        writer.connection().expect("connection").execute_batch("BEGIN IMMEDIATE").expect("begin");
+        assert!(writer.write_batch(&audit(2)).is_err());
+        // The stuck connection is gone already: another takes the write lock without waiting.
+        let other = Connection::open(&path).expect("other");
+        other.busy_timeout(Duration::ZERO).expect("no waiting");
+        other.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").expect("the write lock is free");
+        drop(other);
+        writer.write_batch(&audit(3)).expect("a new connection commits");
+        let seqs: Vec<i64> = store.audit_log().await.expect("audit").iter().map(|a| a.seq).collect();
+        assert_eq!(seqs, [1, 3]);
+    }
+}
