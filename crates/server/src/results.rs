@@ -2,7 +2,7 @@
 //! its stored paper and answer log (not copied from the stored result, which it is checked
 //! against), ranked, with the announcement codes (P/L, P, TL, TH, DIS).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use item_bank::{ItemId, Label, SectionCode};
 use scoring::selection::{Candidate, ResultCode, Standing, select};
@@ -59,10 +59,17 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
     let mut lines = Vec::new();
     let mut standings = Vec::new();
     let mut index: RankIndex<RankKey, String> = RankIndex::new();
+    // One sitting's sessions in memory at a time, each loaded in three queries; rows come
+    // in session id order, which keeps a sitting's rows together.
+    let mut loaded: Option<(String, HashMap<String, store::SessionRecord>)> = None;
     for row in rows.into_iter().filter(|r| sitting.as_deref().is_none_or(|s| s == r.sitting_id)) {
-        let rec = store
-            .load_session(&row.session_id)
-            .await?
+        if loaded.as_ref().is_none_or(|(s, _)| *s != row.sitting_id) {
+            let recs = store.load_every_session_of(&row.sitting_id).await?;
+            loaded = Some((row.sitting_id.clone(), recs.into_iter().map(|r| (r.id.clone(), r)).collect()));
+        }
+        let rec = loaded
+            .as_mut()
+            .and_then(|(_, recs)| recs.remove(&row.session_id))
             .ok_or_else(|| anyhow::anyhow!("session {} vanished", row.session_id))?;
         let mut answers = Vec::new();
         for (position, paper) in rec.paper.iter().enumerate() {

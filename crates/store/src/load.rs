@@ -1,10 +1,10 @@
 //! Sessions loaded back into memory: a session's row, its paper and its answer log
 //! replayed, in three queries however many sessions are asked for.
 //!
-//! One session (a first connect that was not preloaded, a reload after an eviction, a
-//! row of the results export) is read through the pool. The bulk loads, a sitting's room
-//! before its logins and every unfinished session at a restart, are hundreds of
-//! thousands of rows; through sqlx-sqlite each row is a message from the connection's
+//! One session (a first connect that was not preloaded, a reload after an eviction) is
+//! read through the pool. The bulk loads, a sitting's room before its logins, every
+//! unfinished session at a restart and a sitting's every session for the results
+//! export, are hundreds of thousands of rows; through sqlx-sqlite each row is a message from the connection's
 //! thread and every value a copy, which made a restart of 3,000 sessions take ~3 s. On
 //! SQLite they are read on a blocking thread through a connection of their own (ujian's
 //! settings, `query_only`), in one read transaction: one snapshot for the three queries.
@@ -22,7 +22,10 @@ use crate::{Backend, READER_CACHE_KIB, Result, Store, StoreError};
 #[derive(Clone, Copy)]
 pub(crate) enum Which<'a> {
     One(&'a str),
+    /// A sitting's sessions that have not started.
     Sitting(&'a str),
+    /// Every session of a sitting, whatever its status.
+    AllOfSitting(&'a str),
     Unfinished,
 }
 
@@ -43,6 +46,9 @@ fn queries(which: Which<'_>) -> Queries {
             "session_id IN (SELECT id FROM sessions WHERE sitting_id = $1 AND status = 'ready')",
             Some(id),
         ),
+        Which::AllOfSitting(id) => {
+            ("s.sitting_id = $1", "session_id IN (SELECT id FROM sessions WHERE sitting_id = $1)", Some(id))
+        }
         Which::Unfinished => (
             "s.status IN ('active', 'paused')",
             "session_id IN (SELECT id FROM sessions WHERE status IN ('active', 'paused'))",

@@ -286,6 +286,12 @@ impl Store {
         self.load_sessions(Which::Sitting(sitting_id)).await
     }
 
+    /// Every session of a sitting, whatever its status, in id order: the results export
+    /// rescores a sitting from this in three queries instead of three per candidate.
+    pub async fn load_every_session_of(&self, sitting_id: &str) -> Result<Vec<SessionRecord>> {
+        self.load_sessions(Which::AllOfSitting(sitting_id)).await
+    }
+
     /// Every running or paused session, to bring into memory at start so that the
     /// deadline sweep covers them whether or not their candidates reconnect. Three queries
     /// however many sessions: a restart under load must not wait on one per session.

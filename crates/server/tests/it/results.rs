@@ -34,6 +34,13 @@ async fn the_export_ranks_rescored_results_with_their_codes() {
     assert_eq!(got[3].3, "DIS");
     assert_eq!(got[4], (None, "P-0005", 0, "TH"), "never came");
     assert!(export.lines.iter().all(|l| l.mismatch.is_none()));
+    // The whole exam (one sitting here) loads sitting by sitting and ranks the same.
+    let by_exam = server::results::export(&store, server::results::Scope::Exam(&export.exam), Some(1), 3)
+        .await
+        .expect("export the exam");
+    let same: Vec<(Option<usize>, &str, i64, &str)> =
+        by_exam.lines.iter().map(|l| (l.rank, l.participant_no.as_str(), l.total, l.code.as_str())).collect();
+    assert_eq!(same, got);
 
     // The same through the CLI, as CSV, once the server has stopped.
     let dir = app.dir.path().to_owned();

@@ -179,6 +179,14 @@ async fn a_restart_loads_every_unfinished_session_at_once_and_only_those() {
         assert_eq!(ready.iter().map(|r| (r.id.as_str(), r.paper.len())).collect::<Vec<_>>(), [("S.P-4", 3)]);
         let one = db.store.load_session("S.P-4").await.expect("load").expect("S.P-4");
         assert_eq!(format!("{:?}", ready[0]), format!("{one:?}"), "{}", db.label);
+        // Every session of the sitting, finished and not started included (the export).
+        let every = db.store.load_every_session_of("S").await.expect("load every");
+        assert_eq!(every.len(), 5, "{}", db.label);
+        for rec in &every {
+            let one = db.store.load_session(&rec.id).await.expect("load").expect("session");
+            assert_eq!(format!("{rec:?}"), format!("{one:?}"), "{}", db.label);
+        }
+        assert!(db.store.load_every_session_of("nope").await.expect("load").is_empty());
         assert!(db.store.load_sitting_sessions("nope").await.expect("load").is_empty());
         for rec in &recs {
             let one = db.store.load_session(&rec.id).await.expect("load").expect("session");
