@@ -55,67 +55,39 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
     };
     let stored = store.get_exam(&exam_code).await?.ok_or_else(|| anyhow::anyhow!("exam {exam_code} is not stored"))?;
     let (exam, bank) = (&stored.exam, &stored.bank);
-    let rows = store.board_rows(Some(&exam_code)).await?;
-    let mut lines = Vec::new();
-    let mut standings = Vec::new();
+    let rows: Vec<_> = store
+        .board_rows(Some(&exam_code))
+        .await?
+        .into_iter()
+        .filter(|r| sitting.as_deref().is_none_or(|s| s == r.sitting_id))
+        .collect();
+    // Each sitting's sessions are loaded once, in three queries, and only one sitting is
+    // in memory at a time. Rows come in session id order, which need not keep a sitting's
+    // rows together (a collation may sort "LG-1.05" after "LG-10.3"), so each row's
+    // result goes to its slot and the ranking below sees them in the rows' order.
+    let mut by_sitting: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        by_sitting.entry(row.sitting_id.as_str()).or_default().push(i);
+    }
+    let mut rescored: Vec<Option<(Candidate<String>, ResultLine)>> = (0..rows.len()).map(|_| None).collect();
+    for (sitting_id, slots) in by_sitting {
+        let mut recs: HashMap<String, store::SessionRecord> =
+            store.load_every_session_of(sitting_id).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+        for i in slots {
+            let id = &rows[i].session_id;
+            let rec = recs.remove(id).ok_or_else(|| anyhow::anyhow!("session {id} vanished"))?;
+            rescored[i] = Some(rescore(exam, bank, rec)?);
+        }
+    }
+    let mut lines = Vec::with_capacity(rows.len());
+    let mut standings = Vec::with_capacity(rows.len());
     let mut index: RankIndex<RankKey, String> = RankIndex::new();
-    // One sitting's sessions in memory at a time, each loaded in three queries; rows come
-    // in session id order, which keeps a sitting's rows together.
-    let mut loaded: Option<(String, HashMap<String, store::SessionRecord>)> = None;
-    for row in rows.into_iter().filter(|r| sitting.as_deref().is_none_or(|s| s == r.sitting_id)) {
-        if loaded.as_ref().is_none_or(|(s, _)| *s != row.sitting_id) {
-            let recs = store.load_every_session_of(&row.sitting_id).await?;
-            loaded = Some((row.sitting_id.clone(), recs.into_iter().map(|r| (r.id.clone(), r)).collect()));
+    for (candidate, line) in rescored.into_iter().flatten() {
+        if let Standing::Sat { key, .. } = &candidate.standing {
+            index.upsert(candidate.id.clone(), key.clone());
         }
-        let rec = loaded
-            .as_mut()
-            .and_then(|(_, recs)| recs.remove(&row.session_id))
-            .ok_or_else(|| anyhow::anyhow!("session {} vanished", row.session_id))?;
-        let mut answers = Vec::new();
-        for (position, paper) in rec.paper.iter().enumerate() {
-            let item = bank
-                .item(&ItemId::new_unchecked(paper.item_id.clone()))
-                .ok_or_else(|| anyhow::anyhow!("session {}: item {} is not in the bank", rec.id, paper.item_id))?;
-            let order = PaperEntry::parse_order(&paper.option_order)
-                .ok_or_else(|| anyhow::anyhow!("session {}: bad option order", rec.id))?;
-            let shown = rec.answers.get(&(position as i64)).cloned().flatten();
-            let own = shown.as_deref().and_then(Label::parse).and_then(|l| order.get(l.index()).copied());
-            answers.push((item, SectionCode::new_unchecked(paper.section.clone()), own));
-        }
-        let score: Score = scoring::score_sheet(
-            exam,
-            answers.iter().map(|(item, section, choice)| scoring::Answer { item, section, choice: *choice }),
-        );
-        let stored_total = rec
-            .result
-            .as_deref()
-            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
-            .and_then(|v| v["total"].as_i64());
-        let mismatch = stored_total
-            .filter(|t| *t != score.total.0)
-            .map(|t| format!("stored total {t}, rescored {}", score.total.0));
-        let standing = match (rec.status.as_str(), rec.finish_reason.as_deref()) {
-            (_, Some("terminated")) => Standing::Disqualified,
-            ("ready", _) => Standing::Absent,
-            _ => Standing::Sat { key: RankKey::of(exam, &score), passed: score.passed },
-        };
-        if let Standing::Sat { key, .. } = &standing {
-            index.upsert(rec.id.clone(), key.clone());
-        }
-        standings.push(Candidate { id: rec.id.clone(), standing });
-        lines.push(ResultLine {
-            rank: None,
-            participant_no: rec.participant_no,
-            name: rec.name,
-            sitting: rec.sitting_id,
-            venue: rec.venue,
-            scores: score.sections.iter().map(|s| (s.code.to_string(), s.points.0)).collect(),
-            total: score.total.0,
-            passed: score.passed,
-            status: rec.finish_reason.unwrap_or(rec.status),
-            code: String::new(),
-            mismatch,
-        });
+        standings.push(candidate);
+        lines.push(line);
     }
     // Without a number of openings there is no cut: everyone who passed is P.
     let cut = openings.unwrap_or(u32::MAX / multiplier.max(1));
@@ -132,15 +104,69 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
         }
         line.rank = index.rank(id);
     }
-    lines.sort_by(|a, b| {
-        (a.rank.unwrap_or(usize::MAX), &a.participant_no).cmp(&(b.rank.unwrap_or(usize::MAX), &b.participant_no))
-    });
+    // Rank, then participant, then sitting: the same order on every backend, whatever its
+    // collation did to the rows' order.
+    fn order(l: &ResultLine) -> (usize, &str, &str) {
+        (l.rank.unwrap_or(usize::MAX), &l.participant_no, &l.sitting)
+    }
+    lines.sort_by(|a, b| order(a).cmp(&order(b)));
     Ok(Export {
         exam: exam_code,
         sections: exam.sections().iter().map(|s| s.code.to_string()).collect(),
         openings,
         lines,
     })
+}
+
+/// One session rescored from its paper and log: its standing for the ranking and its line
+/// of the export (rank and code still to be filled).
+fn rescore(
+    exam: &item_bank::Exam,
+    bank: &item_bank::Bank,
+    rec: store::SessionRecord,
+) -> anyhow::Result<(Candidate<String>, ResultLine)> {
+    let mut answers = Vec::new();
+    for (position, paper) in rec.paper.iter().enumerate() {
+        let item = bank
+            .item(&ItemId::new_unchecked(paper.item_id.clone()))
+            .ok_or_else(|| anyhow::anyhow!("session {}: item {} is not in the bank", rec.id, paper.item_id))?;
+        let order = PaperEntry::parse_order(&paper.option_order)
+            .ok_or_else(|| anyhow::anyhow!("session {}: bad option order", rec.id))?;
+        let shown = rec.answers.get(&(position as i64)).cloned().flatten();
+        let own = shown.as_deref().and_then(Label::parse).and_then(|l| order.get(l.index()).copied());
+        answers.push((item, SectionCode::new_unchecked(paper.section.clone()), own));
+    }
+    let score: Score = scoring::score_sheet(
+        exam,
+        answers.iter().map(|(item, section, choice)| scoring::Answer { item, section, choice: *choice }),
+    );
+    let stored_total = rec
+        .result
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        .and_then(|v| v["total"].as_i64());
+    let mismatch =
+        stored_total.filter(|t| *t != score.total.0).map(|t| format!("stored total {t}, rescored {}", score.total.0));
+    let standing = match (rec.status.as_str(), rec.finish_reason.as_deref()) {
+        (_, Some("terminated")) => Standing::Disqualified,
+        ("ready", _) => Standing::Absent,
+        _ => Standing::Sat { key: RankKey::of(exam, &score), passed: score.passed },
+    };
+    let candidate = Candidate { id: rec.id.clone(), standing };
+    let line = ResultLine {
+        rank: None,
+        participant_no: rec.participant_no,
+        name: rec.name,
+        sitting: rec.sitting_id,
+        venue: rec.venue,
+        scores: score.sections.iter().map(|s| (s.code.to_string(), s.points.0)).collect(),
+        total: score.total.0,
+        passed: score.passed,
+        status: rec.finish_reason.unwrap_or(rec.status),
+        code: String::new(),
+        mismatch,
+    };
+    Ok((candidate, line))
 }
 
 /// The export as CSV: one header row, one row per candidate.

@@ -34,13 +34,29 @@ async fn the_export_ranks_rescored_results_with_their_codes() {
     assert_eq!(got[3].3, "DIS");
     assert_eq!(got[4], (None, "P-0005", 0, "TH"), "never came");
     assert!(export.lines.iter().all(|l| l.mismatch.is_none()));
-    // The whole exam (one sitting here) loads sitting by sitting and ranks the same.
+    // The whole exam: a second sitting ("T-10", whose session ids a collation may sort
+    // among T-1's) where P-0005 was booked and never came. Each sitting is loaded once
+    // and the ranking is the first sitting's, with one more absent line.
+    let spec = server::sitting::SittingSpec {
+        id: "T-10".into(),
+        exam_code: export.exam.clone(),
+        venue: "Test".into(),
+        starts_at: chrono::Utc::now(),
+        candidates: vec![participant(5)],
+    };
+    server::sitting::prepare(&store, &spec, chrono::Utc::now()).await.expect("second sitting");
     let by_exam = server::results::export(&store, server::results::Scope::Exam(&export.exam), Some(1), 3)
         .await
         .expect("export the exam");
-    let same: Vec<(Option<usize>, &str, i64, &str)> =
-        by_exam.lines.iter().map(|l| (l.rank, l.participant_no.as_str(), l.total, l.code.as_str())).collect();
-    assert_eq!(same, got);
+    let lines: Vec<(Option<usize>, &str, &str, i64, &str)> = by_exam
+        .lines
+        .iter()
+        .map(|l| (l.rank, l.sitting.as_str(), l.participant_no.as_str(), l.total, l.code.as_str()))
+        .collect();
+    let mut expected: Vec<(Option<usize>, &str, &str, i64, &str)> =
+        export.lines.iter().map(|l| (l.rank, "T-1", l.participant_no.as_str(), l.total, l.code.as_str())).collect();
+    expected.push((None, "T-10", "P-0005", 0, "TH"));
+    assert_eq!(lines, expected);
 
     // The same through the CLI, as CSV, once the server has stopped.
     let dir = app.dir.path().to_owned();
