@@ -12,7 +12,6 @@
 //! run on both backends.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
@@ -165,7 +164,7 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
-/// A connection with the settings `connect` gives the pool's (see there for why each),
+/// A connection with the settings the pool's get (`sqlite_settings`, with why each),
 /// refusing a file it cannot write or one not in WAL with `synchronous=FULL`.
 pub(crate) fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
@@ -174,18 +173,13 @@ pub(crate) fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     if conn.is_readonly(rusqlite::MAIN_DB)? {
         return Err(StoreError::Durability(format!("{} can only be read", path.display())));
     }
-    conn.busy_timeout(Duration::from_secs(10))?;
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    for pragma in crate::sqlite_settings(cache_kib) {
+        conn.execute_batch(&pragma)?;
+    }
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Durability(format!("journal_mode is {mode}, not wal")));
     }
-    conn.execute_batch(&format!(
-        "PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -{cache_kib};
-         PRAGMA wal_autocheckpoint = 10000;
-         PRAGMA temp_store = MEMORY;"
-    ))?;
     let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
     if sync != 2 {
         return Err(StoreError::Durability(format!("synchronous is {sync}, not FULL (2)")));
@@ -196,6 +190,8 @@ pub(crate) fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::{AuditRow, Store, WRITER_CACHE_KIB};
 

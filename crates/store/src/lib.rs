@@ -278,6 +278,28 @@ const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// never shrinks: a large cache here made every read slower and saved none.
 pub(crate) const READER_CACHE_KIB: i64 = 2_000;
 
+/// ujian's settings on every SQLite connection, the pool's and the group commit's own
+/// (`direct`), with `cache_kib` of page cache.
+pub(crate) fn sqlite_settings(cache_kib: i64) -> [String; 7] {
+    [
+        // Set explicitly: sqlx does not enable WAL by itself, and durability is not a
+        // default we leave to a library.
+        "PRAGMA journal_mode = WAL".into(),
+        "PRAGMA synchronous = FULL".into(),
+        "PRAGMA foreign_keys = ON".into(),
+        "PRAGMA busy_timeout = 10000".into(),
+        format!("PRAGMA cache_size = -{cache_kib}"),
+        // Checkpoint the WAL every ~40 MiB instead of 4: a hot page written by many
+        // commits is copied back once per checkpoint.
+        "PRAGMA wal_autocheckpoint = 10000".into(),
+        // A multi-row INSERT keeps a statement journal (to undo itself alone if a row fails
+        // a constraint); in a temporary file that is a write system call per page it
+        // touches. In memory it costs nothing durable: the statement journal never
+        // outlives its transaction.
+        "PRAGMA temp_store = MEMORY".into(),
+    ]
+}
+
 /// A pool with ujian's settings on every connection (`cache_kib`: SQLite's page cache).
 async fn connect(url: &str, backend: Backend, connections: u32, cache_kib: i64) -> Result<AnyPool> {
     let options = AnyConnectOptions::from_str(url)?;
@@ -286,21 +308,9 @@ async fn connect(url: &str, backend: Backend, connections: u32, cache_kib: i64) 
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    // Set explicitly: sqlx does not enable WAL by itself, and durability
-                    // is not a default we leave to a library.
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = FULL").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
-                    // Checkpoint the WAL every ~40 MiB instead of 4: a hot page written
-                    // by many commits is copied back once per checkpoint.
-                    conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
-                    // A multi-row INSERT keeps a statement journal (to undo itself alone if
-                    // a row fails a constraint); in a temporary file that is a write
-                    // system call per page it touches. In memory it costs nothing durable:
-                    // the statement journal never outlives its transaction.
-                    conn.execute("PRAGMA temp_store = MEMORY").await?;
+                    for pragma in sqlite_settings(cache_kib) {
+                        conn.execute(AssertSqlSafe(pragma)).await?;
+                    }
                 } else {
                     conn.execute("SET synchronous_commit = on").await?;
                 }

@@ -1,6 +1,6 @@
 use item_bank::{Bank, BankHash, Exam};
 
-use crate::{now, repo, stores};
+use crate::{audit_row, now, repo, stores};
 
 #[tokio::test]
 async fn a_bank_round_trips_with_the_same_hash_items_and_assets() {
@@ -102,17 +102,7 @@ async fn the_writer_gets_the_large_cache_and_the_wal_is_copied_back_on_a_connect
     assert_eq!(readers, -2_000);
 
     for seq in 1..=50 {
-        let row = store::AuditRow {
-            seq,
-            at: "t".into(),
-            actor: "a".into(),
-            action: "x".into(),
-            subject: "s".into(),
-            detail: "{}".into(),
-            prev_hash: String::new(),
-            hash: format!("h{seq}"),
-        };
-        writer.write_batch(&store::Batch { audit: vec![row], ..store::Batch::default() }).expect("commit");
+        writer.write_batch(&store::Batch { audit: vec![audit_row(seq)], ..store::Batch::default() }).expect("commit");
     }
     let checkpointer = shared.checkpointer().await.expect("checkpointer");
     let c = checkpointer.checkpoint().await.expect("checkpoint").expect("sqlite checkpoints");

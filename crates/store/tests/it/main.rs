@@ -95,3 +95,17 @@ pub(crate) fn repo(path: &str) -> PathBuf {
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").expect("ts").to_utc()
 }
+
+/// An audit row numbered `seq` (its chain hashes are not checked here).
+pub(crate) fn audit_row(seq: i64) -> store::AuditRow {
+    store::AuditRow {
+        seq,
+        at: "t".into(),
+        actor: "a".into(),
+        action: "x".into(),
+        subject: format!("S.P-{seq}"),
+        detail: "{}".into(),
+        prev_hash: String::new(),
+        hash: format!("h{seq}"),
+    }
+}

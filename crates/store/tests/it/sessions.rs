@@ -1,7 +1,7 @@
 use item_bank::Exam;
 use store::{Batch, LogEntry, NewCandidate, NewSession, NewSitting, PaperRow, SessionWrite};
 
-use crate::{now, repo, stores, stores_each_writer};
+use crate::{audit_row, now, repo, stores, stores_each_writer};
 
 fn write(status: Option<&str>, used: i64) -> SessionWrite {
     SessionWrite {
@@ -279,19 +279,6 @@ async fn a_batch_that_fails_stores_none_of_it_and_the_next_batch_is_stored() {
         let p2 = db.store.load_session("S.P-2").await.expect("load").expect("S.P-2");
         assert_eq!((p2.acks.len(), p2.status.as_str()), (1, "active"), "{}", db.label);
         assert_eq!(db.store.audit_log().await.expect("audit").len(), 1, "{}", db.label);
-    }
-}
-
-fn audit_row(seq: i64) -> store::AuditRow {
-    store::AuditRow {
-        seq,
-        at: "t".into(),
-        actor: "a".into(),
-        action: "x".into(),
-        subject: format!("S.P-{seq}"),
-        detail: "{}".into(),
-        prev_hash: String::new(),
-        hash: format!("h{seq}"),
     }
 }
 
