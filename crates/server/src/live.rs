@@ -104,6 +104,24 @@ pub struct Live {
     clock_written: Tick,
 }
 
+/// A connection's hold on its session. The first message looks the session up in the
+/// registry; later ones use that copy without the registry's lock, until it is evicted
+/// (a failed commit marks it stale), when the next message looks it up again.
+pub struct SessionRef {
+    id: String,
+    live: Option<Arc<Mutex<Live>>>,
+}
+
+impl SessionRef {
+    pub fn new(id: String) -> SessionRef {
+        SessionRef { id, live: None }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A seat as the monitor sees it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SeatLive {
@@ -253,6 +271,19 @@ impl Registry {
         }
     }
 
+    /// The live session a connection holds ([`SessionRef`]): the copy it already has,
+    /// unless that copy was evicted, in which case the registry's (loaded again if need be).
+    async fn resolve(&self, seat: &mut SessionRef) -> Result<Arc<Mutex<Live>>, WireError> {
+        if let Some(live) = &seat.live
+            && !lock(live).stale
+        {
+            return Ok(live.clone());
+        }
+        let live = self.get(&seat.id).await?;
+        seat.live = Some(live.clone());
+        Ok(live)
+    }
+
     /// Whether a session is in memory and not started (what a login from memory needs:
     /// anything else is decided against the store).
     pub fn not_started(&self, id: &str) -> bool {
@@ -353,9 +384,9 @@ impl Registry {
             if let Some(old) = l.conn.replace(Conn { id: conn_id, tx }) {
                 let _ = old.tx.try_send(Push::TakenOver);
                 tracing::info!(session = %id, "seat taken over by a new connection");
-                self.emit(&l, "taken_over", "a new connection took the seat");
+                self.emit(&l, "taken_over", || "a new connection took the seat".into());
             } else {
-                self.emit(&l, "connected", "");
+                self.emit(&l, "connected", String::new);
             }
             let now = self.clock.tick();
             match l.session.apply(now, Command::Start) {
@@ -386,12 +417,12 @@ impl Registry {
         let mut l = lock(&live);
         if l.conn.as_ref().is_some_and(|c| c.id == conn_id) {
             l.conn = None;
-            self.emit(&l, "disconnected", "");
+            self.emit(&l, "disconnected", String::new);
         }
     }
 
-    pub async fn question(&self, id: &str, index: i64) -> Result<ServerMsg, WireError> {
-        let live = self.get(id).await?;
+    pub async fn question(&self, seat: &mut SessionRef, index: i64) -> Result<ServerMsg, WireError> {
+        let live = self.resolve(seat).await?;
         let l = lock(&live);
         if l.session.status() == Status::Ready {
             return Err(Refusal::NotStarted.into());
@@ -404,7 +435,7 @@ impl Registry {
     /// Returns the replies for this connection (the ack, and `finished` after a finish).
     pub async fn submit(
         &self,
-        id: &str,
+        seat: &mut SessionRef,
         seq: i64,
         action: Action,
         client_ts: Option<String>,
@@ -412,7 +443,8 @@ impl Registry {
         if seq <= 0 {
             return Err(WireError::bad_seq("seq must be a positive integer"));
         }
-        let live = self.get(id).await?;
+        let live = self.resolve(seat).await?;
+        let id = seat.id();
         if action == Action::Finish {
             settle(&live).await;
         }
@@ -461,18 +493,16 @@ impl Registry {
                     };
                     if let Err(e) = l.apply(now, Command::Answer { index: i, choice: label }) {
                         if e.code == "paused" {
-                            self.emit(&l, "answer_while_paused", format!("question {}", i + 1));
+                            self.emit(&l, "answer_while_paused", || format!("question {}", i + 1));
                         }
                         return Err(e);
                     }
                     if let Some(prev) = l.last_answer.replace(now) {
                         let gap = now.saturating_sub(prev);
                         if gap < self.fast_answer_ms {
-                            self.emit(
-                                &l,
-                                "fast_answer",
-                                format!("question {} answered {gap} ms after the previous one", i + 1),
-                            );
+                            self.emit(&l, "fast_answer", || {
+                                format!("question {} answered {gap} ms after the previous one", i + 1)
+                            });
                         }
                     }
                     (Some(*index), "answer", choice.clone(), None, false)
@@ -492,7 +522,7 @@ impl Registry {
                     }
                     let kind: String =
                         kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
-                    self.emit(&l, &kind, "");
+                    self.emit(&l, &kind, String::new);
                     (None, "event", Some(kind), None, false)
                 }
             };
@@ -594,7 +624,7 @@ impl Registry {
                 }
                 other => return Err(WireError::new("internal", format!("{other:?} is not a supervisor action"))),
             };
-            self.emit(&l, action.trim_start_matches("session."), reason);
+            self.emit(&l, action.trim_start_matches("session."), || reason.to_owned());
             (l.snapshot(now, utc, false), push, action, detail, l.conn.as_ref().map(|c| c.tx.clone()))
         };
         if let Err(e) = self.record(actor, action, id, detail, Batch::session(write)).await {
@@ -623,13 +653,14 @@ impl Registry {
         })
     }
 
-    /// Tells the sitting's supervisors what just happened at a seat.
-    pub fn emit(&self, live: &Live, kind: &str, detail: impl Into<String>) {
+    /// Tells the sitting's supervisors what just happened at a seat. `detail` is written
+    /// only when a console watches (an answer in a closed loop is a `fast_answer` each).
+    pub fn emit(&self, live: &Live, kind: &str, detail: impl FnOnce() -> String) {
         self.monitor.emit(&live.sitting, || SeatEvent {
             session: live.id.clone(),
             participant_no: live.participant_no.clone(),
             kind: kind.to_owned(),
-            detail: detail.into(),
+            detail: detail(),
             at: store::ts(self.clock.utc()),
         });
     }
@@ -690,7 +721,7 @@ impl Registry {
             return Err(WireError::internal("store finish", &e));
         }
         tracing::info!(session = %id, total = result.total, reason = %result.reason, "session finished and scored");
-        self.emit(&lock(&live), "finished", result.reason.clone());
+        self.emit(&lock(&live), "finished", || result.reason.clone());
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(ServerMsg::Finished(result))));
         }

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use crate::app::AppState;
 use crate::auth;
 use crate::error::{ApiError, WireError};
-use crate::live::{Action, Push};
+use crate::live::{Action, Push, SessionRef};
 use crate::protocol::{ClientMsg, ServerMsg, client_ts_text, parse_client};
 
 /// Frames above this are refused with `too_large`; the protocol's largest message is tiny.
@@ -93,7 +93,12 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
         return;
     }
     let mut shutdown = state.shutdown.clone();
+    // Made once: a fresh one each turn of the loop would join and leave the shutdown
+    // signal's waiter list (a lock every connection shares) with every message.
+    let stopped = crate::app::stopped(&mut shutdown);
+    tokio::pin!(stopped);
     let mut limiter = Limiter::new(registry.clock().tick());
+    let mut seat = SessionRef::new(session.clone());
     loop {
         tokio::select! {
             frame = socket.recv() => {
@@ -112,7 +117,7 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
                 let replies = match frame {
                     // Boxed: the answer path's future is large, and inline it would sit in
                     // every idle connection's task between messages.
-                    Message::Text(text) => Box::pin(handle_text(&state, &session, text.as_str())).await,
+                    Message::Text(text) => Box::pin(handle_text(&state, &mut seat, text.as_str())).await,
                     Message::Binary(_) => vec![error_msg(WireError::bad_message("binary frames are not part of the protocol"), None)],
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => continue,
@@ -143,7 +148,7 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
                     None => break,
                 }
             }
-            () = crate::app::stopped(&mut shutdown) => {
+            () = &mut stopped => {
                 let _ = socket.send(Message::Close(None)).await;
                 break;
             }
@@ -153,7 +158,7 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
 }
 
 /// One text frame → the replies to send. Never fails: every problem is an `error` reply.
-async fn handle_text(state: &AppState, session: &str, text: &str) -> Vec<ServerMsg> {
+async fn handle_text(state: &AppState, seat: &mut SessionRef, text: &str) -> Vec<ServerMsg> {
     if text.len() > MAX_TEXT {
         return vec![error_msg(WireError::new("too_large", format!("a message is at most {MAX_TEXT} bytes")), None)];
     }
@@ -164,18 +169,18 @@ async fn handle_text(state: &AppState, session: &str, text: &str) -> Vec<ServerM
             return vec![error_msg(WireError::bad_message(e), seq)];
         }
     };
-    match handle(state, session, msg).await {
+    match handle(state, seat, msg).await {
         ControlFlow::Continue(replies) => replies,
         ControlFlow::Break(reply) => vec![reply],
     }
 }
 
-async fn handle(state: &AppState, session: &str, msg: ClientMsg) -> ControlFlow<ServerMsg, Vec<ServerMsg>> {
+async fn handle(state: &AppState, seat: &mut SessionRef, msg: ClientMsg) -> ControlFlow<ServerMsg, Vec<ServerMsg>> {
     let registry = &state.registry;
     let (seq, action, client_ts) = match msg {
         ClientMsg::Ping => return ControlFlow::Continue(vec![ServerMsg::Pong]),
         ClientMsg::Get { index } => {
-            return match registry.question(session, index).await {
+            return match registry.question(seat, index).await {
                 Ok(q) => ControlFlow::Continue(vec![q]),
                 Err(e) => ControlFlow::Break(error_msg(e, None)),
             };
@@ -200,12 +205,12 @@ async fn handle(state: &AppState, session: &str, msg: ClientMsg) -> ControlFlow<
         ClientMsg::Finish { seq, client_ts } => (seq, Action::Finish, client_ts),
         ClientMsg::Event { seq, kind, client_ts } => (seq, Action::Event { kind }, client_ts),
     };
-    match registry.submit(session, seq, action, client_ts_text(&client_ts)).await {
+    match registry.submit(seat, seq, action, client_ts_text(&client_ts)).await {
         Ok(replies) => ControlFlow::Continue(replies),
         Err(e) => {
             if e.code == "time_expired" {
                 // The deadline passed between sweeps: finish now so the candidate gets the result.
-                let _ = registry.expire(session).await;
+                let _ = registry.expire(seat.id()).await;
             }
             ControlFlow::Break(error_msg(e, Some(seq)))
         }

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Candidate, Setup, TestApp, assert_receipt_covers_log, best_and_worst, databases, participant};
+use crate::helpers::{
+    Candidate, Db, Setup, TestApp, assert_receipt_covers_log, best_and_worst, databases, participant,
+};
 
 fn session_of(i: usize) -> String {
     server::sitting::session_id(crate::helpers::SITTING, &participant(i))
@@ -145,6 +147,72 @@ async fn malformed_and_refused_messages_get_errors_and_the_connection_keeps_work
     let ack = c.answer(0, Some("A")).await;
     assert_eq!(ack["type"], "ack", "{ack}");
     assert_eq!(ack["seq"], 1);
+}
+
+/// Makes every commit that holds an answer to `position` fail, as a full disk would, on
+/// either database; `false` takes the fault away.
+async fn refuse_answers_to(app: &TestApp, db: Db, position: i64, refuse: bool) {
+    let statements: Vec<String> = match (db, refuse) {
+        (Db::Sqlite, true) => vec![format!(
+            "CREATE TRIGGER refuse_answer BEFORE INSERT ON answer_log WHEN NEW.position = {position} \
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )],
+        (Db::Sqlite, false) => vec!["DROP TRIGGER refuse_answer".into()],
+        (Db::Postgres, true) => vec![
+            format!(
+                "CREATE FUNCTION refuse_answer() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.position = {position} THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; \
+                 END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse_answer BEFORE INSERT ON answer_log FOR EACH ROW EXECUTE FUNCTION refuse_answer()"
+                .into(),
+        ],
+        (Db::Postgres, false) => vec!["DROP TRIGGER refuse_answer ON answer_log".into()],
+    };
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(app.store().pool()).await.expect("fault trigger");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_commit_is_refused_loses_nothing_and_the_same_seq_is_stored_once_it_can_be() {
+    for db in databases() {
+        let app = TestApp::spawn(Setup::tiny(1).on(db)).await;
+        let mut c = app.candidate(1).await;
+        assert_eq!(c.answer(0, Some("B")).await["type"], "ack");
+        assert_eq!(c.flag(0, true).await["type"], "ack");
+        assert_eq!(c.answer(1, Some("A")).await["type"], "ack");
+
+        refuse_answers_to(&app, db, 2, true).await;
+        let refused = c.answer(2, Some("A")).await;
+        assert_eq!(refused["type"], "error", "{db:?}: {refused}");
+        assert_eq!(refused["code"], "internal", "{db:?}: {refused}");
+        assert_eq!(refused["seq"], 4, "{db:?}: {refused}");
+        // The connection carries on, on what was stored: the acknowledged answers and
+        // flag, and not the answer whose commit failed.
+        assert_eq!(c.get(0).await["choice"], "B", "{db:?}");
+        assert_eq!(c.get(0).await["flagged"], true, "{db:?}");
+        assert_eq!(c.get(1).await["choice"], "A", "{db:?}");
+        assert_eq!(c.get(2).await["choice"], Value::Null, "{db:?}");
+
+        // Once the fault is gone, the same seq again (as docs/protocol.md tells a client
+        // to do after `internal`) is stored and acknowledged.
+        refuse_answers_to(&app, db, 2, false).await;
+        c.seq = 3;
+        let ack = c.answer(2, Some("A")).await;
+        assert_eq!((ack["type"].clone(), ack["seq"].clone()), (json!("ack"), json!(4)), "{db:?}: {ack}");
+        assert_eq!(c.get(2).await["choice"], "A", "{db:?}");
+        let log = app.store().answer_log(&session_of(1)).await.expect("log");
+        let lines: Vec<(i64, Option<i64>, &str)> = log.iter().map(|e| (e.seq, e.position, e.action.as_str())).collect();
+        assert_eq!(
+            lines,
+            [(1, Some(0), "answer"), (2, Some(0), "flag"), (3, Some(1), "answer"), (4, Some(2), "answer")]
+        );
+        // The receipt signs exactly the stored log: the failed line never entered it.
+        let (ack, finished) = c.finish().await;
+        assert_eq!(ack["type"], "ack", "{db:?}: {ack}");
+        assert_receipt_covers_log(app.addr, app.store(), &session_of(1), &finished).await;
+    }
 }
 
 #[tokio::test]
