@@ -102,6 +102,9 @@ pub struct Live {
     last_answer: Option<Tick>,
     /// When the clock was last handed to the writer (with an answer or a checkpoint).
     clock_written: Tick,
+    /// Marked for the board's next read and not read yet: another answer before that read
+    /// need not mark it again (the read sees every answer applied before it).
+    on_board_queue: bool,
 }
 
 /// A connection's hold on its session. The first message looks the session up in the
@@ -573,9 +576,13 @@ impl Registry {
         if let Some(r) = finished {
             out.push(ServerMsg::Finished(r));
         }
+        // Running scores move on the board with every acknowledged answer, not only at
+        // finish; a session already marked is read once for all its answers of the tick.
+        let mark = !std::mem::replace(&mut l.on_board_queue, true);
         drop(l);
-        // Running scores move on the board with every acknowledged answer, not only at finish.
-        self.board.mark(live);
+        if mark {
+            self.board.mark(live);
+        }
         Ok(out)
     }
 
@@ -845,7 +852,9 @@ impl Registry {
 
 impl RowSource for Mutex<Live> {
     fn row_update(&self) -> RowUpdate {
-        lock(self).row_update()
+        let mut l = lock(self);
+        l.on_board_queue = false;
+        l.row_update()
     }
 }
 
@@ -904,6 +913,7 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         conn: None,
         last_answer: None,
         clock_written: now,
+        on_board_queue: false,
     })
 }
 

@@ -24,6 +24,9 @@ impl Feed {
 
     /// The next event: (name, JSON data).
     async fn next(&mut self) -> (String, Value) {
+        // One bound for the event, not for each chunk: keep-alive comments keep coming
+        // whether or not the board ever moves.
+        let until = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
@@ -41,7 +44,7 @@ impl Feed {
                 }
                 return (event, serde_json::from_str(&data).expect("event json"));
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(20), self.resp.chunk())
+            let chunk = tokio::time::timeout_at(until, self.resp.chunk())
                 .await
                 .expect("an event in time")
                 .expect("read")
