@@ -17,6 +17,10 @@ use crate::protocol::{ClientMsg, ServerMsg, client_ts_text, parse_client};
 
 /// Frames above this are refused with `too_large`; the protocol's largest message is tiny.
 pub(crate) const MAX_TEXT: usize = 4 * 1024;
+/// The socket is read in chunks of this much. A candidate's messages are under 200 bytes;
+/// a larger frame takes more reads. The buffer is kept (and filled with zeroes before each
+/// read) for the connection's life, so it is most of what an idle connection holds.
+const READ_CHUNK: usize = 1024;
 /// Hard limit at the WebSocket layer: above it the connection is closed.
 pub(crate) const MAX_FRAME: usize = 64 * 1024;
 /// Messages a connection may send in a burst, and how fast the allowance refills. A real
@@ -62,7 +66,7 @@ pub(crate) async fn candidate_ws(
     // Small buffers: tungstenite's defaults (128 KiB a connection) would cost gigabytes at
     // exam-day connection counts.
     Ok(ws
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_CHUNK)
         .write_buffer_size(0)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)

@@ -144,6 +144,9 @@ async fn malformed_and_refused_messages_get_errors_and_the_connection_keeps_work
     // Still usable after all that.
     c.send(json!({ "type": "ping" })).await;
     assert_eq!(c.recv().await["type"], "pong");
+    // A frame larger than the server's read chunk but within the limit is read whole.
+    c.send_text(&format!("{{\"type\":\"ping\"{}}}", " ".repeat(3_900))).await;
+    assert_eq!(c.recv().await["type"], "pong");
     let ack = c.answer(0, Some("A")).await;
     assert_eq!(ack["type"], "ack", "{ack}");
     assert_eq!(ack["seq"], 1);
