@@ -123,8 +123,10 @@ pub struct RunArgs {
     pub timeout: f64,
     /// kill -9 the server this many seconds after candidates start, restart it on the same
     /// data, and check that nothing acknowledged was lost and no time was given back.
-    #[arg(long)]
-    pub crash_at: Option<f64>,
+    /// `A-B` is a moment drawn between A and B seconds from `--seed`; a comma-separated
+    /// list (`30,60-90`) crashes it once for each.
+    #[arg(long, value_parser = parse_crashes)]
+    pub crash_at: Option<CrashPlan>,
     /// First run the echo baseline with the same client count and report the ratio.
     #[arg(long)]
     pub echo_baseline: bool,
@@ -286,6 +288,51 @@ fn write_acks(path: &Path, acks: &[crate::check::AckRecord]) -> anyhow::Result<(
     w.flush().with_context(|| format!("write {}", path.display()))
 }
 
+/// When `--crash-at` kills the server: each a moment or a window to draw one from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrashPlan(Vec<(f64, f64)>);
+
+impl CrashPlan {
+    /// The moments after the candidates' spawn, in order: a window's drawn from `seed`, so
+    /// a run can be repeated.
+    pub fn moments(&self, seed: u64) -> Vec<Duration> {
+        use rand::{RngExt as _, SeedableRng as _};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xC4A5_u64);
+        let mut at: Vec<Duration> = self
+            .0
+            .iter()
+            .map(|&(from, to)| Duration::from_secs_f64(if to > from { rng.random_range(from..=to) } else { from }))
+            .collect();
+        at.sort();
+        at
+    }
+}
+
+/// `S`, `A-B`, or a comma-separated list of them, in seconds.
+pub fn parse_crashes(text: &str) -> Result<CrashPlan, String> {
+    let number = |s: &str| -> Result<f64, String> {
+        match s.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            _ => Err(format!("{s:?} is not a number of seconds (0 or more)")),
+        }
+    };
+    let mut plan = Vec::new();
+    for part in text.split(',') {
+        let (from, to) = match part.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => {
+                let at = number(part)?;
+                (at, at)
+            }
+        };
+        if to < from {
+            return Err(format!("{part:?}: the window ends before it begins"));
+        }
+        plan.push((from, to));
+    }
+    Ok(CrashPlan(plan))
+}
+
 fn options(args: &RunArgs, database: String) -> RunOptions {
     RunOptions {
         behaviour: Behaviour {
@@ -304,7 +351,7 @@ fn options(args: &RunArgs, database: String) -> RunOptions {
         measured_viewers: args.measured_viewers,
         seed: args.seed,
         timeout: Duration::from_secs_f64(args.timeout.max(1.0)),
-        crash_at: args.crash_at.map(|s| Duration::from_secs_f64(s.max(0.0))),
+        crashes: args.crash_at.as_ref().map_or_else(Vec::new, |plan| plan.moments(args.seed)),
         progress: !args.quiet,
         database,
     }
@@ -482,4 +529,39 @@ async fn check(database_url: &str, outcome: &RunOutcome) -> anyhow::Result<Check
         sessions_in_db: finished.stored,
         finished_contradicted: finished.contradicted.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_moments_are_seconds_or_windows_drawn_from_the_seed() {
+        let secs =
+            |plan: &CrashPlan, seed| -> Vec<f64> { plan.moments(seed).iter().map(Duration::as_secs_f64).collect() };
+        assert_eq!(secs(&parse_crashes("75").expect("one moment"), 1), [75.0]);
+        // Listed in any order, killed in time order.
+        assert_eq!(secs(&parse_crashes("90, 30").expect("two moments"), 1), [30.0, 90.0]);
+        let window = parse_crashes("40-110").expect("a window");
+        let drawn = secs(&window, 7);
+        assert!((40.0..=110.0).contains(&drawn[0]), "{drawn:?}");
+        assert_eq!(secs(&window, 7), drawn, "the same seed draws the same moment");
+        let draws: std::collections::BTreeSet<u64> =
+            (0..20).map(|seed| window.moments(seed)[0].as_millis() as u64).collect();
+        assert!(draws.len() > 10, "different seeds draw different moments: {draws:?}");
+        assert_eq!(secs(&parse_crashes("5-5").expect("an empty window"), 3), [5.0]);
+
+        for (bad, says) in [
+            ("", "not a number"),
+            ("x", "not a number"),
+            ("-3", "not a number"),
+            ("10-x", "not a number"),
+            ("30-20", "ends before it begins"),
+            ("inf", "not a number"),
+            ("10,", "not a number"),
+        ] {
+            let e = parse_crashes(bad).expect_err(bad);
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+    }
 }

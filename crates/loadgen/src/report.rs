@@ -23,7 +23,8 @@ pub struct Scenario {
     pub get_questions: bool,
     pub viewers: usize,
     pub measured_viewers: usize,
-    pub crash_at_secs: Option<f64>,
+    /// When the server was to be killed, after the candidates' spawn (empty: never).
+    pub crash_at_secs: Vec<f64>,
     /// `sqlite`, `postgres` or `external` (a server this run did not start).
     pub database: String,
     pub seed: u64,
@@ -185,7 +186,8 @@ pub struct Report {
     /// and SYN-ACKs it sent again (machine-wide; on a loopback run, this run's). `None` off
     /// Linux.
     pub accept_queue: Option<crate::process::AcceptQueue>,
-    pub crash: Option<CrashReport>,
+    /// One for each kill -9, in order.
+    pub crashes: Vec<CrashReport>,
     pub check: Option<CheckSummary>,
     pub echo: Option<EchoReport>,
     /// Closed-loop answers/s (steady if measured, else overall) ÷ echo round trips/s.
@@ -199,7 +201,7 @@ impl Report {
             c.lost == 0
                 && c.mismatched == 0
                 && c.finished_contradicted == 0
-                && (self.scenario.crash_at_secs.is_none() || c.sessions_finished_in_db == c.sessions_in_db)
+                && (self.scenario.crash_at_secs.is_empty() || c.sessions_finished_in_db == c.sessions_in_db)
         });
         check_ok && self.time.grew == 0
     }
@@ -220,7 +222,12 @@ impl Report {
                 (false, true) => format!(", all logged in, then starts over {} s", s.ramp_secs),
                 (false, false) => format!(", starts over {} s", s.ramp_secs),
             },
-            s.crash_at_secs.map_or_else(String::new, |c| format!(", kill -9 at {c} s")),
+            if s.crash_at_secs.is_empty() {
+                String::new()
+            } else {
+                let at: Vec<String> = s.crash_at_secs.iter().map(|c| format!("{c:.1}")).collect();
+                format!(", kill -9 at {} s", at.join(", "))
+            },
             s.viewers,
             s.database,
             self.wall_secs
@@ -337,7 +344,7 @@ impl Report {
                 self.loadgen_cpu_secs, self.machine_cpu_secs
             );
         }
-        if let Some(c) = &self.crash {
+        for c in &self.crashes {
             let _ = writeln!(
                 out,
                 "crash: kill -9 at {:.1} s, down {} ms (restart took {} ms)",

@@ -34,7 +34,8 @@ pub struct RunOptions {
     /// The whole run stops (and reports) after this.
     pub timeout: Duration,
     /// kill -9 the server this long after candidates start (needs a spawned server).
-    pub crash_at: Option<Duration>,
+    /// Moments after the candidates' spawn at which to kill -9 and restart the server.
+    pub crashes: Vec<Duration>,
     pub progress: bool,
     /// What the report's scenario says about the database.
     pub database: String,
@@ -278,23 +279,31 @@ pub async fn drive(
         tasks.push(tokio::spawn(run_candidate(shared, i, participant, seed)));
     }
 
-    let crash_task = match (opts.crash_at, server.clone()) {
-        (Some(at), Some(server)) => Some(tokio::spawn(async move {
-            tokio::time::sleep(at).await;
-            let mut p = server.process.lock().await;
-            let killed = Instant::now();
-            let at_secs = started.elapsed().as_secs_f64();
-            p.kill9().await?;
-            p.restart().await?;
-            server.pid.store(p.pid(), Ordering::Relaxed);
-            anyhow::Ok(CrashReport {
-                at_secs,
-                down_ms: killed.elapsed().as_millis() as u64,
-                startup_ms: p.startup.as_millis() as u64,
-            })
-        })),
-        (Some(_), None) => anyhow::bail!("--crash-at needs a server this run started"),
-        _ => None,
+    let crash_task = match (opts.crashes.is_empty(), server.clone()) {
+        (true, _) => None,
+        (false, Some(server)) => {
+            let moments = opts.crashes.clone();
+            Some(tokio::spawn(async move {
+                let mut crashes = Vec::with_capacity(moments.len());
+                for at in moments {
+                    // A moment that a slow restart already passed comes at once.
+                    tokio::time::sleep_until((started + at).into()).await;
+                    let mut p = server.process.lock().await;
+                    let killed = Instant::now();
+                    let at_secs = started.elapsed().as_secs_f64();
+                    p.kill9().await?;
+                    p.restart().await?;
+                    server.pid.store(p.pid(), Ordering::Relaxed);
+                    crashes.push(CrashReport {
+                        at_secs,
+                        down_ms: killed.elapsed().as_millis() as u64,
+                        startup_ms: p.startup.as_millis() as u64,
+                    });
+                }
+                anyhow::Ok(crashes)
+            }))
+        }
+        (false, None) => anyhow::bail!("--crash-at needs a server this run started"),
     };
 
     // Into a log file (stderr not a terminal) the bar would draw nothing: a plain line
@@ -339,9 +348,9 @@ pub async fn drive(
     let candidates_done = started.elapsed();
     ticker.abort();
     bar.finish_and_clear();
-    let crash = match crash_task {
-        Some(t) => Some(t.await.map_err(|e| anyhow::anyhow!("crash task: {e}"))??),
-        None => None,
+    let crashes = match crash_task {
+        Some(t) => t.await.map_err(|e| anyhow::anyhow!("crash task: {e}"))??,
+        None => Vec::new(),
     };
 
     // A few board ticks for the last rows to reach the viewers.
@@ -417,7 +426,7 @@ pub async fn drive(
         report.other_cpu_secs = (busy - ours).max(0.0);
     }
     report.accept_queue = queue_before.zip(queue_after).map(|(a, b)| a.since(b));
-    report.crash = crash;
+    report.crashes = crashes;
     let sessions: Vec<String> = results.iter().filter_map(|r| r.session.clone()).collect();
     let finished_sessions = results.iter().filter(|r| r.finished).filter_map(|r| r.session.clone()).collect();
     let acks = results.into_iter().flat_map(|r| r.acks).collect();
@@ -527,7 +536,7 @@ fn summarise(opts: &RunOptions, n: usize, results: &[CandidateResult], span: Dur
             get_questions: b.get_questions,
             viewers: opts.viewers,
             measured_viewers: opts.measured_viewers.min(opts.viewers),
-            crash_at_secs: opts.crash_at.map(|d| d.as_secs_f64()),
+            crash_at_secs: opts.crashes.iter().map(Duration::as_secs_f64).collect(),
             database: opts.database.clone(),
             seed: opts.seed,
         },
@@ -557,7 +566,7 @@ fn summarise(opts: &RunOptions, n: usize, results: &[CandidateResult], span: Dur
         machine_cpu_secs: 0.0,
         other_cpu_secs: 0.0,
         accept_queue: None,
-        crash: None,
+        crashes: Vec::new(),
         check: None,
         echo: None,
         echo_ratio: None,

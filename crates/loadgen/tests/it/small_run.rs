@@ -59,7 +59,7 @@ async fn a_small_run_loses_no_acknowledged_answer_and_finishes_every_session() {
         measured_viewers: 5,
         seed: 7,
         timeout: Duration::from_secs(60),
-        crash_at: None,
+        crashes: Vec::new(),
         progress: false,
         database: "sqlite".into(),
     };
