@@ -308,12 +308,15 @@ impl CrashPlan {
     }
 }
 
-/// `S`, `A-B`, or a comma-separated list of them, in seconds.
+/// A week: far beyond any run's `--timeout`, far below what a `Duration` can hold.
+const MAX_CRASH_SECS: f64 = 604_800.0;
+
+/// `S`, `A-B`, or a comma-separated list of them, in seconds (plain decimals).
 pub fn parse_crashes(text: &str) -> Result<CrashPlan, String> {
     let number = |s: &str| -> Result<f64, String> {
         match s.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-            _ => Err(format!("{s:?} is not a number of seconds (0 or more)")),
+            Ok(v) if (0.0..=MAX_CRASH_SECS).contains(&v) => Ok(v),
+            _ => Err(format!("{s:?} is not a number of seconds from 0 to {MAX_CRASH_SECS}")),
         }
     };
     let mut plan = Vec::new();
@@ -558,6 +561,7 @@ mod tests {
             ("10-x", "not a number"),
             ("30-20", "ends before it begins"),
             ("inf", "not a number"),
+            ("1e300", "not a number"),
             ("10,", "not a number"),
         ] {
             let e = parse_crashes(bad).expect_err(bad);

@@ -203,7 +203,7 @@ impl Report {
                 && c.finished_contradicted == 0
                 && (self.scenario.crash_at_secs.is_empty() || c.sessions_finished_in_db == c.sessions_in_db)
         });
-        check_ok && self.time.grew == 0
+        check_ok && self.time.grew == 0 && self.crashes.len() == self.scenario.crash_at_secs.len()
     }
 
     /// The summary table.
@@ -350,6 +350,9 @@ impl Report {
                 "crash: kill -9 at {:.1} s, down {} ms (restart took {} ms)",
                 c.at_secs, c.down_ms, c.startup_ms
             );
+        }
+        for at in s.crash_at_secs.iter().skip(self.crashes.len()) {
+            let _ = writeln!(out, "crash: MISSED the kill -9 planned at {at:.1} s: the candidates had finished");
         }
         if let Some(e) = &self.echo {
             let _ = writeln!(

@@ -279,15 +279,22 @@ pub async fn drive(
         tasks.push(tokio::spawn(run_candidate(shared, i, participant, seed)));
     }
 
+    let candidates_over = tokio::sync::watch::Sender::new(false);
     let crash_task = match (opts.crashes.is_empty(), server.clone()) {
         (true, _) => None,
         (false, Some(server)) => {
             let moments = opts.crashes.clone();
+            let mut done = candidates_over.subscribe();
             Some(tokio::spawn(async move {
                 let mut crashes = Vec::with_capacity(moments.len());
                 for at in moments {
-                    // A moment that a slow restart already passed comes at once.
-                    tokio::time::sleep_until((started + at).into()).await;
+                    // A moment that a slow restart already passed comes at once; one after
+                    // the candidates are done is not a crash under load, and the report
+                    // fails it as missed.
+                    tokio::select! {
+                        () = tokio::time::sleep_until((started + at).into()) => {}
+                        _ = done.wait_for(|over| *over) => break,
+                    }
                     let mut p = server.process.lock().await;
                     let killed = Instant::now();
                     let at_secs = started.elapsed().as_secs_f64();
@@ -346,6 +353,7 @@ pub async fn drive(
         }
     }
     let candidates_done = started.elapsed();
+    candidates_over.send_replace(true);
     ticker.abort();
     bar.finish_and_clear();
     let crashes = match crash_task {

@@ -198,6 +198,9 @@ pub struct BoardHub {
     inner: Mutex<Hub>,
     /// Rows changed since the last flush, by the identity of their source.
     dirty: Mutex<HashMap<usize, Arc<dyn RowSource>>>,
+    /// Held through a flush: two at once (a read and the tick) could otherwise each read a
+    /// row and write it in the other order, an older score over a newer.
+    flushing: Mutex<()>,
     /// Each watched board's first page, serialised, with the version it was taken at. An
     /// async lock per board: viewers arriving while it is being built wait for it instead
     /// of each building their own, and other boards' viewers do not wait at all.
@@ -235,6 +238,7 @@ impl BoardHub {
 
     /// Reads every marked row and puts it on its boards.
     fn flush(&self) {
+        let _one_at_a_time = lock(&self.flushing);
         let dirty = std::mem::take(&mut *lock(&self.dirty));
         for source in dirty.into_values() {
             self.update(source.row_update());

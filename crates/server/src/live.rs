@@ -65,6 +65,9 @@ pub enum Push {
     Msg(Box<ServerMsg>),
     /// Send `taken_over`, then close: a newer connection has the seat.
     TakenOver,
+    /// The session this connection is attached to was evicted (a failed commit): attach
+    /// to the stored truth ([`Registry::reattach`]) so pushes keep reaching the seat.
+    Evicted,
 }
 
 struct Conn {
@@ -113,11 +116,15 @@ pub struct Live {
 pub struct SessionRef {
     id: String,
     live: Option<Arc<Mutex<Live>>>,
+    /// The connection's id and push channel, attached again to a copy loaded after an
+    /// eviction.
+    conn: Option<(u64, mpsc::Sender<Push>)>,
 }
 
 impl SessionRef {
-    pub fn new(id: String) -> SessionRef {
-        SessionRef { id, live: None }
+    /// `conn`: the id [`Registry::connect`] gave the connection and its push channel.
+    pub fn new(id: String, conn: Option<(u64, mpsc::Sender<Push>)>) -> SessionRef {
+        SessionRef { id, live: None, conn }
     }
 
     pub fn id(&self) -> &str {
@@ -282,9 +289,35 @@ impl Registry {
         {
             return Ok(live.clone());
         }
+        let replaced = seat.live.is_some();
         let live = self.get(&seat.id).await?;
+        if let Some((conn_id, tx)) = &seat.conn {
+            let mut l = lock(&live);
+            match &l.conn {
+                // A connection that came after this one has the seat.
+                Some(newer) if newer.id > *conn_id => {
+                    let _ = tx.try_send(Push::TakenOver);
+                }
+                Some(c) if c.id == *conn_id => {}
+                _ => {
+                    if let Some(older) = l.conn.replace(Conn { id: *conn_id, tx: tx.clone() }) {
+                        let _ = older.tx.try_send(Push::TakenOver);
+                    }
+                }
+            }
+        }
+        if replaced {
+            // The board may show what the evicted copy held and the store never got.
+            self.publish(&live);
+        }
         seat.live = Some(live.clone());
         Ok(live)
+    }
+
+    /// After [`Push::Evicted`]: the connection's session as stored, with the connection
+    /// attached to it (nothing to do if a message since then already did that).
+    pub async fn reattach(&self, seat: &mut SessionRef) -> Result<(), WireError> {
+        self.resolve(seat).await.map(drop)
     }
 
     /// Whether a session is in memory and not started (what a login from memory needs:
@@ -320,7 +353,13 @@ impl Registry {
 
     /// Forgets a session whose in-memory state may be ahead of the store.
     fn evict(&self, id: &str, which: &Arc<Mutex<Live>>) {
-        lock(which).stale = true;
+        {
+            let mut l = lock(which);
+            l.stale = true;
+            if let Some(c) = l.conn.take() {
+                let _ = c.tx.try_send(Push::Evicted);
+            }
+        }
         let mut map = lock(&self.live);
         if map.get(id).is_some_and(|l| Arc::ptr_eq(l, which)) {
             map.remove(id);

@@ -18,8 +18,9 @@ use crate::protocol::{ClientMsg, ServerMsg, client_ts_text, parse_client};
 /// Frames above this are refused with `too_large`; the protocol's largest message is tiny.
 pub(crate) const MAX_TEXT: usize = 4 * 1024;
 /// The socket is read in chunks of this much. A candidate's messages are under 200 bytes;
-/// a larger frame takes more reads. The buffer is kept (and filled with zeroes before each
-/// read) for the connection's life, so it is most of what an idle connection holds.
+/// a larger frame takes more reads (its whole length is reserved from its header). Each
+/// connection holds a buffer of this size, zeroed before every read: tungstenite's default
+/// of 128 KiB, or even 4 KiB, is most of what an idle connection would hold.
 const READ_CHUNK: usize = 1024;
 /// Hard limit at the WebSocket layer: above it the connection is closed.
 pub(crate) const MAX_FRAME: usize = 64 * 1024;
@@ -85,7 +86,7 @@ fn error_msg(e: WireError, seq: Option<i64>) -> ServerMsg {
 async fn run(mut socket: WebSocket, state: AppState, session: String) {
     let (tx, mut pushes) = mpsc::channel::<Push>(32);
     let registry = state.registry.clone();
-    let (conn_id, welcome) = match registry.connect(&session, tx).await {
+    let (conn_id, welcome) = match registry.connect(&session, tx.clone()).await {
         Ok(v) => v,
         Err(e) => {
             let _ = send(&mut socket, &error_msg(e, None)).await;
@@ -102,7 +103,7 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
     let stopped = crate::app::stopped(&mut shutdown);
     tokio::pin!(stopped);
     let mut limiter = Limiter::new(registry.clock().tick());
-    let mut seat = SessionRef::new(session.clone());
+    let mut seat = SessionRef::new(session.clone(), Some((conn_id, tx)));
     loop {
         tokio::select! {
             frame = socket.recv() => {
@@ -148,6 +149,15 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
                         let _ = send(&mut socket, &ServerMsg::TakenOver).await;
                         let _ = socket.send(Message::Close(None)).await;
                         break;
+                    }
+                    Some(Push::Evicted) => {
+                        if let Err(e) = registry.reattach(&mut seat).await {
+                            // The stored truth cannot be read now: the page reconnects and
+                            // its welcome carries it.
+                            tracing::warn!(session = %session, error = %e.message, "cannot reattach after an eviction");
+                            let _ = socket.send(Message::Close(None)).await;
+                            break;
+                        }
                     }
                     None => break,
                 }

@@ -191,6 +191,15 @@ async fn a_failed_commit_is_refused_loses_nothing_and_the_same_seq_is_stored_onc
         assert_eq!(refused["type"], "error", "{db:?}: {refused}");
         assert_eq!(refused["code"], "internal", "{db:?}: {refused}");
         assert_eq!(refused["seq"], 4, "{db:?}: {refused}");
+        // The page is attached to the session as stored, before it sends anything more:
+        // a supervisor's pause and resume reach it.
+        let sup = app.staff("sup1").await;
+        for (action, pushed) in [("pause", "paused"), ("resume", "resumed")] {
+            let path = format!("/api/v1/sessions/{}/{action}", session_of(1));
+            let (status, body) = app.act(&sup, &path, json!({ "reason": "uji gangguan disk" })).await;
+            assert_eq!(status, 200, "{db:?} {action}: {body}");
+            assert_eq!(c.recv().await["type"], pushed, "{db:?}");
+        }
         // The connection carries on, on what was stored: the acknowledged answers and
         // flag, and not the answer whose commit failed.
         assert_eq!(c.get(0).await["choice"], "B", "{db:?}");
