@@ -466,6 +466,10 @@ impl Registry {
     pub async fn question(&self, seat: &mut SessionRef, index: i64) -> Result<ServerMsg, WireError> {
         let live = self.resolve(seat).await?;
         let l = lock(&live);
+        if l.stale {
+            // Evicted since `resolve`: it may show a line that was never stored.
+            return Err(stale());
+        }
         if l.session.status() == Status::Ready {
             return Err(Refusal::NotStarted.into());
         }
