@@ -118,13 +118,14 @@ pub struct SessionRef {
     live: Option<Arc<Mutex<Live>>>,
     /// The connection's id and push channel, attached again to a copy loaded after an
     /// eviction.
-    conn: Option<(u64, mpsc::Sender<Push>)>,
+    conn_id: u64,
+    tx: mpsc::Sender<Push>,
 }
 
 impl SessionRef {
-    /// `conn`: the id [`Registry::connect`] gave the connection and its push channel.
-    pub fn new(id: String, conn: Option<(u64, mpsc::Sender<Push>)>) -> SessionRef {
-        SessionRef { id, live: None, conn }
+    /// `conn_id`: what [`Registry::connect`] gave the connection; `tx`: its push channel.
+    pub fn new(id: String, conn_id: u64, tx: mpsc::Sender<Push>) -> SessionRef {
+        SessionRef { id, live: None, conn_id, tx }
     }
 
     pub fn id(&self) -> &str {
@@ -291,21 +292,7 @@ impl Registry {
         }
         let replaced = seat.live.is_some();
         let live = self.get(&seat.id).await?;
-        if let Some((conn_id, tx)) = &seat.conn {
-            let mut l = lock(&live);
-            match &l.conn {
-                // A connection that came after this one has the seat.
-                Some(newer) if newer.id > *conn_id => {
-                    let _ = tx.try_send(Push::TakenOver);
-                }
-                Some(c) if c.id == *conn_id => {}
-                _ => {
-                    if let Some(older) = l.conn.replace(Conn { id: *conn_id, tx: tx.clone() }) {
-                        let _ = older.tx.try_send(Push::TakenOver);
-                    }
-                }
-            }
-        }
+        lock(&live).attach(Conn { id: seat.conn_id, tx: seat.tx.clone() });
         if replaced {
             // The board may show what the evicted copy held and the store never got.
             self.publish(&live);
@@ -423,8 +410,7 @@ impl Registry {
         let conn_id = self.next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let start_write = {
             let mut l = lock(&live);
-            if let Some(old) = l.conn.replace(Conn { id: conn_id, tx }) {
-                let _ = old.tx.try_send(Push::TakenOver);
+            if l.attach(Conn { id: conn_id, tx }) {
                 tracing::info!(session = %id, "seat taken over by a new connection");
                 self.emit(&l, "taken_over", || "a new connection took the seat".into());
             } else {
@@ -961,6 +947,27 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
 }
 
 impl Live {
+    /// Gives the seat to `conn` unless a newer connection (a higher id) has it, in which
+    /// case `conn` is told it was taken over. A connection it replaces is told the same;
+    /// returns whether there was one.
+    fn attach(&mut self, conn: Conn) -> bool {
+        match &self.conn {
+            Some(c) if c.id > conn.id => {
+                let _ = conn.tx.try_send(Push::TakenOver);
+                return false;
+            }
+            Some(c) if c.id == conn.id => return false,
+            _ => {}
+        }
+        match self.conn.replace(conn) {
+            Some(older) => {
+                let _ = older.tx.try_send(Push::TakenOver);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn check_index(&self, index: i64) -> Result<usize, WireError> {
         usize::try_from(index).ok().filter(|i| *i < self.entries.len()).ok_or_else(|| {
             WireError::new("unknown_index", format!("question {index} is not in the paper (0..{})", self.entries.len()))

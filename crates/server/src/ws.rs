@@ -103,7 +103,7 @@ async fn run(mut socket: WebSocket, state: AppState, session: String) {
     let stopped = crate::app::stopped(&mut shutdown);
     tokio::pin!(stopped);
     let mut limiter = Limiter::new(registry.clock().tick());
-    let mut seat = SessionRef::new(session.clone(), Some((conn_id, tx)));
+    let mut seat = SessionRef::new(session.clone(), conn_id, tx);
     loop {
         tokio::select! {
             frame = socket.recv() => {
