@@ -189,7 +189,9 @@ struct Hub {
 
 /// Something whose board row is read when the board next needs it: a live session.
 pub trait RowSource: Send + Sync {
-    fn row_update(&self) -> RowUpdate;
+    /// The row as stored now; `None` when this source no longer speaks for its row (a
+    /// copy replaced by another, which is marked in its place).
+    fn row_update(&self) -> Option<RowUpdate>;
 }
 
 /// Every board, shared by the answer path (updates) and the viewers (reads).
@@ -241,7 +243,9 @@ impl BoardHub {
         let _one_at_a_time = lock(&self.flushing);
         let dirty = std::mem::take(&mut *lock(&self.dirty));
         for source in dirty.into_values() {
-            self.update(source.row_update());
+            if let Some(row) = source.row_update() {
+                self.update(row);
+            }
         }
     }
 
@@ -623,9 +627,9 @@ mod tests {
     }
 
     impl RowSource for Counting {
-        fn row_update(&self) -> RowUpdate {
+        fn row_update(&self) -> Option<RowUpdate> {
             self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            update("m", *self.total.lock().expect("lock"), &self.exam)
+            Some(update("m", *self.total.lock().expect("lock"), &self.exam))
         }
     }
 

@@ -6,7 +6,8 @@
 //! acknowledged only after the commit. A failed commit evicts the session from memory so
 //! the next access reloads exactly what was stored.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -90,8 +91,9 @@ pub struct Live {
     last_seq: i64,
     /// Every acknowledged seq: its position and server timestamp, to repeat the ack.
     acks: BTreeMap<i64, (Option<i64>, String)>,
-    /// Seqs accepted but not yet committed.
-    pending: BTreeSet<i64>,
+    /// Seqs accepted but not yet committed, each with what its line changed: the public
+    /// board shows the sheet without them ([`Live::row_update`]).
+    pending: BTreeMap<i64, Undo>,
     /// The answer log's digest up to the last accepted line (what a receipt signs). Lines
     /// go in as they are accepted, in seq order; one whose commit fails makes the session
     /// `stale`, so a digest with an unstored line is never signed.
@@ -105,9 +107,21 @@ pub struct Live {
     last_answer: Option<Tick>,
     /// When the clock was last handed to the writer (with an answer or a checkpoint).
     clock_written: Tick,
-    /// Marked for the board's next read and not read yet: another answer before that read
-    /// need not mark it again (the read sees every answer applied before it).
+    /// Marked for the board's next read and not read yet: another ack before that read
+    /// need not mark it again (the read sees every line committed before it; one still
+    /// being committed then is marked again by its ack, the read having cleared this).
     on_board_queue: bool,
+}
+
+/// What a line accepted but not yet committed changed, to be taken back out of what the
+/// public board is shown: the board shows only what is stored (DESIGN rule 1), and the
+/// line's commit may still fail.
+#[derive(Debug, Clone, Copy, Default)]
+struct Undo {
+    /// The position answered and the choice it held before.
+    answer: Option<(usize, Option<Label>)>,
+    /// The status a finish ended.
+    status: Option<Status>,
 }
 
 /// A connection's hold on its session. The first message looks the session up in the
@@ -496,7 +510,7 @@ impl Registry {
                     remaining_ms: l.session.remaining(now),
                 }]);
             }
-            if l.pending.contains(&seq) {
+            if l.pending.contains_key(&seq) {
                 return Err(WireError::bad_seq(format!("seq {seq} is being stored; wait for its ack")));
             }
             if seq <= l.last_seq {
@@ -514,7 +528,7 @@ impl Registry {
             }
             let answers_hash = (action == Action::Finish).then(|| l.digest.hex());
             let server_ts = store::ts(utc);
-            let (position, action_name, choice, flagged, kind_finished) = match &action {
+            let (position, action_name, choice, flagged, undo) = match &action {
                 Action::Answer { index, choice } => {
                     let i = l.check_index(*index)?;
                     let label = match choice {
@@ -523,12 +537,15 @@ impl Registry {
                             WireError::new("bad_choice", format!("{c:?} is not an option label (A..E)"))
                         })?),
                     };
-                    if let Err(e) = l.apply(now, Command::Answer { index: i, choice: label }) {
-                        if e.code == "paused" {
-                            self.emit(&l, "answer_while_paused", || format!("question {}", i + 1));
+                    let undo = match l.apply_line(now, Command::Answer { index: i, choice: label }) {
+                        Ok(undo) => undo,
+                        Err(e) => {
+                            if e.code == "paused" {
+                                self.emit(&l, "answer_while_paused", || format!("question {}", i + 1));
+                            }
+                            return Err(e);
                         }
-                        return Err(e);
-                    }
+                    };
                     if let Some(prev) = l.last_answer.replace(now) {
                         let gap = now.saturating_sub(prev);
                         if gap < self.fast_answer_ms {
@@ -537,17 +554,14 @@ impl Registry {
                             });
                         }
                     }
-                    (Some(*index), "answer", choice.clone(), None, false)
+                    (Some(*index), "answer", choice.clone(), None, undo)
                 }
                 Action::Flag { index, flagged } => {
                     let i = l.check_index(*index)?;
-                    l.apply(now, Command::Flag { index: i, flagged: *flagged })?;
-                    (Some(*index), "flag", None, Some(*flagged), false)
+                    let undo = l.apply_line(now, Command::Flag { index: i, flagged: *flagged })?;
+                    (Some(*index), "flag", None, Some(*flagged), undo)
                 }
-                Action::Finish => {
-                    l.apply(now, Command::Finish)?;
-                    (None, "finish", None, None, true)
-                }
+                Action::Finish => (None, "finish", None, None, l.apply_line(now, Command::Finish)?),
                 Action::Event { kind } => {
                     if matches!(l.session.status(), Status::Finished(_)) {
                         return Err(Refusal::AlreadyFinished.into());
@@ -555,12 +569,12 @@ impl Registry {
                     let kind: String =
                         kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
                     self.emit(&l, &kind, String::new);
-                    (None, "event", Some(kind), None, false)
+                    (None, "event", Some(kind), None, Undo::default())
                 }
             };
             l.last_seq = seq;
-            l.pending.insert(seq);
-            let finished = match (&answers_hash, kind_finished) {
+            l.pending.insert(seq, undo);
+            let finished = match (&answers_hash, undo.status.is_some()) {
                 (Some(hash), true) => Some(l.finish_result(FinishReason::Submitted, hash, &self.signer, utc)),
                 _ => None,
             };
@@ -880,7 +894,7 @@ impl Registry {
 }
 
 impl RowSource for Mutex<Live> {
-    fn row_update(&self) -> RowUpdate {
+    fn row_update(&self) -> Option<RowUpdate> {
         let mut l = lock(self);
         l.on_board_queue = false;
         l.row_update()
@@ -935,7 +949,7 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         session,
         extension_ms: rec.extension_ms.max(0) as u64,
         acks: rec.acks,
-        pending: BTreeSet::new(),
+        pending: BTreeMap::new(),
         digest: rec.log_digest,
         stale: false,
         result,
@@ -978,6 +992,20 @@ impl Live {
         self.session.apply(now, command).map_err(WireError::from)
     }
 
+    /// Applies a candidate's line, returning what the public board leaves out of the row
+    /// until the line's commit lands.
+    fn apply_line(&mut self, now: Tick, command: Command) -> Result<Undo, WireError> {
+        let undo = Undo {
+            answer: match command {
+                Command::Answer { index, .. } => self.session.answers().get(index).map(|before| (index, *before)),
+                _ => None,
+            },
+            status: (command == Command::Finish).then(|| self.session.status()),
+        };
+        self.apply(now, command)?;
+        Ok(undo)
+    }
+
     /// Charges the running time and returns the time used, which the caller hands to the
     /// writer (so a checkpoint can skip this clock for a while).
     fn fold_clock(&mut self, now: Tick) -> u64 {
@@ -1008,8 +1036,13 @@ impl Live {
 
     /// The sheet's score as it stands: final once finished, running before.
     fn score(&self) -> scoring::Score {
+        self.score_of(self.session.answers())
+    }
+
+    /// The score of `sheet`, this paper's choices as shown to the candidate.
+    fn score_of(&self, sheet: &[Option<Label>]) -> scoring::Score {
         let ctx = &self.exam;
-        let answers = self.entries.iter().zip(self.session.answers()).map(|((entry, idx), shown)| scoring::Answer {
+        let answers = self.entries.iter().zip(sheet).map(|((entry, idx), shown)| scoring::Answer {
             item: &ctx.bank.items()[*idx],
             section: &entry.section,
             choice: shown.and_then(|s| entry.to_item_label(s)),
@@ -1017,10 +1050,27 @@ impl Live {
         scoring::score_sheet(&ctx.exam, answers)
     }
 
-    /// This session's line for the public board.
-    fn row_update(&self) -> RowUpdate {
-        let score = self.score();
-        RowUpdate {
+    /// This session's line for the public board: what is stored. Lines still being
+    /// committed are taken back out (latest first, so a position answered twice gets the
+    /// choice before the earlier one); their acks mark the row again. A stale copy, which
+    /// may hold a line whose commit failed, has no line: the copy loaded in its place is
+    /// put on the board.
+    fn row_update(&self) -> Option<RowUpdate> {
+        if self.stale {
+            return None;
+        }
+        let mut sheet = Cow::Borrowed(self.session.answers());
+        let mut status = self.session.status();
+        for undo in self.pending.values().rev() {
+            if let Some((i, before)) = undo.answer {
+                sheet.to_mut()[i] = before;
+            }
+            if let Some(before) = undo.status {
+                status = before;
+            }
+        }
+        let score = self.score_of(&sheet);
+        Some(RowUpdate {
             id: self.id.clone(),
             participant_no: self.participant_no.clone(),
             name: self.name.clone(),
@@ -1029,13 +1079,13 @@ impl Live {
             exam: self.exam.board.clone(),
             key: scoring::RankKey::of(&self.exam.exam, &score),
             score,
-            answered: self.session.answers().iter().filter(|a| a.is_some()).count() as u32,
-            status: self.session.status().as_str().to_owned(),
-            reason: match self.session.status() {
+            answered: sheet.iter().filter(|a| a.is_some()).count() as u32,
+            status: status.as_str().to_owned(),
+            reason: match status {
                 Status::Finished(r) => Some(r.as_str().to_owned()),
                 _ => None,
             },
-        }
+        })
     }
 
     /// SHA-256 of the paper: item ids and option orders in paper order.
@@ -1196,4 +1246,130 @@ async fn settle(live: &Arc<Mutex<Live>>) {
 /// The refusal for a copy of a session evicted after a failed commit: the retry reloads it.
 fn stale() -> WireError {
     WireError::new("internal", "the session is being reloaded; send it again with the same seq")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use store::PaperRow;
+
+    use super::*;
+
+    /// An active session of the tiny test exam with nothing answered.
+    fn tiny_session() -> Live {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../item-bank/tests/fixtures/tiny-exam.toml");
+        let (exam, bank, _) = Exam::load(&path).expect("tiny exam");
+        let paper = session_engine::assemble(&exam, &bank, [7; 32]).expect("paper");
+        let rec = SessionRecord {
+            id: "T-1.P-0001".into(),
+            sitting_id: "T-1".into(),
+            venue: "Test".into(),
+            exam_code: exam.code().to_owned(),
+            participant_no: "P-0001".into(),
+            name: "Peserta 1".into(),
+            status: "active".into(),
+            finish_reason: None,
+            duration_ms: 600_000,
+            extension_ms: 0,
+            used_ms: 0,
+            result: None,
+            paper: paper
+                .entries
+                .iter()
+                .map(|e| PaperRow {
+                    section: e.section.to_string(),
+                    item_id: e.item.to_string(),
+                    option_order: e.order_string(),
+                })
+                .collect(),
+            answers: BTreeMap::new(),
+            flags: BTreeMap::new(),
+            acks: BTreeMap::new(),
+            log_digest: store::LogDigest::default(),
+        };
+        build_live(rec, Arc::new(ExamCtx::new(exam, bank)), 0).expect("live")
+    }
+
+    fn label(c: &str) -> Option<Label> {
+        Some(Label::parse(c).expect("label"))
+    }
+
+    /// Accepts a line as `submit` does: applied now, committed later.
+    fn accept(l: &mut Live, seq: i64, command: Command) {
+        let undo = l.apply_line(1_000, command).expect("applied");
+        l.pending.insert(seq, undo);
+    }
+
+    /// (answered, total, status) as the board would show them.
+    fn shown(l: &Live) -> (u32, i64, String) {
+        let r = l.row_update().expect("a row");
+        (r.answered, r.score.total.0, r.status)
+    }
+
+    #[test]
+    fn the_board_row_leaves_out_every_line_still_being_committed() {
+        let mut l = tiny_session();
+        accept(&mut l, 1, Command::Answer { index: 0, choice: label("A") });
+        accept(&mut l, 2, Command::Answer { index: 2, choice: label("B") });
+        l.pending.clear(); // both committed
+        let stored = shown(&l);
+        assert_eq!(stored.0, 2);
+        let stored_score = l.score();
+
+        // Two lines on one position and one on another, none committed: the row is the
+        // stored sheet, not the sheet as the candidate sees it.
+        accept(&mut l, 3, Command::Answer { index: 0, choice: label("B") });
+        accept(&mut l, 4, Command::Answer { index: 0, choice: None });
+        // Position 1 gets the option under which the candidate's own sheet scores other
+        // than the stored one: the rows of the two sheets can then be told apart.
+        let differs = ["A", "B"]
+            .into_iter()
+            .find(|c| {
+                let mut sheet = l.session.answers().to_vec();
+                sheet[1] = label(c);
+                l.score_of(&sheet) != stored_score
+            })
+            .expect("an option that moves the score");
+        accept(&mut l, 5, Command::Answer { index: 1, choice: label(differs) });
+        accept(&mut l, 6, Command::Flag { index: 1, flagged: true });
+        assert_eq!(l.session.answers()[0], None);
+        assert_ne!(l.score(), stored_score, "the candidate's own sheet scores differently");
+        assert_eq!(shown(&l), stored);
+        assert_eq!(l.row_update().expect("row").score, stored_score);
+
+        // As their commits land, in order, the row follows.
+        l.pending.remove(&3);
+        let mut sheet = l.session.answers().to_vec();
+        sheet[0] = label("B");
+        sheet[1] = None;
+        assert_eq!(l.row_update().expect("row").score, l.score_of(&sheet));
+        l.pending.remove(&4);
+        l.pending.remove(&5);
+        l.pending.remove(&6);
+        assert_eq!(shown(&l).0, 2);
+        assert_eq!(l.row_update().expect("row").score, l.score());
+
+        // A clearing answer is taken back too.
+        accept(&mut l, 7, Command::Answer { index: 2, choice: None });
+        assert_eq!(shown(&l).0, 2);
+
+        // A finish still being committed: the row stays active.
+        l.pending.clear();
+        accept(&mut l, 8, Command::Finish);
+        assert_eq!(l.session.status(), Status::Finished(FinishReason::Submitted));
+        assert_eq!(shown(&l).2, "active");
+        l.pending.clear();
+        assert_eq!(shown(&l).2, "finished");
+    }
+
+    #[test]
+    fn a_stale_copy_has_no_board_row() {
+        let mut l = tiny_session();
+        accept(&mut l, 1, Command::Answer { index: 0, choice: label("A") });
+        // Its commit failed: the line is no longer pending, but this copy still holds it.
+        l.pending.clear();
+        l.stale = true;
+        assert!(l.row_update().is_none());
+    }
 }

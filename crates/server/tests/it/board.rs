@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{Setup, TestApp, best_and_worst, participant};
+use crate::helpers::{Db, Setup, TestApp, best_and_worst, databases, participant};
 
 /// A Server-Sent Events reader over a streaming HTTP response.
 struct Feed {
@@ -210,6 +210,69 @@ async fn the_board_survives_a_restart_with_final_and_running_scores() {
     assert_eq!(after["rows"], before["rows"]);
     assert_eq!(after["board"]["exam"]["names"], "full");
     assert_eq!(after["rows"][0]["name"].as_str().map(|n| n.starts_with("Peserta")), Some(true));
+}
+
+/// A candidate's row on the sitting's board: (answered, total).
+async fn board_row(app: &TestApp, session: &str) -> (i64, i64) {
+    let board: Value =
+        reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    let row = board["rows"].as_array().expect("rows").iter().find(|r| r["id"] == session).expect("row").clone();
+    (row["answered"].as_i64().expect("answered"), row["total"].as_i64().expect("total"))
+}
+
+#[tokio::test]
+async fn the_board_shows_an_answer_only_once_it_is_stored() {
+    for db in databases() {
+        let app = TestApp::spawn(Setup::tiny(1).on(db)).await;
+        let session = "T-1.P-0001";
+        let key = best_and_worst(&app, session).await;
+        let mut c = app.candidate(1).await;
+        // Logged in now: a login is written, and the write lock is about to be held.
+        let sup = app.staff("sup1").await;
+        assert_eq!(board_row(&app, session).await, (0, 0), "{db:?}");
+        // The ack marks the row for the board's next read, which (unless the board ticks
+        // in between) comes while the next answer is still being committed.
+        assert_eq!(c.answer(0, Some(&key[0].0)).await["type"], "ack", "{db:?}");
+
+        // Hold the database's write lock, as a long checkpoint or a slow disk would: the
+        // next answer is applied in memory and waits for its commit.
+        let mut holder = app.store().pool().acquire().await.expect("connection");
+        let hold: &[&str] = match db {
+            Db::Sqlite => &["BEGIN IMMEDIATE"],
+            Db::Postgres => &["BEGIN", "LOCK TABLE answer_log IN EXCLUSIVE MODE"],
+        };
+        for sql in hold {
+            sqlx::query(*sql).execute(&mut *holder).await.expect("hold the write lock");
+        }
+        let seq = c.next_seq();
+        c.send(json!({ "type": "answer", "seq": seq, "index": 1, "choice": key[1].0 })).await;
+        // The supervisor's seat view reads the session in memory: once it counts the
+        // answer, the answer is applied and its commit is waiting.
+        let until = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let detail: Value = reqwest::Client::new()
+                .get(app.http("/api/v1/sittings/T-1"))
+                .bearer_auth(&sup)
+                .send()
+                .await
+                .expect("seats")
+                .json()
+                .await
+                .expect("json");
+            if detail["seats"][0]["answered"] == 2 {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < until, "{db:?}: the answer was never applied: {detail}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(board_row(&app, session).await, (1, key[0].2), "{db:?}: the board shows only what is stored");
+
+        sqlx::query("ROLLBACK").execute(&mut *holder).await.expect("release");
+        drop(holder);
+        let ack = c.recv().await;
+        assert_eq!((ack["type"].clone(), ack["seq"].clone()), (json!("ack"), json!(seq)), "{db:?}: {ack}");
+        assert_eq!(board_row(&app, session).await, (2, key[0].2 + key[1].2), "{db:?}: stored, then shown");
+    }
 }
 
 #[tokio::test]
