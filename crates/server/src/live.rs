@@ -107,6 +107,10 @@ pub struct Live {
     last_answer: Option<Tick>,
     /// When the clock was last handed to the writer (with an answer or a checkpoint).
     clock_written: Tick,
+    /// Status changes made on the server's side (a start, a supervisor's action, time up)
+    /// applied and not yet committed, and the status before the first of them, which the
+    /// board shows until they are stored (commits land in the order they were queued).
+    unstored_status: Option<(u32, Status)>,
     /// Marked for the board's next read and not read yet: another ack before that read
     /// need not mark it again (the read sees every line committed before it; one still
     /// being committed then is marked again by its ack, the read having cleared this).
@@ -290,6 +294,9 @@ impl Registry {
                 .ok_or_else(|| WireError::new("unknown_session", "no such session"))?;
             let exam = self.exam(&rec.exam_code).await?;
             if let Some(live) = self.install(id, build_live(rec, exam, self.clock.tick())?, generation) {
+                // What was just read is stored: the board's row may be older (a copy that
+                // was evicted, or a line that landed after it was read).
+                self.publish(&live);
                 return Ok(live);
             }
             // An eviction while we read: what we read may miss its last commit. Read again.
@@ -308,7 +315,7 @@ impl Registry {
         let live = self.get(&seat.id).await?;
         lock(&live).attach(Conn { id: seat.conn_id, tx: seat.tx.clone() });
         if replaced {
-            // The board may show what the evicted copy held and the store never got.
+            // The board's row may be older than what the store now holds.
             self.publish(&live);
         }
         seat.live = Some(live.clone());
@@ -431,23 +438,27 @@ impl Registry {
                 self.emit(&l, "connected", String::new);
             }
             let now = self.clock.tick();
+            let before = l.session.status();
             match l.session.apply(now, Command::Start) {
                 Ok(events) if events.contains(&Event::Started) => {
                     if sitting_paused {
                         // The room is paused (a power cut): the clock must not start running.
                         let _ = l.session.apply(now, Command::Pause);
                     }
+                    l.status_unstored(before);
                     Some(l.snapshot(now, self.clock.utc(), true))
                 }
                 _ => None,
             }
         };
         let started = start_write.is_some();
-        if let Some(write) = start_write
-            && let Err(e) = self.writer.write(Batch::session(write)).await
-        {
-            self.evict(id, &live);
-            return Err(WireError::internal("start session", &e));
+        if let Some(write) = start_write {
+            if let Err(e) = self.writer.write(Batch::session(write)).await {
+                self.evict(id, &live);
+                return Err(WireError::internal("start session", &e));
+            }
+            lock(&live).status_stored();
+            self.publish(&live);
         }
         let l = lock(&live);
         Ok((conn_id, l.welcome(self.clock.tick(), started)))
@@ -622,8 +633,17 @@ impl Registry {
         // Running scores move on the board with every acknowledged answer, not only at
         // finish; a session already marked is read once for all its answers of the tick.
         let mark = !std::mem::replace(&mut l.on_board_queue, true);
+        let evicted = l.stale;
         drop(l);
-        if mark {
+        if evicted {
+            // This copy was evicted (a failed commit of another line, queued earlier) while
+            // this line was committing: a copy loaded since may have been read before this
+            // line landed. Evicted too, it is read again with the line.
+            let current = lock(&self.live).get(id).cloned();
+            if let Some(current) = current {
+                self.evict(id, &current);
+            }
+        } else if mark {
             self.board.mark(live);
         }
         Ok(out)
@@ -654,6 +674,7 @@ impl Registry {
         let utc = self.clock.utc();
         let (write, push, action, detail, tx) = {
             let mut l = lock(&live);
+            let before = l.session.status();
             let events = l.apply(now, command)?;
             if events.is_empty() {
                 return Ok(false);
@@ -675,12 +696,14 @@ impl Registry {
                 other => return Err(WireError::new("internal", format!("{other:?} is not a supervisor action"))),
             };
             self.emit(&l, action.trim_start_matches("session."), || reason.to_owned());
+            l.status_unstored(before);
             (l.snapshot(now, utc, false), push, action, detail, l.conn.as_ref().map(|c| c.tx.clone()))
         };
         if let Err(e) = self.record(actor, action, id, detail, Batch::session(write)).await {
             self.evict(id, &live);
             return Err(WireError::internal("store supervisor action", &e));
         }
+        lock(&live).status_stored();
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(push)));
         }
@@ -753,6 +776,7 @@ impl Registry {
             if !l.pending.is_empty() {
                 return Err(WireError::new("busy", "an answer to this session is still being stored; try again"));
             }
+            let before = l.session.status();
             let finish = match l.session.apply(now, command) {
                 Ok(events) => events.iter().find_map(|e| match e {
                     Event::Finished(r) => Some(*r),
@@ -761,6 +785,7 @@ impl Registry {
                 Err(e) => return Err(e.into()),
             };
             let Some(finish) = finish else { return Ok(false) };
+            l.status_unstored(before);
             let answers_hash = l.digest.hex();
             let result = l.finish_result(finish, &answers_hash, &self.signer, utc);
             (l.snapshot(now, utc, false), result, answers_hash, l.conn.as_ref().map(|c| c.tx.clone()))
@@ -770,6 +795,7 @@ impl Registry {
             self.evict(id, &live);
             return Err(WireError::internal("store finish", &e));
         }
+        lock(&live).status_stored();
         tracing::info!(session = %id, total = result.total, reason = %result.reason, "session finished and scored");
         self.emit(&lock(&live), "finished", || result.reason.clone());
         if let Some(tx) = tx {
@@ -956,6 +982,7 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         conn: None,
         last_answer: None,
         clock_written: now,
+        unstored_status: None,
         on_board_queue: false,
     })
 }
@@ -990,6 +1017,25 @@ impl Live {
 
     fn apply(&mut self, now: Tick, command: Command) -> Result<Vec<Event>, WireError> {
         self.session.apply(now, command).map_err(WireError::from)
+    }
+
+    /// A status change of the server's side is applied and its commit queued: until
+    /// [`Live::status_stored`], the board shows `before` (the first such change's).
+    fn status_unstored(&mut self, before: Status) {
+        match &mut self.unstored_status {
+            Some((n, _)) => *n += 1,
+            None => self.unstored_status = Some((1, before)),
+        }
+    }
+
+    /// The commit of a change noted by [`Live::status_unstored`] landed.
+    fn status_stored(&mut self) {
+        if let Some((n, _)) = &mut self.unstored_status {
+            *n -= 1;
+            if *n == 0 {
+                self.unstored_status = None;
+            }
+        }
     }
 
     /// Applies a candidate's line, returning what the public board leaves out of the row
@@ -1068,6 +1114,9 @@ impl Live {
             if let Some(before) = undo.status {
                 status = before;
             }
+        }
+        if let Some((_, before)) = self.unstored_status {
+            status = before;
         }
         let score = self.score_of(&sheet);
         Some(RowUpdate {
@@ -1252,8 +1301,6 @@ fn stale() -> WireError {
 mod tests {
     use std::path::Path;
 
-    use store::PaperRow;
-
     use super::*;
 
     /// An active session of the tiny test exam with nothing answered.
@@ -1274,15 +1321,7 @@ mod tests {
             extension_ms: 0,
             used_ms: 0,
             result: None,
-            paper: paper
-                .entries
-                .iter()
-                .map(|e| PaperRow {
-                    section: e.section.to_string(),
-                    item_id: e.item.to_string(),
-                    option_order: e.order_string(),
-                })
-                .collect(),
+            paper: crate::sitting::paper_rows(&paper),
             answers: BTreeMap::new(),
             flags: BTreeMap::new(),
             acks: BTreeMap::new(),
@@ -1361,6 +1400,26 @@ mod tests {
         assert_eq!(shown(&l).2, "active");
         l.pending.clear();
         assert_eq!(shown(&l).2, "finished");
+    }
+
+    #[test]
+    fn a_status_change_of_the_servers_side_shows_once_all_of_them_are_stored() {
+        let mut l = tiny_session();
+        // A pause and a resume queued one after the other: the board shows the status
+        // before the first until both commits land.
+        for command in [Command::Pause, Command::Resume] {
+            let before = l.session.status();
+            l.apply(1_000, command).expect("applied");
+            l.status_unstored(before);
+        }
+        assert_eq!(shown(&l).2, "active");
+        l.apply(2_000, Command::Pause).expect("applied");
+        l.status_unstored(Status::Active);
+        l.status_stored();
+        l.status_stored();
+        assert_eq!(shown(&l).2, "active", "the last change is not stored yet");
+        l.status_stored();
+        assert_eq!(shown(&l).2, "paused");
     }
 
     #[test]

@@ -54,15 +54,7 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
             id: session_id(&spec.id, no),
             participant_no: no.clone(),
             duration_ms: i64::from(minutes) * 60_000,
-            paper: paper
-                .entries
-                .iter()
-                .map(|e| PaperRow {
-                    section: e.section.to_string(),
-                    item_id: e.item.to_string(),
-                    option_order: e.order_string(),
-                })
-                .collect(),
+            paper: paper_rows(&paper),
         });
     }
     let sitting = NewSitting {
@@ -77,4 +69,17 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
     };
     store.create_sitting(&sitting).await?;
     store.get_sitting(&spec.id).await?.context("sitting vanished after creation")
+}
+
+/// A drawn paper as the store keeps it: a row a position.
+pub(crate) fn paper_rows(paper: &session_engine::Paper) -> Vec<PaperRow> {
+    paper
+        .entries
+        .iter()
+        .map(|e| PaperRow {
+            section: e.section.to_string(),
+            item_id: e.item.to_string(),
+            option_order: e.order_string(),
+        })
+        .collect()
 }

@@ -248,7 +248,9 @@ async fn the_board_shows_an_answer_only_once_it_is_stored() {
         c.send(json!({ "type": "answer", "seq": seq, "index": 1, "choice": key[1].0 })).await;
         // The supervisor's seat view reads the session in memory: once it counts the
         // answer, the answer is applied and its commit is waiting.
-        let until = tokio::time::Instant::now() + Duration::from_secs(20);
+        // Well within the writer's busy timeout on SQLite (10 s), after which its commit
+        // would fail instead of waiting.
+        let until = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             let detail: Value = reqwest::Client::new()
                 .get(app.http("/api/v1/sittings/T-1"))
