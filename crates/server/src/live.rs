@@ -438,14 +438,12 @@ impl Registry {
                 self.emit(&l, "connected", String::new);
             }
             let now = self.clock.tick();
-            let before = l.session.status();
-            match l.session.apply(now, Command::Start) {
+            match l.apply_unstored(now, Command::Start) {
                 Ok(events) if events.contains(&Event::Started) => {
                     if sitting_paused {
                         // The room is paused (a power cut): the clock must not start running.
                         let _ = l.session.apply(now, Command::Pause);
                     }
-                    l.status_unstored(before);
                     Some(l.snapshot(now, self.clock.utc(), true))
                 }
                 _ => None,
@@ -457,8 +455,7 @@ impl Registry {
                 self.evict(id, &live);
                 return Err(WireError::internal("start session", &e));
             }
-            lock(&live).status_stored();
-            self.publish(&live);
+            self.status_stored(&live);
         }
         let l = lock(&live);
         Ok((conn_id, l.welcome(self.clock.tick(), started)))
@@ -585,10 +582,8 @@ impl Registry {
             };
             l.last_seq = seq;
             l.pending.insert(seq, undo);
-            let finished = match (&answers_hash, undo.status.is_some()) {
-                (Some(hash), true) => Some(l.finish_result(FinishReason::Submitted, hash, &self.signer, utc)),
-                _ => None,
-            };
+            let finished =
+                answers_hash.as_deref().map(|hash| l.finish_result(FinishReason::Submitted, hash, &self.signer, utc));
             // The line carries the clock; only a finish changes the session row.
             let used_ms = l.fold_clock(now) as i64;
             let log = LogEntry {
@@ -673,41 +668,36 @@ impl Registry {
         let now = self.clock.tick();
         let utc = self.clock.utc();
         let (write, push, action, detail, tx) = {
+            let (action, detail) = match command {
+                Command::Pause => ("session.paused", serde_json::json!({ "reason": reason })),
+                Command::Resume => ("session.resumed", serde_json::json!({ "reason": reason })),
+                Command::Extend { ms } => ("session.extended", serde_json::json!({ "reason": reason, "ms": ms })),
+                other => return Err(WireError::new("internal", format!("{other:?} is not a supervisor action"))),
+            };
             let mut l = lock(&live);
-            let before = l.session.status();
-            let events = l.apply(now, command)?;
-            if events.is_empty() {
+            if l.apply_unstored(now, command)?.is_empty() {
                 return Ok(false);
             }
             let remaining_ms = l.session.remaining(now);
-            let (push, action, detail) = match command {
-                Command::Pause => (ServerMsg::Paused, "session.paused", serde_json::json!({ "reason": reason })),
-                Command::Resume => {
-                    (ServerMsg::Resumed { remaining_ms }, "session.resumed", serde_json::json!({ "reason": reason }))
-                }
+            let push = match command {
+                Command::Resume => ServerMsg::Resumed { remaining_ms },
                 Command::Extend { ms } => {
                     l.extension_ms += ms;
-                    (
-                        ServerMsg::Extended { remaining_ms },
-                        "session.extended",
-                        serde_json::json!({ "reason": reason, "ms": ms }),
-                    )
+                    ServerMsg::Extended { remaining_ms }
                 }
-                other => return Err(WireError::new("internal", format!("{other:?} is not a supervisor action"))),
+                _ => ServerMsg::Paused,
             };
             self.emit(&l, action.trim_start_matches("session."), || reason.to_owned());
-            l.status_unstored(before);
             (l.snapshot(now, utc, false), push, action, detail, l.conn.as_ref().map(|c| c.tx.clone()))
         };
         if let Err(e) = self.record(actor, action, id, detail, Batch::session(write)).await {
             self.evict(id, &live);
             return Err(WireError::internal("store supervisor action", &e));
         }
-        lock(&live).status_stored();
+        self.status_stored(&live);
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(push)));
         }
-        self.publish(&live);
         Ok(true)
     }
 
@@ -776,16 +766,11 @@ impl Registry {
             if !l.pending.is_empty() {
                 return Err(WireError::new("busy", "an answer to this session is still being stored; try again"));
             }
-            let before = l.session.status();
-            let finish = match l.session.apply(now, command) {
-                Ok(events) => events.iter().find_map(|e| match e {
-                    Event::Finished(r) => Some(*r),
-                    _ => None,
-                }),
-                Err(e) => return Err(e.into()),
-            };
+            let finish = l.apply_unstored(now, command)?.iter().find_map(|e| match e {
+                Event::Finished(r) => Some(*r),
+                _ => None,
+            });
             let Some(finish) = finish else { return Ok(false) };
-            l.status_unstored(before);
             let answers_hash = l.digest.hex();
             let result = l.finish_result(finish, &answers_hash, &self.signer, utc);
             (l.snapshot(now, utc, false), result, answers_hash, l.conn.as_ref().map(|c| c.tx.clone()))
@@ -795,19 +780,24 @@ impl Registry {
             self.evict(id, &live);
             return Err(WireError::internal("store finish", &e));
         }
-        lock(&live).status_stored();
+        self.status_stored(&live);
         tracing::info!(session = %id, total = result.total, reason = %result.reason, "session finished and scored");
         self.emit(&lock(&live), "finished", || result.reason.clone());
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(ServerMsg::Finished(result))));
         }
-        self.publish(&live);
         Ok(true)
     }
 
     /// Puts a session's current score on the public board.
     fn publish(&self, live: &Arc<Mutex<Live>>) {
         self.board.mark(live.clone());
+    }
+
+    /// A change applied with [`Live::apply_unstored`] is committed: it may show.
+    fn status_stored(&self, live: &Arc<Mutex<Live>>) {
+        lock(live).status_stored();
+        self.publish(live);
     }
 
     /// Fills the board with every stored session: running scores for those in memory,
@@ -1019,16 +1009,22 @@ impl Live {
         self.session.apply(now, command).map_err(WireError::from)
     }
 
-    /// A status change of the server's side is applied and its commit queued: until
-    /// [`Live::status_stored`], the board shows `before` (the first such change's).
-    fn status_unstored(&mut self, before: Status) {
-        match &mut self.unstored_status {
-            Some((n, _)) => *n += 1,
-            None => self.unstored_status = Some((1, before)),
+    /// Applies a change of the server's side (a start, a supervisor's action, time up)
+    /// whose commit the caller queues next: until [`Live::status_stored`], the board
+    /// shows the status before the first such change still being committed.
+    fn apply_unstored(&mut self, now: Tick, command: Command) -> Result<Vec<Event>, WireError> {
+        let before = self.session.status();
+        let events = self.apply(now, command)?;
+        if !events.is_empty() {
+            match &mut self.unstored_status {
+                Some((n, _)) => *n += 1,
+                None => self.unstored_status = Some((1, before)),
+            }
         }
+        Ok(events)
     }
 
-    /// The commit of a change noted by [`Live::status_unstored`] landed.
+    /// The commit of a change applied with [`Live::apply_unstored`] landed.
     fn status_stored(&mut self) {
         if let Some((n, _)) = &mut self.unstored_status {
             *n -= 1;
@@ -1408,13 +1404,10 @@ mod tests {
         // A pause and a resume queued one after the other: the board shows the status
         // before the first until both commits land.
         for command in [Command::Pause, Command::Resume] {
-            let before = l.session.status();
-            l.apply(1_000, command).expect("applied");
-            l.status_unstored(before);
+            l.apply_unstored(1_000, command).expect("applied");
         }
         assert_eq!(shown(&l).2, "active");
-        l.apply(2_000, Command::Pause).expect("applied");
-        l.status_unstored(Status::Active);
+        l.apply_unstored(2_000, Command::Pause).expect("applied");
         l.status_stored();
         l.status_stored();
         assert_eq!(shown(&l).2, "active", "the last change is not stored yet");
