@@ -7,7 +7,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use crate::diag::{Diagnostics, Sink};
-use crate::draft::{Draft, DraftOption};
+use crate::draft::{Draft, DraftAllow, DraftOption};
 use crate::hash::{self, BankHash};
 use crate::model::{Item, ItemId, SectionCode, Topic};
 use crate::walk::{At, Fields, Got, LineIndex, is_slug, parse_document};
@@ -328,8 +328,19 @@ pub(crate) fn parse_item_file(text: &str, sink: &mut Sink) -> Vec<Item> {
     items
 }
 
-const ITEM_FIELDS: &[&str] =
-    &["id", "section", "topic", "kind", "difficulty", "stem", "image", "answer", "pin_options", "options"];
+const ITEM_FIELDS: &[&str] = &[
+    "id",
+    "section",
+    "topic",
+    "kind",
+    "difficulty",
+    "stem",
+    "image",
+    "answer",
+    "pin_options",
+    "options",
+    "lint_allow",
+];
 
 fn read_item(value: &Spanned<DeValue<'_>>, lines: &LineIndex, sink: &mut Sink) -> Option<Draft> {
     let f = Fields::from_value(value, lines, sink, "item")?;
@@ -354,6 +365,23 @@ fn read_item(value: &Spanned<DeValue<'_>>, lines: &LineIndex, sink: &mut Sink) -
         Got::Bad => Got::Bad,
         Got::Missing => Got::Missing,
     };
+    let lint_allow = match f.array("lint_allow", sink) {
+        Got::Ok(a) => {
+            let mut out = Vec::new();
+            for entry in a.value {
+                let Some(ef) = Fields::from_value(entry, lines, sink, "lint_allow") else { continue };
+                out.push(DraftAllow {
+                    line: ef.line,
+                    check: ef.string("check", sink),
+                    reason: ef.string("reason", sink),
+                });
+                ef.finish(&["check", "reason"], sink);
+            }
+            Got::Ok(At { value: out, line: a.line })
+        }
+        Got::Bad => Got::Bad,
+        Got::Missing => Got::Missing,
+    };
     let draft = Draft {
         line: f.line,
         id,
@@ -366,6 +394,7 @@ fn read_item(value: &Spanned<DeValue<'_>>, lines: &LineIndex, sink: &mut Sink) -
         answer: f.string("answer", sink),
         pin_options: f.bool("pin_options", sink),
         options,
+        lint_allow,
     };
     f.finish(ITEM_FIELDS, sink);
     sink.set_item(None);

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::diag::Sink;
-use crate::model::{Item, ItemId, ItemOption, Key, Label, Points, SectionCode, Topic};
+use crate::lint::Check;
+use crate::model::{Item, ItemId, ItemOption, Key, Label, LintAllow, Points, SectionCode, Topic};
 use crate::walk::{At, Got, is_code, is_slug};
 
 pub(crate) struct Draft {
@@ -20,6 +21,14 @@ pub(crate) struct Draft {
     pub(crate) answer: Got<String>,
     pub(crate) pin_options: Got<bool>,
     pub(crate) options: Got<Vec<DraftOption>>,
+    pub(crate) lint_allow: Got<Vec<DraftAllow>>,
+}
+
+/// One `lint_allow` entry as written.
+pub(crate) struct DraftAllow {
+    pub(crate) line: usize,
+    pub(crate) check: Got<String>,
+    pub(crate) reason: Got<String>,
 }
 
 pub(crate) struct DraftOption {
@@ -277,6 +286,70 @@ impl Draft {
             None => None,
         };
 
+        let mut lint_allow: Vec<LintAllow> = Vec::new();
+        match self.lint_allow {
+            Got::Ok(entries) => {
+                for entry in entries.value {
+                    let check = match entry.check.required(sink, entry.line, "lint_allow.check") {
+                        Some(c) => {
+                            match Check::parse(&c.value) {
+                                Some(check) if check.silenceable() => Some(check),
+                                Some(check) => {
+                                    sink.error(
+                                    Some(c.line),
+                                    Some("lint_allow.check"),
+                                    format!("{check} is a property of the bank or exam and cannot be silenced by one item"),
+                                );
+                                    None
+                                }
+                                None => {
+                                    let known: Vec<&str> =
+                                        Check::ALL.iter().filter(|c| c.silenceable()).map(|c| c.name()).collect();
+                                    sink.error(
+                                        Some(c.line),
+                                        Some("lint_allow.check"),
+                                        format!("{:?} is not a lint check (one of: {})", c.value, known.join(", ")),
+                                    );
+                                    None
+                                }
+                            }
+                        }
+                        None => None,
+                    };
+                    let reason = match entry.reason {
+                        Got::Ok(r) if r.value.trim().is_empty() => {
+                            sink.error(
+                                Some(r.line),
+                                Some("lint_allow.reason"),
+                                "is empty: say why the flaw is intended",
+                            );
+                            None
+                        }
+                        Got::Ok(r) => Some(r.value),
+                        Got::Bad => None,
+                        Got::Missing => {
+                            sink.error(
+                                Some(entry.line),
+                                Some("lint_allow.reason"),
+                                "missing: silencing a check needs the reason it is intended",
+                            );
+                            None
+                        }
+                    };
+                    match (check, reason) {
+                        (Some(check), Some(_)) if lint_allow.iter().any(|a| a.check == check) => {
+                            sink.error(Some(entry.line), Some("lint_allow.check"), format!("{check} is listed twice"));
+                            ok = false;
+                        }
+                        (Some(check), Some(reason)) => lint_allow.push(LintAllow { check, reason, line: entry.line }),
+                        _ => ok = false,
+                    }
+                }
+            }
+            Got::Bad => ok = false,
+            Got::Missing => {}
+        }
+
         sink.set_item(None);
         let (id, section, topic, stem, key, _) = (id?, section?, topic?, stem?, key?, options?);
         ok.then(|| Item {
@@ -289,6 +362,7 @@ impl Draft {
             options: built,
             key,
             pin_options,
+            lint_allow,
             file: sink.file().to_owned(),
             line,
         })

@@ -75,6 +75,13 @@ pub struct Section {
     line: usize,
 }
 
+impl Section {
+    /// The line of the section's `[[section]]` header in the exam file.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+}
+
 /// A validated exam blueprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exam {

@@ -12,6 +12,8 @@
 //! - [`exam`]: [`Exam`], its sections, quotas and scoring rules, and the check that a
 //!   blueprint can be drawn from its bank.
 //! - [`diag`]: [`Diagnostic`] and [`Diagnostics`], the file:line errors.
+//! - [`lint`]: [`lint::lint`], the item-writing flaws a bank can be valid with: testwiseness
+//!   cues, the score of a candidate who never reads a stem, pasted and look-alike options.
 //! - [`csv_import`]: spreadsheet rows to an item file.
 //! - `hash`: the canonical form behind [`BankHash`].
 //! - `walk`: reading spanned TOML tables field by field.
@@ -22,6 +24,7 @@ pub mod diag;
 mod draft;
 pub mod exam;
 mod hash;
+pub mod lint;
 pub mod model;
 mod walk;
 
@@ -29,4 +32,4 @@ pub use bank::{Bank, BankError, BankSource};
 pub use diag::{Diagnostic, Diagnostics};
 pub use exam::{BoardNames, Exam, ExamSummary, Quota, ScoringRule, Section};
 pub use hash::BankHash;
-pub use model::{Item, ItemId, ItemOption, Key, Label, Points, SectionCode, Topic};
+pub use model::{Item, ItemId, ItemOption, Key, Label, LintAllow, Points, SectionCode, Topic};

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::lint::Check;
+
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -182,6 +184,27 @@ impl Key {
     }
 }
 
+/// One lint check an item opts out of. The reason is required: it tells the next reviewer
+/// why the flagged pattern is intended, so a silenced warning is a decision, not a shrug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintAllow {
+    pub(crate) check: Check,
+    pub(crate) reason: String,
+    pub(crate) line: usize,
+}
+
+impl LintAllow {
+    pub fn check(&self) -> Check {
+        self.check
+    }
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+    pub fn line(&self) -> usize {
+        self.line
+    }
+}
+
 /// One validated question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
@@ -194,6 +217,8 @@ pub struct Item {
     pub(crate) options: Vec<ItemOption>,
     pub(crate) key: Key,
     pub(crate) pin_options: bool,
+    /// Lint checks this item opts out of, each with the committee's reason (see [`crate::lint`]).
+    pub(crate) lint_allow: Vec<LintAllow>,
     /// Where the item was written, so later checks (exam drawability) can point at it.
     pub(crate) file: String,
     pub(crate) line: usize,
@@ -227,6 +252,13 @@ impl Item {
     /// True when the option order must be kept as written (e.g. "all of the above").
     pub fn pin_options(&self) -> bool {
         self.pin_options
+    }
+    pub fn lint_allow(&self) -> &[LintAllow] {
+        &self.lint_allow
+    }
+    /// True when the item opts out of `check` (with a reason).
+    pub fn allows(&self, check: Check) -> bool {
+        self.lint_allow.iter().any(|a| a.check == check)
     }
     pub fn file(&self) -> &str {
         &self.file

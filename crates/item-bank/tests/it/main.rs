@@ -5,6 +5,7 @@ mod csv;
 mod exam;
 mod fuzz;
 mod hash;
+mod lint;
 
 use std::path::PathBuf;
 
