@@ -19,10 +19,12 @@ use crate::committee;
                   durable answers and a live public scoreboard.\n\n\
                   Committee workflow:\n  \
                   1. ujian bank validate question-banks/skd       check a bank, list every mistake\n  \
-                  2. ujian exam check question-banks/exams/skd.toml   check an exam can be drawn\n  \
-                  3. ujian exam import question-banks/exams/skd.toml  store it in the database\n  \
-                  4. ujian candidates import peserta.csv          register candidates\n  \
-                  5. ujian serve                                  start the server"
+                  2. ujian bank lint question-banks/skd --exam question-banks/exams/skd.toml\n                                                  \
+                  find item-writing flaws (a pass without reading)\n  \
+                  3. ujian exam check question-banks/exams/skd.toml   check an exam can be drawn\n  \
+                  4. ujian exam import question-banks/exams/skd.toml  store it in the database\n  \
+                  5. ujian candidates import peserta.csv          register candidates\n  \
+                  6. ujian serve                                  start the server"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -99,6 +101,28 @@ pub enum BankCommand {
     Validate {
         /// The bank folder (the one holding bank.toml).
         path: PathBuf,
+    },
+    /// Find item-writing flaws: testwiseness cues, pasted or look-alike options, and more.
+    ///
+    /// Reports, with file, line and item: how often the key (or best weighted option) is
+    /// the longest option, the one with most clauses or the one most like the stem, against
+    /// chance; with --exam, the expected score of a candidate who never reads a stem on the
+    /// exam's blueprint, against each section's threshold; identical, pasted and cut-short
+    /// options; "semua benar" style options; label-like options; figural topics without
+    /// images; duplicate stems; weighted points that are not a spread. Each check is
+    /// documented in docs/bank-format.md, with how an item silences it (lint_allow).
+    /// Exits with status 1 if the bank is invalid or, with --strict, on any finding other
+    /// than a reading-free score within the margin below a threshold.
+    Lint {
+        /// The bank folder (the one holding bank.toml).
+        path: PathBuf,
+        /// An exam file whose blueprint draws from this bank, for the reading-free scores
+        /// and the option shuffling.
+        #[arg(long)]
+        exam: Option<PathBuf>,
+        /// Fail on findings instead of warning.
+        #[arg(long)]
+        strict: bool,
     },
     /// Turn a spreadsheet (CSV) of items into an item file for a bank.
     ///
@@ -283,6 +307,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = &cli.global;
     match cli.command {
         Command::Bank(BankCommand::Validate { path }) => Ok(committee::bank_validate(&path)),
+        Command::Bank(BankCommand::Lint { path, exam, strict }) => {
+            Ok(committee::bank_lint(&path, exam.as_deref(), strict))
+        }
         Command::Bank(BankCommand::ImportCsv { csv, out, force }) => committee::bank_import_csv(&csv, &out, force),
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,

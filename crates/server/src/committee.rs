@@ -35,7 +35,96 @@ pub(crate) fn bank_validate(path: &Path) -> ExitCode {
     };
     print_bank(&bank);
     println!("ok: {} items, {} assets, no problems", bank.items().len(), bank.source().assets.len());
+    // Flaws are not mistakes: the bank is valid, but the committee sees them at once.
+    let lint = item_bank::lint::lint(&bank, None, item_bank::lint::Options::default());
+    for f in &lint.findings {
+        eprintln!("{f}");
+    }
+    if !lint.findings.is_empty() {
+        eprintln!(
+            "{} lint warning{} (see `ujian bank lint {} --exam EXAM` for the figures)",
+            lint.findings.len(),
+            if lint.findings.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
     ExitCode::SUCCESS
+}
+
+pub(crate) fn bank_lint(path: &Path, exam_path: Option<&Path>, strict: bool) -> ExitCode {
+    let bank = match Bank::load(path) {
+        Ok(b) => b,
+        Err(e) => return report(&e),
+    };
+    let exam = match exam_path {
+        None => None,
+        Some(exam_path) => {
+            let text = match std::fs::read_to_string(exam_path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", exam_path.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            let exam = match Exam::parse(&exam_path.display().to_string(), &text) {
+                Ok(exam) => exam,
+                Err(diags) => return report(&BankError::Invalid(diags)),
+            };
+            // The blueprint is checked against the bank being linted, which may be a
+            // working copy rather than the folder the exam names.
+            if let Err(diags) = exam.check(&bank) {
+                return report(&BankError::Invalid(diags));
+            }
+            Some(exam)
+        }
+    };
+    let lint = item_bank::lint::lint(&bank, exam.as_ref(), item_bank::lint::Options { strict });
+    print_lint(&bank, exam.as_ref(), &lint);
+    for f in &lint.findings {
+        eprintln!("{f}");
+    }
+    let (errors, warnings) = (lint.errors(), lint.warnings());
+    eprintln!(
+        "{errors} error{}, {warnings} warning{}",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    );
+    if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+fn print_lint(bank: &Bank, exam: Option<&Exam>, lint: &item_bank::lint::Report) {
+    println!("lint bank {} {} ({} items)", bank.name(), bank.version(), bank.items().len());
+    println!();
+    println!("key or best option picked by a rule that never reads the stem (items: where the rule picks one option)");
+    println!("{:<8} {:<28} {:<15} {:>11} {:>7} {:>9}", "section", "topic", "rule", "hits/items", "chance", "p");
+    // A topic where no item lets the rule pick one option says nothing.
+    for c in lint.cues.iter().filter(|c| c.topic.is_none() || c.items > 0) {
+        let p = if c.p_value < 0.001 { "<0.001".to_owned() } else { format!("{:.3}", c.p_value) };
+        println!(
+            "{:<8} {:<28} {:<15} {:>11} {:>7.1} {:>9}",
+            c.section.as_str(),
+            c.topic.as_ref().map_or("(all)", |t| t.as_str()),
+            c.rule.name(),
+            format!("{}/{}", c.hits, c.items),
+            c.chance,
+            p
+        );
+    }
+    if let Some(exam) = exam {
+        println!();
+        println!("expected section score without reading the stems, over random papers of exam {}", exam.code());
+        println!("{:<8} {:<15} {:>9} {:>9}", "section", "rule", "expected", "threshold");
+        for r in &lint.reading_free {
+            println!(
+                "{:<8} {:<15} {:>9.1} {:>9}",
+                r.section.as_str(),
+                r.rule.map_or("random guess", |r| r.name()),
+                r.expected,
+                r.threshold
+            );
+        }
+    }
+    println!();
 }
 
 fn print_bank(bank: &Bank) {

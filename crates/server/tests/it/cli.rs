@@ -43,6 +43,43 @@ fn bank_validate_lists_every_planted_mistake_with_file_and_line_and_exits_1() {
 }
 
 #[test]
+fn bank_lint_prints_the_cue_figures_and_strict_fails_a_bank_passed_unread() {
+    let bank = "crates/item-bank/tests/fixtures/lint/longest-key";
+    let exam = format!("{bank}/exam.toml");
+    let (code, out, err) = ujian(&["bank", "lint", bank, "--exam", &exam]);
+    assert_eq!(code, 0, "warnings alone do not fail: {err}");
+    assert!(
+        out.contains("L        (all)                        longest                 6/6     1.5    <0.001"),
+        "{out}"
+    );
+    assert!(out.contains("L        longest              30.0        25"), "{out}");
+    assert!(
+        err.contains(&format!(
+            "{exam}:5: warning: reading-free-score: section L: always choosing the longest option without reading the stem expects 30.0 points, reaching the threshold 25"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{bank}/items.toml:11: warning: item L-2: longest-key: the key (A) is the longest option"
+        )),
+        "{err}"
+    );
+    assert!(err.ends_with("0 errors, 8 warnings\n"), "{err}");
+
+    let (code, _, err) = ujian(&["bank", "lint", bank, "--exam", &exam, "--strict"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.ends_with("8 errors, 0 warnings\n"), "{err}");
+
+    // validate shows the same findings (without the exam's) and still passes the bank.
+    let (code, out, err) = ujian(&["bank", "validate", bank]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok: 6 items"), "{out}");
+    assert!(err.contains("warning: item L-6: longest-key"), "{err}");
+    assert!(err.contains("7 lint warnings"), "{err}");
+}
+
+#[test]
 fn exam_check_prints_the_blueprint_table() {
     let (code, out, err) = ujian(&["exam", "check", "question-banks/exams/skd.toml"]);
     assert_eq!(code, 0, "{err}");
