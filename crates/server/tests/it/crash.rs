@@ -70,10 +70,11 @@ async fn kill_9_mid_exam_loses_no_acknowledged_answer_and_charges_no_downtime() 
         let token = login(server.addr, &sitting_token).await;
         let mut c = Candidate::connect(server.addr, &token).await;
         let mut acked = std::collections::BTreeMap::new();
-        let labels = ["A", "B", "C", "D", "E"];
+        // Quantitative comparisons in the SKD bank have four options, so E is not always there.
+        let labels = ["A", "B", "C", "D"];
         let mut last_remaining = 0;
         for i in 0..40usize {
-            let choice = labels[(i * 7) % 5];
+            let choice = labels[(i * 7) % labels.len()];
             let ack = c.answer(i, Some(choice)).await;
             assert_eq!(ack["type"], "ack", "{ack}");
             acked.insert(i.to_string(), choice.to_string());
