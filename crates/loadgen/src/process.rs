@@ -78,6 +78,8 @@ impl ServerProcess {
         }
         cmd.args(["serve", "--listen", &spec.listen.to_string()])
             .env("UJIAN_LOG", &spec.log_level)
+            // The viewers all connect from one address, thousands of them in some runs.
+            .env("UJIAN_MAX_CONNECTIONS_PER_ADDRESS", "50000")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

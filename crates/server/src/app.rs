@@ -9,22 +9,29 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::extract::State;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use serde::Serialize;
 use store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::audit::Audit;
 use crate::auth::{self, Auth};
-use crate::board::{self, BoardHub};
+use crate::board::{self, BoardHub, PageLimiter};
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::PinKey;
+use crate::edge::{self, Site};
+use crate::error::ApiError;
 use crate::live::Registry;
 use crate::receipt::Signer;
+use crate::serve::{Connections, Limits};
+use crate::staff::Staff;
 use crate::writer::Writer;
 use crate::{control, pages, staff, ws};
 
@@ -38,12 +45,30 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Two answers closer than this many milliseconds are flagged to the supervisor.
     pub fast_answer_ms: u64,
+    /// The address users open, e.g. `https://cat.example.go.id`: only pages of its origin
+    /// may post to the server or open its WebSockets. Without it, the origin must match
+    /// the request's `Host`.
+    pub public_url: Option<String>,
+    /// Header-read and idle timeouts, and the caps on open connections.
+    pub connections: Limits,
+    /// Board pages built for a request (chosen with `offset` or `limit`) that one peer
+    /// address may ask for per second; the first page is served from a cache and is not
+    /// counted.
+    pub board_pages_per_second: u32,
 }
 
 impl Config {
     /// A configuration with the default settings.
     pub fn new(data_dir: PathBuf, database_url: Option<String>, listen: SocketAddr) -> Config {
-        Config { data_dir, database_url, listen, fast_answer_ms: 2_000 }
+        Config {
+            data_dir,
+            database_url,
+            listen,
+            fast_answer_ms: 2_000,
+            public_url: None,
+            connections: Limits::default(),
+            board_pages_per_second: 10,
+        }
     }
 
     pub fn database_url(&self) -> String {
@@ -58,6 +83,10 @@ pub struct AppState {
     pub board: Arc<BoardHub>,
     pub signer: Arc<Signer>,
     pub auth: Arc<Auth>,
+    /// The open connections, counted against the caps.
+    pub connections: Arc<Connections>,
+    /// The rate limit of board pages built for one request.
+    pub board_pages: Arc<PageLimiter>,
     /// Turns true when the server is shutting down: connections close, timers stop.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -67,6 +96,7 @@ pub struct AppState {
 pub struct App {
     listener: TcpListener,
     router: Router,
+    limits: Limits,
     state: AppState,
     shutdown: watch::Sender<bool>,
     /// Stops the writer; sent only after the timers have written their last checkpoint.
@@ -86,6 +116,14 @@ impl App {
 
     /// Builds with a given clock; tests pass a [`crate::clock::ManualClock`] to move time.
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let site = Site::new(config.public_url.as_deref())?;
+        if config.connections.idle_timeout <= board::KEEP_ALIVE {
+            tracing::warn!(
+                "an idle timeout of {:?} closes a quiet board feed, which sends a keep-alive every {:?}",
+                config.connections.idle_timeout,
+                board::KEEP_ALIVE
+            );
+        }
         let store = Store::open(&config.database_url()).await.context("open database")?;
         tracing::info!(durability = %store.durability().await?, "database ready");
         let listener = listen(config.listen).with_context(|| format!("bind {}", config.listen))?;
@@ -104,6 +142,7 @@ impl App {
         let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
         let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?));
         let audit = Arc::new(Audit::load(&store).await?);
+        let board_pages = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
         let registry = Arc::new(Registry::new(
             store.clone(),
             clock,
@@ -129,11 +168,13 @@ impl App {
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         let logins = tokio::spawn(crate::auth::watch_logins(auth.clone(), store.clone(), shutdown_rx.clone()));
-        let state = AppState { registry, board, signer, auth, shutdown: shutdown_rx };
-        let router = router(state.clone());
+        let connections = Arc::new(Connections::new(&config.connections));
+        let state = AppState { registry, board, signer, auth, connections, board_pages, shutdown: shutdown_rx };
+        let router = router(state.clone(), site);
         Ok(App {
             listener,
             router,
+            limits: config.connections.clone(),
             state,
             shutdown,
             writer_stop,
@@ -162,16 +203,7 @@ impl App {
             shutdown.await;
             let _ = signal.send(true);
         };
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        // No Nagle: a reply of two small frames (a finish's `ack`, then the `finished` with
-        // the score) would otherwise hold the second until the first is acknowledged, and
-        // a browser with nothing to send delays that acknowledgement by up to 40 ms.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
-            }
-        });
-        axum::serve(listener, service).with_graceful_shutdown(stop).await.context("serve")?;
+        crate::serve::serve(self.listener, self.router, &self.limits, self.state.connections.clone(), stop).await;
         // Order matters: connections and timers stop first (the timers write a last
         // checkpoint through the writer), then the writer commits what it holds and stops.
         let _ = self.shutdown.send(true);
@@ -250,8 +282,19 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn router(state: AppState) -> Router {
-    routes().into_iter().fold(Router::new(), |r, route| r.route(route.path, route.handler)).with_state(state)
+fn router(state: AppState, site: Site) -> Router {
+    let routes = routes().into_iter().fold(Router::new(), |r, route| {
+        let handler = match route.access {
+            Access::Public => route.handler,
+            // A candidate's or staff member's data (a sitting's detail holds its token):
+            // no cache may keep it.
+            Access::Candidate | Access::Staff => route
+                .handler
+                .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static(edge::NO_STORE))),
+        };
+        r.route(route.path, handler)
+    });
+    edge::layers(routes.with_state(state), site)
 }
 
 /// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped
@@ -290,21 +333,34 @@ async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
+/// What `/health` says: `ok` to anyone; the version, the database's durability settings
+/// and the open connections only to staff (they tell an attacker what to try).
 #[derive(Serialize)]
 struct Health {
     status: &'static str,
-    version: &'static str,
-    database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connections: Option<usize>,
 }
 
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, (axum::http::StatusCode, String)> {
-    match state.registry.store().durability().await {
-        Ok(database) => Ok(Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), database })),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            Err((axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable".into()))
-        }
-    }
+async fn health(State(state): State<AppState>, staff: Result<Staff, ApiError>) -> Result<Response, ApiError> {
+    let database = state.registry.store().durability().await.map_err(|e| {
+        tracing::error!(error = %e, "health check failed");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database cannot be reached")
+    })?;
+    let health = match staff {
+        Ok(_) => Health {
+            status: "ok",
+            version: Some(env!("CARGO_PKG_VERSION")),
+            database: Some(database),
+            connections: Some(state.connections.open()),
+        },
+        Err(_) => Health { status: "ok", version: None, database: None, connections: None },
+    };
+    Ok(([(CACHE_CONTROL, edge::NO_STORE)], Json(health)).into_response())
 }
 
 /// The accept queue: a room of candidates connects within the same second at exam start,

@@ -12,13 +12,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use futures_util::Stream;
 use item_bank::{BoardNames, Exam};
@@ -27,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 use crate::app::AppState;
+use crate::clock::Clock;
 use crate::error::ApiError;
 
 /// At most this many frames a second reach a viewer, whatever the answer rate.
@@ -34,7 +39,7 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// Frames a viewer may fall behind before it is sent a snapshot instead.
 const BACKLOG: usize = 64;
 /// A comment line after this long without a frame keeps proxies from closing the feed.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Which board: one sitting, one venue (across its sittings of an exam), or a whole exam.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -157,6 +162,8 @@ pub struct RowUpdate {
 struct Frame {
     version: u64,
     sse: Bytes,
+    /// Where the JSON lies in `sse`: the HTTP snapshot sends that slice of the same bytes.
+    json: std::ops::Range<usize>,
 }
 
 impl Frame {
@@ -167,9 +174,16 @@ impl Frame {
         sse.extend_from_slice(b"event: ");
         sse.extend_from_slice(name.as_bytes());
         sse.extend_from_slice(b"\ndata: ");
+        let start = sse.len();
         serde_json::to_writer(&mut sse, value)?;
+        let json = start..sse.len();
         sse.extend_from_slice(b"\n\n");
-        Ok(Frame { version, sse: sse.into() })
+        Ok(Frame { version, sse: sse.into(), json })
+    }
+
+    /// The event's JSON alone, sharing the event's bytes.
+    fn json(&self) -> Bytes {
+        self.sse.slice(self.json.clone())
     }
 }
 
@@ -203,10 +217,16 @@ pub struct BoardHub {
     /// Held through a flush: two at once (a read and the tick) could otherwise each read a
     /// row and write it in the other order, an older score over a newer.
     flushing: Mutex<()>,
-    /// Each watched board's first page, serialised, with the version it was taken at. An
-    /// async lock per board: viewers arriving while it is being built wait for it instead
-    /// of each building their own, and other boards' viewers do not wait at all.
+    /// Each watched or current board's first page, serialised, with the version it was
+    /// taken at; the feed's first frame and the HTTP snapshot both send it. An async lock
+    /// per board: viewers arriving while it is being built wait for it instead of each
+    /// building their own, and other boards' viewers do not wait at all.
     feed_pages: Mutex<HashMap<BoardId, Arc<tokio::sync::Mutex<Option<Frame>>>>>,
+    /// First pages built since the start: one per board version however many read it.
+    pages_built: AtomicU64,
+    /// Tells this server's pages from an earlier run's in an `ETag`: versions restart at
+    /// zero with the server.
+    epoch: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -228,7 +248,7 @@ pub fn mask_name(name: &str) -> String {
 
 impl BoardHub {
     pub fn new() -> BoardHub {
-        BoardHub::default()
+        BoardHub { epoch: rand::random(), ..BoardHub::default() }
     }
 
     /// Notes that `source`'s row changed; it is read at the next flush (every read of the
@@ -340,8 +360,11 @@ impl BoardHub {
     /// changed since the version it holds are in the board's next delta, which a viewer
     /// subscribed before asking for the page receives.
     async fn feed_page(&self, id: &BoardId) -> Option<Frame> {
-        // A slot for a board that does not exist is dropped at the next tick; callers
-        // reach here only for boards they subscribed to.
+        // No slot for a board that does not exist: anyone may ask for any name. (Boards
+        // are never removed, so one that exists now still does below.)
+        if !lock(&self.inner).boards.contains_key(id) {
+            return None;
+        }
         let slot = lock(&self.feed_pages).entry(id.clone()).or_default().clone();
         let mut cached = slot.lock().await;
         let version = lock(&self.inner).boards.get(id)?.version;
@@ -356,8 +379,15 @@ impl BoardHub {
                 return None;
             }
         };
+        self.pages_built.fetch_add(1, Ordering::Relaxed);
         *cached = Some(page.clone());
         Some(page)
+    }
+
+    /// How many first pages were built since the start (each is shared by every reader of
+    /// its board version).
+    pub fn pages_built(&self) -> u64 {
+        self.pages_built.load(Ordering::Relaxed)
     }
 
     fn subscribe(&self, id: &BoardId) -> Option<broadcast::Receiver<Frame>> {
@@ -391,10 +421,15 @@ impl BoardHub {
                 Err(e) => tracing::error!(error = %e, "cannot serialise a board delta"),
             }
         }
-        // A page nobody watches is dropped (a big board's is megabytes); the next viewer
-        // builds it again. A viewer subscribes before it asks for the page, so a page
-        // being built or handed out is always watched.
-        lock(&self.feed_pages).retain(|id, _| boards.get(id).is_some_and(|b| b.tx.receiver_count() > 0));
+        // A page nobody watches is dropped once the board has moved past it (a big board's
+        // is megabytes); the next reader builds it again. A page still current stays for
+        // the HTTP snapshot's readers, and one being built (locked) stays too.
+        lock(&self.feed_pages).retain(|id, slot| {
+            boards.get(id).is_some_and(|b| {
+                b.tx.receiver_count() > 0
+                    || slot.try_lock().map_or(true, |page| page.as_ref().is_some_and(|p| p.version == b.version))
+            })
+        });
     }
 
     /// Ticks until shutdown.
@@ -470,18 +505,91 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<BoardListing>> {
     Json(state.board.list())
 }
 
+/// How long a proxy, a CDN or a browser may serve a snapshot it holds: the board moves
+/// at most four times a second, and a public screen polling it may lag a second or two.
+const SNAPSHOT_CACHE: &str = "public, max-age=2";
+
+/// A board as JSON. The first page (no `offset` or `limit`) is the page the feed shares,
+/// built once per board version whoever asks, with an `ETag` of its version: it may be
+/// older than the board by up to a [`TICK`], as the feed's first page is. A page chosen
+/// with `offset` or `limit` is built for the request, so it is rate-limited per peer
+/// address ([`PageLimiter`]).
 pub async fn snapshot(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((kind, id)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
-) -> Result<Json<Snapshot>, ApiError> {
+    query: Result<Query<PageQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(ApiError::from)?;
     let board = board_id(&kind, &id, &q)?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_board", "no such board");
+    if q.offset.is_none() && q.limit.is_none() {
+        let page = state.board.feed_page(&board).await.ok_or_else(not_found)?;
+        let etag = format!("\"{:x}-{}\"", state.board.epoch, page.version);
+        let fresh = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|tag| tag.trim().trim_start_matches("W/") == etag));
+        let cache = [(header::CACHE_CONTROL, SNAPSHOT_CACHE.to_owned()), (header::ETAG, etag)];
+        if fresh {
+            return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+        }
+        return Ok((cache, [(header::CONTENT_TYPE, "application/json")], page.json()).into_response());
+    }
+    if !state.board_pages.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many board pages chosen with offset or limit; slow down, or read the first page or the feed",
+        ));
+    }
     let limit = q.limit.unwrap_or(MAX_PAGE).min(MAX_PAGE);
-    state
-        .board
-        .snapshot(&board, q.offset.unwrap_or(0), limit)
-        .map(Json)
-        .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "no such board"))
+    let snap = state.board.snapshot(&board, q.offset.unwrap_or(0), limit).ok_or_else(not_found)?;
+    Ok(([(header::CACHE_CONTROL, SNAPSHOT_CACHE)], Json(snap)).into_response())
+}
+
+/// How many board pages built for a request (with `offset` or `limit`) one peer address
+/// may ask for: a quota a second, refilled on the server's clock. Behind a reverse proxy
+/// the peer is the proxy, shared by every client.
+pub struct PageLimiter {
+    limiter: governor::RateLimiter<
+        IpAddr,
+        governor::state::keyed::HashMapStateStore<IpAddr>,
+        ServerClock,
+        governor::middleware::NoOpMiddleware<governor::nanos::Nanos>,
+    >,
+    checks: AtomicU64,
+}
+
+/// The server's injected clock, for governor (tests hold it still or move it).
+pub struct ServerClock(Arc<dyn Clock>);
+
+impl governor::clock::Clock for ServerClock {
+    type Instant = governor::nanos::Nanos;
+
+    fn now(&self) -> governor::nanos::Nanos {
+        governor::nanos::Nanos::from(Duration::from_millis(self.0.tick()))
+    }
+}
+
+impl PageLimiter {
+    /// `per_second` pages a second per address, in bursts of as many; at least one.
+    pub fn new(per_second: u32, clock: Arc<dyn Clock>) -> PageLimiter {
+        let quota = governor::Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN));
+        PageLimiter { limiter: governor::RateLimiter::hashmap_with_clock(quota, ServerClock(clock)), checks: 0.into() }
+    }
+
+    /// Whether `address` may have one more page now (and counts it).
+    pub fn allow(&self, address: IpAddr) -> bool {
+        let allowed = self.limiter.check_key(&address.to_canonical()).is_ok();
+        // Addresses whose allowance has refilled are forgotten now and then, so addresses
+        // seen once do not pile up.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            self.limiter.retain_recent();
+        }
+        allowed
+    }
 }
 
 /// Server-Sent Events: a snapshot, then deltas; a fresh snapshot after falling behind.
@@ -712,7 +820,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_page_nobody_watches_is_dropped_at_the_next_tick() {
+    async fn a_page_nobody_watches_is_dropped_once_the_board_moves_past_it() {
         let exam = exam("full");
         let hub = BoardHub::new();
         hub.update(update("a", 10, &exam));
@@ -725,11 +833,35 @@ mod tests {
         assert_eq!(kept.sse.as_ptr(), first.sse.as_ptr(), "a watched page outlives a tick");
         drop(rx);
         hub.tick();
-        assert!(lock(&hub.feed_pages).is_empty(), "nobody watches: the page is gone");
+        let current = hub.feed_page(&board).await.expect("page");
+        assert_eq!(current.sse.as_ptr(), first.sse.as_ptr(), "a current page stays for the snapshot's readers");
+        assert_eq!(hub.pages_built(), 1);
+        hub.update(update("a", 11, &exam));
+        hub.tick();
+        assert!(lock(&hub.feed_pages).is_empty(), "nobody watches and the board moved on: the page is gone");
         let _rx = hub.subscribe(&board).expect("board");
         let again = hub.feed_page(&board).await.expect("page");
-        assert_ne!(again.sse.as_ptr(), first.sse.as_ptr(), "built again");
-        assert_eq!((again.version, &again.sse), (first.version, &first.sse), "the same board, the same bytes");
+        assert_eq!(again.version, first.version + 1, "built again, at the board's version");
+        assert_eq!(data(&again.sse, "snapshot")["rows"][0]["total"], 11);
+        assert_eq!(hub.pages_built(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_board_that_does_not_exist_gets_no_page_and_no_slot() {
+        let hub = BoardHub::new();
+        assert!(hub.feed_page(&BoardId::Sitting("nope".into())).await.is_none());
+        assert!(lock(&hub.feed_pages).is_empty(), "a name anyone may send keeps nothing");
+    }
+
+    #[tokio::test]
+    async fn the_snapshots_json_is_the_feed_pages_data_line() {
+        let exam = exam("full");
+        let hub = BoardHub::new();
+        hub.update(update("a", 10, &exam));
+        let page = hub.feed_page(&BoardId::Sitting("S".into())).await.expect("page");
+        let json: serde_json::Value = serde_json::from_slice(&page.json()).expect("json");
+        assert_eq!(json, data(&page.sse, "snapshot"));
+        assert_eq!(page.json().as_ptr(), page.sse[b"event: snapshot\ndata: ".len()..].as_ptr(), "the same bytes");
     }
 
     #[tokio::test(start_paused = true)]

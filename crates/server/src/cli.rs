@@ -4,11 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, Config, shutdown_signal};
 use crate::committee;
+use crate::serve::Limits;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,6 +70,8 @@ pub enum Command {
         /// The exam file to sit.
         #[arg(long, default_value = "question-banks/exams/skd.toml")]
         exam: PathBuf,
+        #[command(flatten)]
+        serve: ServeOptions,
     },
     /// Prepare sittings (every paper is drawn in advance).
     #[command(subcommand)]
@@ -89,7 +93,55 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "UJIAN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        serve: ServeOptions,
     },
+}
+
+/// How the server meets the network: its public address, timeouts and caps.
+#[derive(Debug, Args)]
+pub struct ServeOptions {
+    /// The address users open, e.g. https://cat.example.go.id. Only pages of this origin
+    /// may post to the server or open its WebSockets. Without it, a request's Origin must
+    /// match its Host header (behind a proxy: pass the Host through, or set this).
+    #[arg(long, env = "UJIAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds a client may take to send a request's headers, counted from the connection's
+    /// start or its previous response; also how long a kept-alive connection may wait for
+    /// its next request.
+    #[arg(long, env = "UJIAN_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+    /// Seconds a connection that is not a WebSocket may move no byte before it is closed
+    /// (a body sent slowly, a response nobody reads). Keep it above 15: a quiet board feed
+    /// sends a keep-alive every 15 seconds.
+    #[arg(long, env = "UJIAN_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Connections open at once, WebSockets included; more are refused as they arrive.
+    /// Keep it below the process's file limit (LimitNOFILE in deploy/ujian.service).
+    #[arg(long, env = "UJIAN_MAX_CONNECTIONS", default_value_t = 50_000)]
+    pub max_connections: usize,
+    /// Connections open at once from one peer address. A test center's PCs often share one
+    /// address; behind a reverse proxy every connection comes from the proxy, so there set
+    /// it as high as --max-connections.
+    #[arg(long, env = "UJIAN_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 5_000)]
+    pub max_connections_per_address: usize,
+    /// Board pages chosen with ?offset= or ?limit= (built for each request) one peer
+    /// address may fetch per second. A board's first page is cached and not counted.
+    #[arg(long, env = "UJIAN_BOARD_PAGES_PER_SECOND", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub board_pages_per_second: u32,
+}
+
+impl ServeOptions {
+    fn apply(&self, config: &mut Config) {
+        config.public_url.clone_from(&self.public_url);
+        config.connections = Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+            max_connections_per_address: self.max_connections_per_address,
+        };
+        config.board_pages_per_second = self.board_pages_per_second;
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,8 +368,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
             committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await
         }
-        Command::Demo { candidates, listen, exam } => {
-            crate::demo::run(&config(g, Some(listen)), &crate::demo::DemoOptions { exam, candidates }).await?;
+        Command::Demo { candidates, listen, exam, serve } => {
+            let mut config = config(g, Some(listen));
+            serve.apply(&mut config);
+            crate::demo::run(&config, &crate::demo::DemoOptions { exam, candidates }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sitting(SittingCommand::Prepare { id, exam, venue, starts_at, candidates }) => {
@@ -380,8 +434,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {
             committee::staff_add(&config(g, None), &username, &role, name.as_deref(), &sittings).await
         }
-        Command::Serve { listen } => {
-            let app = App::build(&config(g, Some(listen))).await?;
+        Command::Serve { listen, serve } => {
+            let mut config = config(g, Some(listen));
+            serve.apply(&mut config);
+            let app = App::build(&config).await?;
             println!("ujian listening on http://{}", app.local_addr());
             app.run_until(shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)

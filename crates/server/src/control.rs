@@ -38,7 +38,7 @@ pub struct Reason {
 }
 
 fn reason_of(body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>) -> Result<Reason, ApiError> {
-    let Json(r) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let Json(r) = body.map_err(ApiError::from)?;
     if r.reason.trim().chars().count() < 3 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -2,6 +2,7 @@
 //! message. Internals are logged here, never sent to clients.
 
 use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use session_engine::Refusal;
@@ -75,6 +76,34 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
         (self.status, Json(body)).into_response()
+    }
+}
+
+/// A JSON body that does not fit: the parser's text goes to the log, the client gets a
+/// stable code and a plain message (the text names internals: type names, offsets).
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> ApiError {
+        tracing::info!(detail = %e.body_text(), "refused a request body");
+        let message = match &e {
+            JsonRejection::MissingJsonContentType(_) => "send the body as JSON, with Content-Type: application/json",
+            JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON",
+            JsonRejection::JsonDataError(_) => {
+                "the body lacks a field this request needs, or a field has the wrong type"
+            }
+            _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large");
+            }
+            _ => "the body could not be read",
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+}
+
+/// A query string that does not fit: as for [`JsonRejection`], logged, not echoed.
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> ApiError {
+        tracing::info!(detail = %e.body_text(), "refused a query string");
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the query string has a parameter of the wrong type")
     }
 }
 

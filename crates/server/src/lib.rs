@@ -9,6 +9,8 @@
 //! - [`credentials`]: PINs under a keyed hash, staff passwords as argon2id, PIN generation.
 //! - [`keys`]: the secret key files in `DATA_DIR/keys`.
 //! - [`app`]: [`app::App`]: configuration, router, listener and graceful shutdown.
+//! - [`serve`]: the accept loop: header-read and idle timeouts, connection caps.
+//! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`receipt`]: Ed25519-signed result receipts and their verification.
 //! - [`auth`]: candidate login, tokens, lockout.
@@ -36,6 +38,7 @@ mod committee;
 pub mod control;
 pub mod credentials;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod keys;
 pub mod live;
@@ -44,6 +47,7 @@ mod pages;
 pub mod protocol;
 pub mod receipt;
 pub mod results;
+pub mod serve;
 pub mod sitting;
 pub mod staff;
 pub mod writer;

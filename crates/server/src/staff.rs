@@ -87,7 +87,7 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     body: Result<Json<StaffLogin>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let Json(req) = body.map_err(ApiError::from)?;
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "username or password is wrong");
     let key = format!("staff:{}", req.username);
     let address = format!("ip:{}", peer.ip());

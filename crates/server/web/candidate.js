@@ -23,6 +23,8 @@
       err_sitting_not_open: 'Sesi ujian belum dibuka atau sudah ditutup. Tanyakan kepada pengawas.',
       err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi.',
       err_bad_request: 'Isian tidak lengkap atau tidak valid.',
+      err_too_large: 'Isian terlalu panjang.',
+      err_cross_origin: 'Permintaan ditolak karena tidak berasal dari halaman ujian ini. Buka alamat ujian dari panitia, lalu coba lagi.',
       err_network: 'Tidak dapat menghubungi server ujian. Periksa jaringan, lalu coba lagi.',
       err_login_generic: 'Gagal masuk (kode {status}). Coba lagi atau hubungi pengawas.',
       login_no_socket: 'Berhasil masuk, tetapi sambungan ujian gagal dibuka. Coba lagi.',
@@ -119,6 +121,8 @@
       err_sitting_not_open: 'The exam session is not open yet, or is already closed. Ask the supervisor.',
       err_too_many_attempts: 'Too many failed login attempts. Wait a few minutes, then try again.',
       err_bad_request: 'The form is incomplete or invalid.',
+      err_too_large: 'The form is too long.',
+      err_cross_origin: 'Refused: the request did not come from this exam site\'s own page. Open the exam address the committee gave, then try again.',
       err_network: 'Cannot reach the exam server. Check the network, then try again.',
       err_login_generic: 'Login failed (code {status}). Try again or ask the supervisor.',
       login_no_socket: 'Logged in, but the exam connection could not be opened. Try again.',
@@ -385,7 +389,7 @@
   }
 
   function showLoginError(code, status) {
-    const known = { bad_credentials: 1, sitting_not_open: 1, too_many_attempts: 1, bad_request: 1, network: 1, fill_all: 1, no_socket: 1 };
+    const known = { bad_credentials: 1, sitting_not_open: 1, too_many_attempts: 1, bad_request: 1, too_large: 1, cross_origin: 1, network: 1, fill_all: 1, no_socket: 1 };
     let msg;
     if (code === 'fill_all') msg = t('fill_all');
     else if (code === 'no_socket') msg = t('login_no_socket');

@@ -80,17 +80,23 @@ pub(crate) struct Setup {
     pub(crate) exam: &'static str,
     pub(crate) candidates: usize,
     pub(crate) db: Db,
+    /// Changes the server's settings from the defaults.
+    pub(crate) configure: fn(&mut Config),
 }
 
 impl Setup {
     pub(crate) fn skd(candidates: usize) -> Setup {
-        Setup { exam: "question-banks/exams/skd.toml", candidates, db: Db::Sqlite }
+        Setup { exam: "question-banks/exams/skd.toml", candidates, db: Db::Sqlite, configure: |_| {} }
     }
     pub(crate) fn tiny(candidates: usize) -> Setup {
-        Setup { exam: "crates/item-bank/tests/fixtures/tiny-exam.toml", candidates, db: Db::Sqlite }
+        Setup { exam: "crates/item-bank/tests/fixtures/tiny-exam.toml", candidates, db: Db::Sqlite, configure: |_| {} }
     }
     pub(crate) fn on(mut self, db: Db) -> Setup {
         self.db = db;
+        self
+    }
+    pub(crate) fn configured(mut self, configure: fn(&mut Config)) -> Setup {
+        self.configure = configure;
         self
     }
 }
@@ -154,6 +160,7 @@ pub(crate) struct TestApp {
     pub(crate) token: String,
     pub(crate) url: String,
     pub(crate) state: server::app::AppState,
+    configure: fn(&mut Config),
     /// Dropping it (with the app) stops the server too.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -167,7 +174,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, token) = prepare_data(&setup, dir.path()).await;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        TestApp::start(dir, url, token, clock, setup.exam).await
+        TestApp::start(dir, url, token, clock, setup.exam, setup.configure).await
     }
 
     async fn start(
@@ -176,8 +183,10 @@ impl TestApp {
         token: String,
         clock: Arc<ManualClock>,
         exam_path: &str,
+        configure: fn(&mut Config),
     ) -> TestApp {
-        let config = Config::new(dir.path().to_owned(), Some(url.clone()), "127.0.0.1:0".parse().expect("addr"));
+        let mut config = Config::new(dir.path().to_owned(), Some(url.clone()), "127.0.0.1:0".parse().expect("addr"));
+        configure(&mut config);
         let app = App::build_with_clock(&config, clock.clone()).await.expect("build app");
         let addr = app.local_addr();
         let state = app.state().clone();
@@ -190,15 +199,15 @@ impl TestApp {
             .expect("serve");
         });
         let (_, bank, _) = Exam::load(&repo(exam_path)).unwrap_or_else(|e| panic!("{e}"));
-        TestApp { addr, clock, token, url, state, stop: Some(stop), task: Some(task), dir, bank }
+        TestApp { addr, clock, token, url, state, configure, stop: Some(stop), task: Some(task), dir, bank }
     }
 
     /// Stops the server gracefully (as SIGTERM would) and starts a new one on the same data.
     pub(crate) async fn restart(mut self, exam_path: &'static str) -> TestApp {
         self.shutdown().await;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let TestApp { dir, url, token, .. } = self;
-        TestApp::start(dir, url, token, clock, exam_path).await
+        let TestApp { dir, url, token, configure, .. } = self;
+        TestApp::start(dir, url, token, clock, exam_path, configure).await
     }
 
     pub(crate) async fn shutdown(&mut self) {

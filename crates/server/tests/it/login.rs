@@ -64,7 +64,9 @@ async fn the_websocket_needs_a_valid_token() {
 #[tokio::test]
 async fn health_reports_the_durability_settings() {
     let app = TestApp::spawn(Setup::tiny(1)).await;
-    let body: serde_json::Value = reqwest::get(app.http("/health")).await.expect("get").json().await.expect("json");
+    let staff = app.staff("admin").await;
+    let resp = reqwest::Client::new().get(app.http("/health")).bearer_auth(&staff).send().await.expect("get");
+    let body: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "sqlite journal_mode=wal synchronous=FULL");
 }
