@@ -8,6 +8,7 @@ mod candidate;
 mod cli;
 mod console;
 mod crash;
+mod exports;
 mod helpers;
 mod login;
 mod results;
