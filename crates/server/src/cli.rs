@@ -265,6 +265,7 @@ pub enum StaffCommand {
 /// Runs the command line; the exit code is 0 on success, 1 on a reported problem.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    private_files();
     init_tracing();
     without_huge_pages();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -295,6 +296,15 @@ pub fn without_huge_pages() {
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
         tracing::warn!(error = %e, "cannot turn transparent huge pages off");
     }
+}
+
+/// Everything ujian creates is readable by its user only (umask 077): the data dir holds
+/// the banks with their keys, the sittings' tokens and the PIN hashes, and the command line
+/// writes PIN slips and result exports. The store and the key files set their modes
+/// themselves too, for programs that use the library without this binary.
+fn private_files() {
+    #[cfg(target_os = "linux")]
+    rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
 }
 
 fn init_tracing() {

@@ -13,6 +13,23 @@ use store::{NewCandidate, Store};
 use crate::app::Config;
 use crate::credentials;
 
+/// Creates (or truncates) a file only its owner can read: PIN slips. A file that existed
+/// keeps its inode, so its mode is set again.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let f = options.open(path)?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
 /// Prints every diagnostic and a count; returns the failure exit code.
 fn report(err: &BankError) -> ExitCode {
     match err {
@@ -366,7 +383,7 @@ pub(crate) async fn candidates_import(
     // Write the PIN slips before committing: if writing fails, nothing is imported and no
     // candidate is left with a PIN nobody knows.
     if let (Some(path), false) = (pins_out, generated.is_empty()) {
-        let mut f = std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
+        let mut f = private_file(path).with_context(|| format!("create {}", path.display()))?;
         writeln!(f, "participant_no,pin")?;
         for (no, pin) in &generated {
             writeln!(f, "{no},{pin}")?;

@@ -117,7 +117,14 @@ impl Store {
             && let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_owned))
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
+            create_private_dir(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
+        }
+        // Only where the URL asks for the file to be created (as `sqlite_url_in` does).
+        if backend == Backend::Sqlite
+            && url.contains("mode=rwc")
+            && let Some(file) = sqlite_path(url)
+        {
+            create_private_file(&file).map_err(|source| StoreError::DataDir { path: file.clone(), source })?;
         }
         let pool = connect(url, backend, if backend == Backend::Sqlite { 4 } else { 16 }, READER_CACHE_KIB).await?;
         MIGRATOR.run(&pool).await?;
@@ -319,6 +326,30 @@ async fn connect(url: &str, backend: Backend, connections: u32, cache_kib: i64) 
         })
         .connect_with(options)
         .await?)
+}
+
+/// Creates a directory (and its parents) readable by its owner only: it holds the banks
+/// with their keys, the sittings' tokens and the PIN hashes. An existing one is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the SQLite file empty and readable by its owner only, unless it exists. SQLite
+/// gives its WAL and shared-memory files the database file's mode, so they are private too.
+fn create_private_file(file: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {
