@@ -15,11 +15,13 @@
 //!   read back by `load`.
 //! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
+//! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log.
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept, except
 //! multi-row statements, which use `?` on SQLite (see `batch`), and the SQLite group
 //! commit's own statements (`direct`); `load`'s queries run on both drivers as written.
 
+mod append_only;
 mod banks;
 mod batch;
 mod digest;
@@ -128,7 +130,9 @@ impl Store {
         }
         let pool = connect(url, backend, if backend == Backend::Sqlite { 4 } else { 16 }, READER_CACHE_KIB).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend, url: url.to_owned() })
+        let store = Store { pool, backend, url: url.to_owned() };
+        store.install_append_only().await?;
+        Ok(store)
     }
 
     /// A connection of its own for the group-commit writer, which runs on its own thread so
