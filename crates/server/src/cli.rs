@@ -226,9 +226,23 @@ pub enum ResultsCommand {
 pub enum AuditCommand {
     /// Recompute the audit log's hash chain end to end and name the first broken entry.
     ///
-    /// Every login, answer log (by its hash), supervisor action and score publication is
-    /// an entry. Exits with status 1 if any entry was edited, removed or reordered.
-    Verify,
+    /// Every login, answer log (by its hash), supervisor action, score publication and
+    /// committee change is an entry. Exits with status 1 if any entry was edited, removed
+    /// or reordered.
+    ///
+    /// With --head, also checks that the stored chain passes through a head the server
+    /// signed earlier (from /api/v1/audit/head or the board's footer, kept as a file):
+    /// a chain rebuilt from genesis by someone with database access verifies on its own,
+    /// but not against a head published before the rebuild.
+    Verify {
+        /// A signed head: a file, or an http:// address such as
+        /// http://HOST/api/v1/audit/head.
+        #[arg(long)]
+        head: Option<String>,
+        /// Ed25519 public key, hex (as /api/v1/keys gives it); default: the key in --data-dir.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,7 +250,9 @@ pub enum ReceiptCommand {
     /// Check a result receipt (the `UJ1.…` string under the candidate's score).
     ///
     /// Uses the public key in --key (hex, from /api/v1/keys) or, without it, the key of
-    /// the server whose --data-dir is given.
+    /// the server whose --data-dir is given. Where there is a database (--database, or one
+    /// in --data-dir) it also says whether the audit chain still holds the head the
+    /// receipt names and the entry that published this result; exits 1 if not.
     Verify {
         receipt: String,
         /// Ed25519 public key, hex (as /api/v1/keys gives it).
@@ -383,9 +399,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit(AuditCommand::Verify) => committee::audit_verify(&config(g, None)).await,
+        Command::Audit(AuditCommand::Verify { head, key }) => {
+            committee::audit_verify(&config(g, None), head.as_deref(), key.as_deref()).await
+        }
         Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
-            committee::receipt_verify(&config(g, None), &receipt, key.as_deref())
+            committee::receipt_verify(&config(g, None), &receipt, key.as_deref()).await
         }
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {
             committee::staff_add(&config(g, None), &username, &role, name.as_deref(), &sittings).await
