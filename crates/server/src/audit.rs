@@ -150,6 +150,36 @@ impl Audit {
     }
 }
 
+/// Appends an entry from the command line (which may run beside a server: see
+/// [`Store::append_audit`]). A server that numbered an entry of its own for the same place
+/// meanwhile has that commit refused and reads the head again.
+pub async fn append(
+    store: &Store,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> anyhow::Result<AuditRow> {
+    let detail = detail.to_string();
+    Ok(store
+        .append_audit(|head| {
+            let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+            let seq = prev_seq + 1;
+            AuditRow {
+                seq,
+                at: at.to_owned(),
+                actor: actor.to_owned(),
+                action: action.to_owned(),
+                subject: subject.to_owned(),
+                hash: entry_hash(&prev_hash, seq, at, actor, action, subject, &detail),
+                detail,
+                prev_hash,
+            }
+        })
+        .await?)
+}
+
 /// What a signed head's signature covers, one field a line after the format's name.
 pub const HEAD_FORMAT: &str = "ujian-audit-head-v1";
 

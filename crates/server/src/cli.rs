@@ -358,8 +358,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(str::to_owned)
                 .collect();
             let store = store::Store::open(&config(g, None).database_url()).await?;
+            let existed = store.get_sitting(&id).await?.is_some();
             let spec = crate::sitting::SittingSpec { id, exam_code: exam, venue, starts_at, candidates: numbers };
             let sitting = crate::sitting::prepare(&store, &spec, chrono::Utc::now()).await?;
+            if !existed {
+                let detail = serde_json::json!({
+                    "exam": sitting.exam_code, "venue": sitting.venue, "starts_at": store::ts(spec.starts_at),
+                    "candidates": spec.candidates,
+                });
+                committee::record(&store, "sitting.prepared", &sitting.id, detail).await?;
+            }
             let count = store.seats(&sitting.id).await?.len();
             println!(
                 "sitting {} ({}, {}): {count} candidates, papers drawn; status {}",

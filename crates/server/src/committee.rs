@@ -1,5 +1,7 @@
 //! The committee's commands: check banks and exams, convert CSV, import candidates.
 //! Output is for people: tables on stdout, every problem on stderr, exit 1 on any problem.
+//! Every command that changes what an exam day depends on writes an audit entry
+//! ([`record`]), with the committee as its actor.
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -12,6 +14,30 @@ use store::{NewCandidate, Store};
 
 use crate::app::Config;
 use crate::credentials;
+
+/// Who the audit log names for a command-line change: the committee, and the operating
+/// system's user who ran it where known.
+fn committee_actor() -> String {
+    match std::env::var("USER").or_else(|_| std::env::var("USERNAME")) {
+        Ok(user) if !user.is_empty() => format!("committee:{user}"),
+        _ => "committee".to_owned(),
+    }
+}
+
+/// Writes the audit entry of a committee command's change, after the change is stored.
+pub(crate) async fn record(
+    store: &Store,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let at = store::ts(chrono::Utc::now());
+    let row = crate::audit::append(store, &at, &committee_actor(), action, subject, &detail)
+        .await
+        .with_context(|| format!("write the audit entry {action} {subject}"))?;
+    println!("audit entry {}: {action} {subject}", row.seq);
+    Ok(())
+}
 
 /// Creates (or truncates) a file only its owner can read: PIN slips. A file that existed
 /// keeps its inode, so its mode is set again.
@@ -28,6 +54,10 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     }
     #[cfg(not(unix))]
     options.open(path)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
 /// Prints every diagnostic and a count; returns the failure exit code.
@@ -242,9 +272,17 @@ pub(crate) async fn exam_import(config: &Config, path: &Path) -> anyhow::Result<
         Ok(v) => v,
         Err(e) => return Ok(report(&e)),
     };
+    let source = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let store = Store::open(&config.database_url()).await?;
     store.put_exam(&exam, &bank, chrono::Utc::now()).await?;
     println!("stored exam {} with bank {} {} (sha256 {})", exam.code(), bank.name(), bank.version(), bank.hash());
+    let detail = serde_json::json!({
+        "exam_file_sha256": sha256_hex(&source),
+        "bank": bank.name(),
+        "bank_version": bank.version(),
+        "bank_sha256": bank.hash().to_string(),
+    });
+    record(&store, "exam.imported", exam.code(), detail).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -395,8 +433,26 @@ pub(crate) async fn candidates_import(
             path.display()
         );
     }
+    // A participant already registered whose PIN hash changes has had their PIN re-issued.
+    let mut reissued = Vec::new();
+    let mut added = 0;
+    for c in &candidates {
+        match store.candidate_pin_hash(&c.participant_no).await? {
+            None => added += 1,
+            Some(old) if old != c.pin_hash => reissued.push(c.participant_no.clone()),
+            Some(_) => {}
+        }
+    }
     store.put_candidates(&candidates, chrono::Utc::now()).await?;
     println!("imported {} candidates ({} in the database)", candidates.len(), store.candidate_count().await?);
+    let detail = serde_json::json!({
+        "file_sha256": sha256_hex(text.as_bytes()),
+        "candidates": candidates.len(),
+        "added": added,
+        "pins_generated": generated.len(),
+        "pins_reissued": reissued,
+    });
+    record(&store, "candidates.imported", &csv.display().to_string(), detail).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -600,6 +656,9 @@ pub(crate) async fn staff_add(
         }
         store.assign_supervisor(sitting, username).await?;
     }
+    // Never the password: a new one is made each time, so the entry says that it changed.
+    let detail = serde_json::json!({ "role": role, "name": name.unwrap_or(username), "sittings": sittings });
+    record(&store, "staff.added", username, detail).await?;
     println!("{role} {username}: password {password}");
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,5 @@
-//! The audit log kept append-only by the database itself.
+//! The audit log kept append-only by the database itself, and entries appended from outside
+//! the server's group commit (the command line).
 //!
 //! The triggers are installed by [`Store::open`] after the migrations rather than by a
 //! migration: a trigger has no syntax SQLite and PostgreSQL both accept, and the migrations
@@ -6,7 +7,9 @@
 //! dropped. They stop an honest mistake and a careless edit; an insider who can drop them
 //! can still rewrite the log, which is what the signed chain heads are for.
 
-use crate::{Backend, Result, Store};
+use sqlx::Row as _;
+
+use crate::{AuditRow, Backend, Result, Store};
 
 const SQLITE_TRIGGERS: [&str; 2] = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log \
@@ -80,5 +83,39 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Appends one audit entry from outside the server's writer (the command line, which
+    /// may run beside a server): the head is read and the entry inserted in one write
+    /// transaction that holds off every other writer of the log, so nobody takes the same
+    /// place in between. `make` builds the entry from the head (`None`: the log is empty).
+    pub async fn append_audit(&self, make: impl FnOnce(Option<(i64, String)>) -> AuditRow) -> Result<AuditRow> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Conflicts with the row locks every INSERT takes, and with itself.
+            sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+        }
+        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| -> Result<(i64, String)> { Ok((r.try_get("seq")?, r.try_get("hash")?)) })
+            .transpose()?;
+        let row = make(head);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(row.seq)
+        .bind(&row.at)
+        .bind(&row.actor)
+        .bind(&row.action)
+        .bind(&row.subject)
+        .bind(&row.detail)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
     }
 }

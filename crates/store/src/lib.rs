@@ -15,7 +15,8 @@
 //!   read back by `load`.
 //! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
-//! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log.
+//! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
+//!   [`Store::append_audit`] for entries from the command line.
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept, except
 //! multi-row statements, which use `?` on SQLite (see `batch`), and the SQLite group

@@ -1,5 +1,5 @@
 //! The audit log against an insider with database access: signed heads, receipts that
-//! name the head, triggers.
+//! name the head, triggers, and the committee's own commands in the chain.
 
 use std::path::Path;
 use std::process::Command;
@@ -253,5 +253,62 @@ async fn the_database_refuses_to_update_or_delete_audit_entries() {
             assert!(err.to_string().contains("audit_log is append-only"), "{db:?} {sql}: {err}");
         }
         assert_eq!(app.store().audit_log().await.expect("log"), before, "{db:?}: nothing changed");
+    }
+}
+
+#[tokio::test]
+async fn every_committee_command_that_changes_an_exam_day_leaves_an_audit_entry() {
+    for db in databases() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let data = dir.path().join("data");
+        let d = data.to_str().expect("utf8");
+        let url = match db {
+            Db::Sqlite => store::sqlite_url_in(&data),
+            Db::Postgres => fresh_pg_database().await,
+        };
+        let csv = dir.path().join("peserta.csv");
+        std::fs::write(&csv, "participant_no,name,pin\nA-1,Ani,123456\nA-2,Budi,\n").expect("write");
+        let pins = dir.path().join("pins.csv");
+        let (csv, pins) = (csv.to_str().expect("utf8"), pins.to_str().expect("utf8"));
+        let run = |args: &[&str]| {
+            let mut all = vec!["--data-dir", d, "--database", &url];
+            all.extend_from_slice(args);
+            let (code, out, err) = ujian(&all);
+            assert_eq!(code, 0, "{db:?} {args:?}: {out}{err}");
+        };
+        run(&["exam", "import", "question-banks/exams/sample-en.toml"]);
+        run(&["candidates", "import", csv, "--pins-out", pins]);
+        // Importing again re-issues A-2's PIN (a new one is generated).
+        run(&["candidates", "import", csv, "--pins-out", pins]);
+        let list = dir.path().join("list.csv");
+        std::fs::write(&list, "participant_no\nA-1\nA-2\n").expect("write");
+        let prepare = ["sitting", "prepare", "--id", "S-1", "--exam", "SAMPLE-EN", "--venue", "Hall"];
+        let mut prepare = prepare.to_vec();
+        prepare.extend(["--starts-at", "2026-11-24T08:00:00+07:00", "--candidates", list.to_str().expect("utf8")]);
+        run(&prepare);
+        run(&["staff", "add", "pengawas1", "--sitting", "S-1"]);
+
+        let store = Store::open(&url).await.expect("open");
+        let log = store.audit_log().await.expect("log");
+        store.close().await;
+        let actions: Vec<(&str, &str)> = log.iter().map(|r| (r.action.as_str(), r.subject.as_str())).collect();
+        assert_eq!(
+            actions,
+            [
+                ("exam.imported", "SAMPLE-EN"),
+                ("candidates.imported", csv),
+                ("candidates.imported", csv),
+                ("sitting.prepared", "S-1"),
+                ("staff.added", "pengawas1"),
+            ],
+            "{db:?}"
+        );
+        assert!(log.iter().all(|r| r.actor.starts_with("committee")), "{db:?}");
+        let reissue: Value = serde_json::from_str(&log[2].detail).expect("json");
+        assert_eq!(reissue["pins_reissued"], json!(["A-2"]), "{db:?}: {reissue}");
+        assert!(!log[4].detail.contains("password"), "{db:?}: no password in the log");
+        let (code, out, err) = ujian(&["--data-dir", d, "--database", &url, "audit", "verify"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("ok: 5 audit entries, chain intact"), "{db:?}: {out}");
     }
 }
