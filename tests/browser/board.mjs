@@ -226,6 +226,17 @@ try {
     console.log(`   version ${board.version}, ranks ${board.rows.map((r) => r.rank).join(',')}`);
   });
 
+  await step('the footer shows the audit chain head the server signed, linked to it', async () => {
+    const res = await fetch(`${BASE_URL}/api/v1/audit/head`);
+    assert.ok(res.ok, `GET /api/v1/audit/head: HTTP ${res.status}`);
+    const head = await res.json();
+    const node = page.locator(tid('board-audit-head'));
+    await page.waitForFunction((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent.includes('#'), 'board-audit-head');
+    const text = await node.textContent();
+    assert.ok(text.includes(`#${head.seq} ${head.hash.slice(0, 16)}`), `footer "${text}" names head ${head.seq} ${head.hash}`);
+    assert.equal(await node.getAttribute('href'), '/api/v1/audit/head');
+  });
+
   // The Rust test waits for this exact line, then makes WATCH answer.
   console.log('READY');
 

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::audit::Audit;
+use crate::audit::{Audit, HeadPublisher, SignedHead};
 use crate::auth::{self, Auth};
 use crate::board::{self, BoardHub, PageLimiter};
 use crate::clock::{Clock, SystemClock};
@@ -87,6 +87,8 @@ pub struct AppState {
     pub connections: Arc<Connections>,
     /// The rate limit of board pages built for one request.
     pub board_pages: Arc<PageLimiter>,
+    /// The audit chain's latest signed head, published at `/api/v1/audit/head`.
+    pub heads: Arc<HeadPublisher>,
     /// Turns true when the server is shutting down: connections close, timers stop.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -143,6 +145,7 @@ impl App {
         let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?));
         let audit = Arc::new(Audit::load(&store).await?);
         let board_pages = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
+        let heads = Arc::new(HeadPublisher::new(audit.clone(), signer.clone(), clock.clone()));
         let registry = Arc::new(Registry::new(
             store.clone(),
             clock,
@@ -169,7 +172,10 @@ impl App {
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         let logins = tokio::spawn(crate::auth::watch_logins(auth.clone(), store.clone(), shutdown_rx.clone()));
         let connections = Arc::new(Connections::new(&config.connections));
-        let state = AppState { registry, board, signer, auth, connections, board_pages, shutdown: shutdown_rx };
+        // Stops by itself at shutdown; nothing waits for it.
+        tokio::spawn(heads.clone().run(shutdown_rx.clone()));
+        let state =
+            AppState { registry, board, signer, auth, connections, board_pages, heads, shutdown: shutdown_rx };
         let router = router(state.clone(), site);
         Ok(App {
             listener,
@@ -264,6 +270,7 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/static/console.css", Public, get(pages::console_css)),
         route("GET", "/health", Public, get(health)),
         route("GET", "/api/v1/keys", Public, get(keys)),
+        route("GET", "/api/v1/audit/head", Public, get(audit_head)),
         route("POST", "/api/v1/candidate/login", Public, post(auth::login)),
         route("POST", "/api/v1/candidate/logout", Public, post(auth::logout)),
         route("GET", "/api/v1/assets/{hash}/{name}", Candidate, get(pages::asset)),
@@ -331,6 +338,12 @@ async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "keys": [{ "id": state.signer.key_id, "alg": "Ed25519", "public_key_hex": state.signer.public_hex }]
     }))
+}
+
+/// The audit chain's latest signed head, for anyone to keep and check the chain against
+/// later (`ujian audit verify --head`).
+async fn audit_head(State(state): State<AppState>) -> Json<SignedHead> {
+    Json(state.heads.latest())
 }
 
 /// What `/health` says: `ok` to anyone; the version, the database's durability settings

@@ -5,9 +5,25 @@
 //! Entries are numbered and chained here, under one lock, and handed to the group-commit
 //! writer in that order (its queue is FIFO), usually in the same transaction as the change
 //! they record.
+//!
+//! A chain alone does not stop someone who can write the database from rebuilding it from
+//! genesis. So the server signs the head of the stored chain with its Ed25519 key
+//! ([`SignedHead`], by [`HeadPublisher`]) every minute and at every sitting close, and
+//! publishes it; every receipt names the head at its finish. A head someone kept, or a
+//! receipt, is then a fixed point a rewritten chain no longer passes through
+//! (`ujian audit verify --head`, `ujian receipt verify`).
 
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::digest;
+use serde::{Deserialize, Serialize};
 use store::{AuditRow, Store};
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::receipt::{Signer, VerifyError};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -30,16 +46,71 @@ pub fn entry_hash(
     hex::encode(ctx.finish())
 }
 
+/// A place in the chain: an entry's number and hash (0 and [`GENESIS`] before the first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl ChainHead {
+    pub fn genesis() -> ChainHead {
+        ChainHead { seq: 0, hash: GENESIS.to_owned() }
+    }
+
+    /// Whether `rows` (the stored chain, in order from entry 1) pass through this head.
+    pub fn check_in(&self, rows: &[AuditRow]) -> Result<(), HeadMismatch> {
+        if self.seq == 0 {
+            return if self.hash == GENESIS {
+                Ok(())
+            } else {
+                Err(HeadMismatch::Differs { stored: GENESIS.to_owned() })
+            };
+        }
+        match usize::try_from(self.seq - 1).ok().and_then(|i| rows.get(i)) {
+            None => Err(HeadMismatch::Missing { stored: rows.len() as i64 }),
+            Some(r) if r.seq == self.seq && r.hash == self.hash => Ok(()),
+            Some(r) => Err(HeadMismatch::Differs { stored: r.hash.clone() }),
+        }
+    }
+}
+
+/// Why a stored chain does not pass through a head.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeadMismatch {
+    #[error("the stored chain has only {stored} entries: entries were removed")]
+    Missing { stored: i64 },
+    #[error("the stored entry has hash {stored}: the chain was rewritten")]
+    Differs { stored: String },
+}
+
 /// Numbers and chains new entries. The lock is a tokio mutex because it is held while the
 /// entry is queued to the writer, which keeps queue order equal to chain order.
 pub struct Audit {
     head: tokio::sync::Mutex<(i64, String)>,
+    /// The last entry known to be stored: what receipts and signed heads name. A plain
+    /// lock, read under a session's lock when a receipt is signed.
+    committed: Mutex<ChainHead>,
 }
 
 impl Audit {
     pub async fn load(store: &Store) -> anyhow::Result<Audit> {
         let head = store.audit_head().await?.unwrap_or((0, GENESIS.to_owned()));
-        Ok(Audit { head: tokio::sync::Mutex::new(head) })
+        let committed = Mutex::new(ChainHead { seq: head.0, hash: head.1.clone() });
+        Ok(Audit { head: tokio::sync::Mutex::new(head), committed })
+    }
+
+    /// The last entry known to be stored.
+    pub fn committed_head(&self) -> ChainHead {
+        self.committed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// An entry has been committed (commits land in chain order, so later is higher).
+    pub fn stored(&self, head: ChainHead) {
+        let mut committed = self.committed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if head.seq > committed.seq {
+            *committed = head;
+        }
     }
 
     /// Takes the next place in the chain. The guard must be held until the entry is queued.
@@ -72,7 +143,137 @@ impl Audit {
     /// After a failed commit the stored chain is the truth again.
     pub async fn reload(&self, store: &Store) {
         if let Ok(h) = store.audit_head().await {
-            *self.head.lock().await = h.unwrap_or((0, GENESIS.to_owned()));
+            let h = h.unwrap_or((0, GENESIS.to_owned()));
+            self.stored(ChainHead { seq: h.0, hash: h.1.clone() });
+            *self.head.lock().await = h;
+        }
+    }
+}
+
+/// Appends an entry from the command line (which may run beside a server: see
+/// [`Store::append_audit`]). A server that numbered an entry of its own for the same place
+/// meanwhile has that commit refused and reads the head again.
+pub async fn append(
+    store: &Store,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> anyhow::Result<AuditRow> {
+    let detail = detail.to_string();
+    Ok(store
+        .append_audit(|head| {
+            let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+            let seq = prev_seq + 1;
+            AuditRow {
+                seq,
+                at: at.to_owned(),
+                actor: actor.to_owned(),
+                action: action.to_owned(),
+                subject: subject.to_owned(),
+                hash: entry_hash(&prev_hash, seq, at, actor, action, subject, &detail),
+                detail,
+                prev_hash,
+            }
+        })
+        .await?)
+}
+
+/// What a signed head's signature covers, one field a line after the format's name.
+pub const HEAD_FORMAT: &str = "ujian-audit-head-v1";
+
+/// The chain's head signed with the server's Ed25519 key (the receipts' key): published at
+/// `/api/v1/audit/head` and in the board's footer, for anyone to keep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedHead {
+    /// Always [`HEAD_FORMAT`].
+    pub format: String,
+    pub seq: i64,
+    pub hash: String,
+    /// When it was signed (RFC 3339 UTC): a head signed recently shows the server was
+    /// signing then, whether or not the chain had grown.
+    pub signed_at: String,
+    /// The first 8 hex digits of the public key's SHA-256 (as receipts name it).
+    pub key_id: String,
+    /// Ed25519 over [`SignedHead::message`], base64url without padding.
+    pub signature: String,
+}
+
+impl SignedHead {
+    pub fn sign(head: &ChainHead, signed_at: &str, signer: &Signer) -> SignedHead {
+        let sig = signer.sign_raw(Self::message(head.seq, &head.hash, signed_at).as_bytes());
+        SignedHead {
+            format: HEAD_FORMAT.to_owned(),
+            seq: head.seq,
+            hash: head.hash.clone(),
+            signed_at: signed_at.to_owned(),
+            key_id: signer.key_id.clone(),
+            signature: B64.encode(sig),
+        }
+    }
+
+    /// `ujian-audit-head-v1\n{seq}\n{hash}\n{signed_at}`.
+    pub fn message(seq: i64, hash: &str, signed_at: &str) -> String {
+        format!("{HEAD_FORMAT}\n{seq}\n{hash}\n{signed_at}")
+    }
+
+    /// Checks the signature against a public key (hex); returns the head it vouches for.
+    pub fn verify(&self, public_hex: &str) -> Result<ChainHead, VerifyError> {
+        if self.format != HEAD_FORMAT {
+            return Err(VerifyError::Malformed);
+        }
+        let sig = B64.decode(&self.signature).map_err(|_| VerifyError::Malformed)?;
+        let message = Self::message(self.seq, &self.hash, &self.signed_at);
+        crate::receipt::check_signature(public_hex, &self.key_id, message.as_bytes(), &sig)?;
+        Ok(ChainHead { seq: self.seq, hash: self.hash.clone() })
+    }
+}
+
+/// How often the head is signed again at least.
+pub const HEAD_INTERVAL_MS: i64 = 60_000;
+
+/// Signs the stored chain's head and keeps the latest signature for whoever asks.
+pub struct HeadPublisher {
+    audit: Arc<Audit>,
+    signer: Arc<Signer>,
+    clock: Arc<dyn Clock>,
+    latest: watch::Sender<SignedHead>,
+}
+
+impl HeadPublisher {
+    /// Signs the head at once, so a head is published from the start.
+    pub fn new(audit: Arc<Audit>, signer: Arc<Signer>, clock: Arc<dyn Clock>) -> HeadPublisher {
+        let first = SignedHead::sign(&audit.committed_head(), &store::ts(clock.utc()), &signer);
+        HeadPublisher { audit, signer, clock, latest: watch::Sender::new(first) }
+    }
+
+    /// Signs the head as stored now (at a sitting's close, and every minute).
+    pub fn sign_now(&self) -> SignedHead {
+        let head = SignedHead::sign(&self.audit.committed_head(), &store::ts(self.clock.utc()), &self.signer);
+        self.latest.send_replace(head.clone());
+        head
+    }
+
+    pub fn latest(&self) -> SignedHead {
+        self.latest.borrow().clone()
+    }
+
+    /// Signs again whenever a minute has passed on the server's clock since the last
+    /// signature (checked each second, so a moved test clock is followed within one).
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = crate::app::stopped(&mut shutdown) => break,
+            }
+            let last = chrono::DateTime::parse_from_rfc3339(&self.latest.borrow().signed_at).ok();
+            let due = last.is_none_or(|t| (self.clock.utc() - t.to_utc()).num_milliseconds() >= HEAD_INTERVAL_MS);
+            if due {
+                self.sign_now();
+            }
         }
     }
 }
@@ -150,5 +351,51 @@ mod tests {
         rehashed[1].detail = "{\"x\":1}".into();
         rehashed[1].hash = entry_hash(&rehashed[1].prev_hash, 2, "t", "a", "act", "s", "{\"x\":1}");
         assert_eq!(verify(&rehashed).map_err(|b| b.seq), Err(3), "re-hashing one entry breaks the next link");
+    }
+
+    #[test]
+    fn a_head_is_in_a_chain_only_at_its_place_with_its_hash() {
+        let rows = chain(5);
+        let at = |i: usize| ChainHead { seq: rows[i].seq, hash: rows[i].hash.clone() };
+        assert_eq!(at(2).check_in(&rows), Ok(()));
+        assert_eq!(ChainHead::genesis().check_in(&rows), Ok(()));
+        assert_eq!(ChainHead::genesis().check_in(&[]), Ok(()));
+        assert_eq!(at(4).check_in(&rows[..3]), Err(HeadMismatch::Missing { stored: 3 }));
+        let other = chain(5).into_iter().map(|mut r| {
+            r.detail = "{\"x\":1}".into();
+            r
+        });
+        let mut prev = GENESIS.to_owned();
+        let rebuilt: Vec<AuditRow> = other
+            .map(|mut r| {
+                r.prev_hash = prev.clone();
+                r.hash = entry_hash(&r.prev_hash, r.seq, &r.at, &r.actor, &r.action, &r.subject, &r.detail);
+                prev = r.hash.clone();
+                r
+            })
+            .collect();
+        assert_eq!(verify(&rebuilt), Ok(5), "a chain rebuilt from genesis holds together");
+        assert!(matches!(at(2).check_in(&rebuilt), Err(HeadMismatch::Differs { .. })), "but not through the head");
+    }
+
+    #[test]
+    fn a_signed_head_verifies_and_any_change_is_caught() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let signer = Signer::load_or_create(dir.path()).expect("key");
+        let head = ChainHead { seq: 9, hash: "cd".repeat(32) };
+        let signed = SignedHead::sign(&head, "2026-11-24T01:00:00.000Z", &signer);
+        assert_eq!(signed.verify(&signer.public_hex), Ok(head));
+        let json = serde_json::to_string(&signed).expect("json");
+        let back: SignedHead = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, signed);
+        for forged in [
+            SignedHead { seq: 8, ..signed.clone() },
+            SignedHead { hash: "ce".repeat(32), ..signed.clone() },
+            SignedHead { signed_at: "2026-11-24T02:00:00.000Z".into(), ..signed.clone() },
+        ] {
+            assert_eq!(forged.verify(&signer.public_hex), Err(VerifyError::BadSignature));
+        }
+        let other = Signer::load_or_create(tempfile::tempdir().expect("tmp").path()).expect("key");
+        assert!(matches!(signed.verify(&other.public_hex), Err(VerifyError::UnknownKey(_))));
     }
 }

@@ -278,9 +278,23 @@ pub enum ResultsCommand {
 pub enum AuditCommand {
     /// Recompute the audit log's hash chain end to end and name the first broken entry.
     ///
-    /// Every login, answer log (by its hash), supervisor action and score publication is
-    /// an entry. Exits with status 1 if any entry was edited, removed or reordered.
-    Verify,
+    /// Every login, answer log (by its hash), supervisor action, score publication and
+    /// committee change is an entry. Exits with status 1 if any entry was edited, removed
+    /// or reordered.
+    ///
+    /// With --head, also checks that the stored chain passes through a head the server
+    /// signed earlier (from /api/v1/audit/head or the board's footer, kept as a file):
+    /// a chain rebuilt from genesis by someone with database access verifies on its own,
+    /// but not against a head published before the rebuild.
+    Verify {
+        /// A signed head: a file, or an http:// address such as
+        /// http://HOST/api/v1/audit/head.
+        #[arg(long)]
+        head: Option<String>,
+        /// Ed25519 public key, hex (as /api/v1/keys gives it); default: the key in --data-dir.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,7 +302,9 @@ pub enum ReceiptCommand {
     /// Check a result receipt (the `UJ1.…` string under the candidate's score).
     ///
     /// Uses the public key in --key (hex, from /api/v1/keys) or, without it, the key of
-    /// the server whose --data-dir is given.
+    /// the server whose --data-dir is given. Where there is a database (--database, or one
+    /// in --data-dir) it also says whether the audit chain still holds the head the
+    /// receipt names and the entry that published this result; exits 1 if not.
     Verify {
         receipt: String,
         /// Ed25519 public key, hex (as /api/v1/keys gives it).
@@ -317,6 +333,7 @@ pub enum StaffCommand {
 /// Runs the command line; the exit code is 0 on success, 1 on a reported problem.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    private_files();
     init_tracing();
     without_huge_pages();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -347,6 +364,15 @@ pub fn without_huge_pages() {
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
         tracing::warn!(error = %e, "cannot turn transparent huge pages off");
     }
+}
+
+/// Everything ujian creates is readable by its user only (umask 077): the data dir holds
+/// the banks with their keys, the sittings' tokens and the PIN hashes, and the command line
+/// writes PIN slips and result exports. The store and the key files set their modes
+/// themselves too, for programs that use the library without this binary.
+fn private_files() {
+    #[cfg(target_os = "linux")]
+    rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
 }
 
 fn init_tracing() {
@@ -386,8 +412,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(str::to_owned)
                 .collect();
             let store = store::Store::open(&config(g, None).database_url()).await?;
+            let existed = store.get_sitting(&id).await?.is_some();
             let spec = crate::sitting::SittingSpec { id, exam_code: exam, venue, starts_at, candidates: numbers };
             let sitting = crate::sitting::prepare(&store, &spec, chrono::Utc::now()).await?;
+            if !existed {
+                let detail = serde_json::json!({
+                    "exam": sitting.exam_code, "venue": sitting.venue, "starts_at": store::ts(spec.starts_at),
+                    "candidates": spec.candidates,
+                });
+                committee::record(&store, "sitting.prepared", &sitting.id, detail).await?;
+            }
             let count = store.seats(&sitting.id).await?.len();
             println!(
                 "sitting {} ({}, {}): {count} candidates, papers drawn; status {}",
@@ -427,9 +461,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit(AuditCommand::Verify) => committee::audit_verify(&config(g, None)).await,
+        Command::Audit(AuditCommand::Verify { head, key }) => {
+            committee::audit_verify(&config(g, None), head.as_deref(), key.as_deref()).await
+        }
         Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
-            committee::receipt_verify(&config(g, None), &receipt, key.as_deref())
+            committee::receipt_verify(&config(g, None), &receipt, key.as_deref()).await
         }
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {
             committee::staff_add(&config(g, None), &username, &role, name.as_deref(), &sittings).await

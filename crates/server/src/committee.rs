@@ -1,5 +1,7 @@
 //! The committee's commands: check banks and exams, convert CSV, import candidates.
 //! Output is for people: tables on stdout, every problem on stderr, exit 1 on any problem.
+//! Every command that changes what an exam day depends on writes an audit entry
+//! ([`record`]), with the committee as its actor.
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -12,6 +14,51 @@ use store::{NewCandidate, Store};
 
 use crate::app::Config;
 use crate::credentials;
+
+/// Who the audit log names for a command-line change: the committee, and the operating
+/// system's user who ran it where known.
+fn committee_actor() -> String {
+    match std::env::var("USER").or_else(|_| std::env::var("USERNAME")) {
+        Ok(user) if !user.is_empty() => format!("committee:{user}"),
+        _ => "committee".to_owned(),
+    }
+}
+
+/// Writes the audit entry of a committee command's change, after the change is stored.
+pub(crate) async fn record(
+    store: &Store,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let at = store::ts(chrono::Utc::now());
+    let row = crate::audit::append(store, &at, &committee_actor(), action, subject, &detail)
+        .await
+        .with_context(|| format!("write the audit entry {action} {subject}"))?;
+    println!("audit entry {}: {action} {subject}", row.seq);
+    Ok(())
+}
+
+/// Creates (or truncates) a file only its owner can read: PIN slips. A file that existed
+/// keeps its inode, so its mode is set again.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let f = options.open(path)?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
+}
 
 /// Prints every diagnostic and a count; returns the failure exit code.
 fn report(err: &BankError) -> ExitCode {
@@ -225,9 +272,17 @@ pub(crate) async fn exam_import(config: &Config, path: &Path) -> anyhow::Result<
         Ok(v) => v,
         Err(e) => return Ok(report(&e)),
     };
+    let source = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let store = Store::open(&config.database_url()).await?;
     store.put_exam(&exam, &bank, chrono::Utc::now()).await?;
     println!("stored exam {} with bank {} {} (sha256 {})", exam.code(), bank.name(), bank.version(), bank.hash());
+    let detail = serde_json::json!({
+        "exam_file_sha256": sha256_hex(&source),
+        "bank": bank.name(),
+        "bank_version": bank.version(),
+        "bank_sha256": bank.hash().to_string(),
+    });
+    record(&store, "exam.imported", exam.code(), detail).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -366,7 +421,7 @@ pub(crate) async fn candidates_import(
     // Write the PIN slips before committing: if writing fails, nothing is imported and no
     // candidate is left with a PIN nobody knows.
     if let (Some(path), false) = (pins_out, generated.is_empty()) {
-        let mut f = std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
+        let mut f = private_file(path).with_context(|| format!("create {}", path.display()))?;
         writeln!(f, "participant_no,pin")?;
         for (no, pin) in &generated {
             writeln!(f, "{no},{pin}")?;
@@ -378,58 +433,192 @@ pub(crate) async fn candidates_import(
             path.display()
         );
     }
+    // A participant already registered whose PIN hash changes has had their PIN re-issued.
+    let mut reissued = Vec::new();
+    let mut added = 0;
+    for c in &candidates {
+        match store.candidate_pin_hash(&c.participant_no).await? {
+            None => added += 1,
+            Some(old) if old != c.pin_hash => reissued.push(c.participant_no.clone()),
+            Some(_) => {}
+        }
+    }
     store.put_candidates(&candidates, chrono::Utc::now()).await?;
     println!("imported {} candidates ({} in the database)", candidates.len(), store.candidate_count().await?);
+    let detail = serde_json::json!({
+        "file_sha256": sha256_hex(text.as_bytes()),
+        "candidates": candidates.len(),
+        "added": added,
+        "pins_generated": generated.len(),
+        "pins_reissued": reissued,
+    });
+    record(&store, "candidates.imported", &csv.display().to_string(), detail).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
+/// The public key to check signatures with: `--key`, or the key of the server whose data
+/// dir is given.
+fn public_key(config: &Config, key: Option<&str>) -> anyhow::Result<String> {
+    Ok(match key {
+        Some(k) => k.trim().to_owned(),
+        None => crate::receipt::Signer::load_or_create(&config.data_dir)?.public_hex,
+    })
+}
+
+/// Reads a signed head from a file or an `http://` address (for `https://`, save it with
+/// a client that speaks TLS, e.g. `curl -o head.json`, and give the file).
+async fn read_head(source: &str) -> anyhow::Result<crate::audit::SignedHead> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        let response = reqwest::get(source).await.with_context(|| {
+            format!("fetch {source} (only http:// is fetched here; save an https:// head to a file first)")
+        })?;
+        if !response.status().is_success() {
+            anyhow::bail!("fetch {source}: {}", response.status());
+        }
+        response.text().await.with_context(|| format!("read {source}"))?
+    } else {
+        std::fs::read_to_string(source).with_context(|| format!("read {source}"))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("{source}: not a signed audit head"))
+}
+
+pub(crate) async fn audit_verify(config: &Config, head: Option<&str>, key: Option<&str>) -> anyhow::Result<ExitCode> {
+    // The signed head is checked before the database is read: a forged one says nothing.
+    let signed = match head {
+        Some(source) => {
+            let signed = read_head(source).await?;
+            let public = public_key(config, key)?;
+            if let Err(e) = signed.verify(&public) {
+                eprintln!("signed head {source}: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+            Some(signed)
+        }
+        None => None,
+    };
     let store = Store::open(&config.database_url()).await?;
     let rows = store.audit_log().await?;
     store.close().await;
-    match crate::audit::verify(&rows) {
-        Ok(n) => {
-            let head = rows.last().map_or(crate::audit::GENESIS, |r| r.hash.as_str());
-            println!("ok: {n} audit entries, chain intact; head {head}");
-            Ok(ExitCode::SUCCESS)
-        }
+    let n = match crate::audit::verify(&rows) {
+        Ok(n) => n,
         Err(b) => {
             eprintln!("audit log broken at entry {}: {}", b.seq, b.reason);
             if let Some(r) = rows.iter().find(|r| r.seq == b.seq) {
                 eprintln!("  entry {}: {} {} {} {} {}", r.seq, r.at, r.actor, r.action, r.subject, r.detail);
             }
-            Ok(ExitCode::FAILURE)
+            return Ok(ExitCode::FAILURE);
         }
+    };
+    let head_hash = rows.last().map_or(crate::audit::GENESIS, |r| r.hash.as_str());
+    println!("ok: {n} audit entries, chain intact; head {head_hash}");
+    if let Some(signed) = signed {
+        let at = crate::audit::ChainHead { seq: signed.seq, hash: signed.hash.clone() };
+        match at.check_in(&rows) {
+            Ok(()) => println!(
+                "ok: the chain extends the head signed at {} (entry {}, {})",
+                signed.signed_at, signed.seq, signed.hash
+            ),
+            Err(e) => {
+                eprintln!(
+                    "tampered: the chain does not extend the head signed at {} (entry {}, {}): {e}",
+                    signed.signed_at, signed.seq, signed.hash
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn receipt_verify(config: &Config, receipt: &str, key: Option<&str>) -> anyhow::Result<ExitCode> {
+    let public = public_key(config, key)?;
+    let (p, code) = match crate::receipt::verify(receipt, &public) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("invalid receipt: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!("valid receipt {code}");
+    println!("  session {} (participant {}), exam {}", p.session, p.participant_no, p.exam);
+    let scores: Vec<String> = p.scores.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("  scores {}; total {}; {}", scores.join(", "), p.total, if p.passed { "passed" } else { "not passed" });
+    println!("  finished {} ({})", p.finished_at, p.reason);
+    println!("  bank sha256 {}", p.bank_sha256);
+    println!("  paper sha256 {}", p.paper_sha256);
+    println!("  answers sha256 {}", p.answers_sha256);
+    let Some(head) = &p.audit_head else {
+        println!("  audit head: none (a receipt from before receipts named one); the chain is not checked");
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!("  audit head entry {} {}", head.seq, head.hash);
+    // The chain is checked where there is a database to check: --database, or a data dir
+    // holding one (opening would make an empty one).
+    if config.database_url.is_none() && !config.data_dir.join("ujian.db").exists() {
+        println!("  chain not checked: no database at {}", config.data_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = Store::open(&config.database_url()).await?;
+    let rows = store.audit_log().await?;
+    store.close().await;
+    let mut problems = Vec::new();
+    if let Err(b) = crate::audit::verify(&rows) {
+        problems.push(format!("the audit log is broken at entry {}: {}", b.seq, b.reason));
+    }
+    if let Err(e) = head.check_in(&rows) {
+        problems.push(format!("the chain does not hold the receipt's audit head (entry {}): {e}", head.seq));
+    }
+    // The finish's own entry follows the head and publishes this very result.
+    let finishes: Vec<&store::AuditRow> =
+        rows.iter().filter(|r| r.action == "session.finished" && r.subject == p.session).collect();
+    match finishes.iter().find(|r| recorded_receipt(&r.detail).as_deref() == Some(receipt.trim())) {
+        None => problems.push(format!(
+            "none of the {} session.finished entries of {} holds this receipt",
+            finishes.len(),
+            p.session
+        )),
+        Some(r) => {
+            if r.seq <= head.seq {
+                problems.push(format!("entry {} holds this receipt but comes before its head {}", r.seq, head.seq));
+            }
+            if let Some(differs) = recorded_result_differs(&r.detail, &p) {
+                problems.push(format!("the session.finished entry {} of {} records {differs}", r.seq, p.session));
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("  ok: the audit chain holds the receipt's head and records this result");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for problem in &problems {
+            eprintln!("tampered: {problem}");
+        }
+        Ok(ExitCode::FAILURE)
     }
 }
 
-pub(crate) fn receipt_verify(config: &Config, receipt: &str, key: Option<&str>) -> anyhow::Result<ExitCode> {
-    let public = match key {
-        Some(k) => k.to_owned(),
-        None => crate::receipt::Signer::load_or_create(&config.data_dir)?.public_hex,
+/// The receipt a `session.finished` entry's detail holds.
+fn recorded_receipt(detail: &str) -> Option<String> {
+    let detail: serde_json::Value = serde_json::from_str(detail).ok()?;
+    detail["result"]["receipt_full"].as_str().map(str::to_owned)
+}
+
+/// What a `session.finished` entry publishes that the receipt does not say, if anything.
+fn recorded_result_differs(detail: &str, receipt: &crate::receipt::ReceiptPayload) -> Option<String> {
+    let Ok(detail) = serde_json::from_str::<serde_json::Value>(detail) else {
+        return Some("a detail that is not JSON".to_owned());
     };
-    match crate::receipt::verify(receipt, &public) {
-        Ok((p, code)) => {
-            println!("valid receipt {code}");
-            println!("  session {} (participant {}), exam {}", p.session, p.participant_no, p.exam);
-            let scores: Vec<String> = p.scores.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            println!(
-                "  scores {}; total {}; {}",
-                scores.join(", "),
-                p.total,
-                if p.passed { "passed" } else { "not passed" }
-            );
-            println!("  finished {} ({})", p.finished_at, p.reason);
-            println!("  bank sha256 {}", p.bank_sha256);
-            println!("  paper sha256 {}", p.paper_sha256);
-            println!("  answers sha256 {}", p.answers_sha256);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("invalid receipt: {e}");
-            Ok(ExitCode::FAILURE)
-        }
+    let result = &detail["result"];
+    let scores: Option<std::collections::BTreeMap<String, i64>> = serde_json::from_value(result["scores"].clone()).ok();
+    if result["total"].as_i64() != Some(receipt.total) {
+        Some(format!("total {}, the receipt {}", result["total"], receipt.total))
+    } else if scores.as_ref() != Some(&receipt.scores) {
+        Some(format!("scores {}, the receipt others", result["scores"]))
+    } else if result["passed"].as_bool() != Some(receipt.passed) {
+        Some(format!("passed {}, the receipt {}", result["passed"], receipt.passed))
+    } else {
+        None
     }
 }
 
@@ -467,6 +656,9 @@ pub(crate) async fn staff_add(
         }
         store.assign_supervisor(sitting, username).await?;
     }
+    // Never the password: a new one is made each time, so the entry says that it changed.
+    let detail = serde_json::json!({ "role": role, "name": name.unwrap_or(username), "sittings": sittings });
+    record(&store, "staff.added", username, detail).await?;
     println!("{role} {username}: password {password}");
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -237,6 +237,10 @@ pub async fn sitting_action(
         .record(&staff.username, &format!("sitting.{action}"), &id, detail, store::Batch::default())
         .await
         .map_err(|e| ApiError::internal("audit", &e))?;
+    if action == "close" {
+        // The room's results are final: a signed head that covers them goes out now.
+        state.heads.sign_now();
+    }
     Ok(Json(json!({ "id": id, "status": status, "token": token, "sessions": affected })))
 }
 

@@ -17,7 +17,7 @@ pub fn load_or_create(
     match std::fs::read(&path) {
         Ok(bytes) => Ok((bytes, false)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+            store::create_private_dir(&dir).with_context(|| format!("create {}", dir.display()))?;
             let bytes = generate()?;
             match write_private(&path, &bytes) {
                 Ok(()) => Ok((bytes, true)),

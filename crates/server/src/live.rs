@@ -582,8 +582,9 @@ impl Registry {
             };
             l.last_seq = seq;
             l.pending.insert(seq, undo);
-            let finished =
-                answers_hash.as_deref().map(|hash| l.finish_result(FinishReason::Submitted, hash, &self.signer, utc));
+            let finished = answers_hash
+                .as_deref()
+                .map(|hash| l.finish_result(FinishReason::Submitted, hash, &self.signer, utc, &self.audit));
             // The line carries the clock; only a finish changes the session row.
             let used_ms = l.fold_clock(now) as i64;
             let log = LogEntry {
@@ -738,15 +739,17 @@ impl Registry {
         mut with: Batch,
     ) -> Result<(), WriteError> {
         let at = store::ts(self.clock.utc());
-        let pending = {
+        let (pending, entry) = {
             // Chain order must be queue order: hold the chain's lock until queued.
             let (row, _head) = self.audit.next(&at, actor, action, subject, &detail).await;
+            let entry = crate::audit::ChainHead { seq: row.seq, hash: row.hash.clone() };
             with.audit.push(row);
-            self.writer.enqueue(with).await?
+            (self.writer.enqueue(with).await?, entry)
         };
         let result = pending.committed().await;
-        if result.is_err() {
-            self.audit.reload(&self.store).await;
+        match result {
+            Ok(()) => self.audit.stored(entry),
+            Err(_) => self.audit.reload(&self.store).await,
         }
         result
     }
@@ -772,7 +775,7 @@ impl Registry {
             });
             let Some(finish) = finish else { return Ok(false) };
             let answers_hash = l.digest.hex();
-            let result = l.finish_result(finish, &answers_hash, &self.signer, utc);
+            let result = l.finish_result(finish, &answers_hash, &self.signer, utc, &self.audit);
             (l.snapshot(now, utc, false), result, answers_hash, l.conn.as_ref().map(|c| c.tx.clone()))
         };
         let detail = serde_json::json!({ "reason": reason, "result": &result, "answers_sha256": answers_hash });
@@ -1150,6 +1153,7 @@ impl Live {
         answers_hash: &str,
         signer: &Signer,
         utc: chrono::DateTime<chrono::Utc>,
+        audit: &Audit,
     ) -> ResultView {
         let ctx = self.exam.clone();
         let score = self.score();
@@ -1176,6 +1180,7 @@ impl Live {
             passed: score.passed,
             reason: reason.as_str().to_owned(),
             finished_at: store::ts(utc),
+            audit_head: Some(audit.committed_head()),
         };
         let (receipt_full, receipt) = signer.sign(&payload);
         let result = ResultView {

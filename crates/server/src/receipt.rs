@@ -16,6 +16,8 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, Ed25519KeyPair, KeyPair as _};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::ChainHead;
+
 const KEY_FILE: &str = "receipt-ed25519.pk8";
 const PREFIX: &str = "UJ1";
 
@@ -35,6 +37,12 @@ pub struct ReceiptPayload {
     pub passed: bool,
     pub reason: String,
     pub finished_at: String,
+    /// The audit chain's head when the session finished: the last entry stored before its
+    /// own `session.finished` entry (which holds this receipt, so cannot be named in it).
+    /// A chain rewritten at or before that entry no longer holds this head. Receipts made
+    /// before this field existed have none and still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<ChainHead>,
 }
 
 /// The signing key and its public half.
@@ -69,6 +77,24 @@ impl Signer {
         let full = format!("{PREFIX}.{}.{}.{}", B64.encode(&json), B64.encode(sig.as_ref()), self.key_id);
         (full, short_code(sig.as_ref()))
     }
+
+    /// An Ed25519 signature over `message`, for the audit chain's signed heads. A receipt
+    /// signs a JSON object (it starts with `{`); a head's message starts with its format
+    /// name, so neither can pass for the other.
+    pub fn sign_raw(&self, message: &[u8]) -> Vec<u8> {
+        self.key.sign(message).as_ref().to_vec()
+    }
+}
+
+/// Checks an Ed25519 `sig` over `message` by the key `key_id`, given the public key (hex).
+pub fn check_signature(public_hex: &str, key_id: &str, message: &[u8], sig: &[u8]) -> Result<(), VerifyError> {
+    let public = hex::decode(public_hex).map_err(|_| VerifyError::Malformed)?;
+    if self::key_id(&public) != key_id {
+        return Err(VerifyError::UnknownKey(key_id.to_owned()));
+    }
+    signature::UnparsedPublicKey::new(&signature::ED25519, &public)
+        .verify(message, sig)
+        .map_err(|_| VerifyError::BadSignature)
 }
 
 /// The first 8 hex digits of the public key's SHA-256.
@@ -133,6 +159,7 @@ mod tests {
             passed: true,
             reason: "submitted".into(),
             finished_at: "2026-11-23T08:00:00.000Z".into(),
+            audit_head: Some(ChainHead { seq: 7, hash: "ab".repeat(32) }),
         }
     }
 
@@ -166,5 +193,16 @@ mod tests {
         }
         let other = Signer::load_or_create(tempfile::tempdir().expect("tmp").path()).expect("key");
         assert!(matches!(verify(&full, &other.public_hex), Err(VerifyError::UnknownKey(_))));
+    }
+
+    #[test]
+    fn a_receipt_from_before_audit_heads_still_verifies() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let signer = Signer::load_or_create(dir.path()).expect("key");
+        let old = ReceiptPayload { audit_head: None, ..payload() };
+        let (full, _) = signer.sign(&old);
+        let json = B64.decode(full.split('.').nth(1).expect("payload")).expect("b64");
+        assert!(!String::from_utf8_lossy(&json).contains("audit_head"), "the old payload, byte for byte");
+        assert_eq!(verify(&full, &signer.public_hex).map(|(p, _)| p), Ok(old));
     }
 }

@@ -169,7 +169,17 @@ fn rescore(
     Ok((candidate, line))
 }
 
-/// The export as CSV: one header row, one row per candidate.
+/// A text cell as a spreadsheet will read it: one starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return would run as a formula (a candidate named `=HYPERLINK(…)`), so it
+/// gets a leading `'`, which spreadsheets show as text (OWASP's CSV injection advice).
+/// Number cells (rank, scores, total) are written by ujian as numbers and stay numbers,
+/// negative ones included: they never pass through here.
+pub fn text_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
+}
+
+/// The export as CSV: one header row, one row per candidate. Text cells go through
+/// [`text_cell`].
 pub fn to_csv(export: &Export) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["rank", "participant_no", "name", "sitting", "venue"];
@@ -179,14 +189,29 @@ pub fn to_csv(export: &Export) -> anyhow::Result<String> {
     for l in &export.lines {
         let mut rec = vec![
             l.rank.map(|r| r.to_string()).unwrap_or_default(),
-            l.participant_no.clone(),
-            l.name.clone(),
-            l.sitting.clone(),
-            l.venue.clone(),
+            text_cell(&l.participant_no),
+            text_cell(&l.name),
+            text_cell(&l.sitting),
+            text_cell(&l.venue),
         ];
         rec.extend(export.sections.iter().map(|s| l.scores.get(s).copied().unwrap_or(0).to_string()));
-        rec.extend([l.total.to_string(), l.passed.to_string(), l.status.clone(), l.code.clone()]);
+        rec.extend([l.total.to_string(), l.passed.to_string(), text_cell(&l.status), text_cell(&l.code)]);
         w.write_record(&rec)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_cell;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_made_text_and_others_are_kept() {
+        for formula in ["=1+1", "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\",\"y\")"] {
+            assert_eq!(text_cell(formula), format!("'{formula}"));
+        }
+        for plain in ["Ani", "P-0001", "T-1", "P/L", "", "Budi = 1", "time_up"] {
+            assert_eq!(text_cell(plain), plain);
+        }
+    }
 }

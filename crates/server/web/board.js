@@ -90,6 +90,7 @@
       truncated: 'Menampilkan {shown} peringkat teratas dari {total} peserta.',
       foot_rule: 'Urutan: nilai total, lalu nilai bagian sesuai aturan seri; nilai sama berbagi peringkat.',
       all_boards: 'Semua papan skor',
+      audit_head: 'Kepala rantai audit #{seq} {hash}… ditandatangani {time}',
       bad_address: 'Alamat papan skor tidak dikenal',
       bad_address_body: 'Papan skor berada di /board/sitting/ID, /board/venue/NAMA?exam=KODE atau /board/exam/KODE.',
       venue_needs_exam: 'Papan per lokasi memerlukan kode ujian: /board/venue/NAMA?exam=KODE.',
@@ -166,6 +167,7 @@
       truncated: 'Showing the top {shown} of {total} candidates.',
       foot_rule: 'Order: total score, then section scores by the tie-break rule; equal scores share a rank.',
       all_boards: 'All scoreboards',
+      audit_head: 'Audit chain head #{seq} {hash}… signed {time}',
       bad_address: 'Unknown scoreboard address',
       bad_address_body: 'Scoreboards live at /board/sitting/ID, /board/venue/NAME?exam=CODE or /board/exam/CODE.',
       venue_needs_exam: 'A venue board needs the exam code: /board/venue/NAME?exam=CODE.',
@@ -311,6 +313,7 @@
       node.textContent = t(node.getAttribute('data-i18n'));
     }
     el.langToggle.textContent = t('lang_switch');
+    renderAuditHead();
     el.langToggle.setAttribute('lang', lang === 'id' ? 'en' : 'id');
     el.counts.setAttribute('aria-label', t('counts_label'));
     if (route.view === 'index') {
@@ -1266,6 +1269,24 @@
     resizeFrame = requestAnimationFrame(() => { resizeFrame = 0; layoutPages(false); });
   });
 
+  // ------------------------------------------------------------------ audit head
+  // The audit chain's latest signed head, linked to its JSON: anyone can keep it and later
+  // check that the stored chain still passes through it (`ujian audit verify --head`).
+  let auditHead = null;
+  function renderAuditHead() {
+    const node = $('audit-head');
+    if (!node) return;
+    node.textContent = auditHead
+      ? t('audit_head', { seq: auditHead.seq, hash: String(auditHead.hash).slice(0, 16), time: auditHead.signed_at })
+      : '';
+  }
+  function loadAuditHead() {
+    fetch('/api/v1/audit/head', { cache: 'no-store' })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((h) => { auditHead = h; renderAuditHead(); })
+      .catch(() => { /* the footer keeps the last head it had */ });
+  }
+
   // ================================================================== start
   if (route.view === 'board') {
     el.body.dataset.big = B.big ? 'true' : 'false';
@@ -1276,6 +1297,8 @@
     renderLive();
     renderMeta();
     connect();
+    loadAuditHead();
+    setInterval(loadAuditHead, 60000);
     if (B.big) requestAnimationFrame(() => layoutPages(true));
   } else if (route.view === 'index') {
     showScreen('index');

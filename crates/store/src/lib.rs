@@ -15,11 +15,14 @@
 //!   read back by `load`.
 //! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
+//! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
+//!   [`Store::append_audit`] for entries from the command line.
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept, except
 //! multi-row statements, which use `?` on SQLite (see `batch`), and the SQLite group
 //! commit's own statements (`direct`); `load`'s queries run on both drivers as written.
 
+mod append_only;
 mod banks;
 mod batch;
 mod digest;
@@ -117,11 +120,20 @@ impl Store {
             && let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_owned))
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
+            create_private_dir(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
+        }
+        // Only where the URL asks for the file to be created (as `sqlite_url_in` does).
+        if backend == Backend::Sqlite
+            && url.contains("mode=rwc")
+            && let Some(file) = sqlite_path(url)
+        {
+            create_private_file(&file).map_err(|source| StoreError::DataDir { path: file.clone(), source })?;
         }
         let pool = connect(url, backend, if backend == Backend::Sqlite { 4 } else { 16 }, READER_CACHE_KIB).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend, url: url.to_owned() })
+        let store = Store { pool, backend, url: url.to_owned() };
+        store.install_append_only().await?;
+        Ok(store)
     }
 
     /// A connection of its own for the group-commit writer, which runs on its own thread so
@@ -319,6 +331,30 @@ async fn connect(url: &str, backend: Backend, connections: u32, cache_kib: i64) 
         })
         .connect_with(options)
         .await?)
+}
+
+/// Creates a directory (and its parents) readable by its owner only: it holds the banks
+/// with their keys, the sittings' tokens and the PIN hashes. An existing one is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the SQLite file empty and readable by its owner only, unless it exists. SQLite
+/// gives its WAL and shared-memory files the database file's mode, so they are private too.
+fn create_private_file(file: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {

@@ -326,8 +326,10 @@ async fn ujian_audit_verify_catches_an_edited_row() {
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("chain intact"));
 
-    // Somebody raises the published total in the database.
+    // Somebody raises the published total in the database (dropping the trigger that
+    // refuses the edit first, as an insider would).
     let store = store::Store::open(&db).await.expect("open");
+    sqlx::query("DROP TRIGGER audit_log_no_update").execute(store.pool()).await.expect("drop trigger");
     let n = sqlx::query(
         "UPDATE audit_log SET detail = REPLACE(detail, '\"total\":', '\"total\":1') WHERE action = 'session.finished'",
     )

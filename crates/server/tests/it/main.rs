@@ -2,6 +2,7 @@
 //! real databases (SQLite, and PostgreSQL when `UJIAN_TEST_PG` is set), the real binary
 //! for the CLI and crash tests, and headless Chromium for the candidate page.
 
+mod audit;
 mod board;
 mod browser;
 mod candidate;
@@ -9,6 +10,7 @@ mod cli;
 mod console;
 mod crash;
 mod edge;
+mod exports;
 mod helpers;
 mod login;
 mod results;
