@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use crate::audit::Audit;
 use crate::auth::{self, Auth};
 use crate::board::{self, BoardHub};
+use crate::client_ip::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::PinKey;
 use crate::live::Registry;
@@ -38,12 +39,14 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Two answers closer than this many milliseconds are flagged to the supervisor.
     pub fast_answer_ms: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
     /// A configuration with the default settings.
     pub fn new(data_dir: PathBuf, database_url: Option<String>, listen: SocketAddr) -> Config {
-        Config { data_dir, database_url, listen, fast_answer_ms: 2_000 }
+        Config { data_dir, database_url, listen, fast_answer_ms: 2_000, trusted_proxies: TrustedProxies::default() }
     }
 
     pub fn database_url(&self) -> String {
@@ -58,6 +61,8 @@ pub struct AppState {
     pub board: Arc<BoardHub>,
     pub signer: Arc<Signer>,
     pub auth: Arc<Auth>,
+    /// Whose `X-Forwarded-For` to believe (see [`crate::client_ip`]).
+    pub proxies: Arc<TrustedProxies>,
     /// Turns true when the server is shutting down: connections close, timers stop.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -129,7 +134,8 @@ impl App {
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         let logins = tokio::spawn(crate::auth::watch_logins(auth.clone(), store.clone(), shutdown_rx.clone()));
-        let state = AppState { registry, board, signer, auth, shutdown: shutdown_rx };
+        let proxies = Arc::new(config.trusted_proxies.clone());
+        let state = AppState { registry, board, signer, auth, proxies, shutdown: shutdown_rx };
         let router = router(state.clone());
         Ok(App {
             listener,
@@ -217,6 +223,7 @@ fn route(
 
 /// Every route of the server.
 pub fn routes() -> Vec<Route> {
+    let login_body = DefaultBodyLimit::max(auth::LOGIN_BODY_LIMIT);
     use Access::{Candidate, Public, Staff};
     vec![
         route("GET", "/", Public, get(pages::candidate_page)),
@@ -232,14 +239,14 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/static/console.css", Public, get(pages::console_css)),
         route("GET", "/health", Public, get(health)),
         route("GET", "/api/v1/keys", Public, get(keys)),
-        route("POST", "/api/v1/candidate/login", Public, post(auth::login)),
+        route("POST", "/api/v1/candidate/login", Public, post(auth::login).layer(login_body)),
         route("POST", "/api/v1/candidate/logout", Public, post(auth::logout)),
         route("GET", "/api/v1/assets/{hash}/{name}", Candidate, get(pages::asset)),
         route("GET", "/ws/candidate", Candidate, get(ws::candidate_ws)),
         route("GET", "/api/v1/boards", Public, get(board::list)),
         route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),
         route("GET", "/api/v1/boards/{kind}/{id}/feed", Public, get(board::feed)),
-        route("POST", "/api/v1/staff/login", Public, post(staff::login)),
+        route("POST", "/api/v1/staff/login", Public, post(staff::login).layer(login_body)),
         route("POST", "/api/v1/staff/logout", Public, post(staff::logout)),
         route("GET", "/api/v1/staff/me", Staff, get(staff::me)),
         route("GET", "/api/v1/sittings", Staff, get(control::list)),
@@ -250,8 +257,16 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// The largest request body any route takes unless it says otherwise: every body the
+/// server reads is a login or a supervisor's action with its reason.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
 fn router(state: AppState) -> Router {
-    routes().into_iter().fold(Router::new(), |r, route| r.route(route.path, route.handler)).with_state(state)
+    routes()
+        .into_iter()
+        .fold(Router::new(), |r, route| r.route(route.path, route.handler))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
 }
 
 /// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped

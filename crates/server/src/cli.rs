@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, Config, shutdown_signal};
+use crate::client_ip::TrustedProxies;
 use crate::committee;
 
 #[derive(Debug, Parser)]
@@ -68,6 +69,8 @@ pub enum Command {
         /// The exam file to sit.
         #[arg(long, default_value = "question-banks/exams/skd.toml")]
         exam: PathBuf,
+        #[command(flatten)]
+        proxies: Proxies,
     },
     /// Prepare sittings (every paper is drawn in advance).
     #[command(subcommand)]
@@ -89,7 +92,24 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "UJIAN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        proxies: Proxies,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct Proxies {
+    /// A reverse proxy in front of ujian (an address or a CIDR block; repeat it, or separate
+    /// with commas, for several). Only requests from these take the client's address from
+    /// `X-Forwarded-For`, read from the right; without it every client behind nginx is
+    /// nginx's address, and failed logins from anyone lock out everyone.
+    #[arg(
+        long = "trusted-proxy",
+        env = "UJIAN_TRUSTED_PROXY",
+        value_delimiter = ',',
+        value_parser = crate::client_ip::parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,8 +336,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
             committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await
         }
-        Command::Demo { candidates, listen, exam } => {
-            crate::demo::run(&config(g, Some(listen)), &crate::demo::DemoOptions { exam, candidates }).await?;
+        Command::Demo { candidates, listen, exam, proxies } => {
+            let config =
+                Config { trusted_proxies: TrustedProxies::new(proxies.trusted_proxies), ..config(g, Some(listen)) };
+            crate::demo::run(&config, &crate::demo::DemoOptions { exam, candidates }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sitting(SittingCommand::Prepare { id, exam, venue, starts_at, candidates }) => {
@@ -380,8 +402,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {
             committee::staff_add(&config(g, None), &username, &role, name.as_deref(), &sittings).await
         }
-        Command::Serve { listen } => {
-            let app = App::build(&config(g, Some(listen))).await?;
+        Command::Serve { listen, proxies } => {
+            let config =
+                Config { trusted_proxies: TrustedProxies::new(proxies.trusted_proxies), ..config(g, Some(listen)) };
+            let app = App::build(&config).await?;
             println!("ujian listening on http://{}", app.local_addr());
             app.run_until(shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)

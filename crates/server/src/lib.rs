@@ -12,6 +12,8 @@
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`receipt`]: Ed25519-signed result receipts and their verification.
 //! - [`auth`]: candidate login, tokens, lockout.
+//! - [`throttle`]: the failed-login table: attempts counted before they are checked.
+//! - [`client_ip`]: the client's address, through trusted reverse proxies.
 //! - [`board`]: the public board: running scores, ranks, coalesced live feed (SSE).
 //! - [`clock`]: the injected clock (real or manual).
 //! - [`error`]: the one mapping of errors to wire codes.
@@ -31,6 +33,7 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod cli;
+pub mod client_ip;
 pub mod clock;
 mod committee;
 pub mod control;
@@ -46,5 +49,6 @@ pub mod receipt;
 pub mod results;
 pub mod sitting;
 pub mod staff;
+pub mod throttle;
 pub mod writer;
 mod ws;

@@ -80,17 +80,29 @@ pub(crate) struct Setup {
     pub(crate) exam: &'static str,
     pub(crate) candidates: usize,
     pub(crate) db: Db,
+    /// The server's `--trusted-proxy` list.
+    pub(crate) proxies: Vec<&'static str>,
 }
 
 impl Setup {
     pub(crate) fn skd(candidates: usize) -> Setup {
-        Setup { exam: "question-banks/exams/skd.toml", candidates, db: Db::Sqlite }
+        Setup { exam: "question-banks/exams/skd.toml", candidates, db: Db::Sqlite, proxies: Vec::new() }
     }
     pub(crate) fn tiny(candidates: usize) -> Setup {
-        Setup { exam: "crates/item-bank/tests/fixtures/tiny-exam.toml", candidates, db: Db::Sqlite }
+        Setup {
+            exam: "crates/item-bank/tests/fixtures/tiny-exam.toml",
+            candidates,
+            db: Db::Sqlite,
+            proxies: Vec::new(),
+        }
     }
     pub(crate) fn on(mut self, db: Db) -> Setup {
         self.db = db;
+        self
+    }
+    /// The server believes `X-Forwarded-For` from `proxy` (an address or CIDR block).
+    pub(crate) fn trusting(mut self, proxy: &'static str) -> Setup {
+        self.proxies.push(proxy);
         self
     }
 }
@@ -159,6 +171,7 @@ pub(crate) struct TestApp {
     task: Option<tokio::task::JoinHandle<()>>,
     pub(crate) dir: tempfile::TempDir,
     pub(crate) bank: Bank,
+    proxies: Vec<&'static str>,
 }
 
 impl TestApp {
@@ -167,7 +180,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, token) = prepare_data(&setup, dir.path()).await;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        TestApp::start(dir, url, token, clock, setup.exam).await
+        TestApp::start(dir, url, token, clock, setup.exam, setup.proxies).await
     }
 
     async fn start(
@@ -176,8 +189,12 @@ impl TestApp {
         token: String,
         clock: Arc<ManualClock>,
         exam_path: &str,
+        proxies: Vec<&'static str>,
     ) -> TestApp {
-        let config = Config::new(dir.path().to_owned(), Some(url.clone()), "127.0.0.1:0".parse().expect("addr"));
+        let mut config = Config::new(dir.path().to_owned(), Some(url.clone()), "127.0.0.1:0".parse().expect("addr"));
+        config.trusted_proxies = server::client_ip::TrustedProxies::new(
+            proxies.iter().map(|p| server::client_ip::parse_proxy(p).expect("proxy")).collect(),
+        );
         let app = App::build_with_clock(&config, clock.clone()).await.expect("build app");
         let addr = app.local_addr();
         let state = app.state().clone();
@@ -190,15 +207,16 @@ impl TestApp {
             .expect("serve");
         });
         let (_, bank, _) = Exam::load(&repo(exam_path)).unwrap_or_else(|e| panic!("{e}"));
-        TestApp { addr, clock, token, url, state, stop: Some(stop), task: Some(task), dir, bank }
+        TestApp { addr, clock, token, url, state, stop: Some(stop), task: Some(task), dir, bank, proxies }
     }
 
     /// Stops the server gracefully (as SIGTERM would) and starts a new one on the same data.
     pub(crate) async fn restart(mut self, exam_path: &'static str) -> TestApp {
         self.shutdown().await;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let proxies = std::mem::take(&mut self.proxies);
         let TestApp { dir, url, token, .. } = self;
-        TestApp::start(dir, url, token, clock, exam_path).await
+        TestApp::start(dir, url, token, clock, exam_path, proxies).await
     }
 
     pub(crate) async fn shutdown(&mut self) {

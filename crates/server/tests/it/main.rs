@@ -9,5 +9,6 @@ mod cli;
 mod console;
 mod crash;
 mod helpers;
+mod lockout;
 mod login;
 mod results;
