@@ -202,6 +202,8 @@ pub enum Access {
     Candidate,
     /// Staff (admin, or a supervisor of the sitting the path names).
     Staff,
+    /// The exam committee (admin) only.
+    Admin,
 }
 
 /// One route: method, path, access and handler.
@@ -224,7 +226,7 @@ fn route(
 /// Every route of the server.
 pub fn routes() -> Vec<Route> {
     let login_body = DefaultBodyLimit::max(auth::LOGIN_BODY_LIMIT);
-    use Access::{Candidate, Public, Staff};
+    use Access::{Admin, Candidate, Public, Staff};
     vec![
         route("GET", "/", Public, get(pages::candidate_page)),
         route("GET", "/static/candidate.js", Public, get(pages::candidate_js)),
@@ -249,10 +251,12 @@ pub fn routes() -> Vec<Route> {
         route("POST", "/api/v1/staff/login", Public, post(staff::login).layer(login_body)),
         route("POST", "/api/v1/staff/logout", Public, post(staff::logout)),
         route("GET", "/api/v1/staff/me", Staff, get(staff::me)),
+        route("POST", "/api/v1/staff/{username}/unlock", Admin, post(staff::unlock)),
         route("GET", "/api/v1/sittings", Staff, get(control::list)),
         route("GET", "/api/v1/sittings/{id}", Staff, get(control::detail)),
         route("POST", "/api/v1/sittings/{id}/{action}", Staff, post(control::sitting_action)),
         route("POST", "/api/v1/sessions/{id}/{action}", Staff, post(control::session_action)),
+        route("POST", "/api/v1/sessions/{id}/unlock", Staff, post(auth::unlock)),
         route("GET", "/ws/monitor/{id}", Staff, get(control::monitor)),
     ]
 }

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,7 @@ use crate::app::AppState;
 use crate::client_ip::ClientIp;
 use crate::credentials::{self, PinCheck, PinKey};
 use crate::error::ApiError;
+use crate::staff::Staff;
 use crate::throttle::{Locked, Subject, Throttle};
 
 pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
@@ -405,6 +406,32 @@ pub async fn login(
     tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
     let body = Json(LoginResponse { session: found.session_id, token: token.clone(), exam }).into_response();
     with_cookie(body, CANDIDATE_COOKIE, &token, 12 * 3600)
+}
+
+/// `POST /api/v1/sessions/{id}/unlock`: a supervisor lets a candidate whose PIN was
+/// refused too often try again at once (audited, with the reason).
+pub async fn unlock(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(session): Path<String>,
+    body: Result<Json<crate::control::Reason>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = crate::control::reason_of(body)?;
+    let sitting = crate::control::sitting_of_session(&state, &staff, &session).await?;
+    let participant = session
+        .strip_prefix(sitting.as_str())
+        .and_then(|rest| rest.strip_prefix('.'))
+        .filter(|p| crate::sitting::session_id(&sitting, p) == session)
+        .ok_or_else(|| ApiError::internal("unlock", &format!("session {session} is not of sitting {sitting}")))?;
+    let now = state.registry.clock().tick();
+    let changed = state.auth.throttle.unlock_participant(participant, now);
+    let detail = serde_json::json!({ "reason": r.reason, "participant_no": participant, "was_locked": changed });
+    state
+        .registry
+        .record(&staff.username, "candidate.unlock", &session, detail, store::Batch::default())
+        .await
+        .map_err(|e| ApiError::internal("audit", &e))?;
+    Ok(Json(serde_json::json!({ "session": session, "action": "unlock", "changed": changed })))
 }
 
 /// True for what a participant number may be (as `ujian candidates import` checks it):

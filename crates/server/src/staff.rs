@@ -6,11 +6,11 @@
 //!
 //! Wrong passwords are counted per (account, client address), so a guesser elsewhere
 //! locks out only itself, and per account from addresses it has not logged in from
-//! lately (see [`crate::throttle`]).
+//! lately (see [`crate::throttle`]); an admin unlocks an account with [`unlock`].
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -164,6 +164,30 @@ pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMa
 
 pub async fn me(staff: Staff) -> Json<Staff> {
     Json(staff)
+}
+
+/// `POST /api/v1/staff/{username}/unlock`: an admin lets a staff account whose password
+/// was refused too often log in again at once, from every address (audited, with the
+/// reason). Unknown usernames are counted too, so any well-formed one can be unlocked.
+pub async fn unlock(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(username): Path<String>,
+    body: Result<Json<crate::control::Reason>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.admin_only()?;
+    let r = crate::control::reason_of(body)?;
+    if !is_username(&username) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "not a username"));
+    }
+    let changed = state.auth.throttle.unlock_staff(&username, state.registry.clock().tick());
+    let detail = serde_json::json!({ "reason": r.reason, "was_locked": changed });
+    state
+        .registry
+        .record(&staff.username, "staff.unlock", &username, detail, store::Batch::default())
+        .await
+        .map_err(|e| ApiError::internal("audit", &e))?;
+    Ok(Json(serde_json::json!({ "username": username, "action": "unlock", "changed": changed })))
 }
 
 /// True for what a staff username may be (as `ujian staff add` checks it): letters,

@@ -21,7 +21,8 @@
       fill_all: 'Isi nomor peserta, PIN, dan token sesi.',
       err_bad_credentials: 'Nomor peserta, PIN, atau token sesi salah.',
       err_sitting_not_open: 'Sesi ujian belum dibuka atau sudah ditutup. Tanyakan kepada pengawas.',
-      err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi.',
+      err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi, atau minta pengawas membuka kunci masuk Anda.',
+      err_too_large: 'Isian terlalu panjang.',
       err_bad_request: 'Isian tidak lengkap atau tidak valid.',
       err_network: 'Tidak dapat menghubungi server ujian. Periksa jaringan, lalu coba lagi.',
       err_login_generic: 'Gagal masuk (kode {status}). Coba lagi atau hubungi pengawas.',
@@ -117,7 +118,8 @@
       fill_all: 'Enter participant number, PIN and session token.',
       err_bad_credentials: 'Wrong participant number, PIN or session token.',
       err_sitting_not_open: 'The exam session is not open yet, or is already closed. Ask the supervisor.',
-      err_too_many_attempts: 'Too many failed login attempts. Wait a few minutes, then try again.',
+      err_too_many_attempts: 'Too many failed login attempts. Wait a few minutes, then try again, or ask the supervisor to unlock your login.',
+      err_too_large: 'The form is too long.',
       err_bad_request: 'The form is incomplete or invalid.',
       err_network: 'Cannot reach the exam server. Check the network, then try again.',
       err_login_generic: 'Login failed (code {status}). Try again or ask the supervisor.',
@@ -385,7 +387,7 @@
   }
 
   function showLoginError(code, status) {
-    const known = { bad_credentials: 1, sitting_not_open: 1, too_many_attempts: 1, bad_request: 1, network: 1, fill_all: 1, no_socket: 1 };
+    const known = { bad_credentials: 1, sitting_not_open: 1, too_many_attempts: 1, too_large: 1, bad_request: 1, network: 1, fill_all: 1, no_socket: 1 };
     let msg;
     if (code === 'fill_all') msg = t('fill_all');
     else if (code === 'no_socket') msg = t('login_no_socket');

@@ -90,6 +90,32 @@ async fn wrong_sitting_tokens_cannot_lock_a_candidate_out() {
 }
 
 #[tokio::test]
+async fn a_supervisor_unlocks_a_candidate_locked_out_by_wrong_pins() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let client = reqwest::Client::new();
+    for _ in 0..10 {
+        assert!(is(&login(&client, &app, None, "P-0001", "111111", &app.token).await, WRONG));
+    }
+    assert!(is(&login(&client, &app, None, "P-0001", PIN, &app.token).await, LOCKED));
+    let unlock = "/api/v1/sessions/T-1.P-0001/unlock";
+    let reason = json!({ "reason": "peserta lupa PIN, kartu ujian diperiksa" });
+    let (status, _) = app.act(&app.staff("sup2").await, unlock, reason.clone()).await;
+    assert_eq!(status, 403, "a supervisor of another sitting");
+    let sup = app.staff("sup1").await;
+    let (status, body) = app.act(&sup, unlock, json!({ "reason": "" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("reason_required")));
+    let (status, body) = app.act(&sup, unlock, reason.clone()).await;
+    assert_eq!((status, &body["changed"]), (200, &json!(true)), "{body}");
+    assert_eq!(login(&client, &app, None, "P-0001", PIN, &app.token).await.0, 200);
+    let (status, body) = app.act(&sup, "/api/v1/sessions/T-1.P-0002/unlock", reason).await;
+    assert_eq!((status, &body["changed"]), (200, &json!(false)), "P-0002 was not locked: {body}");
+    let log = app.store().audit_log().await.expect("audit");
+    let entry = log.iter().find(|r| r.action == "candidate.unlock").expect("the unlock is audited");
+    assert_eq!((entry.actor.as_str(), entry.subject.as_str()), ("sup1", "T-1.P-0001"));
+    assert!(entry.detail.contains("kartu ujian diperiksa"), "{}", entry.detail);
+}
+
+#[tokio::test]
 async fn a_password_guesser_elsewhere_cannot_lock_a_supervisor_out() {
     let app = TestApp::spawn(Setup::tiny(1)).await;
     let guesser = client_from("127.0.0.2");
@@ -125,6 +151,26 @@ async fn guessing_a_staff_password_from_many_addresses_is_throttled_except_where
     // password; the supervisor's own PC still gets in.
     assert!(is(&staff_login(&client_from("127.0.2.1"), app, "sup1", PIN).await, LOCKED));
     assert_eq!(staff_login(&supervisor, app, "sup1", PIN).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_admin_unlocks_a_staff_account_and_a_supervisor_cannot() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let elsewhere = client_from("127.0.0.3");
+    for i in 0..10 {
+        assert!(is(&staff_login(&elsewhere, &app, "sup1", &format!("typo{i}")).await, WRONG));
+    }
+    assert!(is(&staff_login(&elsewhere, &app, "sup1", PIN).await, LOCKED));
+    let reason = json!({ "reason": "pengawas salah ketik kata sandi" });
+    let (status, _) = app.act(&app.staff("sup2").await, "/api/v1/staff/sup1/unlock", reason.clone()).await;
+    assert_eq!(status, 403, "only the exam committee unlocks staff");
+    let admin = app.staff("admin").await;
+    let (status, body) = app.act(&admin, "/api/v1/staff/sup1/unlock", reason).await;
+    assert_eq!((status, &body["changed"]), (200, &json!(true)), "{body}");
+    assert_eq!(staff_login(&elsewhere, &app, "sup1", PIN).await.0, 200);
+    let log = app.store().audit_log().await.expect("audit");
+    let entry = log.iter().find(|r| r.action == "staff.unlock").expect("the unlock is audited");
+    assert_eq!((entry.actor.as_str(), entry.subject.as_str()), ("admin", "sup1"));
 }
 
 #[tokio::test]
