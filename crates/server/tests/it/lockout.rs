@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::helpers::{PIN, Setup, TestApp, prepare_data};
+use crate::helpers::{PIN, Setup, TestApp, databases, prepare_data};
 
 const LOCKED: (u16, &str) = (429, "too_many_attempts");
 const WRONG: (u16, &str) = (401, "bad_credentials");
@@ -61,58 +61,67 @@ async fn staff_login(client: &reqwest::Client, app: &TestApp, username: &str, pa
 
 #[tokio::test]
 async fn four_hundred_concurrent_wrong_pins_get_at_most_ten_checked_and_the_right_pin_after_them_is_refused() {
-    let app = TestApp::spawn(Setup::tiny(1)).await;
-    let client = reqwest::Client::new();
-    // A neighbour who knows the room's token sends 400 guesses at once.
-    let guesses: Vec<String> = (0..400).map(|i| format!("{:06}", 100_000 + i)).collect();
-    let answers = join_all(guesses.iter().map(|pin| login(&client, &app, None, "P-0001", pin, &app.token))).await;
-    let checked = answers.iter().filter(|a| is(a, WRONG)).count();
-    let refused = answers.iter().filter(|a| is(a, LOCKED)).count();
-    assert!(checked <= 10, "{checked} of 400 concurrent guesses were checked");
-    assert_eq!(checked + refused, 400, "{answers:?}");
-    // The right PIN, sent after them, is not accepted either.
-    let right = login(&client, &app, None, "P-0001", PIN, &app.token).await;
-    assert!(is(&right, LOCKED), "{right:?}");
-    app.clock.advance(5 * 60_000);
-    assert_eq!(login(&client, &app, None, "P-0001", PIN, &app.token).await.0, 200);
+    // Both databases: the logins read the store.
+    for db in databases() {
+        let app = TestApp::spawn(Setup::tiny(1).on(db)).await;
+        let client = reqwest::Client::new();
+        // A neighbour who knows the room's token sends 400 guesses at once.
+        let guesses: Vec<String> = (0..400).map(|i| format!("{:06}", 100_000 + i)).collect();
+        let answers = join_all(guesses.iter().map(|pin| login(&client, &app, None, "P-0001", pin, &app.token))).await;
+        let checked = answers.iter().filter(|a| is(a, WRONG)).count();
+        let refused = answers.iter().filter(|a| is(a, LOCKED)).count();
+        assert!(checked <= 10, "{checked} of 400 concurrent guesses were checked");
+        assert_eq!(checked + refused, 400, "{answers:?}");
+        // The right PIN, sent after them, is not accepted either.
+        let right = login(&client, &app, None, "P-0001", PIN, &app.token).await;
+        assert!(is(&right, LOCKED), "{right:?}");
+        app.clock.advance(5 * 60_000);
+        assert_eq!(login(&client, &app, None, "P-0001", PIN, &app.token).await.0, 200);
+    }
 }
 
 #[tokio::test]
 async fn wrong_sitting_tokens_cannot_lock_a_candidate_out() {
-    let app = TestApp::spawn(Setup::tiny(1)).await;
-    let client = reqwest::Client::new();
-    // Someone outside the room, who reads P-0001 off the public board, tries to lock them out.
-    for i in 0..50 {
-        let answer = login(&client, &app, None, "P-0001", "000000", &format!("NOPE{i}")).await;
-        assert!(is(&answer, WRONG), "attempt {i}: {answer:?}");
+    // Both databases: the logins read the store.
+    for db in databases() {
+        let app = TestApp::spawn(Setup::tiny(1).on(db)).await;
+        let client = reqwest::Client::new();
+        // Someone outside the room, who reads P-0001 off the public board, tries to lock them out.
+        for i in 0..50 {
+            let answer = login(&client, &app, None, "P-0001", "000000", &format!("NOPE{i}")).await;
+            assert!(is(&answer, WRONG), "attempt {i}: {answer:?}");
+        }
+        assert_eq!(login(&client, &app, None, "P-0001", PIN, &app.token).await.0, 200);
     }
-    assert_eq!(login(&client, &app, None, "P-0001", PIN, &app.token).await.0, 200);
 }
 
 #[tokio::test]
 async fn a_supervisor_unlocks_a_candidate_locked_out_by_wrong_pins() {
-    let app = TestApp::spawn(Setup::tiny(2)).await;
-    let client = reqwest::Client::new();
-    for _ in 0..10 {
-        assert!(is(&login(&client, &app, None, "P-0001", "111111", &app.token).await, WRONG));
+    // Both databases: the logins read the store, the unlock writes the audit log.
+    for db in databases() {
+        let app = TestApp::spawn(Setup::tiny(2).on(db)).await;
+        let client = reqwest::Client::new();
+        for _ in 0..10 {
+            assert!(is(&login(&client, &app, None, "P-0001", "111111", &app.token).await, WRONG));
+        }
+        assert!(is(&login(&client, &app, None, "P-0001", PIN, &app.token).await, LOCKED));
+        let unlock = "/api/v1/sessions/T-1.P-0001/unlock";
+        let reason = json!({ "reason": "peserta lupa PIN, kartu ujian diperiksa" });
+        let (status, _) = app.act(&app.staff("sup2").await, unlock, reason.clone()).await;
+        assert_eq!(status, 403, "a supervisor of another sitting");
+        let sup = app.staff("sup1").await;
+        let (status, body) = app.act(&sup, unlock, json!({ "reason": "" })).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("reason_required")));
+        let (status, body) = app.act(&sup, unlock, reason.clone()).await;
+        assert_eq!((status, &body["changed"]), (200, &json!(true)), "{body}");
+        assert_eq!(login(&client, &app, None, "P-0001", PIN, &app.token).await.0, 200);
+        let (status, body) = app.act(&sup, "/api/v1/sessions/T-1.P-0002/unlock", reason).await;
+        assert_eq!((status, &body["changed"]), (200, &json!(false)), "P-0002 was not locked: {body}");
+        let log = app.store().audit_log().await.expect("audit");
+        let entry = log.iter().find(|r| r.action == "candidate.unlock").expect("the unlock is audited");
+        assert_eq!((entry.actor.as_str(), entry.subject.as_str()), ("sup1", "T-1.P-0001"));
+        assert!(entry.detail.contains("kartu ujian diperiksa"), "{}", entry.detail);
     }
-    assert!(is(&login(&client, &app, None, "P-0001", PIN, &app.token).await, LOCKED));
-    let unlock = "/api/v1/sessions/T-1.P-0001/unlock";
-    let reason = json!({ "reason": "peserta lupa PIN, kartu ujian diperiksa" });
-    let (status, _) = app.act(&app.staff("sup2").await, unlock, reason.clone()).await;
-    assert_eq!(status, 403, "a supervisor of another sitting");
-    let sup = app.staff("sup1").await;
-    let (status, body) = app.act(&sup, unlock, json!({ "reason": "" })).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("reason_required")));
-    let (status, body) = app.act(&sup, unlock, reason.clone()).await;
-    assert_eq!((status, &body["changed"]), (200, &json!(true)), "{body}");
-    assert_eq!(login(&client, &app, None, "P-0001", PIN, &app.token).await.0, 200);
-    let (status, body) = app.act(&sup, "/api/v1/sessions/T-1.P-0002/unlock", reason).await;
-    assert_eq!((status, &body["changed"]), (200, &json!(false)), "P-0002 was not locked: {body}");
-    let log = app.store().audit_log().await.expect("audit");
-    let entry = log.iter().find(|r| r.action == "candidate.unlock").expect("the unlock is audited");
-    assert_eq!((entry.actor.as_str(), entry.subject.as_str()), ("sup1", "T-1.P-0001"));
-    assert!(entry.detail.contains("kartu ujian diperiksa"), "{}", entry.detail);
 }
 
 #[tokio::test]
