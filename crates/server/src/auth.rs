@@ -313,6 +313,7 @@ pub async fn login(
     let token = req.token.trim().to_ascii_uppercase();
     // The sitting token first: until it matched, a failure counts against the address
     // only, so nobody outside the room can lock a candidate out.
+    //
     // A not-started seat's login, from memory (the start's burst). The sitting's status
     // read with the seat covers a change by another process (it raises the generation);
     // the registry's covers this server's console, at once.
