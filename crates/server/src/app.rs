@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse as _, Response};
@@ -24,6 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::audit::{Audit, HeadPublisher, SignedHead};
 use crate::auth::{self, Auth};
 use crate::board::{self, BoardHub, PageLimiter};
+use crate::client_ip::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::PinKey;
 use crate::edge::{self, Site};
@@ -55,6 +56,8 @@ pub struct Config {
     /// address may ask for per second; the first page is served from a cache and is not
     /// counted.
     pub board_pages_per_second: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -68,6 +71,7 @@ impl Config {
             public_url: None,
             connections: Limits::default(),
             board_pages_per_second: 10,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -89,6 +93,8 @@ pub struct AppState {
     pub board_pages: Arc<PageLimiter>,
     /// The audit chain's latest signed head, published at `/api/v1/audit/head`.
     pub heads: Arc<HeadPublisher>,
+    /// Whose `X-Forwarded-For` to believe (see [`crate::client_ip`]).
+    pub proxies: Arc<TrustedProxies>,
     /// Turns true when the server is shutting down: connections close, timers stop.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -174,8 +180,18 @@ impl App {
         let connections = Arc::new(Connections::new(&config.connections));
         // Stops by itself at shutdown; nothing waits for it.
         tokio::spawn(heads.clone().run(shutdown_rx.clone()));
-        let state =
-            AppState { registry, board, signer, auth, connections, board_pages, heads, shutdown: shutdown_rx };
+        let proxies = Arc::new(config.trusted_proxies.clone());
+        let state = AppState {
+            registry,
+            board,
+            signer,
+            auth,
+            connections,
+            board_pages,
+            heads,
+            proxies,
+            shutdown: shutdown_rx,
+        };
         let router = router(state.clone(), site);
         Ok(App {
             listener,
@@ -234,6 +250,8 @@ pub enum Access {
     Candidate,
     /// Staff (admin, or a supervisor of the sitting the path names).
     Staff,
+    /// The exam committee (admin) only.
+    Admin,
 }
 
 /// One route: method, path, access and handler.
@@ -255,7 +273,8 @@ fn route(
 
 /// Every route of the server.
 pub fn routes() -> Vec<Route> {
-    use Access::{Candidate, Public, Staff};
+    let login_body = DefaultBodyLimit::max(auth::LOGIN_BODY_LIMIT);
+    use Access::{Admin, Candidate, Public, Staff};
     vec![
         route("GET", "/", Public, get(pages::candidate_page)),
         route("GET", "/static/candidate.js", Public, get(pages::candidate_js)),
@@ -271,23 +290,29 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/health", Public, get(health)),
         route("GET", "/api/v1/keys", Public, get(keys)),
         route("GET", "/api/v1/audit/head", Public, get(audit_head)),
-        route("POST", "/api/v1/candidate/login", Public, post(auth::login)),
+        route("POST", "/api/v1/candidate/login", Public, post(auth::login).layer(login_body)),
         route("POST", "/api/v1/candidate/logout", Public, post(auth::logout)),
         route("GET", "/api/v1/assets/{hash}/{name}", Candidate, get(pages::asset)),
         route("GET", "/ws/candidate", Candidate, get(ws::candidate_ws)),
         route("GET", "/api/v1/boards", Public, get(board::list)),
         route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),
         route("GET", "/api/v1/boards/{kind}/{id}/feed", Public, get(board::feed)),
-        route("POST", "/api/v1/staff/login", Public, post(staff::login)),
+        route("POST", "/api/v1/staff/login", Public, post(staff::login).layer(login_body)),
         route("POST", "/api/v1/staff/logout", Public, post(staff::logout)),
         route("GET", "/api/v1/staff/me", Staff, get(staff::me)),
+        route("POST", "/api/v1/staff/{username}/unlock", Admin, post(staff::unlock)),
         route("GET", "/api/v1/sittings", Staff, get(control::list)),
         route("GET", "/api/v1/sittings/{id}", Staff, get(control::detail)),
         route("POST", "/api/v1/sittings/{id}/{action}", Staff, post(control::sitting_action)),
         route("POST", "/api/v1/sessions/{id}/{action}", Staff, post(control::session_action)),
+        route("POST", "/api/v1/sessions/{id}/unlock", Staff, post(auth::unlock)),
         route("GET", "/ws/monitor/{id}", Staff, get(control::monitor)),
     ]
 }
+
+/// The largest request body any route takes unless it says otherwise: every body the
+/// server reads is a login or a supervisor's action with its reason.
+pub const BODY_LIMIT: usize = 16 * 1024;
 
 fn router(state: AppState, site: Site) -> Router {
     let routes = routes().into_iter().fold(Router::new(), |r, route| {
@@ -295,13 +320,13 @@ fn router(state: AppState, site: Site) -> Router {
             Access::Public => route.handler,
             // A candidate's or staff member's data (a sitting's detail holds its token):
             // no cache may keep it.
-            Access::Candidate | Access::Staff => route
+            _ => route
                 .handler
                 .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static(edge::NO_STORE))),
         };
         r.route(route.path, handler)
     });
-    edge::layers(routes.with_state(state), site)
+    edge::layers(routes.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state), site)
 }
 
 /// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped

@@ -4,7 +4,8 @@
 //! [`credentials`]): the exam start is when every candidate logs in together, so a PIN
 //! check costs microseconds. Staff passwords (and PIN hashes of earlier versions) are
 //! argon2id, checked on a blocking thread with at most as many hashes at once as there
-//! are cores.
+//! are cores. Failed logins are throttled by [`crate::throttle`]: a wrong PIN counts
+//! against the participant only once the sitting token matched.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -12,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,16 +23,20 @@ use ring::digest;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::client_ip::ClientIp;
 use crate::credentials::{self, PinCheck, PinKey};
 use crate::error::ApiError;
+use crate::staff::Staff;
+use crate::throttle::{Locked, Subject, Throttle};
 
 pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
-/// Failed logins allowed per participant (or staff account) within [`LOCKOUT_WINDOW_MS`].
-pub const MAX_FAILURES: u32 = 10;
-/// Failed logins allowed per client address. Higher: a test center's PCs often share one
-/// address, and one mistyping room must not lock out the rest.
-pub const MAX_FAILURES_PER_ADDRESS: u32 = 200;
-const LOCKOUT_WINDOW_MS: u64 = 5 * 60_000;
+
+/// An argon2id hash of nothing anyone knows, with the parameters [`credentials::hash_secret`]
+/// uses: a login for an unknown staff username is checked against it, so it takes as long
+/// as a wrong password for a real one and the time taken does not tell which usernames
+/// exist.
+const DUMMY_PASSWORD_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$dWppYW4tZHVtbXktc2FsdA$yNBs0eHa3Eu7J5Ct2cDL1bvuvaOiqVlPygnBDP0M4ZI";
 
 /// How often the server looks whether another process (or itself) changed what a login
 /// checks; a PIN re-issued by `ujian candidates import` takes effect within this.
@@ -40,9 +46,12 @@ pub const LOGINS_WATCH_EVERY: Duration = Duration::from_millis(250);
 /// what the logins of the open sittings' not-started seats check.
 pub struct Auth {
     tokens: Mutex<HashMap<String, String>>,
-    failures: Mutex<HashMap<String, (u32, u64)>>,
+    /// Failed logins, candidates' and staff's.
+    pub throttle: Throttle,
     pins: PinKey,
     hashing: tokio::sync::Semaphore,
+    /// Argon2 checks run (since start), whether for a known account or not.
+    password_checks: AtomicU64,
     seats: Mutex<Seats>,
     /// One reading of the seats at a time: a slower reading must not install rows older
     /// than a faster one already did (a rotated token coming back).
@@ -74,35 +83,6 @@ impl Seats {
 }
 
 impl Auth {
-    /// 429 while `key` (a participant, or `staff:NAME`) is locked out.
-    pub fn check_lockout(&self, key: &str, max: u32, now: u64) -> Result<(), ApiError> {
-        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((n, since)) = failures.get(key)
-            && *n >= max
-            && now.saturating_sub(*since) < LOCKOUT_WINDOW_MS
-        {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed logins; wait five minutes or ask the supervisor",
-            ));
-        }
-        Ok(())
-    }
-
-    pub fn record_failure(&self, key: &str, now: u64) {
-        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = failures.entry(key.to_owned()).or_insert((0, now));
-        if now.saturating_sub(entry.1) >= LOCKOUT_WINDOW_MS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
-
-    pub fn clear_failures(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
-    }
-
     /// Checks a candidate's PIN against what is stored for them.
     pub async fn verify_pin(&self, participant_no: &str, pin: &str, stored: &str) -> Result<bool, ApiError> {
         match self.pins.check_pin(participant_no, pin, stored) {
@@ -115,6 +95,7 @@ impl Auth {
     /// Checks a secret against its argon2id hash on a blocking thread, at most one per core.
     pub async fn verify(&self, secret: &str, phc: &str) -> Result<bool, ApiError> {
         let _permit = self.hashing.acquire().await.map_err(|e| ApiError::internal("hashing", &e))?;
+        self.password_checks.fetch_add(1, Ordering::Relaxed);
         let (secret, phc) = (secret.to_owned(), phc.to_owned());
         tokio::task::spawn_blocking(move || credentials::verify_secret(&secret, &phc))
             .await
@@ -182,9 +163,21 @@ impl Auth {
         Ok(())
     }
 
+    /// Checks a password for a staff username that does not exist, as long as for one that
+    /// does; always false.
+    pub async fn verify_nobody(&self, password: &str) -> Result<bool, ApiError> {
+        self.verify(password, DUMMY_PASSWORD_HASH).await?;
+        Ok(false)
+    }
+
     /// How many logins were decided from the kept seats (since the server started).
     pub fn logins_from_memory(&self) -> u64 {
         self.from_memory.load(Ordering::Relaxed)
+    }
+
+    /// How many argon2 checks ran (since the server started).
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks.load(Ordering::Relaxed)
     }
 
     /// Drops a sitting's kept seats (it closed: its logins are refused from now on anyway).
@@ -205,12 +198,10 @@ impl Auth {
         seats.generation = Some(-1);
     }
 
-    /// The kept seat of `participant` in the sitting whose token is `token`, if its PIN is
-    /// `pin` (keyed hashes only: argon2 belongs on the store path's blocking pool).
-    fn remembered(&self, participant: &str, token: &str, pin: &str) -> Option<store::LoginCandidate> {
+    /// The kept seat of `participant` in the sitting whose token is `token`.
+    fn remembered(&self, participant: &str, token: &str) -> Option<store::LoginCandidate> {
         let seats = self.seats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let seat = seats.by_participant.get(participant)?.iter().find(|s| constant_time_eq(&s.sitting_token, token))?;
-        (self.pins.check_pin(participant, pin, &seat.pin_hash) == PinCheck::Match).then(|| seat.clone())
+        seats.by_participant.get(participant)?.iter().find(|s| constant_time_eq(&s.sitting_token, token)).cloned()
     }
 
     /// Forgets cached tokens of a session (after a move to another PC).
@@ -222,9 +213,10 @@ impl Auth {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Auth {
             tokens: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
+            throttle: Throttle::new(),
             pins,
             hashing: tokio::sync::Semaphore::new(cores),
+            password_checks: AtomicU64::new(0),
             seats: Mutex::new(Seats::default()),
             reading_seats: tokio::sync::Mutex::new(()),
             from_memory: AtomicU64::new(0),
@@ -301,28 +293,46 @@ pub struct LoginResponse {
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
+    ClientIp(client): ClientIp,
+    body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(ApiError::from)?;
+    let req = json_body(body)?;
     let bad =
         || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
-    let participant = req.participant_no.trim().to_owned();
+    let participant = req.participant_no.trim();
+    if !is_participant_no(participant) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "a participant number holds letters, digits, '-' and '_' (at most 32)",
+        ));
+    }
     let now = state.registry.clock().tick();
-    let address = format!("ip:{}", peer.ip());
-    state.auth.check_lockout(&participant, MAX_FAILURES, now)?;
-    state.auth.check_lockout(&address, MAX_FAILURES_PER_ADDRESS, now)?;
+    let throttle = &state.auth.throttle;
+    let from_address = throttle.reserve(Subject::address(client), now).map_err(locked_out)?;
     let token = req.token.trim().to_ascii_uppercase();
+    // The sitting token first: until it matched, a failure counts against the address
+    // only, so nobody outside the room can lock a candidate out.
+    //
     // A not-started seat's login, from memory (the start's burst). The sitting's status
     // read with the seat covers a change by another process (it raises the generation);
     // the registry's covers this server's console, at once.
     let open = |status: &str| matches!(status, "open" | "paused");
-    let remembered = match state.auth.remembered(&participant, &token, &req.pin) {
-        Some(seat) if open(&seat.sitting_status) && state.registry.not_started(&seat.session_id) => state
-            .registry
-            .sitting_status(&seat.sitting_id)
-            .await?
-            .map(|status| store::LoginCandidate { sitting_status: status, session_status: "ready".to_owned(), ..seat }),
+    let mut attempt = None;
+    let remembered = match state.auth.remembered(participant, &token) {
+        Some(seat) if open(&seat.sitting_status) && state.registry.not_started(&seat.session_id) => {
+            attempt = Some(throttle.reserve(Subject::participant(participant), now).map_err(locked_out)?);
+            // A PIN the kept hash refuses is decided against the store (it may be newer).
+            if state.auth.pins.check_pin(participant, &req.pin, &seat.pin_hash) == PinCheck::Match {
+                state.registry.sitting_status(&seat.sitting_id).await?.map(|status| store::LoginCandidate {
+                    sitting_status: status,
+                    session_status: "ready".to_owned(),
+                    ..seat
+                })
+            } else {
+                None
+            }
+        }
         _ => None,
     };
     let pin_checked = remembered.is_some();
@@ -332,10 +342,9 @@ pub async fn login(
     let found = match remembered {
         Some(found) => found,
         None => {
-            let candidates = state.registry.store().login_candidate(&participant).await?;
+            let candidates = state.registry.store().login_candidate(participant).await?;
             let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
-                state.auth.record_failure(&participant, now);
-                state.auth.record_failure(&address, now);
+                from_address.failed();
                 return Err(bad());
             };
             found
@@ -344,12 +353,20 @@ pub async fn login(
     if !open(&found.sitting_status) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
     }
-    if !pin_checked && !state.auth.verify_pin(&participant, &req.pin, &found.pin_hash).await? {
-        state.auth.record_failure(&participant, now);
-        state.auth.record_failure(&address, now);
+    // Counted before the PIN is checked: however many arrive at once, no more than the
+    // limit are checked.
+    let attempt = match attempt {
+        Some(attempt) => attempt,
+        None => throttle.reserve(Subject::participant(participant), now).map_err(locked_out)?,
+    };
+    if !pin_checked && !state.auth.verify_pin(participant, &req.pin, &found.pin_hash).await? {
+        attempt.failed();
+        from_address.failed();
         return Err(bad());
     }
-    state.auth.clear_failures(&participant);
+    attempt.cleared();
+    // A login that worked does not count against its address.
+    drop(from_address);
     // A started session stays on its PC: a new login (another PC) needs the supervisor's
     // leave, which it uses up, and the old PC's login stops working.
     let moved = matches!(found.session_status.as_str(), "active" | "paused");
@@ -377,7 +394,7 @@ pub async fn login(
     let with = store::Batch { login_tokens: vec![login], ..store::Batch::default() };
     state
         .registry
-        .record(&participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), with)
+        .record(participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), with)
         .await
         .map_err(|e| ApiError::internal("store login", &e))?;
     state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
@@ -390,6 +407,62 @@ pub async fn login(
     tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
     let body = Json(LoginResponse { session: found.session_id, token: token.clone(), exam }).into_response();
     with_cookie(body, CANDIDATE_COOKIE, &token, 12 * 3600)
+}
+
+/// `POST /api/v1/sessions/{id}/unlock`: a supervisor lets a candidate whose PIN was
+/// refused too often try again at once (audited, with the reason).
+pub async fn unlock(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(session): Path<String>,
+    body: Result<Json<crate::control::Reason>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = crate::control::reason_of(body)?;
+    let sitting = crate::control::sitting_of_session(&state, &staff, &session).await?;
+    let participant = session
+        .strip_prefix(sitting.as_str())
+        .and_then(|rest| rest.strip_prefix('.'))
+        .filter(|p| crate::sitting::session_id(&sitting, p) == session)
+        .ok_or_else(|| ApiError::internal("unlock", &format!("session {session} is not of sitting {sitting}")))?;
+    let now = state.registry.clock().tick();
+    let changed = state.auth.throttle.unlock_participant(participant, now);
+    let detail = serde_json::json!({ "reason": r.reason, "participant_no": participant, "was_locked": changed });
+    state
+        .registry
+        .record(&staff.username, "candidate.unlock", &session, detail, store::Batch::default())
+        .await
+        .map_err(|e| ApiError::internal("audit", &e))?;
+    Ok(Json(serde_json::json!({ "session": session, "action": "unlock", "changed": changed })))
+}
+
+/// True for what a participant number may be (as `ujian candidates import` checks it):
+/// letters, digits, `-` and `_`, at most 32. Checked before a login touches anything.
+pub fn is_participant_no(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The largest body a login takes: its fields are short.
+pub const LOGIN_BODY_LIMIT: usize = 4 * 1024;
+
+/// A JSON body, or the error that says what is wrong with it.
+pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    match body {
+        Ok(Json(v)) => Ok(v),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large"))
+        }
+        Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
+    }
+}
+
+/// The refusal of a login whose participant, account or address used up its attempts.
+pub(crate) fn locked_out(locked: Locked) -> ApiError {
+    let minutes = locked.retry_after_ms.div_ceil(60_000).max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many failed logins; try again in {minutes} minutes or ask the supervisor"),
+    )
 }
 
 pub async fn logout() -> Result<Response, ApiError> {
@@ -413,6 +486,30 @@ pub async fn watch_logins(
                 }
             }
             () = crate::app::stopped(&mut shutdown) => break,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_password_hash_costs_what_a_real_one_does() {
+        // Algorithm, version and cost parameters: everything before the salt.
+        let cost = |phc: &str| phc.split('$').take(4).collect::<Vec<_>>().join("$");
+        let real = credentials::hash_secret("a real password").expect("hash");
+        assert_eq!(cost(DUMMY_PASSWORD_HASH), cost(&real));
+        assert!(!credentials::verify_secret("", DUMMY_PASSWORD_HASH));
+    }
+
+    #[test]
+    fn a_participant_number_is_short_and_plain() {
+        for ok in ["P-0001", "DEMO_1", &"9".repeat(32)] {
+            assert!(is_participant_no(ok), "{ok}");
+        }
+        for bad in ["", "P 1", "P-1;", &"9".repeat(33), "Ü-1"] {
+            assert!(!is_participant_no(bad), "{bad}");
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, Config, shutdown_signal};
+use crate::client_ip::TrustedProxies;
 use crate::committee;
 use crate::serve::Limits;
 
@@ -72,6 +73,8 @@ pub enum Command {
         exam: PathBuf,
         #[command(flatten)]
         serve: ServeOptions,
+        #[command(flatten)]
+        proxies: Proxies,
     },
     /// Prepare sittings (every paper is drawn in advance).
     #[command(subcommand)]
@@ -95,6 +98,8 @@ pub enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         serve: ServeOptions,
+        #[command(flatten)]
+        proxies: Proxies,
     },
 }
 
@@ -142,6 +147,21 @@ impl ServeOptions {
         };
         config.board_pages_per_second = self.board_pages_per_second;
     }
+}
+
+#[derive(Debug, Args)]
+pub struct Proxies {
+    /// A reverse proxy in front of ujian (an address or a CIDR block; repeat it, or separate
+    /// with commas, for several). Only requests from these take the client's address from
+    /// `X-Forwarded-For`, read from the right; without it every client behind nginx is
+    /// nginx's address, and failed logins from anyone lock out everyone.
+    #[arg(
+        long = "trusted-proxy",
+        env = "UJIAN_TRUSTED_PROXY",
+        value_delimiter = ',',
+        value_parser = crate::client_ip::parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -394,8 +414,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
             committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await
         }
-        Command::Demo { candidates, listen, exam, serve } => {
-            let mut config = config(g, Some(listen));
+        Command::Demo { candidates, listen, exam, serve, proxies } => {
+            let mut config =
+                Config { trusted_proxies: TrustedProxies::new(proxies.trusted_proxies), ..config(g, Some(listen)) };
             serve.apply(&mut config);
             crate::demo::run(&config, &crate::demo::DemoOptions { exam, candidates }).await?;
             Ok(ExitCode::SUCCESS)
@@ -470,8 +491,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {
             committee::staff_add(&config(g, None), &username, &role, name.as_deref(), &sittings).await
         }
-        Command::Serve { listen, serve } => {
-            let mut config = config(g, Some(listen));
+        Command::Serve { listen, serve, proxies } => {
+            let mut config =
+                Config { trusted_proxies: TrustedProxies::new(proxies.trusted_proxies), ..config(g, Some(listen)) };
             serve.apply(&mut config);
             let app = App::build(&config).await?;
             println!("ujian listening on http://{}", app.local_addr());

@@ -340,10 +340,12 @@ fn read_candidates(file: &str, text: &str) -> Result<Vec<CandidateRow>, Vec<Stri
         let no = cell("participant_no");
         match &no {
             None => errors.push(format!("{file}:{line}: column participant_no: missing")),
-            Some(no) if !no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') || no.len() > 32 => {
-                errors.push(format!("{file}:{line}: column participant_no: {no:?} may only hold letters, digits, '-' and '_' (at most 32)"))
+            Some(no) if !crate::auth::is_participant_no(no) => errors.push(format!(
+                "{file}:{line}: column participant_no: {no:?} may only hold letters, digits, '-' and '_' (at most 32)"
+            )),
+            Some(no) if !seen.insert(no.clone()) => {
+                errors.push(format!("{file}:{line}: column participant_no: {no} appears twice"))
             }
-            Some(no) if !seen.insert(no.clone()) => errors.push(format!("{file}:{line}: column participant_no: {no} appears twice")),
             Some(_) => {}
         }
         let name = cell("name");
@@ -632,10 +634,8 @@ pub(crate) async fn staff_add(
     if !matches!(role, "admin" | "supervisor") {
         anyhow::bail!("--role must be admin or supervisor, not {role:?}");
     }
-    if username.is_empty()
-        || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-    {
-        anyhow::bail!("a username holds letters, digits, '.', '-' and '_'");
+    if !crate::staff::is_username(username) {
+        anyhow::bail!("a username holds letters, digits, '.', '-' and '_' (at most 64)");
     }
     let store = Store::open(&config.database_url()).await?;
     let password = format!("{}{}", credentials::generate_pin(), credentials::generate_pin());

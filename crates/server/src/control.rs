@@ -37,7 +37,9 @@ pub struct Reason {
     pub seat: Option<String>,
 }
 
-fn reason_of(body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>) -> Result<Reason, ApiError> {
+pub(crate) fn reason_of(
+    body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>,
+) -> Result<Reason, ApiError> {
     let Json(r) = body.map_err(ApiError::from)?;
     if r.reason.trim().chars().count() < 3 {
         return Err(ApiError::new(
@@ -59,7 +61,7 @@ fn wire(e: WireError) -> ApiError {
 }
 
 /// The sitting of a session, after checking the staff member may act on it.
-async fn sitting_of_session(state: &AppState, staff: &Staff, session: &str) -> Result<String, ApiError> {
+pub(crate) async fn sitting_of_session(state: &AppState, staff: &Staff, session: &str) -> Result<String, ApiError> {
     let sitting = state
         .registry
         .store()

@@ -14,6 +14,8 @@
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`receipt`]: Ed25519-signed result receipts and their verification.
 //! - [`auth`]: candidate login, tokens, lockout.
+//! - [`throttle`]: the failed-login table: attempts counted before they are checked.
+//! - [`client_ip`]: the client's address, through trusted reverse proxies.
 //! - [`board`]: the public board: running scores, ranks, coalesced live feed (SSE).
 //! - [`clock`]: the injected clock (real or manual).
 //! - [`error`]: the one mapping of errors to wire codes.
@@ -33,6 +35,7 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod cli;
+pub mod client_ip;
 pub mod clock;
 mod committee;
 pub mod control;
@@ -50,5 +53,6 @@ pub mod results;
 pub mod serve;
 pub mod sitting;
 pub mod staff;
+pub mod throttle;
 pub mod writer;
 mod ws;

@@ -3,9 +3,14 @@
 //!
 //! CSRF: the cookie is `SameSite=Strict`, and every state-changing route takes a JSON
 //! body, which a cross-site form cannot send without a CORS preflight ujian never grants.
+//!
+//! Wrong passwords are counted per (account, client address), so a guesser elsewhere
+//! locks out only itself, and per account from addresses it has not logged in from
+//! lately (see [`crate::throttle`]); an admin unlocks an account with [`unlock`].
 
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
+use crate::throttle::Subject;
 
 pub const STAFF_COOKIE: &str = "ujian_staff";
 /// A staff login lasts one exam day.
@@ -84,27 +91,46 @@ pub struct StaffLogin {
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    body: Result<Json<StaffLogin>, axum::extract::rejection::JsonRejection>,
+    ClientIp(client): ClientIp,
+    body: Result<Json<StaffLogin>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(ApiError::from)?;
+    let req = auth::json_body(body)?;
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "username or password is wrong");
-    let key = format!("staff:{}", req.username);
-    let address = format!("ip:{}", peer.ip());
+    if !is_username(&req.username) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "a username holds letters, digits, '.', '-' and '_' (at most 64)",
+        ));
+    }
     let now = state.registry.clock().tick();
-    state.auth.check_lockout(&key, crate::auth::MAX_FAILURES, now)?;
-    state.auth.check_lockout(&address, crate::auth::MAX_FAILURES_PER_ADDRESS, now)?;
+    let throttle = &state.auth.throttle;
+    // Unknown usernames are counted like known ones: being locked out tells nothing either.
+    let from_address = throttle.reserve(Subject::address(client), now).map_err(locked_out)?;
+    let from_here = throttle.reserve(Subject::staff_at(&req.username, client), now).map_err(locked_out)?;
+    let from_anywhere = if throttle.familiar(&req.username, client, now) {
+        None
+    } else {
+        Some(throttle.reserve(Subject::staff(&req.username), now).map_err(locked_out)?)
+    };
     let row = state.registry.store().staff(&req.username).await?;
     let ok = match &row {
         Some(r) => state.auth.verify(&req.password, &r.password_hash).await?,
-        None => false,
+        None => state.auth.verify_nobody(&req.password).await?,
     };
     let Some(row) = row.filter(|_| ok) else {
-        state.auth.record_failure(&key, now);
-        state.auth.record_failure(&address, now);
+        from_address.failed();
+        from_here.failed();
+        if let Some(attempt) = from_anywhere {
+            attempt.failed();
+        }
         return Err(bad());
     };
-    state.auth.clear_failures(&key);
+    from_here.cleared();
+    // The count from everywhere and the address's are given back, not cleared: a login
+    // that worked does not forget what others tried meanwhile.
+    drop((from_address, from_anywhere));
+    throttle.remember_familiar(&row.username, client, now);
     let token = auth::new_token();
     let utc = state.registry.clock().utc();
     let expires = utc + chrono::Duration::hours(TOKEN_HOURS);
@@ -138,4 +164,45 @@ pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMa
 
 pub async fn me(staff: Staff) -> Json<Staff> {
     Json(staff)
+}
+
+/// `POST /api/v1/staff/{username}/unlock`: an admin lets a staff account whose password
+/// was refused too often log in again at once, from every address (audited, with the
+/// reason). Unknown usernames are counted too, so any well-formed one can be unlocked.
+pub async fn unlock(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(username): Path<String>,
+    body: Result<Json<crate::control::Reason>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    staff.admin_only()?;
+    let r = crate::control::reason_of(body)?;
+    if !is_username(&username) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "not a username"));
+    }
+    let changed = state.auth.throttle.unlock_staff(&username, state.registry.clock().tick());
+    let detail = serde_json::json!({ "reason": r.reason, "was_locked": changed });
+    state
+        .registry
+        .record(&staff.username, "staff.unlock", &username, detail, store::Batch::default())
+        .await
+        .map_err(|e| ApiError::internal("audit", &e))?;
+    Ok(Json(serde_json::json!({ "username": username, "action": "unlock", "changed": changed })))
+}
+
+/// True for what a staff username may be (as `ujian staff add` checks it): letters,
+/// digits, `.`, `-` and `_`, at most 64. Checked before a login touches anything.
+pub fn is_username(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+fn locked_out(locked: crate::throttle::Locked) -> ApiError {
+    let minutes = locked.retry_after_ms.div_ceil(60_000).max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many failed logins; try again in {minutes} minutes or ask the exam committee (admin)"),
+    )
 }

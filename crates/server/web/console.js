@@ -27,7 +27,8 @@
       logging_in: 'Memeriksa…',
       fill_all: 'Isi nama pengguna dan kata sandi.',
       err_bad_credentials: 'Nama pengguna atau kata sandi salah.',
-      err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu lima menit, lalu coba lagi.',
+      err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi, atau minta panitia (admin) membuka kunci akun Anda.',
+      err_too_large: 'Isian terlalu panjang.',
       err_bad_request: 'Isian tidak lengkap atau tidak valid.',
       err_too_large: 'Isian terlalu panjang.',
       err_cross_origin: 'Permintaan ditolak karena tidak berasal dari halaman konsol ini. Buka alamat konsol yang benar, lalu coba lagi.',
@@ -96,6 +97,7 @@
       act_resume: 'Lanjutkan',
       act_extend: '+ Waktu',
       act_allow_move: 'Pindah PC',
+      act_unlock: 'Buka kunci masuk',
       act_terminate: 'Diskualifikasi',
       act_aria: '{action} — {no}',
 
@@ -123,6 +125,7 @@
       ev_local_rotate_token: 'Token diganti',
       ev_local_checkin: 'Check-in',
       ev_local_allow_move: 'Izin pindah komputer',
+      ev_local_unlock: 'Kunci masuk dibuka',
       detail_fast: 'soal {n} dijawab {ms} ms setelah jawaban sebelumnya',
       detail_question: 'soal {n}',
       detail_taken_over: 'sambungan baru mengambil alih kursi',
@@ -196,6 +199,9 @@
       dlg_terminate_confirm: 'Diskualifikasi…',
       dlg_terminate_warning: 'Anda yakin? Ujian {no} ({name}) akan diakhiri dan tidak dapat dilanjutkan. Tekan tombol merah sekali lagi untuk memastikan.',
       dlg_terminate_confirm2: 'Ya, diskualifikasi {no}',
+      dlg_unlock_title: 'Buka kunci masuk peserta',
+      dlg_unlock_desc: 'Peserta yang terkunci karena terlalu sering salah memasukkan PIN dapat langsung mencoba masuk lagi. Periksa dulu identitasnya.',
+      dlg_unlock_confirm: 'Buka kunci',
 
       toast_open: 'Sesi dibuka.',
       toast_pause: 'Sesi dijeda ({n} peserta dijeda).',
@@ -209,6 +215,7 @@
       toast_terminate: '{no} didiskualifikasi.',
       toast_move: '{no} boleh masuk sekali lagi dari komputer lain.',
       toast_unchanged: 'Tidak ada perubahan untuk {no}.',
+      toast_unlock: '{no} dapat mencoba masuk lagi.',
 
       sug_open: ['Waktu ujian dimulai', 'Semua peserta sudah check-in'],
       sug_pause: ['Listrik padam', 'Gangguan jaringan', 'Gangguan server', 'Keadaan darurat di ruang ujian'],
@@ -221,6 +228,7 @@
       sug_extend: ['Pengganti waktu gangguan teknis', 'Akomodasi peserta disabilitas', 'Komputer peserta bermasalah'],
       sug_move: ['Komputer rusak', 'Komputer mati', 'Layar atau keyboard bermasalah'],
       sug_terminate: ['Kedapatan menyontek', 'Membawa alat komunikasi', 'Bekerja sama dengan peserta lain', 'Bukan peserta yang terdaftar (joki)'],
+      sug_unlock: ['Peserta lupa PIN, identitas sudah diperiksa', 'Salah ketik PIN, kartu ujian sudah diperiksa'],
     },
     en: {
       lang_switch: 'Bahasa Indonesia',
@@ -241,7 +249,8 @@
       logging_in: 'Checking…',
       fill_all: 'Enter your username and password.',
       err_bad_credentials: 'The username or password is wrong.',
-      err_too_many_attempts: 'Too many failed logins. Wait five minutes, then try again.',
+      err_too_many_attempts: 'Too many failed logins. Wait a few minutes, then try again, or ask the exam committee (admin) to unlock your account.',
+      err_too_large: 'The form is too long.',
       err_bad_request: 'The form is incomplete or invalid.',
       err_too_large: 'The form is too long.',
       err_cross_origin: 'Refused: the request did not come from this console\'s own page. Open the console at its proper address, then try again.',
@@ -310,6 +319,7 @@
       act_resume: 'Resume',
       act_extend: '+ Time',
       act_allow_move: 'Move PC',
+      act_unlock: 'Unlock login',
       act_terminate: 'Disqualify',
       act_aria: '{action} — {no}',
 
@@ -337,6 +347,7 @@
       ev_local_rotate_token: 'Token changed',
       ev_local_checkin: 'Checked in',
       ev_local_allow_move: 'Move to another PC allowed',
+      ev_local_unlock: 'Login unlocked',
       detail_fast: 'question {n} answered {ms} ms after the previous answer',
       detail_question: 'question {n}',
       detail_taken_over: 'a new connection took the seat',
@@ -410,6 +421,9 @@
       dlg_terminate_confirm: 'Disqualify…',
       dlg_terminate_warning: 'Are you sure? The exam of {no} ({name}) ends and cannot be continued. Press the red button once more to confirm.',
       dlg_terminate_confirm2: 'Yes, disqualify {no}',
+      dlg_unlock_title: 'Unlock a candidate\'s login',
+      dlg_unlock_desc: 'A candidate locked out after too many wrong PINs may try to log in again at once. Check their identity first.',
+      dlg_unlock_confirm: 'Unlock',
 
       toast_open: 'The sitting is open.',
       toast_pause: 'The sitting is paused ({n} candidates paused).',
@@ -423,6 +437,7 @@
       toast_terminate: '{no} is disqualified.',
       toast_move: '{no} may log in once more from another PC.',
       toast_unchanged: 'Nothing changed for {no}.',
+      toast_unlock: '{no} may try to log in again.',
 
       sug_open: ['The exam starts', 'Every candidate is checked in'],
       sug_pause: ['Power cut', 'Network failure', 'Server problem', 'Emergency in the room'],
@@ -435,6 +450,7 @@
       sug_extend: ['Time lost to a technical problem', 'Accommodation for a disability', 'PC problem'],
       sug_move: ['PC broken', 'PC switched off', 'Screen or keyboard broken'],
       sug_terminate: ['Caught cheating', 'Has a communication device', 'Working with another candidate', 'Not the registered candidate (impersonation)'],
+      sug_unlock: ['Forgot the PIN, identity checked', 'Mistyped the PIN, exam card checked'],
     },
   };
 
@@ -589,7 +605,7 @@
   const ARM_MS = 800; // the second press of a two-step confirmation counts only after this
   const ALARM_KINDS = new Set(['focus_lost', 'fast_answer', 'answer_while_paused', 'taken_over', 'disconnected']);
   // In card order: two columns, the disqualification last (bottom right, away from the rest).
-  const SEAT_ACTIONS = ['checkin', 'allow-move', 'pause', 'resume', 'extend', 'terminate'];
+  const SEAT_ACTIONS = ['checkin', 'allow-move', 'pause', 'resume', 'extend', 'unlock', 'terminate'];
 
   const S = {
     me: null,
@@ -1465,6 +1481,7 @@
     'seat:resume': { scope: 'session', action: 'resume', dlg: 'sresume', sug: 'sresume', style: 'btn-ok', toast: 'sresume' },
     'seat:extend': { scope: 'session', action: 'extend', dlg: 'extend', sug: 'extend', style: 'btn-primary', minutes: true, toast: 'extend' },
     'seat:allow-move': { scope: 'session', action: 'allow-move', dlg: 'move', sug: 'move', style: 'btn-primary', seat: 'seat_label_move', local: 'allow-move', toast: 'move' },
+    'seat:unlock': { scope: 'session', action: 'unlock', dlg: 'unlock', sug: 'unlock', style: 'btn-primary', local: 'unlock', toast: 'unlock' },
     'seat:terminate': { scope: 'session', action: 'terminate', dlg: 'terminate', sug: 'terminate', style: 'btn-danger', twoStep: true, toast: 'terminate' },
   };
 

@@ -16,6 +16,8 @@ fn concrete(path: &str, app: &TestApp) -> String {
         .replace("/api/v1/assets/{hash}/{name}", &format!("/api/v1/assets/{hash}/dot.svg"))
         .replace("/api/v1/sittings/{id}/{action}", "/api/v1/sittings/T-1/open")
         .replace("/api/v1/sessions/{id}/{action}", "/api/v1/sessions/T-1.P-0001/checkin")
+        .replace("/api/v1/sessions/{id}/unlock", "/api/v1/sessions/T-1.P-0001/unlock")
+        .replace("/api/v1/staff/{username}/unlock", "/api/v1/staff/sup1/unlock")
         .replace("{id}", "T-1")
 }
 
@@ -102,6 +104,13 @@ async fn every_route_allows_exactly_the_roles_it_should() {
                 } else {
                     assert!(!denied(as_other), "{cell}");
                 }
+            }
+            Access::Admin => {
+                assert_eq!(as_nobody, 401, "{cell}");
+                assert_eq!(as_candidate, 401, "{cell}");
+                assert_eq!(as_own, 403, "{cell}");
+                assert_eq!(as_other, 403, "{cell}");
+                assert!(!denied(as_admin), "{cell}");
             }
         }
         checked += 1;

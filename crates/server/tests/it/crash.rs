@@ -12,12 +12,13 @@ use crate::helpers::{
     Candidate, Db, PIN, SITTING, Setup, assert_receipt_covers_log, databases, participant, prepare_data,
 };
 
-struct Server {
-    child: Child,
-    addr: std::net::SocketAddr,
+/// A real `ujian serve` process.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: std::net::SocketAddr,
 }
 
-async fn start(data_dir: &std::path::Path, url: &str) -> Server {
+pub(crate) async fn start(data_dir: &std::path::Path, url: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ujian"))
         .args(["--data-dir", data_dir.to_str().expect("utf8"), "--database", url, "serve", "--listen", "127.0.0.1:0"])
         .env("UJIAN_LOG", "warn")

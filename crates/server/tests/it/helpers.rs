@@ -82,14 +82,28 @@ pub(crate) struct Setup {
     pub(crate) db: Db,
     /// Changes the server's settings from the defaults.
     pub(crate) configure: fn(&mut Config),
+    /// The server's `--trusted-proxy` list.
+    pub(crate) proxies: Vec<&'static str>,
 }
 
 impl Setup {
     pub(crate) fn skd(candidates: usize) -> Setup {
-        Setup { exam: "question-banks/exams/skd.toml", candidates, db: Db::Sqlite, configure: |_| {} }
+        Setup {
+            exam: "question-banks/exams/skd.toml",
+            candidates,
+            db: Db::Sqlite,
+            configure: |_| {},
+            proxies: Vec::new(),
+        }
     }
     pub(crate) fn tiny(candidates: usize) -> Setup {
-        Setup { exam: "crates/item-bank/tests/fixtures/tiny-exam.toml", candidates, db: Db::Sqlite, configure: |_| {} }
+        Setup {
+            exam: "crates/item-bank/tests/fixtures/tiny-exam.toml",
+            candidates,
+            db: Db::Sqlite,
+            configure: |_| {},
+            proxies: Vec::new(),
+        }
     }
     pub(crate) fn on(mut self, db: Db) -> Setup {
         self.db = db;
@@ -97,6 +111,11 @@ impl Setup {
     }
     pub(crate) fn configured(mut self, configure: fn(&mut Config)) -> Setup {
         self.configure = configure;
+        self
+    }
+    /// The server believes `X-Forwarded-For` from `proxy` (an address or CIDR block).
+    pub(crate) fn trusting(mut self, proxy: &'static str) -> Setup {
+        self.proxies.push(proxy);
         self
     }
 }
@@ -166,6 +185,7 @@ pub(crate) struct TestApp {
     task: Option<tokio::task::JoinHandle<()>>,
     pub(crate) dir: tempfile::TempDir,
     pub(crate) bank: Bank,
+    proxies: Vec<&'static str>,
 }
 
 impl TestApp {
@@ -174,7 +194,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, token) = prepare_data(&setup, dir.path()).await;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        TestApp::start(dir, url, token, clock, setup.exam, setup.configure).await
+        TestApp::start(dir, url, token, clock, setup.exam, setup.configure, setup.proxies).await
     }
 
     async fn start(
@@ -184,9 +204,13 @@ impl TestApp {
         clock: Arc<ManualClock>,
         exam_path: &str,
         configure: fn(&mut Config),
+        proxies: Vec<&'static str>,
     ) -> TestApp {
         let mut config = Config::new(dir.path().to_owned(), Some(url.clone()), "127.0.0.1:0".parse().expect("addr"));
         configure(&mut config);
+        config.trusted_proxies = server::client_ip::TrustedProxies::new(
+            proxies.iter().map(|p| server::client_ip::parse_proxy(p).expect("proxy")).collect(),
+        );
         let app = App::build_with_clock(&config, clock.clone()).await.expect("build app");
         let addr = app.local_addr();
         let state = app.state().clone();
@@ -199,15 +223,16 @@ impl TestApp {
             .expect("serve");
         });
         let (_, bank, _) = Exam::load(&repo(exam_path)).unwrap_or_else(|e| panic!("{e}"));
-        TestApp { addr, clock, token, url, state, configure, stop: Some(stop), task: Some(task), dir, bank }
+        TestApp { addr, clock, token, url, state, configure, stop: Some(stop), task: Some(task), dir, bank, proxies }
     }
 
     /// Stops the server gracefully (as SIGTERM would) and starts a new one on the same data.
     pub(crate) async fn restart(mut self, exam_path: &'static str) -> TestApp {
         self.shutdown().await;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let proxies = std::mem::take(&mut self.proxies);
         let TestApp { dir, url, token, configure, .. } = self;
-        TestApp::start(dir, url, token, clock, exam_path, configure).await
+        TestApp::start(dir, url, token, clock, exam_path, configure, proxies).await
     }
 
     pub(crate) async fn shutdown(&mut self) {

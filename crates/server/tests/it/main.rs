@@ -12,5 +12,6 @@ mod crash;
 mod edge;
 mod exports;
 mod helpers;
+mod lockout;
 mod login;
 mod results;
