@@ -38,12 +38,15 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Two answers closer than this many milliseconds are flagged to the supervisor.
     pub fast_answer_ms: u64,
+    /// The address candidates and staff reach the server at (`--public-url`), e.g.
+    /// `https://ujian.example.go.id`; login cookies are `Secure` when it is https.
+    pub public_url: Option<String>,
 }
 
 impl Config {
     /// A configuration with the default settings.
     pub fn new(data_dir: PathBuf, database_url: Option<String>, listen: SocketAddr) -> Config {
-        Config { data_dir, database_url, listen, fast_answer_ms: 2_000 }
+        Config { data_dir, database_url, listen, fast_answer_ms: 2_000, public_url: None }
     }
 
     pub fn database_url(&self) -> String {
@@ -102,7 +105,8 @@ impl App {
         let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx).await.context("start the writer")?;
         let board = Arc::new(BoardHub::new());
         let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
-        let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?));
+        let https = config.public_url.as_deref().is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"));
+        let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?, https));
         let audit = Arc::new(Audit::load(&store).await?);
         let registry = Arc::new(Registry::new(
             store.clone(),
@@ -194,6 +198,9 @@ pub enum Access {
     Public,
     /// A logged-in candidate, for their own session only.
     Candidate,
+    /// A logged-in candidate for what is theirs (their own paper's images), or staff for
+    /// any.
+    CandidateOrStaff,
     /// Staff (admin, or a supervisor of the sitting the path names).
     Staff,
 }
@@ -217,7 +224,7 @@ fn route(
 
 /// Every route of the server.
 pub fn routes() -> Vec<Route> {
-    use Access::{Candidate, Public, Staff};
+    use Access::{Candidate, CandidateOrStaff, Public, Staff};
     vec![
         route("GET", "/", Public, get(pages::candidate_page)),
         route("GET", "/static/candidate.js", Public, get(pages::candidate_js)),
@@ -234,7 +241,7 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/api/v1/keys", Public, get(keys)),
         route("POST", "/api/v1/candidate/login", Public, post(auth::login)),
         route("POST", "/api/v1/candidate/logout", Public, post(auth::logout)),
-        route("GET", "/api/v1/assets/{hash}/{name}", Candidate, get(pages::asset)),
+        route("GET", "/api/v1/assets/{hash}/{name}", CandidateOrStaff, get(pages::asset)),
         route("GET", "/ws/candidate", Candidate, get(ws::candidate_ws)),
         route("GET", "/api/v1/boards", Public, get(board::list)),
         route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),

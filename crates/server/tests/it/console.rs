@@ -91,6 +91,14 @@ async fn every_route_allows_exactly_the_roles_it_should() {
                 assert!(!denied(as_candidate), "{cell}");
                 assert_eq!(as_admin, 401, "staff tokens are not candidate tokens: {cell}");
             }
+            Access::CandidateOrStaff => {
+                assert_eq!(as_nobody, 401, "{cell}");
+                // The candidate's own paper may not hold this image (then 404): never 401/403.
+                assert!(!denied(as_candidate), "{cell}");
+                for as_staff in [as_other, as_own, as_admin] {
+                    assert_eq!(as_staff, 200, "staff see every image: {cell}");
+                }
+            }
             Access::Staff => {
                 assert_eq!(as_nobody, 401, "{cell}");
                 assert_eq!(as_candidate, 401, "{cell}");

@@ -11,3 +11,4 @@ mod crash;
 mod helpers;
 mod login;
 mod results;
+mod seats;
