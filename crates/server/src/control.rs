@@ -330,7 +330,8 @@ pub async fn monitor(
 ) -> Result<Response, ApiError> {
     known_sitting(&state, &staff, &id).await?;
     // The extractor found the login by this token; the monitor checks it again as it runs.
-    let token = crate::auth::bearer_or_cookie(&headers, crate::staff::STAFF_COOKIE).ok_or_else(ApiError::unauthorized)?;
+    let token =
+        crate::auth::bearer_or_cookie(&headers, crate::staff::STAFF_COOKIE).ok_or_else(ApiError::unauthorized)?;
     let token_hash = crate::auth::token_hash(&token);
     Ok(ws
         .read_buffer_size(4 * 1024)

@@ -1440,10 +1440,7 @@ async fn settle(live: &Arc<Mutex<Live>>) {
 
 /// A started session's connect by a login other than the seat's.
 fn seat_locked() -> WireError {
-    WireError::new(
-        "seat_locked",
-        "this exam is already running with another login; ask the supervisor to allow a move",
-    )
+    WireError::new("seat_locked", "this exam is already running with another login; ask the supervisor to allow a move")
 }
 
 fn parse_ts(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -189,10 +189,11 @@ impl Store {
     }
 
     pub async fn get_sitting(&self, id: &str) -> Result<Option<SittingRow>> {
-        let row = sqlx::query("SELECT id, exam_code, venue, token, status, secret, starts_at FROM sittings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, exam_code, venue, token, status, secret, starts_at FROM sittings WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             Ok(SittingRow {
                 id: r.try_get("id")?,

@@ -31,7 +31,7 @@ async fn login(app: &TestApp, i: usize) -> String {
 /// Opens the candidate WebSocket with `token` and returns the first frame: a `welcome`,
 /// or the `error` that refused the connection (`_refused` with the HTTP status when the
 /// upgrade itself was refused).
-async fn first_frame(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn first_frame(app: &TestApp, token: &str) -> Value {
     let mut req = format!("ws://{}/ws/candidate", app.addr).into_client_request().expect("request");
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
     let mut ws = match tokio_tungstenite::connect_async(req).await {
@@ -42,7 +42,8 @@ async fn first_frame(app: &TestApp, token: &str) -> Value {
         Err(e) => panic!("connect: {e}"),
     };
     loop {
-        let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a frame in time").expect("open").expect("frame");
+        let frame =
+            tokio::time::timeout(WAIT, ws.next()).await.expect("a frame in time").expect("open").expect("frame");
         match frame {
             Message::Text(t) => return serde_json::from_str(t.as_str()).expect("json"),
             Message::Close(_) => return json!({ "type": "_closed" }),
@@ -410,7 +411,8 @@ async fn a_seat_monitor_stops_streaming_once_its_supervisor_is_taken_off_the_sit
         // The admin's monitor goes on.
         let mut seats = 0;
         while seats < 5 {
-            let m = tokio::time::timeout(WAIT, admin_watching.next()).await.expect("in time").expect("open").expect("ok");
+            let m =
+                tokio::time::timeout(WAIT, admin_watching.next()).await.expect("in time").expect("open").expect("ok");
             if m.to_text().expect("text").contains("\"seats\"") {
                 seats += 1;
             }
