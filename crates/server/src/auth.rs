@@ -19,11 +19,11 @@ use axum::response::{IntoResponse, Response};
 use rand::RngExt as _;
 use ring::digest;
 use serde::{Deserialize, Serialize};
+use session_engine::Status;
 
 use crate::app::AppState;
 use crate::credentials::{self, PinCheck, PinKey};
-use crate::error::ApiError;
-use session_engine::Status;
+use crate::error::{ApiError, WireError};
 
 pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
 /// How long a finished session's login can still read its result (and nothing else).
@@ -359,7 +359,7 @@ pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Candida
         Some(status) => status.as_str(),
         None => entry.stored_status.as_str(),
     };
-    let expired = || ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "this login has expired; log in again");
+    let expired = || ApiError::login_refused(WireError::token_expired());
     match status {
         "active" | "paused" => {}
         "finished" => {
@@ -414,16 +414,8 @@ async fn read_token(state: &AppState, hash: &str) -> Result<TokenEntry, ApiError
 fn revoked(why: store::Revoked) -> ApiError {
     match why {
         store::Revoked::LoggedOut => ApiError::unauthorized(),
-        store::Revoked::SittingClosed => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sitting_closed",
-            "the sitting is closed: an exam that has not started cannot start any more",
-        ),
-        store::Revoked::Superseded | store::Revoked::Moved => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "seat_locked",
-            "this exam is already running with another login; ask the supervisor to allow a move",
-        ),
+        store::Revoked::SittingClosed => ApiError::login_refused(WireError::sitting_closed()),
+        store::Revoked::Superseded | store::Revoked::Moved => ApiError::login_refused(WireError::seat_locked()),
     }
 }
 

@@ -538,16 +538,11 @@ impl Registry {
                 match lock(&self.sittings).get(&sitting).map(String::as_str) {
                     Some("open") => {}
                     Some("paused") => sitting_paused = true,
-                    Some("closed") => {
-                        return Err(WireError::new(
-                            "sitting_closed",
-                            "the sitting is closed: an exam that has not started cannot start any more",
-                        ));
-                    }
+                    Some("closed") => return Err(WireError::sitting_closed()),
                     _ => return Err(WireError::new("sitting_not_open", "the sitting is not open")),
                 }
             } else if l.seat_token.as_deref().is_some_and(|t| t != token_hash) {
-                return Err(seat_locked());
+                return Err(WireError::seat_locked());
             }
             if l.attach(Conn { id: conn_id, tx }) {
                 tracing::info!(session = %id, "seat taken over by a new connection");
@@ -814,14 +809,7 @@ impl Registry {
             if let Command::Extend { ms } = command {
                 let cap_minutes = l.exam.exam.extension_cap_minutes();
                 if !beyond_cap && l.extension_ms + ms > u64::from(cap_minutes) * 60_000 {
-                    return Err(WireError::new(
-                        "extension_limit",
-                        format!(
-                            "extensions beyond {cap_minutes} minutes in total for a session need the exam committee \
-                             (admin); this session has {} minutes",
-                            l.extension_ms / 60_000
-                        ),
-                    ));
+                    return Err(WireError::extension_limit(cap_minutes, l.extension_ms / 60_000));
                 }
             }
             if l.apply_unstored(now, command)?.is_empty() {
@@ -1436,11 +1424,6 @@ async fn settle(live: &Arc<Mutex<Live>>) {
         }
         tokio::time::sleep(SETTLE_WAIT).await;
     }
-}
-
-/// A started session's connect by a login other than the seat's.
-fn seat_locked() -> WireError {
-    WireError::new("seat_locked", "this exam is already running with another login; ask the supervisor to allow a move")
 }
 
 fn parse_ts(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
