@@ -2,7 +2,8 @@
 //
 // Drives Debian's chromium through playwright-core against a running ujian server:
 // log in, answer with mouse and keyboard, flag, reload (the cookie resumes the session),
-// check the answers survived, finish, and check the score screen.
+// check the answers survived, finish, check the score screen, and log out (the login ends
+// on the server: its cookie, put back, opens nothing).
 //
 // Environment:
 //   BASE_URL      e.g. http://127.0.0.1:8080 (required)
@@ -231,6 +232,21 @@ try {
   await step('save a screenshot to tests/browser/out/score.png', async () => {
     mkdirSync(outDir, { recursive: true });
     await page.screenshot({ path: path.join(outDir, 'score.png'), fullPage: true });
+  });
+
+  await step('logout ends the login on the server: the cookie put back opens nothing', async () => {
+    const context = page.context();
+    const kept = (await context.cookies()).find((c) => c.name === 'ujian_candidate');
+    assert.ok(kept, 'the login cookie is set');
+    assert.equal(kept.expires, -1, 'the login cookie is a session cookie (gone when the browser closes)');
+    await page.click(tid('logout-button'));
+    await page.waitForSelector(tid('login-form'), { state: 'visible' });
+    // The next person at this PC, with the previous candidate's cookie.
+    await context.addCookies([kept]);
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.waitForSelector(tid('login-form'), { state: 'visible' });
+    assert.equal(await page.isVisible(tid('result-screen')), false, 'the previous result is not shown');
+    assert.equal(await page.isVisible(tid('exam-screen')), false, 'the previous exam is not shown');
   });
 
   if (pageErrors.length) {

@@ -20,7 +20,8 @@
 // sees PARTICIPANT connected; B pauses the room (the confirm button stays disabled until a
 // reason is typed) and the sitting shows paused; A shows the paused overlay; B resumes and
 // the overlay goes; B extends PARTICIPANT by 5 minutes and the event log shows it while the
-// remaining time grows on both pages; screenshots tests/browser/out/console.png and
+// remaining time grows on both pages; B opens the close dialog, which warns how many
+// candidates are still working, and cancels; screenshots tests/browser/out/console.png and
 // console-candidate.png. Exit 0 when every step passed; otherwise 1 with the failing step
 // and tests/browser/out/console-failure.png (and console-candidate-failure.png).
 
@@ -222,6 +223,16 @@ try {
     }
     const after = Number(await sup.getAttribute(seat('seat-remaining-'), 'data-remaining-ms'));
     console.log(`   remaining ${Math.round(before / 1000)} s -> ${Math.round(after / 1000)} s; candidate ${candBefore} s -> ${await candidateSeconds()} s`);
+  });
+
+  await step('B: the close dialog warns that 1 candidate is still working; B cancels', async () => {
+    await sup.click(tid('action-close'));
+    await sup.waitForSelector(tid('reason-dialog'), { state: 'visible' });
+    await sup.waitForSelector(tid('reason-warning'), { state: 'visible' });
+    const warning = (await sup.textContent(tid('reason-warning'))).trim();
+    assert.match(warning, /^1 (peserta|candidates) /, `the warning "${warning}" counts the one candidate working`);
+    await sup.click(tid('reason-cancel'));
+    await sup.waitForSelector(tid('reason-dialog'), { state: 'hidden' });
   });
 
   await step('screenshots: tests/browser/out/console.png and console-candidate.png', async () => {

@@ -94,6 +94,11 @@ pub struct Exam {
     accommodations: BTreeMap<String, u32>,
     shuffle_options: bool,
     board_names: BoardNames,
+    /// How long a candidate's login outlives the sitting's end, in minutes.
+    token_grace_minutes: u32,
+    /// Extensions a supervisor may give one session, in minutes in total; beyond, only
+    /// the exam committee (an admin) may.
+    extension_cap_minutes: u32,
     tie_break: Vec<SectionCode>,
     tie_break_line: usize,
     sections: Vec<Section>,
@@ -163,6 +168,10 @@ impl Exam {
             },
             _ => BoardNames::Masked,
         };
+        let token_grace_minutes =
+            minutes_or(f.int("token_grace_minutes", s), s, "token_grace_minutes", DEFAULT_TOKEN_GRACE_MINUTES);
+        let extension_cap_minutes =
+            minutes_or(f.int("extension_cap_minutes", s), s, "extension_cap_minutes", DEFAULT_EXTENSION_CAP_MINUTES);
         let mut accommodations = BTreeMap::new();
         if let Some(acc) = f.table("accommodations", s) {
             for (name, value) in acc.entries() {
@@ -223,6 +232,8 @@ impl Exam {
                 "duration_minutes",
                 "shuffle_options",
                 "board_names",
+                "token_grace_minutes",
+                "extension_cap_minutes",
                 "tie_break",
                 "accommodations",
                 "section",
@@ -239,6 +250,8 @@ impl Exam {
             accommodations,
             shuffle_options,
             board_names,
+            token_grace_minutes,
+            extension_cap_minutes,
             tie_break,
             tie_break_line,
             sections,
@@ -376,6 +389,16 @@ impl Exam {
     pub fn board_names(&self) -> BoardNames {
         self.board_names
     }
+    /// How long a candidate's login outlives the sitting's end, in minutes.
+    pub fn token_grace_minutes(&self) -> u32 {
+        self.token_grace_minutes
+    }
+
+    /// Extensions a supervisor may give one session, in minutes in total.
+    pub fn extension_cap_minutes(&self) -> u32 {
+        self.extension_cap_minutes
+    }
+
     pub fn tie_break(&self) -> &[SectionCode] {
         &self.tie_break
     }
@@ -402,6 +425,23 @@ impl Exam {
 
 fn topics_list(topics: &[Topic]) -> String {
     topics.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" or ")
+}
+
+/// `token_grace_minutes` when the exam file does not say.
+pub const DEFAULT_TOKEN_GRACE_MINUTES: u32 = 30;
+/// `extension_cap_minutes` when the exam file does not say.
+pub const DEFAULT_EXTENSION_CAP_MINUTES: u32 = 30;
+
+/// An optional number of minutes in 0..=1440, `default` when absent.
+fn minutes_or(v: Got<i64>, s: &mut Sink, field: &str, default: u32) -> u32 {
+    match v {
+        Got::Ok(v) if (0..=24 * 60).contains(&v.value) => v.value as u32,
+        Got::Ok(v) => {
+            s.error(Some(v.line), Some(field), format!("{} is outside 0..1440", v.value));
+            default
+        }
+        Got::Bad | Got::Missing => default,
+    }
 }
 
 fn positive(v: Option<At<i64>>, s: &mut Sink, field: &str) -> Option<u32> {

@@ -148,7 +148,8 @@ impl App {
         let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx).await.context("start the writer")?;
         let board = Arc::new(BoardHub::new());
         let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
-        let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?));
+        let https = config.public_url.as_deref().is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"));
+        let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?, https));
         let audit = Arc::new(Audit::load(&store).await?);
         let board_pages = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
         let heads = Arc::new(HeadPublisher::new(audit.clone(), signer.clone(), clock.clone()));
@@ -248,6 +249,9 @@ pub enum Access {
     Public,
     /// A logged-in candidate, for their own session only.
     Candidate,
+    /// A logged-in candidate for what is theirs (their own paper's images), or staff for
+    /// any.
+    CandidateOrStaff,
     /// Staff (admin, or a supervisor of the sitting the path names).
     Staff,
     /// The exam committee (admin) only.
@@ -274,7 +278,7 @@ fn route(
 /// Every route of the server.
 pub fn routes() -> Vec<Route> {
     let login_body = DefaultBodyLimit::max(auth::LOGIN_BODY_LIMIT);
-    use Access::{Admin, Candidate, Public, Staff};
+    use Access::{Admin, Candidate, CandidateOrStaff, Public, Staff};
     vec![
         route("GET", "/", Public, get(pages::candidate_page)),
         route("GET", "/static/candidate.js", Public, get(pages::candidate_js)),
@@ -292,7 +296,7 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/api/v1/audit/head", Public, get(audit_head)),
         route("POST", "/api/v1/candidate/login", Public, post(auth::login).layer(login_body)),
         route("POST", "/api/v1/candidate/logout", Public, post(auth::logout)),
-        route("GET", "/api/v1/assets/{hash}/{name}", Candidate, get(pages::asset)),
+        route("GET", "/api/v1/assets/{hash}/{name}", CandidateOrStaff, get(pages::asset)),
         route("GET", "/ws/candidate", Candidate, get(ws::candidate_ws)),
         route("GET", "/api/v1/boards", Public, get(board::list)),
         route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),

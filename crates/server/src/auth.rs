@@ -21,15 +21,18 @@ use axum::response::{IntoResponse, Response};
 use rand::RngExt as _;
 use ring::digest;
 use serde::{Deserialize, Serialize};
+use session_engine::Status;
 
 use crate::app::AppState;
 use crate::client_ip::ClientIp;
 use crate::credentials::{self, PinCheck, PinKey};
-use crate::error::ApiError;
+use crate::error::{ApiError, WireError};
 use crate::staff::Staff;
 use crate::throttle::{Locked, Subject, Throttle};
 
 pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
+/// How long a finished session's login can still read its result (and nothing else).
+pub const RESULT_READABLE_MS: i64 = 15 * 60_000;
 
 /// An argon2id hash of nothing anyone knows, with the parameters [`credentials::hash_secret`]
 /// uses: a login for an unknown staff username is checked against it, so it takes as long
@@ -45,7 +48,10 @@ pub const LOGINS_WATCH_EVERY: Duration = Duration::from_millis(250);
 /// Login state: token → session cache, failure counts, the PIN key, the hashing budget, and
 /// what the logins of the open sittings' not-started seats check.
 pub struct Auth {
-    tokens: Mutex<HashMap<String, String>>,
+    /// Candidate logins in force, by token hash, as last read or issued here.
+    tokens: Mutex<HashMap<String, TokenEntry>>,
+    /// Cookies carry `Secure`: the server's public address is https.
+    secure_cookies: bool,
     /// Failed logins, candidates' and staff's.
     pub throttle: Throttle,
     pins: PinKey,
@@ -57,6 +63,27 @@ pub struct Auth {
     /// than a faster one already did (a rotated token coming back).
     reading_seats: tokio::sync::Mutex<()>,
     from_memory: AtomicU64,
+}
+
+/// A candidate login in force, as [`session_of`] checks it.
+#[derive(Debug, Clone)]
+struct TokenEntry {
+    session: String,
+    /// Before its session starts, the login works until the sitting's end for this
+    /// candidate (the later of the scheduled start and the login, plus the exam time)
+    /// and the exam's grace.
+    ready_until: chrono::DateTime<chrono::Utc>,
+    /// The session's status as stored when this entry was made (one in memory is newer).
+    stored_status: String,
+    /// When the session finished, once known: its result is readable for a while after.
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A candidate request's login, checked: in force, not expired.
+#[derive(Debug, Clone)]
+pub struct CandidateLogin {
+    pub session: String,
+    pub token_hash: String,
 }
 
 /// The open sittings' not-started seats as a login sees them, read after the store's
@@ -204,15 +231,43 @@ impl Auth {
         seats.by_participant.get(participant)?.iter().find(|s| constant_time_eq(&s.sitting_token, token)).cloned()
     }
 
-    /// Forgets cached tokens of a session (after a move to another PC).
+    /// Forgets cached tokens of a session (its logins ended: a move, a close).
     pub fn forget_session(&self, session: &str) {
-        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, s| s != session);
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, e| e.session != session);
     }
 
-    pub fn new(pins: PinKey) -> Auth {
+    /// Forgets cached tokens of a session but the one that holds its seat (it started).
+    pub fn forget_other_tokens(&self, session: &str, keep_hash: &str) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|hash, e| e.session != session || hash == keep_hash);
+    }
+
+    fn forget_token(&self, hash: &str) {
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(hash);
+    }
+
+    fn cached(&self, hash: &str) -> Option<TokenEntry> {
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(hash).cloned()
+    }
+
+    fn cache(&self, hash: String, entry: TokenEntry) {
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, entry);
+    }
+
+    /// Whether cookies carry `Secure` (the public address is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    /// `secure_cookies`: the server's public address is https, so browsers send login
+    /// cookies over https only.
+    pub fn new(pins: PinKey, secure_cookies: bool) -> Auth {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Auth {
             tokens: Mutex::new(HashMap::new()),
+            secure_cookies,
             throttle: Throttle::new(),
             pins,
             hashing: tokio::sync::Semaphore::new(cores),
@@ -252,29 +307,108 @@ pub fn new_token() -> String {
 }
 
 /// A JSON reply that also sets (or, with `max_age` 0, clears) a login cookie: HttpOnly,
-/// SameSite=Strict, for the whole site.
-pub fn with_cookie(body: Response, cookie: &str, token: &str, max_age: i64) -> Result<Response, ApiError> {
+/// SameSite=Strict, for the whole site; `Secure` when the public address is https. Without
+/// `max_age` it is a session cookie: gone when the browser closes (a shared PC).
+pub fn with_cookie(
+    body: Response,
+    cookie: &str,
+    token: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> Result<Response, ApiError> {
     let mut response = body;
-    let value = format!("{cookie}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}");
+    let mut value = format!("{cookie}={token}; HttpOnly; SameSite=Strict; Path=/");
+    if let Some(max_age) = max_age {
+        value.push_str(&format!("; Max-Age={max_age}"));
+    }
+    if secure {
+        value.push_str("; Secure");
+    }
     response
         .headers_mut()
         .insert(SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| ApiError::internal("cookie", &e))?);
     Ok(response)
 }
 
-/// The session a request's token belongs to.
-pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+/// The session a request's login is for, if the login is in force: not ended (a logout,
+/// the sitting closed before it started, another login holds the seat) and not expired.
+/// A login of a session that has not started expires at the sitting's end for the
+/// candidate plus the exam's `token_grace_minutes`; one of a running session lasts as
+/// the session does; one of a finished session reads its result for
+/// [`RESULT_READABLE_MS`] after the finish (callers refuse everything else).
+pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<CandidateLogin, ApiError> {
     let token = bearer_or_cookie(headers, CANDIDATE_COOKIE).ok_or_else(ApiError::unauthorized)?;
     if token.len() != 64 {
         return Err(ApiError::unauthorized());
     }
     let hash = token_hash(&token);
-    if let Some(s) = state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&hash) {
-        return Ok(s.clone());
+    let mut entry = match state.auth.cached(&hash) {
+        Some(entry) => entry,
+        None => read_token(state, &hash).await?,
+    };
+    let now = state.registry.clock().utc();
+    let status = match state.registry.status_of(&entry.session) {
+        Some(status) => status.as_str(),
+        None => entry.stored_status.as_str(),
+    };
+    let expired = || ApiError::login_refused(WireError::token_expired());
+    match status {
+        "active" | "paused" => {}
+        "finished" => {
+            if entry.finished_at.is_none() {
+                // Finished since this entry was made: the stored time, or (its commit
+                // still under way) now.
+                let stored = read_token(state, &hash).await?.finished_at;
+                entry.finished_at = Some(stored.unwrap_or(now));
+                state.auth.cache(hash.clone(), entry.clone());
+            }
+            if entry.finished_at.is_some_and(|at| now > at + chrono::Duration::milliseconds(RESULT_READABLE_MS)) {
+                state.auth.forget_token(&hash);
+                return Err(expired());
+            }
+        }
+        _ => {
+            if now > entry.ready_until {
+                state.auth.forget_token(&hash);
+                return Err(expired());
+            }
+        }
     }
-    let session = state.registry.store().session_for_token(&hash).await?.ok_or_else(ApiError::unauthorized)?;
-    state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, session.clone());
-    Ok(session)
+    Ok(CandidateLogin { session: entry.session, token_hash: hash })
+}
+
+/// A token as stored, made a cache entry; an ended one is refused with why it ended.
+async fn read_token(state: &AppState, hash: &str) -> Result<TokenEntry, ApiError> {
+    let row = state.registry.store().login_token(hash).await?.ok_or_else(ApiError::unauthorized)?;
+    if let Some(why) = row.revoked {
+        return Err(revoked(why));
+    }
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc));
+    let grace_ms = match state.registry.exam(&row.exam_code).await {
+        Ok(ctx) => i64::from(ctx.exam.token_grace_minutes()) * 60_000,
+        Err(e) => return Err(ApiError::internal("load exam", &e.message)),
+    };
+    let from = match (parse(&row.sitting_starts_at), parse(&row.created_at)) {
+        (Some(start), Some(login)) => start.max(login),
+        (start, login) => start.or(login).ok_or_else(|| ApiError::internal("token", &"unreadable timestamps"))?,
+    };
+    let entry = TokenEntry {
+        session: row.session_id,
+        ready_until: from + chrono::Duration::milliseconds(row.allowed_ms.max(0) + grace_ms),
+        stored_status: row.session_status,
+        finished_at: row.finished_at.as_deref().and_then(parse),
+    };
+    state.auth.cache(hash.to_owned(), entry.clone());
+    Ok(entry)
+}
+
+/// The refusal for a login that was ended, saying why.
+fn revoked(why: store::Revoked) -> ApiError {
+    match why {
+        store::Revoked::LoggedOut => ApiError::unauthorized(),
+        store::Revoked::SittingClosed => ApiError::login_refused(WireError::sitting_closed()),
+        store::Revoked::Superseded | store::Revoked::Moved => ApiError::login_refused(WireError::seat_locked()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -370,20 +504,21 @@ pub async fn login(
     // A started session stays on its PC: a new login (another PC) needs the supervisor's
     // leave, which it uses up, and the old PC's login stops working.
     let moved = matches!(found.session_status.as_str(), "active" | "paused");
+    let at = store::ts(state.registry.clock().utc());
     if moved {
-        if !state.registry.store().move_allowed(&found.session_id).await? {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "seat_locked",
-                "this exam is already running on another computer; ask the supervisor to allow a move",
-            ));
+        // Taken in one statement: two PCs cannot both use one leave.
+        if !state.registry.store().take_move_allowed(&found.session_id).await? {
+            return Err(revoked(store::Revoked::Moved));
         }
-        state.registry.store().set_move_allowed(&found.session_id, false).await?;
-        state.registry.store().revoke_login_tokens(&found.session_id).await?;
+        state.registry.store().revoke_login_tokens(&found.session_id, store::Revoked::Moved, &at).await?;
         state.auth.forget_session(&found.session_id);
     }
     let token = new_token();
     let hash = token_hash(&token);
+    if moved {
+        // The seat is this login's from now on, even before the ended ones leave caches.
+        state.registry.hand_seat(&found.session_id, &hash);
+    }
     // The token and the audit entry go through the group commit: a room logging in at
     // once shares transactions instead of queueing for SQLite's one writer.
     let login = store::NewLoginToken {
@@ -397,7 +532,23 @@ pub async fn login(
         .record(participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), with)
         .await
         .map_err(|e| ApiError::internal("store login", &e))?;
-    state.auth.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash, found.session_id.clone());
+    if !moved && found.session_status == "ready" && state.registry.status_of(&found.session_id) != Some(Status::Ready) {
+        // The session started with another login while this one was being stored (after
+        // the start ended the others): end this one too.
+        state.registry.store().revoke_token(&hash, store::Revoked::Superseded, &at).await?;
+        return Err(revoked(store::Revoked::Superseded));
+    }
+    let (allowed_ms, grace_ms) =
+        state.registry.login_terms(&found.session_id).await.map_err(|e| ApiError::internal("login", &e.message))?;
+    let now = state.registry.clock().utc();
+    let from = state.registry.sitting_start(&found.sitting_id).await?.map_or(now, |start| start.max(now));
+    let entry = TokenEntry {
+        session: found.session_id.clone(),
+        ready_until: from + chrono::Duration::milliseconds((allowed_ms + grace_ms) as i64),
+        stored_status: found.session_status.clone(),
+        finished_at: None,
+    };
+    state.auth.cache(hash, entry);
     let exam = state
         .registry
         .get(&found.session_id)
@@ -406,7 +557,7 @@ pub async fn login(
         .unwrap_or_default();
     tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
     let body = Json(LoginResponse { session: found.session_id, token: token.clone(), exam }).into_response();
-    with_cookie(body, CANDIDATE_COOKIE, &token, 12 * 3600)
+    with_cookie(body, CANDIDATE_COOKIE, &token, None, state.auth.secure_cookies())
 }
 
 /// `POST /api/v1/sessions/{id}/unlock`: a supervisor lets a candidate whose PIN was
@@ -446,13 +597,7 @@ pub const LOGIN_BODY_LIMIT: usize = 4 * 1024;
 
 /// A JSON body, or the error that says what is wrong with it.
 pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    match body {
-        Ok(Json(v)) => Ok(v),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large"))
-        }
-        Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
-    }
+    body.map(|Json(v)| v).map_err(ApiError::from)
 }
 
 /// The refusal of a login whose participant, account or address used up its attempts.
@@ -465,8 +610,16 @@ pub(crate) fn locked_out(locked: Locked) -> ApiError {
     )
 }
 
-pub async fn logout() -> Result<Response, ApiError> {
-    with_cookie(StatusCode::NO_CONTENT.into_response(), CANDIDATE_COOKIE, "", 0)
+/// Ends the login on the server (the next person at a shared PC cannot use it) and clears
+/// the cookie.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = bearer_or_cookie(&headers, CANDIDATE_COOKIE).filter(|t| t.len() == 64) {
+        let hash = token_hash(&token);
+        let at = store::ts(state.registry.clock().utc());
+        state.registry.store().revoke_token(&hash, store::Revoked::LoggedOut, &at).await?;
+        state.auth.forget_token(&hash);
+    }
+    with_cookie(StatusCode::NO_CONTENT.into_response(), CANDIDATE_COOKIE, "", Some(0), state.auth.secure_cookies())
 }
 
 /// Keeps the remembered seats current: every [`LOGINS_WATCH_EVERY`], reads the store's

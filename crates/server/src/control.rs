@@ -22,6 +22,10 @@ use crate::staff::Staff;
 
 /// How often the monitor sends every seat's state.
 const SEATS_EVERY: Duration = Duration::from_secs(1);
+/// How often the monitor checks again that its staff login is in force and may still see
+/// the sitting: a supervisor who logged out, or was taken off the sitting, stops
+/// watching within this.
+pub const STAFF_RECHECK_EVERY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Deserialize)]
 pub struct Reason {
@@ -51,10 +55,11 @@ pub(crate) fn reason_of(
     Ok(r)
 }
 
-fn wire(e: WireError) -> ApiError {
+pub(crate) fn wire(e: WireError) -> ApiError {
     let status = match e.code {
         "internal" => StatusCode::INTERNAL_SERVER_ERROR,
         "unknown_session" => StatusCode::NOT_FOUND,
+        "extension_limit" => StatusCode::FORBIDDEN,
         _ => StatusCode::CONFLICT,
     };
     ApiError::new(status, e.code, e.message)
@@ -165,6 +170,11 @@ pub async fn sitting_action(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let r = reason_of(body)?;
     let sitting = known_sitting(&state, &staff, &id).await?;
+    if sitting.status == "closed" && matches!(action.as_str(), "open" | "pause" | "resume") {
+        // A closed sitting accepts no logins and starts no exam; bringing it back is the
+        // exam committee's decision, not the room's.
+        staff.admin_only()?;
+    }
     let store = state.registry.store();
     let mut token = sitting.token.clone();
     let (status, command) = match action.as_str() {
@@ -198,9 +208,16 @@ pub async fn sitting_action(
             tracing::warn!(sitting = %id, error = %e, "cannot read the sitting's logins again; they go to the database");
         }
     }
-    state.registry.set_sitting_status(&id, status).await?;
+    let mut logins_ended = 0;
     if action == "close" {
+        let ended = state.registry.close_sitting(&id).await?;
+        for session in &ended {
+            state.auth.forget_session(session);
+        }
+        logins_ended = ended.len();
         state.auth.forget_sitting(&id);
+    } else {
+        state.registry.set_sitting_status(&id, status).await?;
     }
     if action == "open" {
         // The room is about to log in at once: have its sessions in memory first.
@@ -223,7 +240,7 @@ pub async fn sitting_action(
         // changes count; not-started and finished seats are left as they are.
         for seat in store.seats(&id).await? {
             if matches!(seat.status.as_str(), "active" | "paused") {
-                match state.registry.supervise(&seat.session_id, command, &staff.username, &r.reason).await {
+                match state.registry.supervise(&seat.session_id, command, &staff.username, &r.reason, false).await {
                     Ok(true) => affected += 1,
                     Ok(false) => {}
                     Err(e) if matches!(e.code, "not_paused" | "finished" | "not_started" | "time_expired") => {}
@@ -232,8 +249,15 @@ pub async fn sitting_action(
             }
         }
     }
-    let detail =
-        json!({ "reason": r.reason, "status": status, "rotated": token != sitting.token, "sessions": affected });
+    let working = if action == "close" {
+        store.seats(&id).await?.iter().filter(|s| matches!(s.status.as_str(), "active" | "paused")).count()
+    } else {
+        0
+    };
+    let detail = json!({
+        "reason": r.reason, "status": status, "rotated": token != sitting.token, "sessions": affected,
+        "logins_ended": logins_ended,
+    });
     state
         .registry
         .record(&staff.username, &format!("sitting.{action}"), &id, detail, store::Batch::default())
@@ -243,7 +267,10 @@ pub async fn sitting_action(
         // The room's results are final: a signed head that covers them goes out now.
         state.heads.sign_now();
     }
-    Ok(Json(json!({ "id": id, "status": status, "token": token, "sessions": affected })))
+    Ok(Json(json!({
+        "id": id, "status": status, "token": token, "sessions": affected, "logins_ended": logins_ended,
+        "working": working,
+    })))
 }
 
 /// `checkin`, `pause`, `resume`, `extend`, `terminate` and `allow-move` on one session.
@@ -277,7 +304,10 @@ pub async fn session_action(
         }
     };
     let changed = match command {
-        Some(c) => registry.supervise(&session, c, &staff.username, &r.reason).await.map_err(wire)?,
+        Some(c) => {
+            let admin = staff.role == crate::staff::Role::Admin;
+            registry.supervise(&session, c, &staff.username, &r.reason, admin).await.map_err(wire)?
+        }
         None => {
             let now = store::ts(registry.clock().utc());
             if action == "checkin" {
@@ -301,22 +331,70 @@ pub async fn monitor(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     staff: Staff,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     known_sitting(&state, &staff, &id).await?;
-    Ok(ws.read_buffer_size(4 * 1024).write_buffer_size(0).on_upgrade(move |socket| run_monitor(socket, state, id)))
+    // The extractor found the login by this token; the monitor checks it again as it runs.
+    let token =
+        crate::auth::bearer_or_cookie(&headers, crate::staff::STAFF_COOKIE).ok_or_else(ApiError::unauthorized)?;
+    let token_hash = crate::auth::token_hash(&token);
+    Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| run_monitor(socket, state, id, token_hash)))
+}
+
+/// Why a monitor stops: its staff login is no longer in force, or no longer covers the
+/// sitting. `None` while both hold (or the store cannot say: the next check decides).
+async fn monitor_refusal(state: &AppState, token_hash: &str, sitting: &str) -> Option<&'static str> {
+    let store = state.registry.store();
+    let now = store::ts(state.registry.clock().utc());
+    let row = match store.staff_for_token(token_hash, &now).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Some("unauthorized"),
+        Err(e) => {
+            tracing::warn!(error = %e, "monitor: cannot check the staff login");
+            return None;
+        }
+    };
+    match row.role.as_str() {
+        "admin" => None,
+        "supervisor" => match store.supervises(&row.username, sitting).await {
+            Ok(true) => None,
+            Ok(false) => Some("forbidden"),
+            Err(e) => {
+                tracing::warn!(error = %e, "monitor: cannot check the supervisor's sittings");
+                None
+            }
+        },
+        _ => Some("forbidden"),
+    }
 }
 
 async fn send_json(socket: &mut WebSocket, v: &serde_json::Value) -> bool {
     socket.send(Message::Text(Utf8Bytes::from(v.to_string()))).await.is_ok()
 }
 
-async fn run_monitor(mut socket: WebSocket, state: AppState, sitting: String) {
+async fn run_monitor(mut socket: WebSocket, state: AppState, sitting: String, token_hash: String) {
     let mut events = state.registry.monitor.subscribe(&sitting);
     let mut every = tokio::time::interval(SEATS_EVERY);
+    let mut recheck = tokio::time::interval(STAFF_RECHECK_EVERY);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut shutdown = state.shutdown.clone();
     loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                if let Some(code) = monitor_refusal(&state, &token_hash, &sitting).await {
+                    let message = match code {
+                        "unauthorized" => "the staff login ended; log in again",
+                        _ => "you no longer supervise this sitting",
+                    };
+                    let _ = send_json(&mut socket, &json!({ "type": "closed", "code": code, "message": message })).await;
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                }
+            }
             _ = every.tick() => {
                 let Ok(seats) = seats(&state, &sitting).await else { break };
                 if !send_json(&mut socket, &json!({ "type": "seats", "seats": seats })).await {

@@ -34,6 +34,39 @@ impl WireError {
     }
 }
 
+/// Refusals of a candidate's login (its connect or request) and of a supervisor's reach,
+/// the same on the WebSocket and over HTTP.
+impl WireError {
+    /// The session has not started and its sitting closed: it cannot start any more.
+    pub fn sitting_closed() -> WireError {
+        WireError::new("sitting_closed", "the sitting is closed: an exam that has not started cannot start any more")
+    }
+
+    /// The session's seat is held by another login (the one that started it, or the one
+    /// a supervisor's allow-move let in).
+    pub fn seat_locked() -> WireError {
+        WireError::new(
+            "seat_locked",
+            "this exam is already running with another login; ask the supervisor to allow a move",
+        )
+    }
+
+    pub fn token_expired() -> WireError {
+        WireError::new("token_expired", "this login has expired; log in again")
+    }
+
+    /// A supervisor's extension past the exam's cap (`extension_cap_minutes`).
+    pub fn extension_limit(cap_minutes: u32, given_minutes: u64) -> WireError {
+        WireError::new(
+            "extension_limit",
+            format!(
+                "extensions beyond {cap_minutes} minutes in total for a session need the exam committee (admin); \
+                 this session has {given_minutes} minutes"
+            ),
+        )
+    }
+}
+
 impl From<Refusal> for WireError {
     fn from(r: Refusal) -> WireError {
         let code = match r {
@@ -69,6 +102,13 @@ impl ApiError {
     pub fn internal(context: &str, err: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %err, "{context}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; try again")
+    }
+
+    /// A login refusal ([`WireError::sitting_closed`], [`WireError::seat_locked`]: 403;
+    /// [`WireError::token_expired`]: 401) as an HTTP error.
+    pub fn login_refused(e: WireError) -> ApiError {
+        let status = if e.code == "token_expired" { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+        ApiError::new(status, e.code, e.message)
     }
 }
 

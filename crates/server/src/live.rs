@@ -115,6 +115,11 @@ pub struct Live {
     /// need not mark it again (the read sees every line committed before it; one still
     /// being committed then is marked again by its ack, the read having cleared this).
     on_board_queue: bool,
+    /// The login (its token's hash) that holds the seat: the one that started the session,
+    /// or the one a supervisor's allow-move let in. Another login's connect is refused
+    /// (`seat_locked`) even before the store's end of it reaches every cache. `None` for a
+    /// session loaded from the store, whose other logins the store has already ended.
+    seat_token: Option<String>,
 }
 
 /// What a line accepted but not yet committed changed, to be taken back out of what the
@@ -188,6 +193,8 @@ pub struct Registry {
     /// at once and each needs its sitting's status (a paused room starts its seats
     /// paused); a status changes only through this server's console, which sets it here.
     sittings: Mutex<HashMap<String, String>>,
+    /// Sittings' scheduled starts, read once each: a login's expiry counts from it.
+    sitting_starts: Mutex<HashMap<String, chrono::DateTime<chrono::Utc>>>,
     next_conn: std::sync::atomic::AtomicU64,
     /// Counts evictions (changed under the `live` lock). A load that saw it change may have
     /// read the store before a commit of the evicted copy, so it does not insert.
@@ -224,6 +231,7 @@ impl Registry {
             exams: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             sittings: Mutex::new(HashMap::new()),
+            sitting_starts: Mutex::new(HashMap::new()),
             next_conn: std::sync::atomic::AtomicU64::new(1),
             evictions: std::sync::atomic::AtomicU64::new(0),
             sweep_now: Notify::new(),
@@ -253,6 +261,92 @@ impl Registry {
         self.store.set_sitting_status(id, status).await?;
         lock(&self.sittings).insert(id.to_owned(), status.to_owned());
         Ok(())
+    }
+
+    /// Closes a sitting: no session of it starts from now on, and the logins of those that
+    /// have not started end (`sitting_closed`) with the status, in one transaction. A
+    /// session whose start is applied in memory but may not be stored yet keeps its login.
+    /// Returns the sessions whose logins ended.
+    pub async fn close_sitting(&self, id: &str) -> store::Result<Vec<String>> {
+        // Closed here first: a connect decides a start under its session's lock against
+        // this map, so once every session's lock has been taken below, no start that
+        // read the sitting open is still undecided.
+        let before = lock(&self.sittings).insert(id.to_owned(), "closed".to_owned());
+        let started: Vec<String> = self
+            .snapshot_all()
+            .iter()
+            .filter_map(|live| {
+                let l = lock(live);
+                (l.sitting == id && l.session.status() != Status::Ready).then(|| l.id.clone())
+            })
+            .collect();
+        match self.store.close_sitting(id, &started, &store::ts(self.clock.utc())).await {
+            Ok(ended) => Ok(ended),
+            Err(e) => {
+                let mut sittings = lock(&self.sittings);
+                match before {
+                    Some(status) => sittings.insert(id.to_owned(), status),
+                    None => sittings.remove(id),
+                };
+                Err(e)
+            }
+        }
+    }
+
+    /// A sitting's scheduled start (`None`: no such sitting), read from the store once.
+    pub async fn sitting_start(&self, id: &str) -> store::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        if let Some(t) = lock(&self.sitting_starts).get(id) {
+            return Ok(Some(*t));
+        }
+        let Some(row) = self.store.get_sitting(id).await? else { return Ok(None) };
+        let Some(start) = parse_ts(&row.starts_at) else { return Ok(None) };
+        lock(&self.sitting_starts).insert(id.to_owned(), start);
+        Ok(Some(start))
+    }
+
+    /// A session's status if it is in memory (and not evicted).
+    pub fn status_of(&self, id: &str) -> Option<Status> {
+        let live = lock(&self.live).get(id).cloned()?;
+        let l = lock(&live);
+        (!l.stale).then(|| l.session.status())
+    }
+
+    /// What a new login of a session needs to know for its expiry: the session's exam
+    /// time (duration and extensions) and the exam's grace, in milliseconds.
+    pub async fn login_terms(&self, id: &str) -> Result<(u64, u64), WireError> {
+        let live = self.get(id).await?;
+        let l = lock(&live);
+        Ok((l.session.allowed(), u64::from(l.exam.exam.token_grace_minutes()) * 60_000))
+    }
+
+    /// Gives a started session's seat to another login (a supervisor allowed a move).
+    pub fn hand_seat(&self, id: &str, token_hash: &str) {
+        if let Some(live) = lock(&self.live).get(id).cloned() {
+            lock(&live).seat_token = Some(token_hash.to_owned());
+        }
+    }
+
+    /// An item image of a candidate's own paper, while the session runs: a question's
+    /// images are part of the question, so they are served only when it could be. `None`
+    /// when the image is not on this paper.
+    pub async fn paper_asset(&self, id: &str, bank_hash: &str, name: &str) -> Result<Option<Vec<u8>>, WireError> {
+        let live = self.get(id).await?;
+        let l = lock(&live);
+        match l.session.status() {
+            Status::Active => {}
+            Status::Ready => return Err(Refusal::NotStarted.into()),
+            Status::Paused => return Err(Refusal::Paused.into()),
+            Status::Finished(_) => return Err(Refusal::AlreadyFinished.into()),
+        }
+        if l.exam.bank_hash != bank_hash {
+            return Ok(None);
+        }
+        let items = l.exam.bank.items();
+        let on_paper = l.entries.iter().any(|(_, idx)| {
+            let item = &items[*idx];
+            item.image() == Some(name) || item.options().iter().any(|o| o.image() == Some(name))
+        });
+        Ok(on_paper.then(|| l.exam.bank.asset(name).map(<[u8]>::to_vec)).flatten())
     }
 
     /// The exam (and bank) by code, from the cache or the store.
@@ -416,21 +510,40 @@ impl Registry {
         count
     }
 
-    /// Attaches a new connection; a previous one is told it was taken over. Starts the
-    /// session on its first connect. Returns the connection id and the welcome.
-    pub async fn connect(&self, id: &str, tx: mpsc::Sender<Push>) -> Result<(u64, ServerMsg), WireError> {
+    /// Attaches a new connection of the login `token_hash`; a previous one is told it was
+    /// taken over. Starts the session on its first connect, only while its sitting is
+    /// open (or paused: it starts paused), and ends the session's other logins with the
+    /// start. A started session takes only the login that holds its seat. Returns the
+    /// connection id, the welcome, and whether this connect started the session.
+    pub async fn connect(
+        &self,
+        id: &str,
+        token_hash: &str,
+        tx: mpsc::Sender<Push>,
+    ) -> Result<(u64, ServerMsg, bool), WireError> {
         let live = self.get(id).await?;
-        let not_started = lock(&live).session.status() == Status::Ready;
-        let sitting_paused = if not_started {
-            let sitting = lock(&live).sitting.clone();
-            let status = self.sitting_status(&sitting).await.map_err(|e| WireError::internal("load sitting", &e))?;
-            status.as_deref() == Some("paused")
-        } else {
-            false
+        let (not_started, sitting) = {
+            let l = lock(&live);
+            (l.session.status() == Status::Ready, l.sitting.clone())
         };
+        if not_started {
+            // Read into `sittings`, where the start is decided under the session's lock.
+            self.sitting_status(&sitting).await.map_err(|e| WireError::internal("load sitting", &e))?;
+        }
         let conn_id = self.next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let start_write = {
             let mut l = lock(&live);
+            let mut sitting_paused = false;
+            if l.session.status() == Status::Ready {
+                match lock(&self.sittings).get(&sitting).map(String::as_str) {
+                    Some("open") => {}
+                    Some("paused") => sitting_paused = true,
+                    Some("closed") => return Err(WireError::sitting_closed()),
+                    _ => return Err(WireError::new("sitting_not_open", "the sitting is not open")),
+                }
+            } else if l.seat_token.as_deref().is_some_and(|t| t != token_hash) {
+                return Err(WireError::seat_locked());
+            }
             if l.attach(Conn { id: conn_id, tx }) {
                 tracing::info!(session = %id, "seat taken over by a new connection");
                 self.emit(&l, "taken_over", || "a new connection took the seat".into());
@@ -444,6 +557,7 @@ impl Registry {
                         // The room is paused (a power cut): the clock must not start running.
                         let _ = l.session.apply(now, Command::Pause);
                     }
+                    l.seat_token = Some(token_hash.to_owned());
                     Some(l.snapshot(now, self.clock.utc(), true))
                 }
                 _ => None,
@@ -451,14 +565,22 @@ impl Registry {
         };
         let started = start_write.is_some();
         if let Some(write) = start_write {
-            if let Err(e) = self.writer.write(Batch::session(write)).await {
+            // Every other login of the session ends with the start, in its transaction:
+            // a second device logged in before the start cannot take the seat.
+            let revocation = store::TokenRevocation {
+                session_id: id.to_owned(),
+                keep_hash: token_hash.to_owned(),
+                at: write.last_seen_at.clone(),
+            };
+            let batch = Batch { revocations: vec![revocation], ..Batch::session(write) };
+            if let Err(e) = self.writer.write(batch).await {
                 self.evict(id, &live);
                 return Err(WireError::internal("start session", &e));
             }
             self.status_stored(&live);
         }
         let l = lock(&live);
-        Ok((conn_id, l.welcome(self.clock.tick(), started)))
+        Ok((conn_id, l.welcome(self.clock.tick(), started), started))
     }
 
     /// Detaches a connection unless a newer one already took its place.
@@ -661,7 +783,16 @@ impl Registry {
     /// A supervisor's action on one session (pause, resume, extend, terminate), audited
     /// with its reason and pushed live to the candidate, the board and the monitor.
     /// Returns false when it changed nothing (pausing a paused session).
-    pub async fn supervise(&self, id: &str, command: Command, actor: &str, reason: &str) -> Result<bool, WireError> {
+    /// An extension beyond the exam's `extension_cap_minutes` (in total for the session)
+    /// is refused (`extension_limit`) unless `beyond_cap` (the actor is an admin).
+    pub async fn supervise(
+        &self,
+        id: &str,
+        command: Command,
+        actor: &str,
+        reason: &str,
+        beyond_cap: bool,
+    ) -> Result<bool, WireError> {
         if command == Command::Terminate {
             return self.finish_by_server(id, Command::Terminate, actor, reason).await;
         }
@@ -676,6 +807,12 @@ impl Registry {
                 other => return Err(WireError::new("internal", format!("{other:?} is not a supervisor action"))),
             };
             let mut l = lock(&live);
+            if let Command::Extend { ms } = command {
+                let cap_minutes = l.exam.exam.extension_cap_minutes();
+                if !beyond_cap && l.extension_ms + ms > u64::from(cap_minutes) * 60_000 {
+                    return Err(WireError::extension_limit(cap_minutes, l.extension_ms / 60_000));
+                }
+            }
             if l.apply_unstored(now, command)?.is_empty() {
                 return Ok(false);
             }
@@ -977,6 +1114,7 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         clock_written: now,
         unstored_status: None,
         on_board_queue: false,
+        seat_token: None,
     })
 }
 
@@ -1291,6 +1429,10 @@ async fn settle(live: &Arc<Mutex<Live>>) {
         }
         tokio::time::sleep(SETTLE_WAIT).await;
     }
+}
+
+fn parse_ts(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// The refusal for a copy of a session evicted after a failed commit: the retry reloads it.

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::auth;
+use crate::staff::STAFF_COOKIE;
 
 const CANDIDATE_HTML: &str = include_str!("../web/candidate.html");
 const CANDIDATE_JS: &str = include_str!("../web/candidate.js");
@@ -59,17 +60,27 @@ pub(crate) async fn console_css() -> Response {
     ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "no-cache")], CONSOLE_CSS).into_response()
 }
 
-/// An item image, for a logged-in candidate. SVGs are served with a policy that forbids
-/// scripts, so an image in a bank cannot run code in the exam page.
+/// An item image: for a candidate, only one on their own paper while their exam runs
+/// (a name guessed from another paper is not found); for staff, any image of a loaded
+/// bank. SVGs are served with a policy that forbids scripts, so an image in a bank cannot
+/// run code in the exam page.
 pub(crate) async fn asset(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((hash, name)): Path<(String, String)>,
 ) -> Response {
-    if auth::session_of(&state, &headers).await.is_err() {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    let Some(bytes) = state.registry.asset(&hash, &name) else { return StatusCode::NOT_FOUND.into_response() };
+    let bytes = match auth::session_of(&state, &headers).await {
+        Ok(login) => match state.registry.paper_asset(&login.session, &hash, &name).await {
+            Ok(bytes) => bytes,
+            Err(e) => return crate::control::wire(e).into_response(),
+        },
+        Err(e) if e.code != "unauthorized" => return e.into_response(),
+        Err(refused) => match staff_asset(&state, &headers, &hash, &name).await {
+            Some(found) => found,
+            None => return refused.into_response(),
+        },
+    };
+    let Some(bytes) = bytes else { return StatusCode::NOT_FOUND.into_response() };
     let lower = name.to_ascii_lowercase();
     let ty = match lower.rsplit('.').next() {
         Some("svg") => "image/svg+xml",
@@ -87,4 +98,13 @@ pub(crate) async fn asset(
         bytes,
     )
         .into_response()
+}
+
+/// For a staff login: the image (`None` inside when not found); `None` for anyone else.
+async fn staff_asset(state: &AppState, headers: &HeaderMap, hash: &str, name: &str) -> Option<Option<Vec<u8>>> {
+    let token = auth::bearer_or_cookie(headers, STAFF_COOKIE)?;
+    let now = store::ts(state.registry.clock().utc());
+    let staff = state.registry.store().staff_for_token(&auth::token_hash(&token), &now).await.ok()??;
+    tracing::debug!(staff = %staff.username, asset = %name, "asset for staff");
+    Some(state.registry.asset(hash, name))
 }

@@ -151,7 +151,7 @@ pub async fn login(
         .await
         .map_err(|e| ApiError::internal("audit staff login", &e))?;
     let body = Json(serde_json::json!({ "token": token, "username": row.username, "role": row.role })).into_response();
-    auth::with_cookie(body, STAFF_COOKIE, &token, TOKEN_HOURS * 3600)
+    auth::with_cookie(body, STAFF_COOKIE, &token, Some(TOKEN_HOURS * 3600), state.auth.secure_cookies())
 }
 
 /// Ends the login on the server too, so a copied cookie or script token stops working.
@@ -159,7 +159,7 @@ pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMa
     if let Some(token) = auth::bearer_or_cookie(&headers, STAFF_COOKIE) {
         state.registry.store().delete_staff_token(&auth::token_hash(&token)).await?;
     }
-    auth::with_cookie(StatusCode::NO_CONTENT.into_response(), STAFF_COOKIE, "", 0)
+    auth::with_cookie(StatusCode::NO_CONTENT.into_response(), STAFF_COOKIE, "", Some(0), state.auth.secure_cookies())
 }
 
 pub async fn me(staff: Staff) -> Json<Staff> {

@@ -63,7 +63,15 @@ pub(crate) async fn candidate_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let session = auth::session_of(&state, &headers).await?;
+    let login = match auth::session_of(&state, &headers).await {
+        Ok(login) => Ok(login),
+        // A login that was ended or expired is told why over the socket: a browser sees
+        // nothing of a refused upgrade but that it closed.
+        Err(e) if matches!(e.code, "sitting_closed" | "seat_locked" | "token_expired") => {
+            Err(WireError::new(e.code, e.message))
+        }
+        Err(e) => return Err(e),
+    };
     // Small buffers: tungstenite's defaults (128 KiB a connection) would cost gigabytes at
     // exam-day connection counts.
     Ok(ws
@@ -71,7 +79,18 @@ pub(crate) async fn candidate_ws(
         .write_buffer_size(0)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| run(socket, state, session)))
+        .on_upgrade(move |mut socket| async move {
+            match login {
+                Ok(login) => run(socket, state, login).await,
+                Err(e) => refuse(&mut socket, e).await,
+            }
+        }))
+}
+
+/// Sends why the connection is refused, then closes it.
+async fn refuse(socket: &mut WebSocket, e: WireError) {
+    let _ = send(socket, &error_msg(e, None)).await;
+    let _ = socket.send(Message::Close(None)).await;
 }
 
 async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> Result<(), axum::Error> {
@@ -83,16 +102,21 @@ fn error_msg(e: WireError, seq: Option<i64>) -> ServerMsg {
     ServerMsg::Error { code: e.code.to_owned(), message: e.message, seq }
 }
 
-async fn run(mut socket: WebSocket, state: AppState, session: String) {
+async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin) {
     let (tx, mut pushes) = mpsc::channel::<Push>(32);
     let registry = state.registry.clone();
-    let (conn_id, welcome) = match registry.connect(&session, tx.clone()).await {
+    let session = login.session;
+    let (conn_id, welcome, started) = match registry.connect(&session, &login.token_hash, tx.clone()).await {
         Ok(v) => v,
         Err(e) => {
-            let _ = send(&mut socket, &error_msg(e, None)).await;
+            refuse(&mut socket, e).await;
             return;
         }
     };
+    if started {
+        // The store ended the session's other logins with the start; so does the cache.
+        state.auth.forget_other_tokens(&session, &login.token_hash);
+    }
     if send(&mut socket, &welcome).await.is_err() {
         registry.disconnect(&session, conn_id).await;
         return;

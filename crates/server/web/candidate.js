@@ -23,6 +23,9 @@
       err_sitting_not_open: 'Sesi ujian belum dibuka atau sudah ditutup. Tanyakan kepada pengawas.',
       err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi, atau minta pengawas membuka kunci masuk Anda.',
       err_too_large: 'Isian terlalu panjang.',
+      err_sitting_closed: 'Sesi ujian sudah ditutup; ujian yang belum dimulai tidak dapat dimulai lagi. Hubungi pengawas.',
+      err_seat_locked: 'Ujian ini sedang berjalan di komputer lain. Minta pengawas mengizinkan pindah komputer, lalu masuk lagi.',
+      err_token_expired: 'Masa berlaku login ini sudah habis. Silakan masuk lagi.',
       err_bad_request: 'Isian tidak lengkap atau tidak valid.',
       err_too_large: 'Isian terlalu panjang.',
       err_cross_origin: 'Permintaan ditolak karena tidak berasal dari halaman ujian ini. Buka alamat ujian dari panitia, lalu coba lagi.',
@@ -122,6 +125,9 @@
       err_sitting_not_open: 'The exam session is not open yet, or is already closed. Ask the supervisor.',
       err_too_many_attempts: 'Too many failed login attempts. Wait a few minutes, then try again, or ask the supervisor to unlock your login.',
       err_too_large: 'The form is too long.',
+      err_sitting_closed: 'The exam session is closed; an exam that has not started cannot start any more. Ask the supervisor.',
+      err_seat_locked: 'This exam is running on another computer. Ask the supervisor to allow a move, then log in again.',
+      err_token_expired: 'This login has expired. Please log in again.',
       err_bad_request: 'The form is incomplete or invalid.',
       err_too_large: 'The form is too long.',
       err_cross_origin: 'Refused: the request did not come from this exam site\'s own page. Open the exam address the committee gave, then try again.',
@@ -391,7 +397,7 @@
   }
 
   function showLoginError(code, status) {
-    const known = { bad_credentials: 1, sitting_not_open: 1, too_many_attempts: 1, bad_request: 1, too_large: 1, cross_origin: 1, network: 1, fill_all: 1, no_socket: 1 };
+    const known = { bad_credentials: 1, sitting_not_open: 1, too_many_attempts: 1, bad_request: 1, too_large: 1, cross_origin: 1, network: 1, fill_all: 1, no_socket: 1, sitting_closed: 1, seat_locked: 1, token_expired: 1 };
     let msg;
     if (code === 'fill_all') msg = t('fill_all');
     else if (code === 'no_socket') msg = t('login_no_socket');
@@ -872,8 +878,18 @@
     }
   }
 
+  // Refusals of the connection itself: this login no longer opens the exam (the sitting
+  // closed before it started, another login holds the seat, it expired).
+  const LOGIN_ENDED = { sitting_closed: 1, seat_locked: 1, token_expired: 1 };
+
   function onError(msg) {
     const code = msg.code || '';
+    if (LOGIN_ENDED[code] && msg.seq == null) {
+      S.loginAttempt = false;
+      showLogin(S.participantNo);
+      showLoginError(code);
+      return;
+    }
     const item = msg.seq != null ? S.pending.find((p) => p.seq === msg.seq) : null;
     if (item && code === 'internal') {
       // Not stored: send the same seq again shortly.

@@ -163,6 +163,8 @@
       seat_label_move: 'PC tujuan (opsional)',
       err_action: 'Ditolak oleh server ({code}): {message}',
       err_action_network: 'Tidak dapat menghubungi server. Tindakan belum tentu tercatat; periksa status, lalu coba lagi.',
+      err_action_extension_limit: 'Perpanjangan melebihi batas ujian ini untuk satu peserta (total). Hanya panitia (admin) yang dapat memberikannya.',
+      err_action_forbidden: 'Hanya panitia (admin) yang dapat melakukan ini, misalnya membuka kembali sesi yang sudah ditutup.',
 
       dlg_open_title: 'Buka sesi',
       dlg_open_desc: 'Setelah dibuka, peserta dapat masuk dengan token sesi.',
@@ -174,7 +176,8 @@
       dlg_resume_desc: 'Semua peserta yang dijeda dapat mengerjakan lagi dan waktunya berjalan kembali.',
       dlg_resume_confirm: 'Lanjutkan semua',
       dlg_close_title: 'Tutup sesi',
-      dlg_close_desc: 'Setelah ditutup, tidak ada peserta yang dapat masuk atau masuk ulang dengan token sesi ini.',
+      dlg_close_desc: 'Setelah ditutup, tidak ada peserta yang dapat masuk atau masuk ulang dengan token sesi ini, dan peserta yang sudah masuk tetapi belum mulai tidak dapat memulai ujian. Hanya panitia (admin) yang dapat membukanya lagi.',
+      dlg_close_working: '{n} peserta masih mengerjakan ujian. Ujian mereka berlanjut sampai selesai atau waktunya habis.',
       dlg_close_confirm: 'Tutup sesi',
       dlg_rotate_title: 'Ganti token sesi',
       dlg_rotate_desc: 'Token lama tidak berlaku lagi untuk masuk. Peserta yang sudah masuk tidak terpengaruh.',
@@ -385,6 +388,8 @@
       seat_label_move: 'New PC (optional)',
       err_action: 'Refused by the server ({code}): {message}',
       err_action_network: 'Cannot reach the server. The action may not have been recorded; check the status, then try again.',
+      err_action_extension_limit: 'This goes beyond the extension this exam allows one candidate in total. Only the exam committee (admin) can give it.',
+      err_action_forbidden: 'Only the exam committee (admin) can do this, for example open a closed sitting again.',
 
       dlg_open_title: 'Open the sitting',
       dlg_open_desc: 'Once open, candidates can log in with the sitting token.',
@@ -396,7 +401,8 @@
       dlg_resume_desc: 'Every paused candidate can work again and their clock runs again.',
       dlg_resume_confirm: 'Resume all',
       dlg_close_title: 'Close the sitting',
-      dlg_close_desc: 'Once closed, nobody can log in or log in again with this sitting’s token.',
+      dlg_close_desc: 'Once closed, nobody can log in or log in again with this sitting’s token, and candidates who logged in but have not started cannot start. Only the exam committee (admin) can open it again.',
+      dlg_close_working: '{n} candidates are still working. Their exams go on until they finish or their time is up.',
       dlg_close_confirm: 'Close sitting',
       dlg_rotate_title: 'Change the sitting token',
       dlg_rotate_desc: 'The old token stops working for logins. Candidates already logged in are not affected.',
@@ -1218,6 +1224,14 @@
     setAttr(c.remaining, 'data-low', status === 'active' && ms < LOW_TIME_MS ? 'true' : 'false');
   }
 
+  // Candidates still working (their exam running or paused): closing the sitting does not
+  // stop them, and the close dialog says how many there are.
+  function workingCount() {
+    let n = 0;
+    for (const rec of S.seats.values()) if (rec.data && (rec.data.status === 'active' || rec.data.status === 'paused')) n++;
+    return n;
+  }
+
   function renderCounts() {
     let online = 0;
     let active = 0;
@@ -1543,8 +1557,11 @@
     const sug = t(`sug_${spec.sug}`);
     el.suggestions.replaceChildren(...(Array.isArray(sug) ? sug : []).map((s) => h('option', { value: s })));
     const second = spec.twoStep && d.stage === 2;
-    setHidden(el.warning, !second);
-    if (second) setText(el.warning, t(`dlg_${spec.dlg}_warning`, { no: d.no, name: d.name }));
+    const working = spec.dlg === 'close' ? workingCount() : 0;
+    const warning = second ? t(`dlg_${spec.dlg}_warning`, { no: d.no, name: d.name })
+      : working ? t('dlg_close_working', { n: working }) : '';
+    setHidden(el.warning, !warning);
+    if (warning) setText(el.warning, warning);
     el.confirm.className = `btn ${spec.style}`;
     setText(el.confirm, d.busy ? t('sending') : second ? t(`dlg_${spec.dlg}_confirm2`, { no: d.no }) : t(`dlg_${spec.dlg}_confirm`));
     setAttr(el.confirm, 'data-stage', String(d.stage));
@@ -1630,7 +1647,8 @@
     }
     if (!r.ok) {
       if (r.status === 401) { closeDialog(); sessionExpired(); return; }
-      setText(el.reasonError, r.code === 'network' ? t('err_action_network') : t('err_action', { code: r.code, message: r.message }));
+      const known = r.code === 'network' || r.code === 'extension_limit' || r.code === 'forbidden';
+      setText(el.reasonError, known ? t(`err_action_${r.code}`) : t('err_action', { code: r.code, message: r.message }));
       setHidden(el.reasonError, false);
       renderDialog();
       validateDialog();

@@ -13,6 +13,7 @@ use sqlx::query::Query;
 
 use crate::sessions::{LogEntry, SessionWrite};
 use crate::staff::AuditRow;
+use crate::tokens::TokenRevocation;
 use crate::{Backend, Result, Store};
 
 /// A login token to store (only its hash is ever kept).
@@ -31,6 +32,9 @@ pub struct Batch {
     pub sessions: Vec<SessionWrite>,
     pub audit: Vec<AuditRow>,
     pub login_tokens: Vec<NewLoginToken>,
+    /// Sessions starting now whose other logins end (`superseded`), applied after
+    /// `login_tokens`: a login stored in the same batch is another login too.
+    pub revocations: Vec<TokenRevocation>,
 }
 
 impl Batch {
@@ -44,10 +48,15 @@ impl Batch {
         self.sessions.extend(other.sessions);
         self.audit.extend(other.audit);
         self.login_tokens.extend(other.login_tokens);
+        self.revocations.extend(other.revocations);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.log.is_empty() && self.sessions.is_empty() && self.audit.is_empty() && self.login_tokens.is_empty()
+        self.log.is_empty()
+            && self.sessions.is_empty()
+            && self.audit.is_empty()
+            && self.login_tokens.is_empty()
+            && self.revocations.is_empty()
     }
 }
 
@@ -90,6 +99,13 @@ impl Store {
             &batch.login_tokens,
             |n| self.insert_sql(tokens, 3, n),
             |q, _, t| q.bind(t.token_hash.as_str()).bind(t.session_id.as_str()).bind(t.created_at.as_str()),
+        )
+        .await?;
+        self.execute_chunked(
+            &mut tx,
+            &batch.revocations,
+            |n| self.revoke_others_sql(n),
+            |q, _, r| q.bind(r.session_id.as_str()).bind(r.keep_hash.as_str()).bind(r.at.as_str()),
         )
         .await?;
         let log = "answer_log (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms)";
@@ -171,6 +187,18 @@ impl Store {
              FROM (VALUES {}) AS v
              WHERE sessions.id = v.column1 AND sessions.status <> 'finished'",
             self.values_sql(9, rows)
+        )
+    }
+
+    /// One UPDATE ending the other logins of many sessions that start, joined to a VALUES
+    /// list of (session, the login that keeps the seat, when).
+    fn revoke_others_sql(&self, rows: usize) -> String {
+        format!(
+            "UPDATE login_tokens SET revoked_reason = 'superseded', revoked_at = v.column3
+             FROM (VALUES {}) AS v
+             WHERE login_tokens.session_id = v.column1 AND login_tokens.token_hash <> v.column2
+                 AND login_tokens.revoked_reason IS NULL",
+            self.values_sql(3, rows)
         )
     }
 

@@ -21,6 +21,9 @@ use crate::{Result, StoreError};
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const INSERT_TOKEN: &str = "INSERT INTO login_tokens (token_hash, session_id, created_at) VALUES (?1, ?2, ?3)";
+/// `revoke_others_sql` in `batch`, for one session.
+const REVOKE_OTHERS: &str = "UPDATE login_tokens SET revoked_reason = 'superseded', revoked_at = ?3 \
+     WHERE session_id = ?1 AND token_hash <> ?2 AND revoked_reason IS NULL";
 const INSERT_LOG: &str = "INSERT INTO answer_log \
      (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -126,6 +129,12 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
         let mut insert = tx.prepare_cached(INSERT_TOKEN)?;
         for t in &batch.login_tokens {
             insert.execute(params![t.token_hash, t.session_id, t.created_at])?;
+        }
+    }
+    if !batch.revocations.is_empty() {
+        let mut revoke = tx.prepare_cached(REVOKE_OTHERS)?;
+        for r in &batch.revocations {
+            revoke.execute(params![r.session_id, r.keep_hash, r.at])?;
         }
     }
     if !batch.log.is_empty() {

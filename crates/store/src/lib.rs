@@ -17,6 +17,8 @@
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
+//! - `tokens`: candidate login tokens: what a presented one stands for, and ending them
+//!   (marked with a reason, never deleted).
 //!
 //! Every query is written once, with `$1` placeholders that both backends accept, except
 //! multi-row statements, which use `?` on SQLite (see `batch`), and the SQLite group
@@ -32,6 +34,7 @@ mod load;
 mod people;
 mod sessions;
 mod staff;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -49,6 +52,7 @@ pub use sessions::{
     LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
 };
 pub use staff::{AuditRow, SeatRow, SittingListRow, StaffRow};
+pub use tokens::{Revoked, TokenRevocation, TokenRow};
 
 /// Errors from the store. Expected refusals are variants; database failures carry sqlx's error.
 #[derive(Debug, thiserror::Error)]

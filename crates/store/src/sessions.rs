@@ -44,6 +44,8 @@ pub struct SittingRow {
     pub token: String,
     pub status: String,
     pub secret_hex: String,
+    /// When it is scheduled to start (RFC 3339): a candidate's login expires counting from it.
+    pub starts_at: String,
 }
 
 /// Everything needed to bring a session back into memory.
@@ -187,10 +189,11 @@ impl Store {
     }
 
     pub async fn get_sitting(&self, id: &str) -> Result<Option<SittingRow>> {
-        let row = sqlx::query("SELECT id, exam_code, venue, token, status, secret FROM sittings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, exam_code, venue, token, status, secret, starts_at FROM sittings WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             Ok(SittingRow {
                 id: r.try_get("id")?,
@@ -199,6 +202,7 @@ impl Store {
                 token: r.try_get("token")?,
                 status: r.try_get("status")?,
                 secret_hex: r.try_get("secret")?,
+                starts_at: r.try_get("starts_at")?,
             })
         })
         .transpose()
@@ -256,21 +260,6 @@ impl Store {
     pub async fn login_generation(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT generation FROM store_generations WHERE name = 'logins'")
             .fetch_one(&self.pool)
-            .await?)
-    }
-
-    /// Ends every login of a session (its candidate moved to another PC).
-    pub async fn revoke_login_tokens(&self, session_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM login_tokens WHERE session_id = $1").bind(session_id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn session_for_token(&self, token_hash: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT session_id FROM login_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
             .await?)
     }
 

@@ -94,3 +94,22 @@ fn the_english_sample_exam_is_drawable() {
     let (exam, _, _) = Exam::load(&repo("question-banks/exams/sample-en.toml")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(exam.code(), "SAMPLE-EN");
 }
+
+#[test]
+fn the_login_grace_and_the_supervisors_extension_cap_default_to_thirty_minutes_and_are_checked() {
+    let exam = Exam::parse("exam.toml", &base()).expect("parses");
+    assert_eq!((exam.token_grace_minutes(), exam.extension_cap_minutes()), (30, 30));
+    let text = base().replace(
+        "board_names = \"full\"",
+        "board_names = \"full\"\ntoken_grace_minutes = 10\nextension_cap_minutes = 0",
+    );
+    let exam = Exam::parse("exam.toml", &text).expect("parses");
+    assert_eq!((exam.token_grace_minutes(), exam.extension_cap_minutes()), (10, 0));
+    let text = base().replace(
+        "board_names = \"full\"",
+        "board_names = \"full\"\ntoken_grace_minutes = -1\nextension_cap_minutes = 2000",
+    );
+    let errors = tiny_exam(&text).expect_err("must fail").join("\n");
+    assert!(errors.contains("exam.toml:6: token_grace_minutes: -1 is outside 0..1440"), "{errors}");
+    assert!(errors.contains("exam.toml:7: extension_cap_minutes: 2000 is outside 0..1440"), "{errors}");
+}

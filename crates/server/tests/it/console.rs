@@ -93,6 +93,14 @@ async fn every_route_allows_exactly_the_roles_it_should() {
                 assert!(!denied(as_candidate), "{cell}");
                 assert_eq!(as_admin, 401, "staff tokens are not candidate tokens: {cell}");
             }
+            Access::CandidateOrStaff => {
+                assert_eq!(as_nobody, 401, "{cell}");
+                // The candidate's own paper may not hold this image (then 404): never 401/403.
+                assert!(!denied(as_candidate), "{cell}");
+                for as_staff in [as_other, as_own, as_admin] {
+                    assert_eq!(as_staff, 200, "staff see every image: {cell}");
+                }
+            }
             Access::Staff => {
                 assert_eq!(as_nobody, 401, "{cell}");
                 assert_eq!(as_candidate, 401, "{cell}");
@@ -252,17 +260,14 @@ async fn a_started_exam_moves_to_another_pc_only_with_the_supervisors_leave_and_
     let c2 = Candidate::connect(app.addr, &new_token).await;
     assert_eq!(c2.welcome["answers"], json!({ "0": "A" }));
     assert_eq!(c.recv().await["type"], "taken_over");
-    // The old PC's login no longer works, and the leave was used up.
-    let mut req = format!("ws://{}/ws/candidate", app.addr).into_client_request().expect("req");
-    req.headers_mut().insert("authorization", format!("Bearer {old_token}").parse().expect("hdr"));
-    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    // The old PC's login no longer works (it is told why), and the leave was used up.
+    assert_eq!(crate::seats::first_frame(&app, &old_token).await["code"], "seat_locked");
     assert_eq!(app.login(&participant(1), PIN, &app.token).await.status(), 403);
     drop(c2);
     // A new process knows the move only from the store: the old login stays ended.
     let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
-    let mut req = format!("ws://{}/ws/candidate", app.addr).into_client_request().expect("req");
-    req.headers_mut().insert("authorization", format!("Bearer {old_token}").parse().expect("hdr"));
-    assert!(tokio_tungstenite::connect_async(req).await.is_err(), "the old PC's login ended with the move");
+    let refused = crate::seats::first_frame(&app, &old_token).await;
+    assert_eq!(refused["code"], "seat_locked", "the old PC's login ended with the move: {refused}");
     let c2 = Candidate::connect(app.addr, &new_token).await;
     assert_eq!(c2.welcome["answers"], json!({ "0": "A" }));
 }

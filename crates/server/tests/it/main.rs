@@ -15,3 +15,4 @@ mod helpers;
 mod lockout;
 mod login;
 mod results;
+mod seats;

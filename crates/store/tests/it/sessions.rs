@@ -314,3 +314,57 @@ async fn a_batch_of_every_kind_beyond_one_statement_binds_each_value_to_its_row(
         }
     }
 }
+
+#[tokio::test]
+async fn a_start_ends_the_sessions_other_logins_and_a_close_ends_those_of_sessions_not_started() {
+    for db in stores_each_writer().await {
+        sessions(&db, 3).await;
+        let token = |hash: &str, session: &str| store::NewLoginToken {
+            token_hash: hash.into(),
+            session_id: session.into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let logins = Batch {
+            login_tokens: vec![token("a1", "S.P-1"), token("a2", "S.P-1"), token("b1", "S.P-2"), token("c1", "S.P-3")],
+            ..Batch::default()
+        };
+        db.commit(&logins).await.expect("logins");
+        // P-1 starts with a1, and a login of it stored in the same batch ends too.
+        let start = Batch {
+            login_tokens: vec![token("a3", "S.P-1")],
+            sessions: vec![SessionWrite {
+                session_id: "S.P-1".into(),
+                status: Some("active".into()),
+                ..write(None, 0)
+            }],
+            revocations: vec![store::TokenRevocation {
+                session_id: "S.P-1".into(),
+                keep_hash: "a1".into(),
+                at: "2026-01-01T00:01:00Z".into(),
+            }],
+            ..Batch::default()
+        };
+        db.commit(&start).await.expect("start");
+        let why = |hash: &'static str| {
+            let store = db.store.clone();
+            async move { store.login_token(hash).await.expect("read").expect("token").revoked }
+        };
+        assert_eq!(why("a1").await, None, "{}", db.label);
+        assert_eq!(why("a2").await, Some(store::Revoked::Superseded), "{}", db.label);
+        assert_eq!(why("a3").await, Some(store::Revoked::Superseded), "{}", db.label);
+        assert_eq!(db.store.session_for_token("a2").await.expect("read"), None, "{}", db.label);
+        // Closing: P-1 started (kept), P-2 is started in memory only (kept), P-3 ends.
+        let ended = db.store.close_sitting("S", &["S.P-2".to_owned()], "2026-01-01T00:02:00Z").await.expect("close");
+        assert_eq!(ended, ["S.P-3"], "{}", db.label);
+        assert_eq!(why("a1").await, None, "{}", db.label);
+        assert_eq!(why("b1").await, None, "{}", db.label);
+        assert_eq!(why("c1").await, Some(store::Revoked::SittingClosed), "{}", db.label);
+        assert_eq!(db.store.get_sitting("S").await.expect("read").expect("sitting").status, "closed");
+        let row = db.store.login_token("a1").await.expect("read").expect("token");
+        assert_eq!((row.session_status.as_str(), row.exam_code.as_str()), ("active", "TINY"), "{}", db.label);
+        // A leave to move is used once.
+        db.store.set_move_allowed("S.P-1", true).await.expect("allow");
+        assert!(db.store.take_move_allowed("S.P-1").await.expect("take"));
+        assert!(!db.store.take_move_allowed("S.P-1").await.expect("take"), "{}", db.label);
+    }
+}
