@@ -22,6 +22,7 @@ use crate::board::{BoardExam, BoardHub, RowSource, RowUpdate};
 use crate::clock::Clock;
 use crate::error::WireError;
 use crate::monitor::{MonitorHub, SeatEvent};
+use crate::protocol::ClientEvent;
 use crate::protocol::{OptionView, QuestionView, ResultView, SectionInfo, SectionResult, ServerMsg};
 use crate::receipt::{ReceiptPayload, Signer};
 use crate::writer::{WriteError, Writer};
@@ -168,7 +169,7 @@ pub enum Action {
     Answer { index: i64, choice: Option<String> },
     Flag { index: i64, flagged: bool },
     Finish,
-    Event { kind: String },
+    Event { kind: ClientEvent },
 }
 
 /// The shared registry of live sessions.
@@ -478,8 +479,13 @@ impl Registry {
             // Evicted since `resolve`: it may show a line that was never stored.
             return Err(stale());
         }
-        if l.session.status() == Status::Ready {
-            return Err(Refusal::NotStarted.into());
+        // Questions are shown only while the clock runs: not before the start, not while
+        // paused (the room may be sharing what it sees), not after the finish.
+        match l.session.status() {
+            Status::Active => {}
+            Status::Ready => return Err(Refusal::NotStarted.into()),
+            Status::Paused => return Err(Refusal::Paused.into()),
+            Status::Finished(_) => return Err(Refusal::AlreadyFinished.into()),
         }
         let i = l.check_index(index)?;
         Ok(ServerMsg::Question(l.question(i)))
@@ -574,10 +580,8 @@ impl Registry {
                     if matches!(l.session.status(), Status::Finished(_)) {
                         return Err(Refusal::AlreadyFinished.into());
                     }
-                    let kind: String =
-                        kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
-                    self.emit(&l, &kind, String::new);
-                    (None, "event", Some(kind), None, Undo::default())
+                    self.monitor.emit(&l.sitting, || self.seat_event(&l, kind.as_str(), "candidate", String::new()));
+                    (None, "event", Some(kind.as_str().to_owned()), None, Undo::default())
                 }
             };
             l.last_seq = seq;
@@ -719,13 +723,19 @@ impl Registry {
     /// Tells the sitting's supervisors what just happened at a seat. `detail` is written
     /// only when a console watches (an answer in a closed loop is a `fast_answer` each).
     pub fn emit(&self, live: &Live, kind: &str, detail: impl FnOnce() -> String) {
-        self.monitor.emit(&live.sitting, || SeatEvent {
+        self.monitor.emit(&live.sitting, || self.seat_event(live, kind, "server", detail()));
+    }
+
+    /// An event at `live`'s seat, reported by `by`: the server, or the candidate's page.
+    fn seat_event(&self, live: &Live, kind: &str, by: &'static str, detail: String) -> SeatEvent {
+        SeatEvent {
             session: live.id.clone(),
             participant_no: live.participant_no.clone(),
             kind: kind.to_owned(),
-            detail: detail(),
+            by,
+            detail,
             at: store::ts(self.clock.utc()),
-        });
+        }
     }
 
     /// Stores an audit entry, with whatever else (`with`) belongs in the same transaction.
@@ -1224,7 +1234,9 @@ impl Live {
             answers,
             flags,
             result: self.result.clone(),
-            question: (first_question && !self.entries.is_empty()).then(|| self.question(0)),
+            // A session that starts paused (its room is) shows no question until resumed.
+            question: (first_question && !self.entries.is_empty() && self.session.status() == Status::Active)
+                .then(|| self.question(0)),
         }
     }
 

@@ -10,4 +10,5 @@ mod console;
 mod crash;
 mod helpers;
 mod login;
+mod oracle;
 mod results;
