@@ -1,13 +1,16 @@
 //! The board as an answer-key oracle, and the other things a candidate or an outsider can
 //! observe while a session runs: what they see must not depend on the options chosen.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
+use server::clock::Clock as _;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-use crate::helpers::{Setup, TestApp};
+use crate::board::Feed;
+use crate::helpers::{Setup, TestApp, best_and_worst, databases};
 
 type Monitor = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -25,6 +28,253 @@ async fn monitor_next(monitor: &mut Monitor) -> Value {
         .expect("open")
         .expect("frame");
     serde_json::from_str(m.to_text().expect("text")).expect("json")
+}
+
+/// `v` without the fields that are progress or time, which may change with any answer
+/// whatever its option (and the board's version, which counts frames).
+fn masked(v: &Value, fields: &[&str]) -> Value {
+    let mut v = v.clone();
+    if let Some(o) = v.as_object_mut() {
+        for f in fields {
+            o.remove(*f);
+        }
+    }
+    v
+}
+
+/// Everything a watcher received about each session, masked: by session id, every
+/// distinct payload.
+#[derive(Default)]
+struct Seen(BTreeMap<String, BTreeSet<String>>);
+
+impl Seen {
+    fn note(&mut self, what: &str, row: &Value, mask: &[&str]) {
+        let id = row["id"].as_str().or(row["session"].as_str()).expect("a session id").to_owned();
+        self.0.entry(format!("{what} {id}")).or_default().insert(masked(row, mask).to_string());
+    }
+
+    /// Every watcher saw one thing per session, whatever was answered.
+    #[track_caller]
+    fn assert_constant(&self, db: &str) {
+        for (who, values) in &self.0 {
+            assert_eq!(
+                values.len(),
+                1,
+                "{db}: {who} received payloads that differ with the options chosen: {values:#?}"
+            );
+        }
+    }
+}
+
+const ROW_PROGRESS: &[&str] = &["answered"];
+const SEAT_PROGRESS: &[&str] = &["answered", "remaining_ms"];
+
+#[tokio::test]
+async fn a_candidate_cycling_options_learns_nothing_from_the_board_its_feed_or_the_monitor() {
+    for db in databases() {
+        let tag = format!("{db:?}");
+        // The attacker, and a second candidate whose answers mark where each step's
+        // frames end (their row's progress moves, so a delta is due).
+        let app = TestApp::spawn(Setup::skd(2).on(db)).await;
+        let sup = app.staff("sup1").await;
+        let mut attacker = app.candidate(1).await;
+        let mut marker = app.candidate(2).await;
+        let session = "T-1.P-0001";
+        let key = best_and_worst(&app, session).await;
+        let mut feed = Feed::open(&app, "/api/v1/boards/sitting/T-1/feed").await;
+        let mut monitor = open_monitor(&app, &sup).await;
+        let mut seen = Seen::default();
+
+        let (event, snap) = feed.next().await;
+        assert_eq!(event, "snapshot", "{tag}");
+        assert_eq!(snap["board"]["exam"]["running"], "progress", "{tag}: the default policy");
+        for row in snap["rows"].as_array().expect("rows") {
+            seen.note("feed snapshot", row, ROW_PROGRESS);
+        }
+        let mut marked = 0;
+        let mut scored_steps = 0;
+        for (q, (keyed, ..)) in key.iter().enumerate().take(10) {
+            let question = attacker.get(q).await;
+            let labels: Vec<String> = question["options"]
+                .as_array()
+                .expect("options")
+                .iter()
+                .map(|o| o["label"].as_str().expect("label").to_owned())
+                .collect();
+            assert!(labels.len() >= 2, "{tag}: {question}");
+            for label in &labels {
+                // A patient attacker: far enough apart that no irregularity is reported,
+                // so the monitor has nothing to say about the answers themselves.
+                app.clock.advance(31_000);
+                let ack = attacker.answer(q, Some(label)).await;
+                assert_eq!(ack["type"], "ack", "{tag}: {ack}");
+                scored_steps += usize::from(label == keyed);
+
+                // The step's frames end with the delta carrying the marker's next answer.
+                marked += 1;
+                assert_eq!(marker.answer(marked - 1, Some("A")).await["type"], "ack", "{tag}");
+                loop {
+                    let (event, frame) = feed.next().await;
+                    let rows = frame["rows"].as_array().expect("rows");
+                    for row in rows {
+                        seen.note(&format!("feed {event}"), row, ROW_PROGRESS);
+                    }
+                    let done = event == "delta"
+                        && rows.iter().any(|r| r["id"] == "T-1.P-0002" && r["answered"] == marked as u64);
+                    if done {
+                        break;
+                    }
+                }
+                let board: Value = reqwest::get(app.http("/api/v1/boards/sitting/T-1"))
+                    .await
+                    .expect("snapshot")
+                    .json()
+                    .await
+                    .expect("json");
+                for row in board["rows"].as_array().expect("rows") {
+                    seen.note("snapshot", row, ROW_PROGRESS);
+                }
+                let detail: Value = reqwest::Client::new()
+                    .get(app.http("/api/v1/sittings/T-1"))
+                    .bearer_auth(&sup)
+                    .send()
+                    .await
+                    .expect("seats")
+                    .json()
+                    .await
+                    .expect("json");
+                for seat in detail["seats"].as_array().expect("seats") {
+                    seen.note("seat view", seat, SEAT_PROGRESS);
+                }
+            }
+        }
+        assert_eq!(scored_steps, 10, "{tag}: the keyed option of every question was among those tried");
+
+        // The monitor's stream: every seats frame up to one showing the whole attack, and
+        // every event, as received.
+        loop {
+            let frame = monitor_next(&mut monitor).await;
+            match frame["type"].as_str() {
+                Some("seats") => {
+                    let seats = frame["seats"].as_array().expect("seats");
+                    for seat in seats {
+                        seen.note("monitor seat", seat, SEAT_PROGRESS);
+                    }
+                    if seats.iter().any(|s| s["session"] == session && s["answered"] == 10) {
+                        break;
+                    }
+                }
+                Some("event") => {
+                    let ev = &frame["event"];
+                    seen.note(&format!("monitor event {}", ev["kind"]), ev, &["at"]);
+                }
+                _ => panic!("{tag}: unexpected monitor frame {frame}"),
+            }
+        }
+        seen.assert_constant(&tag);
+        let feed_rows = &seen.0[&format!("feed delta {session}")];
+        let row: Value = serde_json::from_str(feed_rows.first().expect("a row")).expect("json");
+        assert_eq!(row["status"], "active", "{tag}");
+        assert!(row.get("total").is_none() && row.get("scores").is_none() && row.get("rank").is_none(), "{tag}: {row}");
+
+        // The finish publishes the score at once.
+        let (_, finished) = attacker.finish().await;
+        let board: Value =
+            reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+        let row = board["rows"].as_array().expect("rows").iter().find(|r| r["id"] == session).expect("row").clone();
+        assert_eq!((&row["total"], &row["rank"], &row["status"]), (&finished["total"], &json!(1), &json!("finished")));
+    }
+}
+
+/// A row of the sitting's board, as a viewer gets it.
+async fn board_row(app: &TestApp, session: &str) -> Value {
+    let board: Value =
+        reqwest::get(app.http("/api/v1/boards/sitting/T-1")).await.expect("get").json().await.expect("json");
+    board["rows"].as_array().expect("rows").iter().find(|r| r["id"] == session).expect("row").clone()
+}
+
+#[tokio::test]
+async fn an_interval_board_shows_running_scores_only_as_stored_at_each_mark() {
+    const MINUTE: u64 = 60_000;
+    let app = TestApp::spawn(Setup::skd(1).board("running = \"interval\"\ninterval_minutes = 5")).await;
+    let session = "T-1.P-0001";
+    let key = best_and_worst(&app, session).await;
+    let mut c = app.candidate(1).await;
+    let registry = &app.state.registry;
+    // The sweep that takes the marks is run here directly, so each read below follows it.
+    let sweep_and_read = async || {
+        registry.sweep_deadlines().await;
+        board_row(&app, session).await
+    };
+    assert_eq!(c.answer(0, Some(&key[0].0)).await["type"], "ack");
+    let row = sweep_and_read().await;
+    assert_eq!((row["answered"].as_u64(), row.get("total")), (Some(1), None), "before any mark: no score: {row}");
+    assert_eq!(row["status"], "active");
+
+    // To the next whole five minutes of the server's UTC clock.
+    let utc = u64::try_from(app.clock.utc().timestamp_millis()).expect("after 1970");
+    let to_mark = 5 * MINUTE - utc % (5 * MINUTE);
+    app.clock.advance(to_mark);
+    let row = sweep_and_read().await;
+    assert_eq!(row["total"].as_i64(), Some(key[0].2), "at the mark: the score as stored then: {row}");
+    assert!(row["rank"].is_number(), "a running score that is shown is ranked: {row}");
+
+    // An answer after the mark moves the progress, not the score, until the next mark.
+    assert_eq!(c.answer(1, Some(&key[1].0)).await["type"], "ack");
+    for _ in 0..4 {
+        app.clock.advance(MINUTE);
+        let row = sweep_and_read().await;
+        assert_eq!((row["answered"].as_u64(), row["total"].as_i64()), (Some(2), Some(key[0].2)), "{row}");
+    }
+    app.clock.advance(MINUTE);
+    let row = sweep_and_read().await;
+    assert_eq!(row["total"].as_i64(), Some(key[0].2 + key[1].2), "the next mark: {row}");
+
+    let (_, finished) = c.finish().await;
+    let row = board_row(&app, session).await;
+    assert_eq!((&row["total"], &row["status"]), (&finished["total"], &json!("finished")), "the finish shows at once");
+}
+
+#[tokio::test]
+async fn a_live_board_warns_that_it_is_an_answer_key_oracle_at_start_and_in_exam_check() {
+    let app = TestApp::spawn(Setup::tiny(1).board(crate::helpers::LIVE_BOARD)).await;
+    assert_eq!(app.exam_warnings.len(), 1, "{:?}", app.exam_warnings);
+    assert!(app.exam_warnings[0].contains("exam TINY"), "{:?}", app.exam_warnings);
+    assert!(app.exam_warnings[0].contains("answer-key oracle"), "{:?}", app.exam_warnings);
+    let quiet = TestApp::spawn(Setup::tiny(1)).await;
+    assert_eq!(quiet.exam_warnings, Vec::<String>::new(), "the default policy warns of nothing");
+
+    // `ujian exam check` of the same exam with a live board.
+    let dir = tempfile::tempdir().expect("tmp");
+    let fixture = crate::helpers::repo("crates/item-bank/tests/fixtures");
+    let text = std::fs::read_to_string(fixture.join("tiny-exam.toml"))
+        .expect("read")
+        .replace("bank = \"tiny\"", &format!("bank = {:?}", fixture.join("tiny").display().to_string()))
+        + "\n[board]\nrunning = \"live\"\n";
+    let path = dir.path().join("live.toml");
+    std::fs::write(&path, text).expect("write");
+    let check = |path: &std::path::Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+            .args(["exam", "check", &path.display().to_string()])
+            .output()
+            .expect("run ujian");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = check(&path);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("board while running: live scores"), "{out}");
+    assert!(
+        err.contains("warning: exam TINY has [board] running = \"live\"") && err.contains("answer-key oracle"),
+        "{err}"
+    );
+    let (code, out, err) = check(&fixture.join("tiny-exam.toml"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("board while running: progress only"), "{out}");
+    assert!(!err.contains("warning"), "{err}");
 }
 
 #[tokio::test]
