@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use item_bank::{Bank, BoardRunning, Exam, ItemId, Label, SectionCode};
 use ring::digest;
-use session_engine::{Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
+use session_engine::{AnswerCycling, Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
 use store::{Batch, LogDigest, LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
@@ -119,6 +119,8 @@ pub struct Live {
     /// With `[board] running = "interval"`: the stored sheet at the last mark, which is
     /// all the board shows of a running score ([`Live::at_interval_mark`]).
     interval: Option<IntervalMark>,
+    /// Recent answers, to tell the supervisor when one question is tried option by option.
+    cycling: AnswerCycling,
 }
 
 /// The sheet as stored at an interval mark of the board's clock.
@@ -592,6 +594,11 @@ impl Registry {
                             return Err(e);
                         }
                     };
+                    if l.cycling.observe(now, i, label) {
+                        self.emit(&l, "answer_cycling", || {
+                            format!("question {} answered with several different options within a minute", i + 1)
+                        });
+                    }
                     if let Some(prev) = l.last_answer.replace(now) {
                         let gap = now.saturating_sub(prev);
                         if gap < self.fast_answer_ms {
@@ -1024,6 +1031,7 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         unstored_status: None,
         on_board_queue: false,
         interval: None,
+        cycling: AnswerCycling::new(),
     })
 }
 

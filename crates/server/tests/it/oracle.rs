@@ -278,6 +278,66 @@ async fn a_live_board_warns_that_it_is_an_answer_key_oracle_at_start_and_in_exam
 }
 
 #[tokio::test]
+async fn cycling_one_question_through_its_options_is_reported_once_and_exported() {
+    for db in databases() {
+        let tag = format!("{db:?}");
+        let app = TestApp::spawn(Setup::tiny(2).on(db)).await;
+        let sup = app.staff("sup1").await;
+        let mut monitor = open_monitor(&app, &sup).await;
+        let mut c = app.candidate(1).await;
+        // A question with three options (the tiny exam also has one with two).
+        let mut q = 0;
+        while c.get(q).await["options"].as_array().map(Vec::len) != Some(3) {
+            q += 1;
+        }
+        // Two options back and forth is changing one's mind; the third different option
+        // within the minute is cycling, reported once however many follow.
+        for label in ["A", "B", "A", "C", "B", "C"] {
+            assert_eq!(c.answer(q, Some(label)).await["type"], "ack", "{tag}");
+        }
+        // Another candidate who changes their mind once is not reported.
+        let mut other = app.candidate(2).await;
+        other.answer(0, Some("A")).await;
+        other.answer(0, Some("B")).await;
+        // The monitor's events come in order: this one closes what the answers caused.
+        let seq = c.next_seq();
+        c.send(json!({ "type": "event", "seq": seq, "kind": "focus_lost", "client_ts": 1 })).await;
+        assert_eq!(c.recv().await["type"], "ack", "{tag}");
+        c.finish().await;
+        let mut cycling = Vec::new();
+        let until = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            assert!(tokio::time::Instant::now() < until, "{tag}: the monitor never sent the closing event");
+            let frame = monitor_next(&mut monitor).await;
+            if frame["type"] != "event" {
+                continue;
+            }
+            let ev = &frame["event"];
+            if ev["kind"] == "answer_cycling" {
+                cycling.push(ev.clone());
+            }
+            if ev["kind"] == "focus_lost" {
+                break;
+            }
+        }
+        assert_eq!(cycling.len(), 1, "{tag}: one event, not one per answer: {cycling:?}");
+        assert_eq!((&cycling[0]["participant_no"], &cycling[0]["by"]), (&json!("P-0001"), &json!("server")), "{tag}");
+        let detail = format!("question {} answered with several different options within a minute", q + 1);
+        assert_eq!(cycling[0]["detail"], detail, "{tag}");
+
+        let export = server::results::export(app.store(), server::results::Scope::Sitting("T-1"), None, 1)
+            .await
+            .expect("export");
+        let by_no: BTreeMap<&str, usize> =
+            export.lines.iter().map(|l| (l.participant_no.as_str(), l.answer_cycling)).collect();
+        assert_eq!(by_no, BTreeMap::from([("P-0001", 1), ("P-0002", 0)]), "{tag}");
+        let csv = server::results::to_csv(&export).expect("csv");
+        let header = csv.lines().next().expect("header");
+        assert!(header.ends_with(",answer_cycling"), "{tag}: {header}");
+    }
+}
+
+#[tokio::test]
 async fn no_question_is_sent_while_paused_or_after_the_finish() {
     let app = TestApp::spawn(Setup::tiny(1)).await;
     let sup = app.staff("sup1").await;
