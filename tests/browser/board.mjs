@@ -1,8 +1,9 @@
 // Headless-browser check of the public scoreboard (crates/server/web/board.*).
 //
 // Run by a Rust test that owns the server: it waits for the line `READY` on stdout, then
-// makes WATCH_PARTICIPANT answer questions correctly, and this script waits for the board to
-// show it. Drives Debian's chromium through playwright-core, like candidate.mjs.
+// makes WATCH_PARTICIPANT answer questions correctly and finish (the board shows a score
+// at the finish unless the exam's policy shows running ones), and this script waits for the
+// board to show it. Drives Debian's chromium through playwright-core, like candidate.mjs.
 //
 // Environment:
 //   BASE_URL           e.g. http://127.0.0.1:8080 (required)
@@ -91,8 +92,8 @@ async function readBoard(page) {
         return {
           id: tr.dataset.id,
           no,
-          rank: Number(tr.dataset.rank),
-          total: Number(tr.dataset.total),
+          rank: tr.dataset.rank == null ? null : Number(tr.dataset.rank),
+          total: tr.dataset.total == null ? null : Number(tr.dataset.total),
           rankText: document.querySelector(`[data-testid="board-rank-${CSS.escape(no)}"]`)?.textContent.trim() ?? '',
           totalText: document.querySelector(`[data-testid="board-total-${CSS.escape(no)}"]`)?.textContent.trim() ?? '',
           status: document.querySelector(`[data-testid="board-status-${CSS.escape(no)}"]`)?.textContent.trim() ?? '',
@@ -103,14 +104,26 @@ async function readBoard(page) {
   });
 }
 
-// Ranks are 1..n by the competition rule: sorted by (total, tie-breaks) descending; equal
-// keys share a rank, the next distinct key gets its position + 1.
+// Rows with a score come first, ranked by the competition rule: sorted by (total,
+// tie-breaks) descending; equal keys share a rank, the next distinct key gets its
+// position + 1. Rows without a score (hidden while running, or not started) follow,
+// with no rank, no pass badge and a dash for every score.
 function checkRanks(board, exam) {
   const codes = exam.sections.map((s) => s.code);
   const key = (r) => [r.total, ...exam.tie_break.map((c) => Number(r.cells[c]?.text ?? 0))];
   assert.ok(board.rows.length > 0, 'the board has rows');
+  const scored = board.rows.filter((r) => r.total != null).length;
   for (let i = 0; i < board.rows.length; i++) {
     const r = board.rows[i];
+    if (r.total == null) {
+      assert.ok(i >= scored, `row ${r.no} without a score is listed after every row with one`);
+      assert.equal(r.rank, null, `row ${r.no} without a score has no rank`);
+      assert.equal(r.rankText, '', `row ${r.no}: no rank shown`);
+      assert.equal(r.totalText, '–', `row ${r.no}: total shown as a dash`);
+      for (const code of codes) assert.equal(r.cells[code]?.text, '–', `row ${r.no} ${code}: a dash, not a score`);
+      assert.ok(r.status.length > 0, `row ${r.no}: status is shown`);
+      continue;
+    }
     assert.match(r.rankText, new RegExp(`^${r.rank}(\\D|$)`), `row ${r.no}: rank cell "${r.rankText}" shows data-rank ${r.rank}`);
     assert.equal(Number(r.totalText), r.total, `row ${r.no}: total cell "${r.totalText}" equals data-total ${r.total}`);
     assert.ok(r.status.length > 0, `row ${r.no}: status is shown`);
@@ -146,8 +159,8 @@ function diffSnapshot(board, snap) {
     const p = board.rows[i];
     const s = snap.rows[i];
     if (p.id !== s.id) return `position ${i + 1}: page ${p.id}, snapshot ${s.id}`;
-    if (p.rank !== s.rank) return `${s.id}: page rank ${p.rank}, snapshot rank ${s.rank}`;
-    if (p.total !== s.total) return `${s.id}: page total ${p.total}, snapshot total ${s.total}`;
+    if (p.rank !== (s.rank ?? null)) return `${s.id}: page rank ${p.rank}, snapshot rank ${s.rank}`;
+    if (p.total !== (s.total ?? null)) return `${s.id}: page total ${p.total}, snapshot total ${s.total}`;
   }
   return null;
 }
@@ -267,6 +280,10 @@ try {
     const watched = board.rows.find((r) => r.no === WATCH);
     assert.ok(watched && watched.rank === 1 && watched.total > 0, `${WATCH} has rank 1 and a total > 0 in the snapshot too`);
     assert.ok(board.version >= 1, 'the page has a version');
+    if (snap.board.exam.running !== 'live') {
+      const policy = (await page.textContent(tid('board-policy'))).trim();
+      assert.ok(policy.length > 0, `the page says why running scores are not shown (${snap.board.exam.running})`);
+    }
     console.log(`   snapshot version ${snap.version}, page version ${board.version}, top ${board.rows.slice(0, 3).map((r) => `${r.no}=${r.total}`).join(' ')}`);
   });
 

@@ -55,6 +55,59 @@ pub enum BoardNames {
     Masked,
 }
 
+/// What the public board shows of a session that is still running. A running score that
+/// moves with every answer tells whoever watches it which option is keyed (answer A, B, C
+/// in turn and watch the total), so scores are hidden by default until the finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardRunning {
+    /// Status and `answered/total` only; scores appear the instant the candidate finishes.
+    Progress,
+    /// Running scores as they stood at the last whole mark of this many minutes (≥ 5) of
+    /// the server's UTC clock, so a probe costs that long per option tried.
+    Interval { minutes: u32 },
+    /// Every stored answer moves the score: an answer-key oracle for anyone who can see
+    /// the board and reach a candidate. Only for rooms where no candidate can.
+    Live,
+}
+
+impl BoardRunning {
+    /// The shortest interval allowed: shorter ones make probing cheap again.
+    pub const MIN_INTERVAL_MINUTES: u32 = 5;
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            BoardRunning::Progress => "progress",
+            BoardRunning::Interval { .. } => "interval",
+            BoardRunning::Live => "live",
+        }
+    }
+
+    /// The warning `ujian exam check` and the server's start print for a live board.
+    pub fn warning(&self, exam_code: &str) -> Option<String> {
+        (*self == BoardRunning::Live).then(|| {
+            format!(
+                "warning: exam {exam_code} has [board] running = \"live\": the public board is an answer-key \
+                 oracle (a candidate who tries each option of a question while someone watches the board \
+                 learns its key); use it only where no candidate can see or hear from the board"
+            )
+        })
+    }
+}
+
+/// The exam's `[board]` table: what the public and the supervisors see of running sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardPolicy {
+    pub running: BoardRunning,
+    /// The supervisor's seat monitor shows running scores whatever `running` says.
+    pub supervisor_running_scores: bool,
+}
+
+impl Default for BoardPolicy {
+    fn default() -> Self {
+        BoardPolicy { running: BoardRunning::Progress, supervisor_running_scores: false }
+    }
+}
+
 /// Draw `count` items from any of `topics`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quota {
@@ -99,6 +152,7 @@ pub struct Exam {
     /// Extensions a supervisor may give one session, in minutes in total; beyond, only
     /// the exam committee (an admin) may.
     extension_cap_minutes: u32,
+    board: BoardPolicy,
     tie_break: Vec<SectionCode>,
     tie_break_line: usize,
     sections: Vec<Section>,
@@ -172,6 +226,7 @@ impl Exam {
             minutes_or(f.int("token_grace_minutes", s), s, "token_grace_minutes", DEFAULT_TOKEN_GRACE_MINUTES);
         let extension_cap_minutes =
             minutes_or(f.int("extension_cap_minutes", s), s, "extension_cap_minutes", DEFAULT_EXTENSION_CAP_MINUTES);
+        let board = f.table("board", s).map(|b| read_board(&b, s)).unwrap_or_default();
         let mut accommodations = BTreeMap::new();
         if let Some(acc) = f.table("accommodations", s) {
             for (name, value) in acc.entries() {
@@ -234,6 +289,7 @@ impl Exam {
                 "board_names",
                 "token_grace_minutes",
                 "extension_cap_minutes",
+                "board",
                 "tie_break",
                 "accommodations",
                 "section",
@@ -252,6 +308,7 @@ impl Exam {
             board_names,
             token_grace_minutes,
             extension_cap_minutes,
+            board,
             tie_break,
             tie_break_line,
             sections,
@@ -399,6 +456,9 @@ impl Exam {
         self.extension_cap_minutes
     }
 
+    pub fn board(&self) -> BoardPolicy {
+        self.board
+    }
     pub fn tie_break(&self) -> &[SectionCode] {
         &self.tie_break
     }
@@ -545,6 +605,54 @@ fn read_section(value: &toml::Spanned<toml::de::DeValue<'_>>, lines: &LineIndex,
     }
     f.finish(&["code", "name", "count", "threshold", "scoring", "draw"], s);
     Some(Section { code: SectionCode::new(code?.value), name, count: count?, threshold, scoring: scoring?, draw, line })
+}
+
+fn read_board(f: &Fields<'_, '_>, s: &mut Sink) -> BoardPolicy {
+    let interval = f.int("interval_minutes", s).ok();
+    let running = match f.string("running", s) {
+        Got::Ok(r) => match r.value.as_str() {
+            "progress" => Some(BoardRunning::Progress),
+            "live" => Some(BoardRunning::Live),
+            "interval" => match &interval {
+                Some(m) if m.value >= i64::from(BoardRunning::MIN_INTERVAL_MINUTES) && m.value <= 24 * 60 => {
+                    Some(BoardRunning::Interval { minutes: m.value as u32 })
+                }
+                Some(m) => {
+                    s.error(
+                        Some(m.line),
+                        Some("board.interval_minutes"),
+                        format!("{} is outside {}..1440", m.value, BoardRunning::MIN_INTERVAL_MINUTES),
+                    );
+                    None
+                }
+                None => {
+                    s.error(
+                        Some(r.line),
+                        Some("board.interval_minutes"),
+                        "missing: running = \"interval\" needs interval_minutes (5 or more)",
+                    );
+                    None
+                }
+            },
+            other => {
+                s.error(
+                    Some(r.line),
+                    Some("board.running"),
+                    format!("{other:?} is not \"progress\", \"interval\" or \"live\""),
+                );
+                None
+            }
+        },
+        _ => Some(BoardRunning::Progress),
+    };
+    if let (Some(m), Some(r)) = (&interval, running)
+        && !matches!(r, BoardRunning::Interval { .. })
+    {
+        s.error(Some(m.line), Some("board.interval_minutes"), "only applies with running = \"interval\"");
+    }
+    let supervisor_running_scores = f.bool("supervisor_running_scores", s).ok().is_some_and(|b| b.value);
+    f.finish(&["running", "interval_minutes", "supervisor_running_scores"], s);
+    BoardPolicy { running: running.unwrap_or(BoardRunning::Progress), supervisor_running_scores }
 }
 
 fn read_rule(f: &Fields<'_, '_>, s: &mut Sink) -> Option<ScoringRule> {

@@ -30,6 +30,6 @@ mod walk;
 
 pub use bank::{Bank, BankError, BankSource};
 pub use diag::{Diagnostic, Diagnostics};
-pub use exam::{BoardNames, Exam, ExamSummary, Quota, ScoringRule, Section};
+pub use exam::{BoardNames, BoardPolicy, BoardRunning, Exam, ExamSummary, Quota, ScoringRule, Section};
 pub use hash::BankHash;
 pub use model::{Item, ItemId, ItemOption, Key, Label, LintAllow, Points, SectionCode, Topic};

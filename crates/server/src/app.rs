@@ -115,6 +115,8 @@ pub struct App {
     logins: JoinHandle<()>,
     writer: JoinHandle<()>,
     store: Store,
+    /// What the start warned about in the exams it loaded (logged too).
+    exam_warnings: Vec<String>,
 }
 
 impl App {
@@ -174,6 +176,8 @@ impl App {
             }
         }
         registry.load_board().await?;
+        // Logged once as each exam loads; kept here so the start's caller can show them.
+        let exam_warnings = registry.exam_warnings();
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
@@ -207,7 +211,13 @@ impl App {
             logins,
             writer: writer_task,
             store,
+            exam_warnings,
         })
+    }
+
+    /// The start's warnings about the exams it loaded (`[board] running = "live"`).
+    pub fn exam_warnings(&self) -> &[String] {
+        &self.exam_warnings
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -9,6 +9,12 @@
 //! is serialised once per board version and shared too, so a room of public screens (or a
 //! thousand phones) connecting at once costs one snapshot, not one each. A viewer that lags
 //! behind gets a fresh snapshot instead of the frames it missed.
+//!
+//! What a row shows of a session still running is the exam's `[board]` policy
+//! ([`item_bank::BoardRunning`]), decided where the row is built (`Live::row_update`), not
+//! per answer: by default no score until the finish, since a score that moves with each
+//! answer tells whoever watches which option is keyed. Rows with a score are ranked by it;
+//! rows without one follow, unranked, running ones by progress, then those not started.
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
@@ -26,6 +32,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use futures_util::Stream;
 use item_bank::{BoardNames, Exam};
+use std::cmp::Reverse;
+
+use item_bank::BoardRunning;
 use scoring::{RankIndex, RankKey, Score};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
@@ -83,6 +92,14 @@ pub struct BoardExam {
     pub sections: Vec<BoardSection>,
     pub tie_break: Vec<String>,
     pub names: &'static str,
+    /// Questions on every paper: a running row shows `answered` of this many.
+    pub questions: u32,
+    /// What a running row shows: `progress`, `interval` or `live` (the exam's `[board]`).
+    pub running: &'static str,
+    /// With `running = "interval"`: scores as they stood at the last mark of this many
+    /// minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,6 +124,12 @@ impl BoardExam {
                 BoardNames::Full => "full",
                 BoardNames::Masked => "masked",
             },
+            questions: exam.total_items(),
+            running: exam.board().running.name(),
+            interval_minutes: match exam.board().running {
+                BoardRunning::Interval { minutes } => Some(minutes),
+                BoardRunning::Progress | BoardRunning::Live => None,
+            },
         }
     }
 }
@@ -121,25 +144,39 @@ pub struct Row {
     pub name: String,
     pub sitting: String,
     pub venue: String,
-    /// Points per section, in the exam's section order.
-    pub scores: Vec<i64>,
-    pub total: i64,
+    /// Points per section, in the exam's section order. Absent while the exam's policy
+    /// hides a running session's score, and before a session starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
     /// Questions answered so far: the board shows progress, and every first answer to a
     /// question moves the row even when it earns nothing.
     pub answered: u32,
-    /// Every section at or above its threshold (for a running score: so far).
-    pub passed: bool,
+    /// Every section at or above its threshold (for a running score: so far); absent with
+    /// the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
     /// `ready` (not started), `active`, `paused`, `finished`.
     pub status: String,
     /// Set when finished: `submitted`, `time_up`, `terminated`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Competition rank on the board it is sent for (snapshots only).
+    /// Competition rank on the board it is sent for (snapshots only), among the rows with
+    /// a score; absent for the others.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<usize>,
 }
 
-/// What changes a row: the latest score and status of a session.
+/// A score the board may show, with its place in the exam's order.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub score: Score,
+    pub key: RankKey,
+}
+
+/// What changes a row: the latest status, progress and (where the policy shows it) score
+/// of a session.
 #[derive(Debug, Clone)]
 pub struct RowUpdate {
     pub id: String,
@@ -148,11 +185,30 @@ pub struct RowUpdate {
     pub sitting: String,
     pub venue: String,
     pub exam: Arc<BoardExam>,
-    pub key: RankKey,
-    pub score: Score,
+    /// `None`: no score is shown (hidden by the policy, or not started).
+    pub scored: Option<Scored>,
     pub answered: u32,
     pub status: String,
     pub reason: Option<String>,
+}
+
+/// A row's place on a board: rows with a score first, ranked by it; then running rows
+/// without one, most answered first; then rows not started. Ties fall to the session id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum BoardKey {
+    Scored(RankKey),
+    Running(Reverse<u32>),
+    NotStarted,
+}
+
+impl BoardKey {
+    fn of(u: &RowUpdate) -> BoardKey {
+        match (&u.scored, u.status.as_str()) {
+            (Some(s), _) => BoardKey::Scored(s.key.clone()),
+            (None, "ready") => BoardKey::NotStarted,
+            (None, _) => BoardKey::Running(Reverse(u.answered)),
+        }
+    }
 }
 
 /// A frame for viewers, serialised once as a whole Server-Sent Event
@@ -189,7 +245,7 @@ impl Frame {
 
 struct Board {
     exam: Arc<BoardExam>,
-    index: RankIndex<RankKey, String>,
+    index: RankIndex<BoardKey, String>,
     changed: BTreeSet<String>,
     version: u64,
     tx: broadcast::Sender<Frame>,
@@ -272,17 +328,18 @@ impl BoardHub {
     /// Records a session's latest score on its sitting, venue and exam boards.
     pub fn update(&self, u: RowUpdate) {
         let name = if u.exam.names == "full" { u.name.clone() } else { mask_name(&u.name) };
+        let key = BoardKey::of(&u);
         let row = Row {
             id: u.id.clone(),
             participant_no: u.participant_no,
             name,
             sitting: u.sitting.clone(),
             venue: u.venue.clone(),
-            scores: u.score.sections.iter().map(|s| s.points.0).collect(),
-            total: u.score.total.0,
+            scores: u.scored.as_ref().map(|s| s.score.sections.iter().map(|s| s.points.0).collect()),
+            total: u.scored.as_ref().map(|s| s.score.total.0),
             answered: u.answered,
-            passed: u.score.passed,
-            status: u.status,
+            passed: u.scored.as_ref().map(|s| s.score.passed),
+            status: u.status.clone(),
             reason: u.reason,
             rank: None,
         };
@@ -304,7 +361,7 @@ impl BoardHub {
                 version: 0,
                 tx: broadcast::channel(BACKLOG).0,
             });
-            board.index.upsert(u.id.clone(), u.key.clone());
+            board.index.upsert(u.id.clone(), key.clone());
             board.changed.insert(u.id.clone());
         }
     }
@@ -339,7 +396,8 @@ impl BoardHub {
             .into_iter()
             .filter_map(|(sid, key)| {
                 let mut row = hub.rows.get(sid)?.clone();
-                row.rank = Some(board.index.count_better(key) + 1);
+                // Only scored keys sort before a scored key: a rank counts scores alone.
+                row.rank = matches!(key, BoardKey::Scored(_)).then(|| board.index.count_better(key) + 1);
                 Some(row)
             })
             .collect();
@@ -671,7 +729,16 @@ mod tests {
     }
 
     fn exam(names: &'static str) -> Arc<BoardExam> {
-        Arc::new(BoardExam { code: "E".into(), title: "t".into(), sections: vec![], tie_break: vec![], names })
+        Arc::new(BoardExam {
+            code: "E".into(),
+            title: "t".into(),
+            sections: vec![],
+            tie_break: vec![],
+            names,
+            questions: 10,
+            running: "live",
+            interval_minutes: None,
+        })
     }
 
     fn update(id: &str, total: i64, exam: &Arc<BoardExam>) -> RowUpdate {
@@ -692,8 +759,7 @@ mod tests {
             sitting: "S".into(),
             venue: "V".into(),
             exam: exam.clone(),
-            key: RankKey::from_parts(total, &[]),
-            score,
+            scored: Some(Scored { score, key: RankKey::from_parts(total, &[]) }),
             answered: 0,
             status: "active".into(),
             reason: None,
@@ -756,7 +822,10 @@ mod tests {
         }
         // A read flushes first: the snapshot shows the latest state, read once.
         let snap = hub.snapshot(&board, 0, 10).expect("snapshot");
-        assert_eq!(snap.rows.iter().map(|r| (r.id.as_str(), r.total)).collect::<Vec<_>>(), [("m", 200), ("a", 50)]);
+        assert_eq!(
+            snap.rows.iter().map(|r| (r.id.as_str(), r.total)).collect::<Vec<_>>(),
+            [("m", Some(200)), ("a", Some(50))]
+        );
         assert_eq!(source.reads.load(std::sync::atomic::Ordering::Relaxed), 1);
         hub.tick();
         let delta = data(&rx.try_recv().expect("frame").sse, "delta");
@@ -890,6 +959,40 @@ mod tests {
 
         let _ = stop.send(true);
         assert!(feed.next().await.is_none(), "the feed ends at shutdown");
+    }
+
+    #[test]
+    fn hidden_scores_are_listed_after_the_scored_by_progress_unranked_and_not_started_last() {
+        let exam = exam("full");
+        let hub = BoardHub::new();
+        let hidden = |id: &str, answered: u32, status: &str| RowUpdate {
+            scored: None,
+            answered,
+            status: status.into(),
+            ..update(id, 0, &exam)
+        };
+        hub.update(hidden("ready", 0, "ready"));
+        hub.update(hidden("slow", 3, "active"));
+        hub.update(hidden("fast", 9, "paused"));
+        hub.update(RowUpdate { status: "finished".into(), ..update("low", 5, &exam) });
+        hub.update(RowUpdate { status: "finished".into(), ..update("high", 40, &exam) });
+        hub.update(RowUpdate { status: "finished".into(), ..update("tied", 5, &exam) });
+        let snap = hub.snapshot(&BoardId::Sitting("S".into()), 0, 10).expect("snapshot");
+        type Shown<'a> = (&'a str, Option<usize>, Option<i64>, Option<bool>);
+        let got: Vec<Shown<'_>> = snap.rows.iter().map(|r| (r.id.as_str(), r.rank, r.total, r.passed)).collect();
+        assert_eq!(
+            got,
+            [
+                ("high", Some(1), Some(40), Some(true)),
+                ("low", Some(2), Some(5), Some(false)),
+                ("tied", Some(2), Some(5), Some(false)),
+                ("fast", None, None, None),
+                ("slow", None, None, None),
+                ("ready", None, None, None),
+            ]
+        );
+        let json = serde_json::to_value(&snap.rows[3]).expect("json");
+        assert!(json.get("total").is_none() && json.get("scores").is_none() && json.get("passed").is_none(), "{json}");
     }
 
     #[test]

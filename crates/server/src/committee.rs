@@ -216,6 +216,9 @@ pub(crate) fn exam_check(path: &Path) -> ExitCode {
         Ok((exam, bank, summary)) => {
             print_exam(&exam, &bank, &summary);
             println!("ok: papers of {} items can be drawn from bank {}", exam.total_items(), bank.name());
+            if let Some(warning) = exam.board().running.warning(exam.code()) {
+                eprintln!("{warning}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => report(&e),
@@ -265,6 +268,16 @@ fn print_exam(exam: &Exam, bank: &Bank, summary: &ExamSummary) {
         "pass: every section at or above its threshold; ties broken by {}",
         if tb.is_empty() { "(none)".into() } else { tb.join(", then ") }
     );
+    let board = exam.board();
+    println!(
+        "board while running: {}; seat monitor: {}",
+        match board.running {
+            item_bank::BoardRunning::Progress => "progress only, scores at the finish".to_owned(),
+            item_bank::BoardRunning::Interval { minutes } => format!("scores as at every {minutes}-minute mark"),
+            item_bank::BoardRunning::Live => "live scores".to_owned(),
+        },
+        if board.supervisor_running_scores { "running scores" } else { "as the board" }
+    );
 }
 
 pub(crate) async fn exam_import(config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
@@ -283,6 +296,9 @@ pub(crate) async fn exam_import(config: &Config, path: &Path) -> anyhow::Result<
         "bank_sha256": bank.hash().to_string(),
     });
     record(&store, "exam.imported", exam.code(), detail).await?;
+    if let Some(warning) = exam.board().running.warning(exam.code()) {
+        eprintln!("{warning}");
+    }
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -133,7 +133,7 @@ async fn seats(state: &AppState, sitting: &str) -> Result<Vec<Seat>, ApiError> {
                 answered: 0,
                 total: 0,
                 remaining_ms: 0,
-                score: 0,
+                score: None,
                 status: r.status.clone(),
             });
             Seat {

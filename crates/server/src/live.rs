@@ -11,17 +11,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use item_bank::{Bank, Exam, ItemId, Label, SectionCode};
+use item_bank::{Bank, BoardRunning, Exam, ItemId, Label, SectionCode};
 use ring::digest;
-use session_engine::{Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
+use session_engine::{AnswerCycling, Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
 use store::{Batch, LogDigest, LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
 use crate::audit::Audit;
-use crate::board::{BoardExam, BoardHub, RowSource, RowUpdate};
+use crate::board::{BoardExam, BoardHub, RowSource, RowUpdate, Scored};
 use crate::clock::Clock;
 use crate::error::WireError;
 use crate::monitor::{MonitorHub, SeatEvent};
+use crate::protocol::ClientEvent;
 use crate::protocol::{OptionView, QuestionView, ResultView, SectionInfo, SectionResult, ServerMsg};
 use crate::receipt::{ReceiptPayload, Signer};
 use crate::writer::{WriteError, Writer};
@@ -120,6 +121,21 @@ pub struct Live {
     /// (`seat_locked`) even before the store's end of it reaches every cache. `None` for a
     /// session loaded from the store, whose other logins the store has already ended.
     seat_token: Option<String>,
+    /// With `[board] running = "interval"`: the stored sheet at the last mark, which is
+    /// all the board shows of a running score ([`Live::at_interval_mark`]).
+    interval: Option<IntervalMark>,
+    /// Recent answers, to tell the supervisor when one question is tried option by option.
+    cycling: AnswerCycling,
+}
+
+/// The sheet as stored at an interval mark of the board's clock.
+#[derive(Debug, Clone)]
+struct IntervalMark {
+    /// Whole intervals since the Unix epoch, by the server's UTC clock.
+    mark: i64,
+    /// `None` when the session was first seen after the mark (not started then, or loaded
+    /// after a restart): nothing is shown until the next mark.
+    sheet: Option<Vec<Option<Label>>>,
 }
 
 /// What a line accepted but not yet committed changed, to be taken back out of what the
@@ -163,7 +179,10 @@ pub struct SeatLive {
     pub answered: u32,
     pub total: u32,
     pub remaining_ms: u64,
-    pub score: i64,
+    /// The total, where the exam's policy lets the supervisor see it: always once
+    /// finished; while running only with `supervisor_running_scores` or as the public
+    /// board shows it (`null` otherwise).
+    pub score: Option<i64>,
     pub status: String,
 }
 
@@ -173,7 +192,7 @@ pub enum Action {
     Answer { index: i64, choice: Option<String> },
     Flag { index: i64, flagged: bool },
     Finish,
-    Event { kind: String },
+    Event { kind: ClientEvent },
 }
 
 /// The shared registry of live sessions.
@@ -361,7 +380,23 @@ impl Registry {
             .map_err(|e| WireError::internal("load exam", &e))?
             .ok_or_else(|| WireError::new("internal", format!("exam {code} is not stored")))?;
         let ctx = Arc::new(ExamCtx::new(stored.exam, stored.bank));
-        Ok(lock(&self.exams).entry(code.to_owned()).or_insert(ctx).clone())
+        let mut exams = lock(&self.exams);
+        if !exams.contains_key(code)
+            && let Some(warning) = ctx.exam.board().running.warning(code)
+        {
+            tracing::warn!("{warning}");
+        }
+        Ok(exams.entry(code.to_owned()).or_insert(ctx).clone())
+    }
+
+    /// The warnings about the exams in memory (a live board is an answer-key oracle), for
+    /// the server's start.
+    pub fn exam_warnings(&self) -> Vec<String> {
+        let exams = lock(&self.exams);
+        let mut out: Vec<String> =
+            exams.values().filter_map(|c| c.exam.board().running.warning(c.exam.code())).collect();
+        out.sort();
+        out
     }
 
     /// An asset of any loaded bank, by bank hash and file name.
@@ -600,8 +635,13 @@ impl Registry {
             // Evicted since `resolve`: it may show a line that was never stored.
             return Err(stale());
         }
-        if l.session.status() == Status::Ready {
-            return Err(Refusal::NotStarted.into());
+        // Questions are shown only while the clock runs: not before the start, not while
+        // paused (the room may be sharing what it sees), not after the finish.
+        match l.session.status() {
+            Status::Active => {}
+            Status::Ready => return Err(Refusal::NotStarted.into()),
+            Status::Paused => return Err(Refusal::Paused.into()),
+            Status::Finished(_) => return Err(Refusal::AlreadyFinished.into()),
         }
         let i = l.check_index(index)?;
         Ok(ServerMsg::Question(l.question(i)))
@@ -676,6 +716,11 @@ impl Registry {
                             return Err(e);
                         }
                     };
+                    if l.cycling.observe(now, i, label) {
+                        self.emit(&l, "answer_cycling", || {
+                            format!("question {} answered with several different options within a minute", i + 1)
+                        });
+                    }
                     if let Some(prev) = l.last_answer.replace(now) {
                         let gap = now.saturating_sub(prev);
                         if gap < self.fast_answer_ms {
@@ -696,10 +741,8 @@ impl Registry {
                     if matches!(l.session.status(), Status::Finished(_)) {
                         return Err(Refusal::AlreadyFinished.into());
                     }
-                    let kind: String =
-                        kind.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
-                    self.emit(&l, &kind, String::new);
-                    (None, "event", Some(kind), None, Undo::default())
+                    self.monitor.emit(&l.sitting, || self.seat_event(&l, kind.as_str(), "candidate", String::new()));
+                    (None, "event", Some(kind.as_str().to_owned()), None, Undo::default())
                 }
             };
             l.last_seq = seq;
@@ -849,7 +892,7 @@ impl Registry {
             answered: l.session.answers().iter().filter(|a| a.is_some()).count() as u32,
             total: l.entries.len() as u32,
             remaining_ms: l.session.remaining(now),
-            score: l.score().total.0,
+            score: l.supervisor_score().map(|s| s.total.0),
             status: l.session.status().as_str().to_owned(),
         })
     }
@@ -857,13 +900,19 @@ impl Registry {
     /// Tells the sitting's supervisors what just happened at a seat. `detail` is written
     /// only when a console watches (an answer in a closed loop is a `fast_answer` each).
     pub fn emit(&self, live: &Live, kind: &str, detail: impl FnOnce() -> String) {
-        self.monitor.emit(&live.sitting, || SeatEvent {
+        self.monitor.emit(&live.sitting, || self.seat_event(live, kind, "server", detail()));
+    }
+
+    /// An event at `live`'s seat, reported by `by`: the server, or the candidate's page.
+    fn seat_event(&self, live: &Live, kind: &str, by: &'static str, detail: String) -> SeatEvent {
+        SeatEvent {
             session: live.id.clone(),
             participant_no: live.participant_no.clone(),
             kind: kind.to_owned(),
-            detail: detail(),
+            by,
+            detail,
             at: store::ts(self.clock.utc()),
-        });
+        }
     }
 
     /// Stores an audit entry, with whatever else (`with`) belongs in the same transaction.
@@ -957,11 +1006,13 @@ impl Registry {
                 self.publish(&live);
                 continue;
             }
+            // Only a finished session's stored result is a score the board may show; one
+            // not started has none, and a running one not in memory shows its status.
             let stored: Option<ResultView> = row.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
-            let score = match &stored {
-                Some(r) => score_from_result(&ctx.exam, r),
-                None => scoring::score_sheet(&ctx.exam, std::iter::empty()),
-            };
+            let scored = stored.as_ref().filter(|_| row.status == "finished").map(|r| {
+                let score = score_from_result(&ctx.exam, r);
+                Scored { key: scoring::RankKey::of(&ctx.exam, &score), score }
+            });
             self.board.update(RowUpdate {
                 id: row.session_id,
                 participant_no: row.participant_no,
@@ -969,8 +1020,7 @@ impl Registry {
                 sitting: row.sitting_id,
                 venue: row.venue,
                 exam: ctx.board.clone(),
-                key: scoring::RankKey::of(&ctx.exam, &score),
-                score,
+                scored,
                 answered: stored.as_ref().map_or(0, |r| r.answered),
                 status: row.status,
                 reason: row.finish_reason,
@@ -986,13 +1036,19 @@ impl Registry {
     }
 
     /// Finishes every active session whose deadline has passed.
+    /// Also takes each running score of an interval board at its mark.
     pub async fn sweep_deadlines(&self) {
         let now = self.clock.tick();
+        let utc_ms = self.clock.utc().timestamp_millis();
         for live in self.snapshot_all() {
-            let due = {
-                let l = lock(&live);
-                l.session.deadline().is_some_and(|d| d <= now).then(|| l.id.clone())
+            let (due, marked) = {
+                let mut l = lock(&live);
+                let marked = l.at_interval_mark(utc_ms);
+                (l.session.deadline().is_some_and(|d| d <= now).then(|| l.id.clone()), marked)
             };
+            if marked {
+                self.publish(&live);
+            }
             if let Some(id) = due
                 && let Err(e) = self.expire(&id).await
             {
@@ -1115,6 +1171,8 @@ fn build_live(rec: SessionRecord, exam: Arc<ExamCtx>, now: Tick) -> Result<Live,
         unstored_status: None,
         on_board_queue: false,
         seat_token: None,
+        interval: None,
+        cycling: AnswerCycling::new(),
     })
 }
 
@@ -1238,10 +1296,88 @@ impl Live {
     /// choice before the earlier one); their acks mark the row again. A stale copy, which
     /// may hold a line whose commit failed, has no line: the copy loaded in its place is
     /// put on the board.
+    ///
+    /// The score in it is the exam's `[board]` policy: a finished session's always; a
+    /// running one's only under `live` (the stored sheet) or `interval` (the sheet stored
+    /// at the last mark); none before the start.
     fn row_update(&self) -> Option<RowUpdate> {
         if self.stale {
             return None;
         }
+        let (sheet, status) = self.stored_view();
+        let shown: Option<&[Option<Label>]> = match status {
+            Status::Ready => None,
+            Status::Finished(_) => Some(&sheet),
+            Status::Active | Status::Paused => self.running_sheet(&sheet),
+        };
+        let scored = shown.map(|sheet| {
+            let score = self.score_of(sheet);
+            Scored { key: scoring::RankKey::of(&self.exam.exam, &score), score }
+        });
+        Some(RowUpdate {
+            id: self.id.clone(),
+            participant_no: self.participant_no.clone(),
+            name: self.name.clone(),
+            sitting: self.sitting.clone(),
+            venue: self.venue.clone(),
+            exam: self.exam.board.clone(),
+            scored,
+            answered: sheet.iter().filter(|a| a.is_some()).count() as u32,
+            status: status.as_str().to_owned(),
+            reason: match status {
+                Status::Finished(r) => Some(r.as_str().to_owned()),
+                _ => None,
+            },
+        })
+    }
+
+    /// The sheet a running score may be shown from under the exam's `[board]` policy,
+    /// given the stored sheet.
+    fn running_sheet<'a>(&'a self, stored: &'a [Option<Label>]) -> Option<&'a [Option<Label>]> {
+        match self.exam.exam.board().running {
+            BoardRunning::Progress => None,
+            BoardRunning::Interval { .. } => self.interval.as_ref().and_then(|m| m.sheet.as_deref()),
+            BoardRunning::Live => Some(stored),
+        }
+    }
+
+    /// The score the seat monitor shows: the board's, unless the exam lets supervisors
+    /// see running scores (then the sheet as it stands).
+    fn supervisor_score(&self) -> Option<scoring::Score> {
+        match self.session.status() {
+            Status::Ready => None,
+            Status::Finished(_) => Some(self.score()),
+            Status::Active | Status::Paused if self.exam.exam.board().supervisor_running_scores => Some(self.score()),
+            Status::Active | Status::Paused => self.running_sheet(self.session.answers()).map(|s| self.score_of(s)),
+        }
+    }
+
+    /// At the first sweep past a new mark of an interval board, keeps the stored sheet as
+    /// the one its running score is shown from; returns whether the row changed. The sheet
+    /// is the one stored when the sweep runs, at most [`SWEEP_EVERY`] after the mark.
+    fn at_interval_mark(&mut self, utc_ms: i64) -> bool {
+        let BoardRunning::Interval { minutes } = self.exam.exam.board().running else { return false };
+        if self.stale || matches!(self.session.status(), Status::Finished(_)) {
+            return false;
+        }
+        let mark = utc_ms.div_euclid(i64::from(minutes) * 60_000);
+        match &self.interval {
+            Some(m) if m.mark >= mark => false,
+            None => {
+                self.interval = Some(IntervalMark { mark, sheet: None });
+                false
+            }
+            Some(_) => {
+                let (sheet, status) = self.stored_view();
+                let sheet = (status != Status::Ready).then(|| sheet.into_owned());
+                self.interval = Some(IntervalMark { mark, sheet });
+                true
+            }
+        }
+    }
+
+    /// The sheet and status as stored: lines still being committed taken back out.
+    fn stored_view(&self) -> (Cow<'_, [Option<Label>]>, Status) {
         let mut sheet = Cow::Borrowed(self.session.answers());
         let mut status = self.session.status();
         for undo in self.pending.values().rev() {
@@ -1255,23 +1391,7 @@ impl Live {
         if let Some((_, before)) = self.unstored_status {
             status = before;
         }
-        let score = self.score_of(&sheet);
-        Some(RowUpdate {
-            id: self.id.clone(),
-            participant_no: self.participant_no.clone(),
-            name: self.name.clone(),
-            sitting: self.sitting.clone(),
-            venue: self.venue.clone(),
-            exam: self.exam.board.clone(),
-            key: scoring::RankKey::of(&self.exam.exam, &score),
-            score,
-            answered: sheet.iter().filter(|a| a.is_some()).count() as u32,
-            status: status.as_str().to_owned(),
-            reason: match status {
-                Status::Finished(r) => Some(r.as_str().to_owned()),
-                _ => None,
-            },
-        })
+        (sheet, status)
     }
 
     /// SHA-256 of the paper: item ids and option orders in paper order.
@@ -1367,7 +1487,9 @@ impl Live {
             answers,
             flags,
             result: self.result.clone(),
-            question: (first_question && !self.entries.is_empty()).then(|| self.question(0)),
+            // A session that starts paused (its room is) shows no question until resumed.
+            question: (first_question && !self.entries.is_empty() && self.session.status() == Status::Active)
+                .then(|| self.question(0)),
         }
     }
 
@@ -1446,10 +1568,18 @@ mod tests {
 
     use super::*;
 
-    /// An active session of the tiny test exam with nothing answered.
+    /// An active session of the tiny test exam with nothing answered, its board showing
+    /// running scores live.
     fn tiny_session() -> Live {
+        tiny_session_with("running = \"live\"")
+    }
+
+    /// An active session of the tiny test exam with `board` as its `[board]` table.
+    fn tiny_session_with(board: &str) -> Live {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../item-bank/tests/fixtures/tiny-exam.toml");
-        let (exam, bank, _) = Exam::load(&path).expect("tiny exam");
+        let text = std::fs::read_to_string(&path).expect("read") + "\n[board]\n" + board + "\n";
+        let exam = Exam::parse("tiny-exam.toml", &text).expect("tiny exam");
+        let bank = Bank::load(&exam.bank_dir(&path)).expect("tiny bank");
         let paper = session_engine::assemble(&exam, &bank, [7; 32]).expect("paper");
         let rec = SessionRecord {
             id: "T-1.P-0001".into(),
@@ -1484,9 +1614,14 @@ mod tests {
     }
 
     /// (answered, total, status) as the board would show them.
-    fn shown(l: &Live) -> (u32, i64, String) {
+    fn shown(l: &Live) -> (u32, Option<i64>, String) {
         let r = l.row_update().expect("a row");
-        (r.answered, r.score.total.0, r.status)
+        (r.answered, r.scored.map(|s| s.score.total.0), r.status)
+    }
+
+    /// The score on the board's row.
+    fn row_score(l: &Live) -> Option<scoring::Score> {
+        l.row_update().expect("a row").scored.map(|s| s.score)
     }
 
     #[test]
@@ -1518,19 +1653,19 @@ mod tests {
         assert_eq!(l.session.answers()[0], None);
         assert_ne!(l.score(), stored_score, "the candidate's own sheet scores differently");
         assert_eq!(shown(&l), stored);
-        assert_eq!(l.row_update().expect("row").score, stored_score);
+        assert_eq!(row_score(&l), Some(stored_score));
 
         // As their commits land, in order, the row follows.
         l.pending.remove(&3);
         let mut sheet = l.session.answers().to_vec();
         sheet[0] = label("B");
         sheet[1] = None;
-        assert_eq!(l.row_update().expect("row").score, l.score_of(&sheet));
+        assert_eq!(row_score(&l), Some(l.score_of(&sheet)));
         l.pending.remove(&4);
         l.pending.remove(&5);
         l.pending.remove(&6);
         assert_eq!(shown(&l).0, 2);
-        assert_eq!(l.row_update().expect("row").score, l.score());
+        assert_eq!(row_score(&l), Some(l.score()));
 
         // A clearing answer is taken back too.
         accept(&mut l, 7, Command::Answer { index: 2, choice: None });
@@ -1560,6 +1695,46 @@ mod tests {
         assert_eq!(shown(&l).2, "active", "the last change is not stored yet");
         l.status_stored();
         assert_eq!(shown(&l).2, "paused");
+    }
+
+    #[test]
+    fn by_default_a_running_row_shows_progress_and_no_score_until_the_finish_is_stored() {
+        let mut l = tiny_session_with("running = \"progress\"");
+        accept(&mut l, 1, Command::Answer { index: 0, choice: label("A") });
+        l.pending.clear();
+        assert_eq!(shown(&l), (1, None, "active".to_owned()));
+        assert_eq!(l.supervisor_score(), None, "the monitor follows the board");
+        accept(&mut l, 2, Command::Finish);
+        assert_eq!(shown(&l), (1, None, "active".to_owned()), "a finish still being committed shows nothing");
+        l.pending.clear();
+        assert_eq!(shown(&l), (1, Some(l.score().total.0), "finished".to_owned()));
+        assert_eq!(l.supervisor_score(), Some(l.score()));
+
+        let mut l = tiny_session_with("running = \"progress\"\nsupervisor_running_scores = true");
+        accept(&mut l, 1, Command::Answer { index: 0, choice: label("A") });
+        assert_eq!(l.supervisor_score(), Some(l.score()), "the exam lets supervisors see running scores");
+        assert_eq!(shown(&l).1, None, "the public still does not");
+    }
+
+    #[test]
+    fn an_interval_row_shows_the_sheet_stored_at_the_last_mark() {
+        const MARK: i64 = 5 * 60_000;
+        let mut l = tiny_session_with("running = \"interval\"\ninterval_minutes = 5");
+        assert!(!l.at_interval_mark(10 * MARK + 1), "first seen: nothing to show yet");
+        accept(&mut l, 1, Command::Answer { index: 0, choice: label("A") });
+        l.pending.clear();
+        assert!(!l.at_interval_mark(11 * MARK - 1), "the same mark");
+        assert_eq!(shown(&l), (1, None, "active".to_owned()), "before a mark it was seen at: no score");
+        let at_first = l.score();
+        // A line still being committed at the mark is not part of the stored sheet.
+        accept(&mut l, 2, Command::Answer { index: 1, choice: label("A") });
+        assert!(l.at_interval_mark(11 * MARK));
+        assert_eq!(row_score(&l), Some(at_first.clone()));
+        l.pending.clear();
+        assert_eq!(row_score(&l), Some(at_first), "stored after the mark: shown at the next");
+        assert_eq!(shown(&l).0, 2, "progress moves at once");
+        assert!(l.at_interval_mark(12 * MARK));
+        assert_eq!(row_score(&l), Some(l.score()));
     }
 
     #[test]

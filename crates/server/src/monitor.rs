@@ -1,6 +1,6 @@
 //! The supervisor's live seat monitor: events as they happen (connect, disconnect,
-//! takeover, focus lost, implausibly fast answers, answers during a pause, supervisor
-//! actions), one broadcast channel per sitting.
+//! takeover, focus lost, implausibly fast answers, one question tried option by option,
+//! answers during a pause, supervisor actions), one broadcast channel per sitting.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,8 +14,12 @@ pub struct SeatEvent {
     pub session: String,
     pub participant_no: String,
     /// `connected`, `disconnected`, `taken_over`, `focus_lost`, `focus_gained`,
-    /// `fast_answer`, `answer_while_paused`, `paused`, `resumed`, `extended`, `finished`, …
+    /// `fast_answer`, `answer_cycling`, `answer_while_paused`, `paused`, `resumed`,
+    /// `extended`, `finished`, …
     pub kind: String,
+    /// Who reports it: `server` (seen by the server itself) or `candidate` (the page's own
+    /// report, one of `protocol::ClientEvent`; it cannot claim a server kind).
+    pub by: &'static str,
     pub detail: String,
     pub at: String,
 }

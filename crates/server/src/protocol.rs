@@ -109,6 +109,59 @@ fn parse_fields(text: &str) -> Option<ClientMsg> {
     })
 }
 
+/// What a candidate's page may report about itself in an `event` message. The list is
+/// closed: the seat monitor shows these as the candidate's own report, and a page cannot
+/// make up a kind the server itself reports (`finished`, `taken_over`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientEvent {
+    FocusLost,
+    FocusGained,
+    FullscreenExit,
+    FullscreenEnter,
+    PageHidden,
+    PageVisible,
+    Copy,
+    Paste,
+    Print,
+}
+
+impl ClientEvent {
+    pub const ALL: [ClientEvent; 9] = [
+        ClientEvent::FocusLost,
+        ClientEvent::FocusGained,
+        ClientEvent::FullscreenExit,
+        ClientEvent::FullscreenEnter,
+        ClientEvent::PageHidden,
+        ClientEvent::PageVisible,
+        ClientEvent::Copy,
+        ClientEvent::Paste,
+        ClientEvent::Print,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientEvent::FocusLost => "focus_lost",
+            ClientEvent::FocusGained => "focus_gained",
+            ClientEvent::FullscreenExit => "fullscreen_exit",
+            ClientEvent::FullscreenEnter => "fullscreen_enter",
+            ClientEvent::PageHidden => "page_hidden",
+            ClientEvent::PageVisible => "page_visible",
+            ClientEvent::Copy => "copy",
+            ClientEvent::Paste => "paste",
+            ClientEvent::Print => "print",
+        }
+    }
+
+    /// The kind named by `kind`, or the error that lists the kinds there are.
+    pub fn parse(kind: &str) -> Result<ClientEvent, String> {
+        ClientEvent::ALL.into_iter().find(|k| k.as_str() == kind).ok_or_else(|| {
+            let known: Vec<&str> = ClientEvent::ALL.iter().map(|k| k.as_str()).collect();
+            let shown: String = kind.chars().take(32).collect();
+            format!("event: unknown kind {shown:?} (expected one of: {})", known.join(", "))
+        })
+    }
+}
+
 /// The client's own timestamp, kept as text (bounded), never trusted.
 pub fn client_ts_text(v: &Option<serde_json::Value>) -> Option<String> {
     let text = match v.as_ref()? {

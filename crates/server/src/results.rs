@@ -1,6 +1,7 @@
 //! Result exports for the committee: every session of a sitting or an exam, rescored from
 //! its stored paper and answer log (not copied from the stored result, which it is checked
-//! against), ranked, with the announcement codes (P/L, P, TL, TH, DIS).
+//! against), ranked, with the announcement codes (P/L, P, TL, TH, DIS), and how many
+//! questions each candidate tried option by option (`answer_cycling`, from the stored log).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,7 +9,7 @@ use item_bank::{ItemId, Label, SectionCode};
 use scoring::selection::{Candidate, ResultCode, Standing, select};
 use scoring::{RankIndex, RankKey, Score};
 use serde::Serialize;
-use session_engine::PaperEntry;
+use session_engine::{AnswerCycling, PaperEntry};
 use store::Store;
 
 /// One line of the export.
@@ -24,6 +25,9 @@ pub struct ResultLine {
     pub passed: bool,
     pub status: String,
     pub code: String,
+    /// Questions answered with three or more different options within a minute, by the
+    /// stored answer log: what probing a board for the key looks like.
+    pub answer_cycling: usize,
     /// The stored result disagrees with the rescore (should never happen; reported loudly).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mismatch: Option<String>,
@@ -73,10 +77,14 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
     for (sitting_id, slots) in by_sitting {
         let mut recs: HashMap<String, store::SessionRecord> =
             store.load_every_session_of(sitting_id).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let answer_lines = store.answer_lines_of(sitting_id).await?;
+        let cycling = answer_cycling(&answer_lines)?;
         for i in slots {
             let id = &rows[i].session_id;
             let rec = recs.remove(id).ok_or_else(|| anyhow::anyhow!("session {id} vanished"))?;
-            rescored[i] = Some(rescore(exam, bank, rec)?);
+            let (candidate, mut line) = rescore(exam, bank, rec)?;
+            line.answer_cycling = cycling.get(id.as_str()).copied().unwrap_or(0);
+            rescored[i] = Some((candidate, line));
         }
     }
     let mut lines = Vec::with_capacity(rows.len());
@@ -116,6 +124,21 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
         openings,
         lines,
     })
+}
+
+/// Per session, how many questions its stored answers cycled through options
+/// ([`AnswerCycling`], with the lines' server timestamps as the clock).
+fn answer_cycling(lines: &[store::AnswerLine]) -> anyhow::Result<HashMap<&str, usize>> {
+    let mut out: HashMap<&str, AnswerCycling> = HashMap::new();
+    for line in lines {
+        let at = chrono::DateTime::parse_from_rfc3339(&line.server_ts)
+            .map_err(|e| anyhow::anyhow!("session {}: bad server_ts {:?}: {e}", line.session_id, line.server_ts))?;
+        let at = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+        let choice = line.choice.as_deref().and_then(Label::parse);
+        let position = usize::try_from(line.position).unwrap_or(usize::MAX);
+        out.entry(&line.session_id).or_default().observe(at, position, choice);
+    }
+    Ok(out.into_iter().map(|(id, c)| (id, c.questions())).filter(|(_, n)| *n > 0).collect())
 }
 
 /// One session rescored from its paper and log: its standing for the ranking and its line
@@ -164,6 +187,7 @@ fn rescore(
         passed: score.passed,
         status: rec.finish_reason.unwrap_or(rec.status),
         code: String::new(),
+        answer_cycling: 0,
         mismatch,
     };
     Ok((candidate, line))
@@ -184,7 +208,7 @@ pub fn to_csv(export: &Export) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["rank", "participant_no", "name", "sitting", "venue"];
     header.extend(export.sections.iter().map(String::as_str));
-    header.extend(["total", "passed", "status", "code"]);
+    header.extend(["total", "passed", "status", "code", "answer_cycling"]);
     w.write_record(&header)?;
     for l in &export.lines {
         let mut rec = vec![
@@ -195,7 +219,13 @@ pub fn to_csv(export: &Export) -> anyhow::Result<String> {
             text_cell(&l.venue),
         ];
         rec.extend(export.sections.iter().map(|s| l.scores.get(s).copied().unwrap_or(0).to_string()));
-        rec.extend([l.total.to_string(), l.passed.to_string(), text_cell(&l.status), text_cell(&l.code)]);
+        rec.extend([
+            l.total.to_string(),
+            l.passed.to_string(),
+            text_cell(&l.status),
+            text_cell(&l.code),
+            l.answer_cycling.to_string(),
+        ]);
         w.write_record(&rec)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

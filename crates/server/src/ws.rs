@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth;
 use crate::error::{ApiError, WireError};
 use crate::live::{Action, Push, SessionRef};
-use crate::protocol::{ClientMsg, ServerMsg, client_ts_text, parse_client};
+use crate::protocol::{ClientEvent, ClientMsg, ServerMsg, client_ts_text, parse_client};
 
 /// Frames above this are refused with `too_large`; the protocol's largest message is tiny.
 pub(crate) const MAX_TEXT: usize = 4 * 1024;
@@ -241,7 +241,10 @@ async fn handle(state: &AppState, seat: &mut SessionRef, msg: ClientMsg) -> Cont
         }
         ClientMsg::Flag { seq, index, flagged, client_ts } => (seq, Action::Flag { index, flagged }, client_ts),
         ClientMsg::Finish { seq, client_ts } => (seq, Action::Finish, client_ts),
-        ClientMsg::Event { seq, kind, client_ts } => (seq, Action::Event { kind }, client_ts),
+        ClientMsg::Event { seq, kind, client_ts } => match ClientEvent::parse(&kind) {
+            Ok(kind) => (seq, Action::Event { kind }, client_ts),
+            Err(e) => return ControlFlow::Break(error_msg(WireError::bad_message(e), Some(seq))),
+        },
     };
     match registry.submit(seat, seq, action, client_ts_text(&client_ts)).await {
         Ok(replies) => ControlFlow::Continue(replies),

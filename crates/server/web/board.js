@@ -25,7 +25,7 @@
       index_title: 'Papan Skor',
       loading: 'Memuat…',
       index_heading: 'Papan skor yang tersedia',
-      index_intro: 'Nilai peserta diperbarui langsung selama ujian berlangsung. Pilih papan per sesi, per lokasi, atau untuk seluruh ujian.',
+      index_intro: 'Kemajuan peserta tampil langsung selama ujian; nilai tampil saat peserta selesai. Pilih papan per sesi, per lokasi, atau untuk seluruh ujian.',
       index_loading: 'Memuat daftar papan skor…',
       index_empty: 'Belum ada papan skor. Papan muncul setelah sesi ujian disiapkan.',
       index_error: 'Daftar papan skor tidak dapat dimuat. Mencoba lagi…',
@@ -89,6 +89,11 @@
       empty: 'Belum ada peserta di papan ini.',
       truncated: 'Menampilkan {shown} peringkat teratas dari {total} peserta.',
       foot_rule: 'Urutan: nilai total, lalu nilai bagian sesuai aturan seri; nilai sama berbagi peringkat.',
+      policy_progress: 'Nilai peserta yang masih mengerjakan tidak ditampilkan: nilai tampil saat peserta selesai. Yang masih mengerjakan tercantum sesudah yang selesai, menurut jumlah soal dijawab, tanpa peringkat.',
+      policy_interval: 'Nilai sementara peserta yang masih mengerjakan diperbarui setiap {n} menit; nilai akhir tampil saat peserta selesai.',
+      hidden_score: 'Nilai tampil saat peserta selesai',
+      answered_of: '{n}/{total}',
+      unranked: 'Tanpa peringkat',
       all_boards: 'Semua papan skor',
       audit_head: 'Kepala rantai audit #{seq} {hash}… ditandatangani {time}',
       bad_address: 'Alamat papan skor tidak dikenal',
@@ -102,7 +107,7 @@
       index_title: 'Scoreboards',
       loading: 'Loading…',
       index_heading: 'Available scoreboards',
-      index_intro: 'Candidate scores update live during the exam. Choose a board per sitting, per venue, or for the whole exam.',
+      index_intro: 'Candidates\' progress shows live during the exam; scores show as each candidate finishes. Choose a board per sitting, per venue, or for the whole exam.',
       index_loading: 'Loading the list of scoreboards…',
       index_empty: 'No scoreboards yet. A board appears once an exam sitting is prepared.',
       index_error: 'The list of scoreboards could not be loaded. Retrying…',
@@ -166,6 +171,11 @@
       empty: 'No candidates on this board yet.',
       truncated: 'Showing the top {shown} of {total} candidates.',
       foot_rule: 'Order: total score, then section scores by the tie-break rule; equal scores share a rank.',
+      policy_progress: 'Scores of candidates still working are not shown: each score appears the moment the candidate finishes. Those still working are listed after the finished ones by questions answered, unranked.',
+      policy_interval: 'Running scores of candidates still working are updated every {n} minutes; final scores appear the moment each candidate finishes.',
+      hidden_score: 'The score shows when the candidate finishes',
+      answered_of: '{n}/{total}',
+      unranked: 'Unranked',
       all_boards: 'All scoreboards',
       audit_head: 'Audit chain head #{seq} {hash}… signed {time}',
       bad_address: 'Unknown scoreboard address',
@@ -213,6 +223,7 @@
     countPassed: $('count-passed'),
     pageNo: $('page-no'),
     note: $('board-note'),
+    policy: $('board-policy'),
     wrap: $('table-wrap'),
     table: $('board-table'),
     caption: $('table-caption'),
@@ -491,8 +502,10 @@
       name: String(r.name == null ? '' : r.name),
       sitting: String(r.sitting == null ? '' : r.sitting),
       venue: String(r.venue == null ? '' : r.venue),
+      // No score while the exam's policy hides it (a running session) or before the start.
+      scored: r.total != null,
       scores: Array.isArray(r.scores) ? r.scores.map(num) : [],
-      total: num(r.total),
+      total: r.total == null ? null : num(r.total),
       answered: r.answered == null ? null : num(r.answered),
       passed: r.passed === true,
       status: String(r.status || ''),
@@ -501,9 +514,12 @@
     };
   }
 
+  // As the server orders: rows with a score (by total, then the tie-break sections), then
+  // running rows without one (most answered first), then rows not started. Larger first.
   function keyOf(row) {
-    const k = [row.total];
-    for (const i of B.tieIdx) k.push(i >= 0 && i < row.scores.length ? row.scores[i] : 0);
+    const tier = row.scored ? 2 : row.status === 'ready' ? 0 : 1;
+    const k = [tier, row.scored ? row.total : tier === 1 ? (row.answered || 0) : 0];
+    for (const i of B.tieIdx) k.push(row.scored && i >= 0 && i < row.scores.length ? row.scores[i] : 0);
     return k;
   }
 
@@ -571,7 +587,14 @@
     const kind = KINDS.includes(snap.board.kind) ? snap.board.kind : route.kind;
     const answeredCol = snap.rows.some((r) => r && typeof r.answered === 'number');
     const sig = JSON.stringify([kind, sections, tie, answeredCol]);
-    B.exam = { code: String(exam.code || ''), title: String(exam.title || ''), names: String(exam.names || '') };
+    B.exam = {
+      code: String(exam.code || ''),
+      title: String(exam.title || ''),
+      names: String(exam.names || ''),
+      questions: exam.questions == null ? null : num(exam.questions),
+      running: String(exam.running || 'live'),
+      interval: exam.interval_minutes == null ? null : num(exam.interval_minutes),
+    };
     B.kind = kind;
     B.id = String(snap.board.id == null ? route.id : snap.board.id);
     if (sig !== B.sig) {
@@ -727,10 +750,12 @@
     tr.append(status);
     rec.tr = tr;
     rec.cells = { rank, rankN, move, no, name, place, secs, total, answered, status, pass, prog };
-    rec.shown = { rank: null, pno: null, name: null, place: null, scores: [], total: null, answered: null, status: null };
+    rec.shown = { rank: null, pno: null, name: null, place: null, scores: [], total: undefined, answered: null, status: null };
   }
 
+  // No badge without a score: a hidden score is not a failing one.
   function passKey(row) {
+    if (!row.scored) return null;
     if (row.passed) return 'passed';
     return row.status === 'finished' ? 'not_passed' : 'not_yet_passed';
   }
@@ -765,10 +790,17 @@
       if (sh.place !== place) { sh.place = place; c.place.textContent = place; }
     }
     for (let i = 0; i < B.sections.length; i++) {
-      const v = i < row.scores.length ? row.scores[i] : 0;
+      const v = !row.scored ? null : i < row.scores.length ? row.scores[i] : 0;
       if (sh.scores[i] === v && !relabel) continue;
       sh.scores[i] = v;
       const td = c.secs[i];
+      if (v == null) {
+        setText(td, '–');
+        td.classList.remove('below');
+        td.dataset.below = 'false';
+        td.title = t('hidden_score');
+        continue;
+      }
       const below = v < B.sections[i].threshold;
       setText(td, String(v));
       td.classList.toggle('below', below);
@@ -778,11 +810,14 @@
     }
     if (sh.total !== row.total) {
       sh.total = row.total;
-      c.total.textContent = String(row.total);
-      rec.tr.dataset.total = String(row.total);
+      c.total.textContent = row.total == null ? '–' : String(row.total);
+      c.total.title = row.total == null ? t('hidden_score') : '';
+      if (row.total == null) delete rec.tr.dataset.total;
+      else rec.tr.dataset.total = String(row.total);
     }
     if (c.answered) {
-      const a = row.answered == null ? '' : String(row.answered);
+      const q = B.exam && B.exam.questions;
+      const a = row.answered == null ? '' : q ? t('answered_of', { n: row.answered, total: q }) : String(row.answered);
       if (sh.answered !== a) { sh.answered = a; c.answered.textContent = a; }
     }
     const statusSig = `${row.passed}|${row.status}|${row.reason}`;
@@ -790,14 +825,15 @@
       sh.status = statusSig;
       const pk = passKey(row);
       const prk = progKey(row);
-      c.pass.textContent = t(shortOr(pk));
-      c.pass.dataset.pass = pk;
+      c.pass.textContent = pk ? t(shortOr(pk)) : '';
+      if (pk) c.pass.dataset.pass = pk;
+      else delete c.pass.dataset.pass;
       c.prog.textContent = prk ? t(shortOr(prk, true)) : row.status;
       c.status.dataset.passed = row.passed ? 'true' : 'false';
       c.status.dataset.status = row.status;
       if (row.reason) c.status.dataset.reason = row.reason;
       else delete c.status.dataset.reason;
-      c.status.title = `${t(pk)} · ${prk ? t(prk) : row.status}`;
+      c.status.title = `${pk ? `${t(pk)} · ` : ''}${prk ? t(prk) : row.status}`;
       rec.tr.dataset.status = row.status;
       rec.tr.dataset.passed = row.passed ? 'true' : 'false';
     }
@@ -848,11 +884,23 @@
     B.dirty.clear();
 
     // Order and competition ranks.
+    // Only rows with a score are ranked; the others (sorted after them) show no rank.
     const sorted = Array.from(B.rows.values()).sort(cmpRec);
     let rank = 0;
     let mismatch = null;
     for (let i = 0; i < sorted.length; i++) {
       const rec = sorted[i];
+      if (!rec.data.scored) {
+        rec.rank = 0;
+        if (snapshot && rec.data.rank != null && !mismatch) mismatch = rec;
+        if (rec.shown.rank !== 0) {
+          rec.shown.rank = 0;
+          rec.cells.rankN.textContent = '';
+          rec.cells.rank.title = t('unranked');
+          delete rec.tr.dataset.rank;
+        }
+        continue;
+      }
       if (i === 0 || !sameKey(sorted[i - 1].key, rec.key)) rank = i + 1;
       const before = rec.rank;
       rec.rank = rank;
@@ -860,6 +908,7 @@
       if (rec.shown.rank !== rank) {
         rec.shown.rank = rank;
         rec.cells.rankN.textContent = String(rank);
+        rec.cells.rank.title = '';
         rec.tr.dataset.rank = String(rank);
       }
       // A row whose own score changed shows how far it moved.
@@ -1055,6 +1104,10 @@
     setText(el.countFinished, String(finished));
     setText(el.countActive, String(active));
     setText(el.countPassed, String(passed));
+    if (el.policy) {
+      const running = B.exam ? B.exam.running : 'live';
+      setText(el.policy, running === 'live' ? '' : t(`policy_${running}`, { n: B.exam.interval }));
+    }
     setHidden(el.note, !truncated);
     if (truncated) setText(el.note, t('truncated', { shown, total: B.totalRows }));
     setAttr(el.table, 'data-rows', String(shown));

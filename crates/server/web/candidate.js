@@ -737,7 +737,8 @@
   function requestQuestion(index, force) {
     if (!force && S.questions.has(index)) return;
     if (S.requested.has(index)) return;
-    if (!canSend()) return;
+    // The server shows no question while paused; resuming asks again.
+    if (!canSend() || S.status === 'paused') return;
     if (sendRaw({ type: 'get', index })) S.requested.add(index);
   }
 
@@ -919,6 +920,8 @@
       return;
     }
     if (code === 'paused') {
+      // A question asked for while paused is not sent; it is asked for again on resume.
+      S.requested.clear();
       if (S.status !== 'paused') { S.status = 'paused'; setRemaining(remainingNow(), false); applyStatus(); }
       toast(t('e_paused'), 'error');
       return;
@@ -952,6 +955,12 @@
     else setRemaining(remainingNow(), true);
     applyStatus();
     if (msg.type === 'extended') toast(t('time_left') + ': ' + fmtTime(remainingNow()));
+    // Questions are not sent while paused: fetch the ones this page is waiting for.
+    if (S.status === 'active' && S.screen === 'exam') {
+      S.requested.clear();
+      requestQuestion(S.current);
+      if (S.current + 1 < S.total) requestQuestion(S.current + 1);
+    }
   }
 
   function onFinished(msg) {

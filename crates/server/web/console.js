@@ -111,6 +111,17 @@
       ev_taken_over: 'Diambil alih komputer lain',
       ev_focus_lost: 'Keluar dari jendela ujian',
       ev_focus_gained: 'Kembali ke jendela ujian',
+      ev_fullscreen_exit: 'Keluar dari layar penuh',
+      ev_fullscreen_enter: 'Masuk layar penuh',
+      ev_page_hidden: 'Halaman ujian disembunyikan',
+      ev_page_visible: 'Halaman ujian tampil lagi',
+      ev_copy: 'Menyalin teks',
+      ev_paste: 'Menempel teks',
+      ev_print: 'Mencoba mencetak',
+      ev_answer_cycling: 'Mencoba pilihan satu per satu',
+      by_candidate: 'laporan halaman peserta',
+      detail_cycling: 'soal {n} dijawab dengan beberapa pilihan berbeda dalam semenit',
+      score_hidden: 'Nilai tampil saat peserta selesai',
       ev_fast_answer: 'Menjawab terlalu cepat',
       ev_answer_while_paused: 'Menjawab saat dijeda',
       ev_paused: 'Dijeda',
@@ -336,6 +347,17 @@
       ev_taken_over: 'Taken over by another PC',
       ev_focus_lost: 'Left the exam window',
       ev_focus_gained: 'Back in the exam window',
+      ev_fullscreen_exit: 'Left full screen',
+      ev_fullscreen_enter: 'Entered full screen',
+      ev_page_hidden: 'Exam page hidden',
+      ev_page_visible: 'Exam page shown again',
+      ev_copy: 'Copied text',
+      ev_paste: 'Pasted text',
+      ev_print: 'Tried to print',
+      ev_answer_cycling: 'Tried options one by one',
+      by_candidate: 'reported by the candidate’s page',
+      detail_cycling: 'question {n} answered with several different options within a minute',
+      score_hidden: 'The score shows when the candidate finishes',
       ev_fast_answer: 'Implausibly fast answer',
       ev_answer_while_paused: 'Answered while paused',
       ev_paused: 'Paused',
@@ -609,7 +631,7 @@
   const LOW_TIME_MS = 5 * 60 * 1000;
   const LOG_MAX = 500;
   const ARM_MS = 800; // the second press of a two-step confirmation counts only after this
-  const ALARM_KINDS = new Set(['focus_lost', 'fast_answer', 'answer_while_paused', 'taken_over', 'disconnected']);
+  const ALARM_KINDS = new Set(['focus_lost', 'fullscreen_exit', 'page_hidden', 'fast_answer', 'answer_cycling', 'answer_while_paused', 'taken_over', 'disconnected']);
   // In card order: two columns, the disqualification last (bottom right, away from the rest).
   const SEAT_ACTIONS = ['checkin', 'allow-move', 'pause', 'resume', 'extend', 'unlock', 'terminate'];
 
@@ -1161,7 +1183,9 @@
 
     setAttr(c.remaining, 'data-remaining-ms', String(Number(d.remaining_ms) || 0));
     renderRemaining(rec, now);
-    setText(c.score, String(d.score ?? 0));
+    // The exam's policy may hide a running score from the monitor too (`null`).
+    setText(c.score, d.score == null ? '–' : String(d.score));
+    setAttr(c.score, 'title', d.score == null ? t('score_hidden') : '');
 
     const alerts = alertsOf(no);
     setAttr(rec.el, 'data-alert', alerts ? 'true' : 'false');
@@ -1305,8 +1329,13 @@
     const detail = e.detail == null ? '' : String(e.detail);
     if (e.local) return detail;
     if (kind === 'lagged') return t('detail_lagged', { n: e.n });
+    // A kind the candidate's page reports is its own claim, not something the server saw.
+    if (e.by === 'candidate') return detail ? `${t('by_candidate')} · ${detail}` : t('by_candidate');
     if (!detail) return '';
     let m;
+    if (kind === 'answer_cycling' && (m = /^question (\d+) answered with several different options within a minute$/.exec(detail))) {
+      return t('detail_cycling', { n: m[1] });
+    }
     if (kind === 'finished' && /^(submitted|time_up|terminated)$/.test(detail)) return t(`finish_${detail}`);
     if (kind === 'fast_answer' && (m = /^question (\d+) answered (\d+) ms after the previous one$/.exec(detail))) {
       return t('detail_fast', { n: m[1], ms: m[2] });
@@ -1332,6 +1361,7 @@
       'data-kind': e.kind,
       'data-participant': e.no || '',
       'data-alarm': e.alarm ? 'true' : 'false',
+      'data-by': e.by || '',
       'data-local': e.local ? 'true' : 'false',
     },
     h('time', { class: 'event-time', datetime: e.iso, text: timeOf(e.iso) }),
@@ -1368,7 +1398,8 @@
     const no = ev.participant_no == null ? '' : String(ev.participant_no);
     const kind = String(ev.kind || '');
     const alarm = ALARM_KINDS.has(kind);
-    addEvent({ kind, no, detail: ev.detail, iso: ev.at || new Date().toISOString(), alarm, local: false });
+    const by = ev.by === 'candidate' ? 'candidate' : 'server';
+    addEvent({ kind, no, by, detail: ev.detail, iso: ev.at || new Date().toISOString(), alarm, local: false });
     if (alarm && no) {
       const list = S.alerts.get(no) || [];
       list.push({ kind, at: Date.now(), iso: ev.at || new Date().toISOString() });

@@ -7,14 +7,18 @@
 //! # Layout
 //!
 //! - [`paper`]: [`Paper`] and [`assemble`]: the seeded draw and shuffles.
+//! - [`cycling`]: [`AnswerCycling`]: one question answered with many options in a short
+//!   while, the shape of probing for the key.
 //! - [`timer`]: [`Timer`]: allowed, used and running time, pauses and extensions.
 //! - [`session`]: [`Session`], [`Command`], [`Event`], [`Refusal`]: what a candidate and a
 //!   supervisor can do to a session, and what it answers.
 
+pub mod cycling;
 pub mod paper;
 pub mod session;
 pub mod timer;
 
+pub use cycling::AnswerCycling;
 pub use paper::{Paper, PaperEntry, PaperError, assemble, seed};
 pub use session::{Command, Event, FinishReason, Refusal, Session, Status};
 pub use timer::{Tick, Timer};

@@ -49,7 +49,7 @@ pub use direct::{DirectWriter, WriterSettings};
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
 pub use sessions::{
-    LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
+    AnswerLine, LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
 };
 pub use staff::{AuditRow, SeatRow, SittingListRow, StaffRow};
 pub use tokens::{Revoked, TokenRevocation, TokenRow};

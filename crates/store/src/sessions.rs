@@ -342,6 +342,40 @@ impl Store {
     }
 }
 
+/// One stored answer line, as the results export reads it to spot answer cycling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerLine {
+    pub session_id: String,
+    pub position: i64,
+    pub choice: Option<String>,
+    pub server_ts: String,
+}
+
+impl Store {
+    /// Every answer line of a sitting's sessions, by session and then in seq order.
+    pub async fn answer_lines_of(&self, sitting_id: &str) -> Result<Vec<AnswerLine>> {
+        let rows = sqlx::query(
+            "SELECT l.session_id, l.position, l.choice, l.server_ts
+             FROM answer_log l JOIN sessions s ON s.id = l.session_id
+             WHERE s.sitting_id = $1 AND l.action = 'answer' AND l.position IS NOT NULL
+             ORDER BY l.session_id, l.seq",
+        )
+        .bind(sitting_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(AnswerLine {
+                    session_id: r.try_get("session_id")?,
+                    position: r.try_get("position")?,
+                    choice: r.try_get("choice")?,
+                    server_ts: r.try_get("server_ts")?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Raises [`Store::login_generation`] inside a transaction that changes what a login checks.
 pub(crate) async fn raise_login_generation(tx: &mut sqlx::AnyConnection) -> Result<()> {
     sqlx::query("UPDATE store_generations SET generation = generation + 1 WHERE name = 'logins'").execute(tx).await?;

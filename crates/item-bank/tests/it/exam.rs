@@ -1,4 +1,4 @@
-use item_bank::{Bank, BoardNames, Exam, Points, ScoringRule};
+use item_bank::{Bank, BoardNames, BoardPolicy, BoardRunning, Exam, Points, ScoringRule};
 
 use crate::{fixture, repo};
 
@@ -20,6 +20,8 @@ fn the_tiny_exam_checks_and_summarises() {
     assert_eq!(exam.duration_for(Some("extended")), Some(15));
     assert_eq!(exam.duration_for(Some("unknown")), None);
     assert_eq!(exam.board_names(), BoardNames::Full);
+    assert_eq!(exam.board(), BoardPolicy::default(), "without [board]: progress only");
+    assert_eq!(exam.board().running, BoardRunning::Progress);
     assert_eq!(exam.tie_break().iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["W", "K"]);
     assert_eq!(summary.sections.len(), 2);
     assert_eq!(summary.sections[0].max_points, Points(10));
@@ -112,4 +114,36 @@ fn the_login_grace_and_the_supervisors_extension_cap_default_to_thirty_minutes_a
     let errors = tiny_exam(&text).expect_err("must fail").join("\n");
     assert!(errors.contains("exam.toml:6: token_grace_minutes: -1 is outside 0..1440"), "{errors}");
     assert!(errors.contains("exam.toml:7: extension_cap_minutes: 2000 is outside 0..1440"), "{errors}");
+}
+
+/// The exam with `board` put in as its `[board]` table.
+fn with_board(board: &str) -> Result<Exam, Vec<String>> {
+    let text = base().replace("[accommodations]", &format!("[board]\n{board}\n\n[accommodations]"));
+    Exam::parse("exam.toml", &text).map_err(|d| d.iter().map(|d| d.to_string()).collect())
+}
+
+#[test]
+fn the_board_policy_is_read_from_the_board_table() {
+    let policy = |text: &str| with_board(text).unwrap_or_else(|e| panic!("{e:?}")).board();
+    assert_eq!(policy("running = \"progress\"").running, BoardRunning::Progress);
+    assert_eq!(policy("running = \"interval\"\ninterval_minutes = 15").running, BoardRunning::Interval { minutes: 15 });
+    let live = policy("running = \"live\"\nsupervisor_running_scores = true");
+    assert_eq!(live, BoardPolicy { running: BoardRunning::Live, supervisor_running_scores: true });
+    assert!(live.running.warning("TINY").is_some_and(|w| w.contains("answer-key oracle")), "live warns");
+    assert_eq!(BoardRunning::Progress.warning("TINY"), None);
+    assert_eq!(BoardRunning::Interval { minutes: 5 }.warning("TINY"), None);
+}
+
+#[test]
+fn board_policy_mistakes_are_all_reported_with_their_lines() {
+    let errors = with_board("running = \"interval\"\ninterval_minutes = 4\nshow = 1").expect_err("must fail");
+    let joined = errors.join("\n");
+    assert!(joined.contains("exam.toml:10: board.interval_minutes: 4 is outside 5..1440"), "{joined}");
+    assert!(joined.contains("exam.toml:11: show: unknown field"), "{joined}");
+    let errors = with_board("running = \"interval\"").expect_err("must fail");
+    assert!(errors.iter().any(|e| e.contains("exam.toml:9: board.interval_minutes: missing")), "{errors:?}");
+    let errors = with_board("running = \"always\"\ninterval_minutes = 10").expect_err("must fail");
+    assert!(errors.iter().any(|e| e.contains("exam.toml:9: board.running: \"always\" is not")), "{errors:?}");
+    let errors = with_board("running = \"live\"\ninterval_minutes = 10").expect_err("must fail");
+    assert!(errors.iter().any(|e| e.contains("exam.toml:10: board.interval_minutes: only applies")), "{errors:?}");
 }

@@ -5,16 +5,16 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, Setup, TestApp, best_and_worst, databases, participant};
+use crate::helpers::{Db, LIVE_BOARD, Setup, TestApp, best_and_worst, databases, participant};
 
 /// A Server-Sent Events reader over a streaming HTTP response.
-struct Feed {
+pub(crate) struct Feed {
     resp: reqwest::Response,
     buf: String,
 }
 
 impl Feed {
-    async fn open(app: &TestApp, path: &str) -> Feed {
+    pub(crate) async fn open(app: &TestApp, path: &str) -> Feed {
         let resp = reqwest::get(app.http(path)).await.expect("feed");
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "text/event-stream");
@@ -23,7 +23,7 @@ impl Feed {
     }
 
     /// The next event: (name, JSON data).
-    async fn next(&mut self) -> (String, Value) {
+    pub(crate) async fn next(&mut self) -> (String, Value) {
         // One bound for the event, not for each chunk: keep-alive comments keep coming
         // whether or not the board ever moves.
         let until = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -63,11 +63,16 @@ fn apply(state: &mut BTreeMap<String, Value>, rows: &Value) {
     }
 }
 
-/// The board's order as a client computes it: total, then tie-break sections, then id;
-/// with competition ranks.
-fn order(state: &BTreeMap<String, Value>, sections: &[String], tie_break: &[String]) -> Vec<(String, usize)> {
+/// The board's order as a client computes it (docs/protocol.md): rows with a total by
+/// total, then tie-break sections; then started rows without one by answers; then rows
+/// not started; then id. Competition ranks for rows with a total, none for the others.
+fn order(state: &BTreeMap<String, Value>, sections: &[String], tie_break: &[String]) -> Vec<(String, Option<usize>)> {
     let key = |r: &Value| {
-        let mut k = vec![-r["total"].as_i64().expect("total")];
+        let Some(total) = r["total"].as_i64() else {
+            let tier = if r["status"] == "ready" { 2 } else { 1 };
+            return vec![tier, -r["answered"].as_i64().expect("answered")];
+        };
+        let mut k = vec![0, -total];
         for t in tie_break {
             let i = sections.iter().position(|s| s == t).expect("section");
             k.push(-r["scores"][i].as_i64().expect("score"));
@@ -76,12 +81,14 @@ fn order(state: &BTreeMap<String, Value>, sections: &[String], tie_break: &[Stri
     };
     let mut rows: Vec<&Value> = state.values().collect();
     rows.sort_by(|a, b| (key(a), a["id"].as_str()).cmp(&(key(b), b["id"].as_str())));
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Option<usize>)> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        let rank = if i > 0 && key(rows[i - 1]) == key(r) {
-            out.last().map_or(1, |(_, k): &(String, usize)| *k)
+        let rank = if r["total"].is_null() {
+            None
+        } else if i > 0 && key(rows[i - 1]) == key(r) {
+            out.last().and_then(|(_, k)| *k)
         } else {
-            i + 1
+            Some(i + 1)
         };
         out.push((r["id"].as_str().expect("id").to_owned(), rank));
     }
@@ -90,12 +97,16 @@ fn order(state: &BTreeMap<String, Value>, sections: &[String], tie_break: &[Stri
 
 #[tokio::test]
 async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state() {
-    let app = TestApp::spawn(Setup::skd(3)).await;
+    let app = TestApp::spawn(Setup::skd(3).board(LIVE_BOARD)).await;
     let mut feed = Feed::open(&app, "/api/v1/boards/sitting/T-1/feed").await;
     let (event, snap) = feed.next().await;
     assert_eq!(event, "snapshot");
     assert_eq!(snap["rows"].as_array().map(Vec::len), Some(3));
-    assert!(snap["rows"].as_array().expect("rows").iter().all(|r| r["status"] == "ready" && r["total"] == 0));
+    assert!(
+        snap["rows"].as_array().expect("rows").iter().all(|r| r["status"] == "ready" && r["total"].is_null()),
+        "not started: no score, not shown as failing: {snap}"
+    );
+    assert_eq!(snap["board"]["exam"]["running"], "live");
     let sections: Vec<String> = snap["board"]["exam"]["sections"]
         .as_array()
         .expect("sections")
@@ -137,9 +148,12 @@ async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state
     assert!(frames <= 6, "{frames} frames for 6 changes: deltas are coalesced per tick");
     assert_eq!(state["T-1.P-0002"]["status"], "active");
     let ranked = order(&state, &sections, &tie_break);
-    assert_eq!(ranked[0], ("T-1.P-0002".to_owned(), 1));
-    assert_eq!(ranked[1].1, 2, "the others share rank 2");
-    assert_eq!(ranked[2].1, 2);
+    assert_eq!(ranked[0], ("T-1.P-0002".to_owned(), Some(1)));
+    assert_eq!(
+        ranked[1..],
+        [("T-1.P-0001".to_owned(), None), ("T-1.P-0003".to_owned(), None)],
+        "not started: unranked"
+    );
 
     // Candidates 1 and 3 answer and finish; 2 finishes too.
     for i in [1usize, 3] {
@@ -169,11 +183,11 @@ async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state
     let mut late_state = BTreeMap::new();
     apply(&mut late_state, &late["rows"]);
     assert_eq!(late_state, state);
-    let server_order: Vec<(String, usize)> = late["rows"]
+    let server_order: Vec<(String, Option<usize>)> = late["rows"]
         .as_array()
         .expect("rows")
         .iter()
-        .map(|r| (r["id"].as_str().expect("id").to_owned(), r["rank"].as_u64().expect("rank") as usize))
+        .map(|r| (r["id"].as_str().expect("id").to_owned(), r["rank"].as_u64().map(|r| r as usize)))
         .collect();
     assert_eq!(server_order, order(&state, &sections, &tie_break));
 
@@ -194,7 +208,7 @@ async fn a_viewer_sees_running_scores_move_and_a_late_viewer_gets_the_same_state
 
 #[tokio::test]
 async fn the_board_survives_a_restart_with_final_and_running_scores() {
-    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let app = TestApp::spawn(Setup::tiny(2).board(LIVE_BOARD)).await;
     let mut c1 = app.candidate(1).await;
     c1.answer(0, Some("A")).await;
     c1.finish().await;
@@ -220,13 +234,13 @@ async fn board_row(app: &TestApp, session: &str) -> (i64, i64) {
     let board: Value =
         reqwest::get(app.http("/api/v1/boards/sitting/T-1?offset=0")).await.expect("get").json().await.expect("json");
     let row = board["rows"].as_array().expect("rows").iter().find(|r| r["id"] == session).expect("row").clone();
-    (row["answered"].as_i64().expect("answered"), row["total"].as_i64().expect("total"))
+    (row["answered"].as_i64().expect("answered"), row["total"].as_i64().unwrap_or(0))
 }
 
 #[tokio::test]
 async fn the_board_shows_an_answer_only_once_it_is_stored() {
     for db in databases() {
-        let app = TestApp::spawn(Setup::tiny(1).on(db)).await;
+        let app = TestApp::spawn(Setup::tiny(1).on(db).board(LIVE_BOARD)).await;
         let session = "T-1.P-0001";
         let key = best_and_worst(&app, session).await;
         let mut c = app.candidate(1).await;

@@ -65,12 +65,24 @@ async fn the_public_board_page_shows_the_ranking_and_follows_it_live() {
     })
     .await
     .expect("the page got ready in time");
-    assert!(ready, "board.mjs ended before READY:\n{}", output.join("\n"));
+    if !ready {
+        let mut stderr = String::new();
+        if let Some(mut e) = node.stderr.take() {
+            use tokio::io::AsyncReadExt as _;
+            let _ = e.read_to_string(&mut stderr).await;
+        }
+        panic!("board.mjs ended before READY:\n{}\nstderr:\n{stderr}", output.join("\n"));
+    }
+    // P-0002 is still working (by default: progress, no score, no rank); P-0001 finishes
+    // and its score appears at once.
+    let mut other = app.candidate(2).await;
+    assert_eq!(other.answer(0, Some("A")).await["type"], "ack");
     let mut c = app.candidate(1).await;
     let key = crate::helpers::best_and_worst(&app, "T-1.P-0001").await;
     for (i, (best, ..)) in key.iter().enumerate().take(4) {
         assert_eq!(c.answer(i, Some(best)).await["type"], "ack");
     }
+    assert_eq!(c.finish().await.1["type"], "finished");
     while let Some(line) = lines.next_line().await.expect("read") {
         output.push(line);
     }

@@ -84,7 +84,12 @@ pub(crate) struct Setup {
     pub(crate) configure: fn(&mut Config),
     /// The server's `--trusted-proxy` list.
     pub(crate) proxies: Vec<&'static str>,
+    /// The exam's `[board]` table, if the test sets one.
+    pub(crate) board: Option<&'static str>,
 }
+
+/// A board that shows running scores after every stored answer (the per-answer oracle).
+pub(crate) const LIVE_BOARD: &str = "running = \"live\"";
 
 impl Setup {
     pub(crate) fn skd(candidates: usize) -> Setup {
@@ -94,6 +99,7 @@ impl Setup {
             db: Db::Sqlite,
             configure: |_| {},
             proxies: Vec::new(),
+            board: None,
         }
     }
     pub(crate) fn tiny(candidates: usize) -> Setup {
@@ -103,6 +109,7 @@ impl Setup {
             db: Db::Sqlite,
             configure: |_| {},
             proxies: Vec::new(),
+            board: None,
         }
     }
     pub(crate) fn on(mut self, db: Db) -> Setup {
@@ -118,6 +125,11 @@ impl Setup {
         self.proxies.push(proxy);
         self
     }
+    /// The exam with `board` as its `[board]` table.
+    pub(crate) fn board(mut self, board: &'static str) -> Setup {
+        self.board = Some(board);
+        self
+    }
 }
 
 /// Prepares a database: the exam, candidates P-0001.. with PIN [`PIN`], an open sitting.
@@ -129,7 +141,7 @@ pub(crate) async fn prepare_data(setup: &Setup, data_dir: &Path) -> (String, Str
     };
     let store = Store::open(&url).await.expect("open store");
     let now = chrono::Utc::now();
-    let (exam, bank, _) = Exam::load(&repo(setup.exam)).unwrap_or_else(|e| panic!("{e}"));
+    let (exam, bank) = load_exam(setup);
     store.put_exam(&exam, &bank, now).await.expect("put exam");
     let pins = server::credentials::PinKey::load_or_create(data_dir).expect("pin key");
     let candidates: Vec<NewCandidate> = (1..=setup.candidates)
@@ -173,6 +185,19 @@ pub(crate) async fn prepare_data(setup: &Setup, data_dir: &Path) -> (String, Str
     (url, sitting.token)
 }
 
+/// The setup's exam file, with its `[board]` table if the setup gives one, and its bank.
+fn load_exam(setup: &Setup) -> (Exam, Bank) {
+    let path = repo(setup.exam);
+    let mut text = std::fs::read_to_string(&path).expect("read exam");
+    if let Some(board) = setup.board {
+        text.push_str(&format!("\n[board]\n{board}\n"));
+    }
+    let exam = Exam::parse(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let bank = Bank::load(&exam.bank_dir(&path)).unwrap_or_else(|e| panic!("{e}"));
+    exam.check(&bank).unwrap_or_else(|e| panic!("{e:?}"));
+    (exam, bank)
+}
+
 pub(crate) struct TestApp {
     pub(crate) addr: std::net::SocketAddr,
     pub(crate) clock: Arc<ManualClock>,
@@ -186,6 +211,8 @@ pub(crate) struct TestApp {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) bank: Bank,
     proxies: Vec<&'static str>,
+    /// What the server's start warned about its exams.
+    pub(crate) exam_warnings: Vec<String>,
 }
 
 impl TestApp {
@@ -214,6 +241,7 @@ impl TestApp {
         let app = App::build_with_clock(&config, clock.clone()).await.expect("build app");
         let addr = app.local_addr();
         let state = app.state().clone();
+        let exam_warnings = app.exam_warnings().to_vec();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run_until(async move {
@@ -223,7 +251,20 @@ impl TestApp {
             .expect("serve");
         });
         let (_, bank, _) = Exam::load(&repo(exam_path)).unwrap_or_else(|e| panic!("{e}"));
-        TestApp { addr, clock, token, url, state, configure, stop: Some(stop), task: Some(task), dir, bank, proxies }
+        TestApp {
+            addr,
+            clock,
+            token,
+            url,
+            state,
+            configure,
+            stop: Some(stop),
+            task: Some(task),
+            dir,
+            bank,
+            proxies,
+            exam_warnings,
+        }
     }
 
     /// Stops the server gracefully (as SIGTERM would) and starts a new one on the same data.

@@ -14,5 +14,6 @@ mod exports;
 mod helpers;
 mod lockout;
 mod login;
+mod oracle;
 mod results;
 mod seats;

@@ -69,6 +69,9 @@ async fn the_export_ranks_rescored_results_with_their_codes() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let csv = String::from_utf8_lossy(&out.stdout);
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("rank,participant_no,name,sitting,venue,K,W,total,passed,status,code"));
-    assert_eq!(lines.next(), Some("1,P-0001,Peserta 1,T-1,Test,10,8,18,true,submitted,P"));
+    assert_eq!(
+        lines.next(),
+        Some("rank,participant_no,name,sitting,venue,K,W,total,passed,status,code,answer_cycling")
+    );
+    assert_eq!(lines.next(), Some("1,P-0001,Peserta 1,T-1,Test,10,8,18,true,submitted,P,0"));
 }
