@@ -216,6 +216,11 @@ pub enum ResultsCommand {
         openings: Option<u32>,
         #[arg(long, default_value_t = 3)]
         multiplier: u32,
+        /// Export sittings that are not closed yet (candidates may still be working, or
+        /// never have started), with every line marked provisional. Without it such an
+        /// export is refused.
+        #[arg(long)]
+        provisional: bool,
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -343,15 +348,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, out }) => {
+        Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, provisional, out }) => {
             let store = store::Store::open(&config(g, None).database_url()).await?;
             let scope = match (&sitting, &exam) {
                 (Some(s), _) => crate::results::Scope::Sitting(s),
                 (None, Some(e)) => crate::results::Scope::Exam(e),
                 (None, None) => anyhow::bail!("give --sitting or --exam"),
             };
-            let export = crate::results::export(&store, scope, openings, multiplier).await?;
+            let options = crate::results::Options { openings, multiplier, provisional };
+            let export = crate::results::export(&store, scope, options).await;
             store.close().await;
+            let export = export?;
+            if export.is_provisional() {
+                eprintln!(
+                    "warning: provisional export: sitting {} not closed; every line is marked PROVISIONAL",
+                    export.provisional.join(", ")
+                );
+            }
             let text = if format == "json" {
                 serde_json::to_string_pretty(&export)?
             } else {
