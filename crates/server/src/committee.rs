@@ -449,24 +449,26 @@ pub(crate) async fn staff_add(
         anyhow::bail!("a username holds letters, digits, '.', '-' and '_'");
     }
     let store = Store::open(&config.database_url()).await?;
-    let password = format!("{}{}", credentials::generate_pin(), credentials::generate_pin());
-    store
-        .put_supervisor(
-            &store::NewSupervisor {
-                username: username.to_owned(),
-                name: name.unwrap_or(username).to_owned(),
-                password_hash: credentials::hash_secret(&password)?,
-                role: role.to_owned(),
-            },
-            chrono::Utc::now(),
-        )
-        .await?;
+    // Everything is checked before anything is written: a typo in a sitting must not
+    // leave the account with a new password nobody was shown.
+    let mut unknown = Vec::new();
     for sitting in sittings {
         if store.get_sitting(sitting).await?.is_none() {
-            anyhow::bail!("sitting {sitting} does not exist");
+            unknown.push(sitting.as_str());
         }
-        store.assign_supervisor(sitting, username).await?;
     }
+    if !unknown.is_empty() {
+        store.close().await;
+        anyhow::bail!("sitting {} does not exist; nothing was changed", unknown.join(", "));
+    }
+    let password = format!("{}{}", credentials::generate_pin(), credentials::generate_pin());
+    let account = store::NewSupervisor {
+        username: username.to_owned(),
+        name: name.unwrap_or(username).to_owned(),
+        password_hash: credentials::hash_secret(&password)?,
+        role: role.to_owned(),
+    };
+    store.put_staff(&account, sittings, chrono::Utc::now()).await?;
     println!("{role} {username}: password {password}");
     store.close().await;
     Ok(ExitCode::SUCCESS)
