@@ -65,9 +65,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "UJIAN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// The exam file to sit.
-        #[arg(long, default_value = "question-banks/exams/skd.toml")]
-        exam: PathBuf,
+        /// The exam file to sit; without it, the SKD sample built into ujian (written to
+        /// DATA_DIR/question-banks).
+        #[arg(long)]
+        exam: Option<PathBuf>,
     },
     /// Prepare sittings (every paper is drawn in advance).
     #[command(subcommand)]

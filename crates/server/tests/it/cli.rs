@@ -280,3 +280,43 @@ fn every_committee_command_refused_for_a_planted_mistake_changes_nothing() {
     });
     assert!(server::credentials::verify_secret(&password, &hash), "the old password no longer works");
 }
+
+#[tokio::test]
+async fn the_demo_runs_from_an_empty_directory_and_prints_every_login() {
+    use tokio::io::AsyncBufReadExt as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--candidates", "2", "--data-dir", "data"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the demo");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = String::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("stop with ctrl-c") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), read).await.expect("the demo printed its logins");
+    for expected in
+        ["DEMO-0001", "DEMO-0002", "supervisor (this sitting): pengawas / ", "admin (every sitting):     panitia / "]
+    {
+        assert!(printed.contains(expected), "missing {expected:?} in:\n{printed}");
+    }
+    let url = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("exam page (candidates):"))
+        .map(|u| u.trim().to_owned())
+        .expect("the exam page's URL");
+    let health = reqwest::get(format!("{url}health")).await.expect("health");
+    assert_eq!(health.status(), 200);
+    assert!(dir.path().join("data/question-banks/exams/skd.toml").is_file(), "the sample was unpacked");
+    child.kill().await.expect("stop the demo");
+}
