@@ -77,6 +77,8 @@ pub struct App {
     logins: JoinHandle<()>,
     writer: JoinHandle<()>,
     store: Store,
+    /// The data directory's lock, held until the server has stopped.
+    _lock: std::fs::File,
 }
 
 impl App {
@@ -86,6 +88,7 @@ impl App {
 
     /// Builds with a given clock; tests pass a [`crate::clock::ManualClock`] to move time.
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let lock = lock_data_dir(&config.data_dir)?;
         let store = Store::open(&config.database_url()).await.context("open database")?;
         tracing::info!(durability = %store.durability().await?, "database ready");
         let listener = listen(config.listen).with_context(|| format!("bind {}", config.listen))?;
@@ -143,6 +146,7 @@ impl App {
             logins,
             writer: writer_task,
             store,
+            _lock: lock,
         })
     }
 
@@ -252,6 +256,38 @@ pub fn routes() -> Vec<Route> {
 
 fn router(state: AppState) -> Router {
     routes().into_iter().fold(Router::new(), |r, route| r.route(route.path, route.handler)).with_state(state)
+}
+
+/// Takes the data directory for this server alone. A second server on the same directory
+/// would load the same unfinished sessions and both would write them, each believing its
+/// clock; the lock (released by the kernel when the process dies, kill -9 included) makes
+/// it refuse at start instead.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    let path = dir.join("server.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            anyhow::bail!(
+                "another ujian server is running on {} (process {}); stop it first, or give this one another --data-dir",
+                dir.display(),
+                holder.trim()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("lock {}", path.display())),
+    }
+    file.set_len(0)?;
+    write!(file, "{}", std::process::id())?;
+    Ok(file)
 }
 
 /// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped
