@@ -125,15 +125,26 @@ pub enum BankCommand {
         #[arg(long)]
         strict: bool,
     },
-    /// Turn a spreadsheet (CSV) of items into an item file for a bank.
+    /// Start a new bank: writes DIR/NAME/bank.toml and an items.toml with one example item
+    /// of each kind, which `bank validate` accepts. Refuses a folder that exists.
+    New {
+        /// The bank's name: lower case letters, digits and '-'.
+        name: String,
+        /// Where to create the bank's folder.
+        #[arg(long, default_value = "question-banks")]
+        dir: PathBuf,
+    },
+    /// Turn a spreadsheet (CSV, XLSX or ODS) of items into an item file for a bank.
     ///
     /// Columns: id, section, topic, kind, difficulty, stem, image, answer, pin_options,
     /// a..e (option texts), a_points..e_points (weighted items). See docs/bank-format.md.
     /// Nothing is written if any row is wrong.
     ImportCsv {
-        /// The CSV file (UTF-8, comma separated, header row).
+        /// The CSV file (UTF-8, header row; comma or semicolon separated, detected), or a
+        /// spreadsheet (.xlsx, .ods: its first sheet).
         csv: PathBuf,
-        /// The item file to write, e.g. question-banks/mybank/items.toml.
+        /// The item file to write, e.g. question-banks/mybank/items.toml (its folder is
+        /// created if missing).
         #[arg(long)]
         out: PathBuf,
         /// Overwrite --out if it exists.
@@ -316,6 +327,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bank(BankCommand::Lint { path, exam, strict }) => {
             Ok(committee::bank_lint(&path, exam.as_deref(), strict))
         }
+        Command::Bank(BankCommand::New { name, dir }) => committee::bank_new(&dir, &name),
         Command::Bank(BankCommand::ImportCsv { csv, out, force }) => committee::bank_import_csv(&csv, &out, force),
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,

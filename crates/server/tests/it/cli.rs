@@ -320,3 +320,50 @@ async fn the_demo_runs_from_an_empty_directory_and_prints_every_login() {
     assert!(dir.path().join("data/question-banks/exams/skd.toml").is_file(), "the sample was unpacked");
     child.kill().await.expect("stop the demo");
 }
+
+#[test]
+fn items_come_from_a_semicolon_csv_an_xlsx_and_an_ods_into_a_new_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // What a spreadsheet saves as CSV under Indonesian settings: ';' between cells.
+    let csv = dir.path().join("soal.csv");
+    std::fs::write(&csv, "id;section;topic;stem;answer;a;b\nX-1;TWK;t;Soal, dengan koma;B;ya;tidak\n").expect("write");
+    let sources = [
+        csv.to_str().expect("utf8").to_owned(),
+        repo("crates/item-bank/tests/fixtures/spreadsheets/soal.xlsx").to_str().expect("utf8").to_owned(),
+        repo("crates/item-bank/tests/fixtures/spreadsheets/soal.ods").to_str().expect("utf8").to_owned(),
+    ];
+    for (i, source) in sources.iter().enumerate() {
+        let out = dir.path().join(format!("bank-{i}/nested/items.toml"));
+        let (code, stdout, err) = ujian(&["bank", "import-csv", source, "--out", out.to_str().expect("utf8")]);
+        assert_eq!(code, 0, "{source}: {err}");
+        let written = std::fs::read_to_string(&out).expect("the folder was created and the file written");
+        if i == 0 {
+            assert!(stdout.contains("with ';' as the separator"), "{stdout}");
+            assert!(written.contains("stem = \"Soal, dengan koma\""), "{written}");
+        } else {
+            assert!(stdout.contains("wrote 2 items"), "{source}: {stdout}");
+            assert!(written.contains("id = \"SS-2\""), "{written}");
+            assert!(written.contains("difficulty = 3"), "a number cell reads as a whole number: {written}");
+            assert!(written.contains("text = \"Pita lambang Garuda\""), "{written}");
+        }
+    }
+}
+
+#[test]
+fn a_new_bank_validates_as_written_and_is_not_made_twice() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().to_str().expect("utf8");
+    let (code, out, err) = ujian(&["bank", "new", "bank-kita", "--dir", d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bank-kita/bank.toml"), "{out}");
+    let folder = dir.path().join("bank-kita");
+    let (code, out, err) = ujian(&["bank", "validate", folder.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok: 2 items"), "{out}");
+    let (code, _, err) = ujian(&["bank", "new", "bank-kita", "--dir", d]);
+    assert_eq!(code, 1);
+    assert!(err.contains("exists"), "{err}");
+    let (code, _, err) = ujian(&["bank", "new", "Bank Kita", "--dir", d]);
+    assert_eq!(code, 1);
+    assert!(err.contains("lower case"), "{err}");
+}
