@@ -142,6 +142,9 @@ impl Bank {
         let Some(meta) = meta else { return Err(diags) };
 
         let mut items: Vec<Item> = Vec::new();
+        // Every item's id as written, valid item or not: a repeated id is reported in the
+        // same run as the other problems of the items that carry it.
+        let mut ids: Vec<(String, String, usize)> = Vec::new();
         let mut seen_files = BTreeSet::new();
         for file in &meta.files {
             let mut sink = Sink::new(display(&file.value));
@@ -152,7 +155,11 @@ impl Bank {
                 continue;
             }
             match source.files.get(&file.value) {
-                Some(text) if safe_relative(&file.value) => items.extend(parse_item_file(text, &mut sink)),
+                Some(text) if safe_relative(&file.value) => {
+                    let mut file_ids = Vec::new();
+                    items.extend(parse_item_file(text, &mut sink, &mut file_ids));
+                    ids.extend(file_ids.into_iter().map(|(id, line)| (display(&file.value), id, line)));
+                }
                 _ => {
                     let mut s = Sink::new(&meta_name);
                     s.error(
@@ -167,15 +174,21 @@ impl Bank {
         }
 
         // Bank-wide checks: unique ids, images that exist.
-        let mut first_seen: BTreeMap<&ItemId, (&str, usize)> = BTreeMap::new();
+        let mut first_seen: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
+        for (file, id, line) in &ids {
+            if let Some((first_file, first_line)) = first_seen.get(id.as_str()) {
+                let mut sink = Sink::new(file);
+                sink.set_item(Some(id.clone()));
+                sink.error(Some(*line), Some("id"), format!("repeated: first used at {first_file}:{first_line}"));
+                diags.extend(sink.diags);
+            } else {
+                first_seen.insert(id, (file, *line));
+            }
+        }
         let mut assets = BTreeMap::new();
         for item in &items {
             let mut sink = Sink::new(item.file());
             sink.set_item(Some(item.id().to_string()));
-            if let Some((file, line)) = first_seen.insert(item.id(), (item.file(), item.line())) {
-                sink.error(Some(item.line()), Some("id"), format!("repeated: first used at {file}:{line}"));
-                first_seen.insert(item.id(), (file, line));
-            }
             let images = item.image().into_iter().chain(item.options().iter().filter_map(|o| o.image()));
             for image in images {
                 match source.assets.get(image) {
@@ -304,8 +317,9 @@ fn parse_meta(text: &str, sink: &mut Sink) -> Option<Meta> {
     Some(Meta { name: name?, version: version?, title, language, files })
 }
 
-/// Parses one item file; invalid items are reported and left out.
-pub(crate) fn parse_item_file(text: &str, sink: &mut Sink) -> Vec<Item> {
+/// Parses one item file; invalid items are reported and left out. The id and line of every
+/// item, valid or not, go to `ids`.
+pub(crate) fn parse_item_file(text: &str, sink: &mut Sink, ids: &mut Vec<(String, usize)>) -> Vec<Item> {
     let lines = LineIndex::new(text);
     let Some(doc) = parse_document(text, &lines, sink) else { return Vec::new() };
     let f = Fields::new(&doc, &lines);
@@ -314,9 +328,11 @@ pub(crate) fn parse_item_file(text: &str, sink: &mut Sink) -> Vec<Item> {
     match f.array("item", sink) {
         Got::Ok(array) => {
             for value in array.value {
-                if let Some(item) =
-                    read_item(value, &lines, sink).and_then(|d| d.validate(default_section.as_ref(), sink))
-                {
+                let Some(draft) = read_item(value, &lines, sink) else { continue };
+                if let Got::Ok(id) = &draft.id {
+                    ids.push((id.value.clone(), draft.line));
+                }
+                if let Some(item) = draft.validate(default_section.as_ref(), sink) {
                     items.push(item);
                 }
             }

@@ -31,18 +31,53 @@ pub const COLUMNS: &[&str] = &[
     "e_points",
 ];
 
-/// Reads CSV text into validated items. `file` names the CSV in messages. Every problem in
-/// every row is reported; a CSV with any problem yields no items.
+/// The separator a CSV's header row uses: `;` when it has more semicolons than commas
+/// (what a spreadsheet saves under Indonesian and other comma-decimal settings), else `,`.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or_default();
+    let count = |c: char| header.chars().filter(|h| *h == c).count();
+    if count(';') > count(',') { b';' } else { b',' }
+}
+
+/// Reads CSV text (comma or semicolon separated, see [`sniff_delimiter`]) into validated
+/// items. `file` names the CSV in messages. Every problem in every row is reported; a CSV
+/// with any problem yields no items.
 pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Item>, Diagnostics> {
     let mut sink = Sink::new(file);
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.iter().map(|h| h.trim().to_ascii_lowercase()).collect::<Vec<_>>(),
-        Err(e) => {
-            sink.error(Some(1), None, format!("cannot read the header row: {e}"));
-            return Err(sink.diags);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .has_headers(false)
+        .delimiter(sniff_delimiter(text))
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line() as usize);
+                rows.push((line, r.iter().map(str::to_owned).collect()));
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize);
+                sink.error(line, None, format!("malformed row: {e}"));
+            }
         }
+    }
+    if !sink.diags.is_empty() {
+        return Err(sink.diags);
+    }
+    parse_rows(file, rows)
+}
+
+/// Reads spreadsheet rows into validated items: the first row is the header (the columns
+/// of [`COLUMNS`]); each row comes with the line or row number messages name.
+pub fn parse_rows(file: &str, rows: Vec<(usize, Vec<String>)>) -> Result<Vec<Item>, Diagnostics> {
+    let mut sink = Sink::new(file);
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
+        sink.error(Some(1), None, "the header row is missing");
+        return Err(sink.diags);
     };
+    let headers: Vec<String> = header.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
     for h in &headers {
         if !COLUMNS.contains(&h.as_str()) {
             sink.error(
@@ -63,19 +98,13 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<Item>, Diagnostics> {
 
     let mut items = Vec::new();
     let mut seen = std::collections::BTreeMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize);
-                sink.error(line, None, format!("malformed row: {e}"));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    for (line, record) in rows {
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
         let cell = |name: &str| -> Option<String> {
             let i = headers.iter().position(|h| h == name)?;
-            record.get(i).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+            record.get(i).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
         };
         let text_field = |name: &str| match cell(name) {
             Some(v) => Got::Ok(At { value: v, line }),
@@ -187,4 +216,22 @@ pub fn to_item_file(items: &[Item]) -> String {
         out.push_str("]\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(header: &str, expected: u8) {
+        assert_eq!(sniff_delimiter(header) as char, expected as char, "{header}");
+    }
+
+    #[test]
+    fn the_separator_is_read_from_the_header_row() {
+        check("id,section,topic,stem\nX;Y", b',');
+        check("id;section;topic;stem\nX,Y,Z,W,V", b';');
+        check("id", b',');
+        check("", b',');
+    }
 }

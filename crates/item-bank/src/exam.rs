@@ -183,10 +183,35 @@ impl Exam {
     /// Reads an exam file and the bank it names, then checks that papers can be drawn.
     pub fn load(path: &Path) -> Result<(Exam, Bank, ExamSummary), BankError> {
         let text = std::fs::read_to_string(path).map_err(|source| BankError::Io { path: path.to_owned(), source })?;
-        let exam = Exam::parse(&path.display().to_string(), &text).map_err(BankError::Invalid)?;
-        let bank = Bank::load(&exam.bank_dir(path))?;
-        let summary = exam.check(&bank).map_err(BankError::Invalid)?;
-        Ok((exam, bank, summary))
+        // Every problem in one run: the exam file's own, then its bank's, then the
+        // blueprint against the bank, as far as each can be read.
+        let (exam, mut diags) = Exam::parse_partial(&path.display().to_string(), &text);
+        let Some(exam) = exam else { return Err(BankError::Invalid(diags)) };
+        let bank = match Bank::load(&exam.bank_dir(path)) {
+            Ok(bank) => bank,
+            Err(BankError::Invalid(bank_diags)) => {
+                diags.extend(bank_diags);
+                diags.sort();
+                return Err(BankError::Invalid(diags));
+            }
+            Err(io) if diags.is_empty() => return Err(io),
+            Err(io) => {
+                let mut sink = Sink::new(&exam.file);
+                sink.error(Some(exam.bank_line), Some("bank"), io.to_string());
+                diags.extend(sink.diags);
+                diags.sort();
+                return Err(BankError::Invalid(diags));
+            }
+        };
+        match exam.check(&bank) {
+            Ok(summary) if diags.is_empty() => Ok((exam, bank, summary)),
+            Ok(_) => Err(BankError::Invalid(diags)),
+            Err(check_diags) => {
+                diags.extend(check_diags);
+                diags.sort();
+                Err(BankError::Invalid(diags))
+            }
+        }
     }
 
     /// The bank folder, resolved against the exam file's folder.
@@ -195,9 +220,21 @@ impl Exam {
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Exam, Diagnostics> {
+        match Exam::parse_partial(file, text) {
+            (Some(exam), diags) => diags.into_result(exam),
+            (None, mut diags) => {
+                diags.sort();
+                Err(diags)
+            }
+        }
+    }
+
+    /// Parses as much of an exam file as can be read: the exam (with the sections that
+    /// parsed) whenever its code, bank and duration did, and every problem found.
+    fn parse_partial(file: &str, text: &str) -> (Option<Exam>, Diagnostics) {
         let mut sink = Sink::new(file);
         let lines = LineIndex::new(text);
-        let Some(doc) = parse_document(text, &lines, &mut sink) else { return Err(sink.diags) };
+        let Some(doc) = parse_document(text, &lines, &mut sink) else { return (None, sink.diags) };
         let f = Fields::new(&doc, &lines);
         let s = &mut sink;
 
@@ -296,7 +333,9 @@ impl Exam {
             ],
             s,
         );
-        let (Some(code), Some(bank), Some(duration)) = (code, bank, duration) else { return Err(sink.diags) };
+        let (Some(code), Some(bank)) = (code, bank) else { return (None, sink.diags) };
+        // A bad duration is already reported; the rest is still checked against the bank.
+        let duration = duration.unwrap_or(0);
         let exam = Exam {
             code: code.value,
             title,
@@ -315,7 +354,7 @@ impl Exam {
             file: file.to_owned(),
             source: text.to_owned(),
         };
-        sink.diags.into_result(exam)
+        (Some(exam), sink.diags)
     }
 
     /// Checks the blueprint against its bank: every quota can be filled, item kinds match
@@ -326,10 +365,16 @@ impl Exam {
         for sec in &self.sections {
             let in_section: Vec<&Item> = bank.items().iter().filter(|i| *i.section() == sec.code).collect();
             if in_section.is_empty() {
+                let sections: BTreeSet<&str> = bank.items().iter().map(|i| i.section().as_str()).collect();
                 sink.error(
                     Some(sec.line),
                     Some("code"),
-                    format!("the bank {} has no items in section {}", bank.name(), sec.code),
+                    format!(
+                        "the bank {} has no items in section {}{}",
+                        bank.name(),
+                        sec.code,
+                        did_you_mean(sec.code.as_str(), sections)
+                    ),
                 );
                 continue;
             }
@@ -339,10 +384,15 @@ impl Exam {
                 let pool: Vec<&Item> = in_section.iter().copied().filter(|i| q.topics.contains(i.topic())).collect();
                 for t in &q.topics {
                     if !pool.iter().any(|i| i.topic() == t) {
+                        let topics: BTreeSet<&str> = in_section.iter().map(|i| i.topic().as_str()).collect();
                         sink.error(
                             Some(q.line),
                             Some("draw"),
-                            format!("section {}: the bank has no items with topic {t:?}", sec.code),
+                            format!(
+                                "section {}: the bank has no items with topic \"{t}\"{}",
+                                sec.code,
+                                did_you_mean(t.as_str(), topics)
+                            ),
                         );
                     }
                 }
@@ -676,4 +726,17 @@ fn read_rule(f: &Fields<'_, '_>, s: &mut Sink) -> Option<ScoringRule> {
             None
         }
     }
+}
+
+/// "; did you mean \"x\"?" for the known name closest to a misspelt one (at most a third of
+/// its letters off), or nothing.
+fn did_you_mean<'a>(wrong: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let limit = wrong.chars().count().div_ceil(3).max(1);
+    known
+        .into_iter()
+        .map(|k| (strsim::levenshtein(&wrong.to_lowercase(), &k.to_lowercase()), k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| format!("; did you mean \"{k}\"?"))
+        .unwrap_or_default()
 }

@@ -117,6 +117,8 @@ pub struct App {
     store: Store,
     /// What the start warned about in the exams it loaded (logged too).
     exam_warnings: Vec<String>,
+    /// The data directory's lock, held until the server has stopped.
+    _lock: std::fs::File,
 }
 
 impl App {
@@ -126,6 +128,7 @@ impl App {
 
     /// Builds with a given clock; tests pass a [`crate::clock::ManualClock`] to move time.
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let lock = lock_data_dir(&config.data_dir)?;
         let site = Site::new(config.public_url.as_deref())?;
         if config.connections.idle_timeout <= board::KEEP_ALIVE {
             tracing::warn!(
@@ -186,17 +189,8 @@ impl App {
         // Stops by itself at shutdown; nothing waits for it.
         tokio::spawn(heads.clone().run(shutdown_rx.clone()));
         let proxies = Arc::new(config.trusted_proxies.clone());
-        let state = AppState {
-            registry,
-            board,
-            signer,
-            auth,
-            connections,
-            board_pages,
-            heads,
-            proxies,
-            shutdown: shutdown_rx,
-        };
+        let state =
+            AppState { registry, board, signer, auth, connections, board_pages, heads, proxies, shutdown: shutdown_rx };
         let router = router(state.clone(), site);
         Ok(App {
             listener,
@@ -212,6 +206,7 @@ impl App {
             writer: writer_task,
             store,
             exam_warnings,
+            _lock: lock,
         })
     }
 
@@ -341,6 +336,38 @@ fn router(state: AppState, site: Site) -> Router {
         r.route(route.path, handler)
     });
     edge::layers(routes.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state), site)
+}
+
+/// Takes the data directory for this server alone. A second server on the same directory
+/// would load the same unfinished sessions and both would write them, each believing its
+/// clock; the lock (released by the kernel when the process dies, kill -9 included) makes
+/// it refuse at start instead.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    let path = dir.join("server.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            anyhow::bail!(
+                "another ujian server is running on {} (process {}); stop it first, or give this one another --data-dir",
+                dir.display(),
+                holder.trim()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("lock {}", path.display())),
+    }
+    file.set_len(0)?;
+    write!(file, "{}", std::process::id())?;
+    Ok(file)
 }
 
 /// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped

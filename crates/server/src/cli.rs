@@ -68,9 +68,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "UJIAN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// The exam file to sit.
-        #[arg(long, default_value = "question-banks/exams/skd.toml")]
-        exam: PathBuf,
+        /// The exam file to sit; without it, the SKD sample built into ujian (written to
+        /// DATA_DIR/question-banks).
+        #[arg(long)]
+        exam: Option<PathBuf>,
         #[command(flatten)]
         serve: ServeOptions,
         #[command(flatten)]
@@ -196,15 +197,26 @@ pub enum BankCommand {
         #[arg(long)]
         strict: bool,
     },
-    /// Turn a spreadsheet (CSV) of items into an item file for a bank.
+    /// Start a new bank: writes DIR/NAME/bank.toml and an items.toml with one example item
+    /// of each kind, which `bank validate` accepts. Refuses a folder that exists.
+    New {
+        /// The bank's name: lower case letters, digits and '-'.
+        name: String,
+        /// Where to create the bank's folder.
+        #[arg(long, default_value = "question-banks")]
+        dir: PathBuf,
+    },
+    /// Turn a spreadsheet (CSV, XLSX or ODS) of items into an item file for a bank.
     ///
     /// Columns: id, section, topic, kind, difficulty, stem, image, answer, pin_options,
     /// a..e (option texts), a_points..e_points (weighted items). See docs/bank-format.md.
     /// Nothing is written if any row is wrong.
     ImportCsv {
-        /// The CSV file (UTF-8, comma separated, header row).
+        /// The CSV file (UTF-8, header row; comma or semicolon separated, detected), or a
+        /// spreadsheet (.xlsx, .ods: its first sheet).
         csv: PathBuf,
-        /// The item file to write, e.g. question-banks/mybank/items.toml.
+        /// The item file to write, e.g. question-banks/mybank/items.toml (its folder is
+        /// created if missing).
         #[arg(long)]
         out: PathBuf,
         /// Overwrite --out if it exists.
@@ -288,6 +300,11 @@ pub enum ResultsCommand {
         openings: Option<u32>,
         #[arg(long, default_value_t = 3)]
         multiplier: u32,
+        /// Export sittings that are not closed yet (candidates may still be working, or
+        /// never have started), with every line marked provisional. Without it such an
+        /// export is refused.
+        #[arg(long)]
+        provisional: bool,
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -408,6 +425,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bank(BankCommand::Lint { path, exam, strict }) => {
             Ok(committee::bank_lint(&path, exam.as_deref(), strict))
         }
+        Command::Bank(BankCommand::New { name, dir }) => committee::bank_new(&dir, &name),
         Command::Bank(BankCommand::ImportCsv { csv, out, force }) => committee::bank_import_csv(&csv, &out, force),
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
@@ -452,15 +470,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, out }) => {
+        Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, provisional, out }) => {
             let store = store::Store::open(&config(g, None).database_url()).await?;
             let scope = match (&sitting, &exam) {
                 (Some(s), _) => crate::results::Scope::Sitting(s),
                 (None, Some(e)) => crate::results::Scope::Exam(e),
                 (None, None) => anyhow::bail!("give --sitting or --exam"),
             };
-            let export = crate::results::export(&store, scope, openings, multiplier).await?;
+            let options = crate::results::Options { openings, multiplier, provisional };
+            let export = crate::results::export(&store, scope, options).await;
             store.close().await;
+            let export = export?;
+            if export.is_provisional() {
+                eprintln!(
+                    "warning: provisional export: sitting {} not closed; every line is marked PROVISIONAL",
+                    export.provisional.join(", ")
+                );
+            }
             let text = if format == "json" {
                 serde_json::to_string_pretty(&export)?
             } else {

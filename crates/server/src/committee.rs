@@ -192,14 +192,83 @@ fn print_bank(bank: &Bank) {
     println!();
 }
 
-pub(crate) fn bank_import_csv(csv: &Path, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(csv).with_context(|| format!("read {}", csv.display()))?;
-    let items = match item_bank::csv_import::parse_csv(&csv.display().to_string(), &text) {
+/// `bank new`: a bank folder to start from, valid as written.
+pub(crate) fn bank_new(dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        anyhow::bail!("a bank's name holds lower case letters, digits and '-', not {name:?}");
+    }
+    let folder = dir.join(name);
+    if folder.exists() {
+        anyhow::bail!("{} exists; choose another name or --dir", folder.display());
+    }
+    std::fs::create_dir_all(folder.join("assets")).with_context(|| format!("create {}", folder.display()))?;
+    let bank = format!(
+        "# The bank's identity: a result names the exact text (name, version and SHA-256) it\n\
+         # was scored against. Raise the version whenever an item changes.\n\
+         name = \"{name}\"\nversion = \"1\"\ntitle = \"\"\nlanguage = \"id\"\n\
+         # Item files, in order. Images go in assets/.\nfiles = [\"items.toml\"]\n"
+    );
+    std::fs::write(folder.join("bank.toml"), bank)?;
+    std::fs::write(folder.join("items.toml"), NEW_BANK_ITEMS)?;
+    println!("wrote {}/bank.toml and items.toml (two example items)", folder.display());
+    println!("edit them (docs/bank-format.md), then run `ujian bank validate {}`", folder.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The example items of `bank new`: one keyed item, one weighted.
+const NEW_BANK_ITEMS: &str = r#"# One [[item]] table per question. docs/bank-format.md lists every field.
+
+[[item]]
+id = "CONTOH-001"
+section = "TWK"
+topic = "pilar-negara"
+difficulty = 2
+stem = "Tulis pokok soal di sini."
+answer = "A"
+options = [
+  { label = "A", text = "Jawaban yang benar" },
+  { label = "B", text = "Pengecoh pertama" },
+  { label = "C", text = "Pengecoh kedua" },
+  { label = "D", text = "Pengecoh ketiga" },
+  { label = "E", text = "Pengecoh keempat" },
+]
+
+[[item]]
+id = "CONTOH-002"
+section = "TKP"
+topic = "pelayanan-publik"
+kind = "weighted"
+stem = "Tulis situasi di sini; setiap pilihan diberi poin 1 sampai 5."
+options = [
+  { label = "A", text = "Tanggapan terbaik", points = 5 },
+  { label = "B", text = "Tanggapan baik", points = 4 },
+  { label = "C", text = "Tanggapan cukup", points = 3 },
+  { label = "D", text = "Tanggapan kurang", points = 2 },
+  { label = "E", text = "Tanggapan terburuk", points = 1 },
+]
+"#;
+
+pub(crate) fn bank_import_csv(input: &Path, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    let file = input.display().to_string();
+    let extension = input.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let parsed = if matches!(extension.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods") {
+        item_bank::csv_import::parse_rows(&file, spreadsheet_rows(input)?)
+    } else {
+        let text = std::fs::read_to_string(input).with_context(|| format!("read {file}"))?;
+        if item_bank::csv_import::sniff_delimiter(&text) == b';' {
+            println!("reading {file} with ';' as the separator (as a spreadsheet saves CSV under Indonesian settings)");
+        }
+        item_bank::csv_import::parse_csv(&file, &text)
+    };
+    let items = match parsed {
         Ok(items) => items,
         Err(diags) => return Ok(report(&BankError::Invalid(diags))),
     };
     if out.exists() && !force {
         anyhow::bail!("{} exists; pass --force to overwrite it", out.display());
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     }
     std::fs::write(out, item_bank::csv_import::to_item_file(&items))
         .with_context(|| format!("write {}", out.display()))?;
@@ -209,6 +278,23 @@ pub(crate) fn bank_import_csv(csv: &Path, out: &Path, force: bool) -> anyhow::Re
         out.file_name().unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first sheet of a spreadsheet as rows of text, each with its row number (1-based, as
+/// the spreadsheet shows it). Whole numbers stored as floats read without ".0".
+fn spreadsheet_rows(path: &Path) -> anyhow::Result<Vec<(usize, Vec<String>)>> {
+    use calamine::{Data, Reader as _};
+    let mut book = calamine::open_workbook_auto(path).with_context(|| format!("open {}", path.display()))?;
+    let range = book
+        .worksheet_range_at(0)
+        .with_context(|| format!("{}: the workbook has no sheet", path.display()))?
+        .with_context(|| format!("read the first sheet of {}", path.display()))?;
+    let first = range.start().map_or(0, |(row, _)| row as usize);
+    let text = |cell: &Data| match cell {
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string(),
+    };
+    Ok(range.rows().enumerate().map(|(i, row)| (first + i + 1, row.iter().map(text).collect())).collect())
 }
 
 pub(crate) fn exam_check(path: &Path) -> ExitCode {
@@ -654,24 +740,26 @@ pub(crate) async fn staff_add(
         anyhow::bail!("a username holds letters, digits, '.', '-' and '_' (at most 64)");
     }
     let store = Store::open(&config.database_url()).await?;
-    let password = format!("{}{}", credentials::generate_pin(), credentials::generate_pin());
-    store
-        .put_supervisor(
-            &store::NewSupervisor {
-                username: username.to_owned(),
-                name: name.unwrap_or(username).to_owned(),
-                password_hash: credentials::hash_secret(&password)?,
-                role: role.to_owned(),
-            },
-            chrono::Utc::now(),
-        )
-        .await?;
+    // Everything is checked before anything is written: a typo in a sitting must not
+    // leave the account with a new password nobody was shown.
+    let mut unknown = Vec::new();
     for sitting in sittings {
         if store.get_sitting(sitting).await?.is_none() {
-            anyhow::bail!("sitting {sitting} does not exist");
+            unknown.push(sitting.as_str());
         }
-        store.assign_supervisor(sitting, username).await?;
     }
+    if !unknown.is_empty() {
+        store.close().await;
+        anyhow::bail!("sitting {} does not exist; nothing was changed", unknown.join(", "));
+    }
+    let password = format!("{}{}", credentials::generate_pin(), credentials::generate_pin());
+    let account = store::NewSupervisor {
+        username: username.to_owned(),
+        name: name.unwrap_or(username).to_owned(),
+        password_hash: credentials::hash_secret(&password)?,
+        role: role.to_owned(),
+    };
+    store.put_staff(&account, sittings, chrono::Utc::now()).await?;
     // Never the password: a new one is made each time, so the entry says that it changed.
     let detail = serde_json::json!({ "role": role, "name": name.unwrap_or(username), "sittings": sittings });
     record(&store, "staff.added", username, detail).await?;

@@ -1,6 +1,7 @@
 //! `ujian demo`: one command from a fresh clone to a running exam. Prepares a data
-//! directory on SQLite with the SKD sample, demo candidates and a supervisor, opens a
-//! sitting and serves. Running it again reuses what is there.
+//! directory on SQLite with the SKD sample, demo candidates, a supervisor and an admin,
+//! opens a sitting and serves. Running it again reuses what is there. The sample banks
+//! are built into the binary, so it runs from any directory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,24 @@ use crate::sitting::{self, SittingSpec};
 
 pub const DEMO_SITTING: &str = "DEMO-1";
 
+/// The repository's `question-banks/`, built into the binary.
+static SAMPLES: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../question-banks");
+
+/// The built-in exam the demo sits when no `--exam` is given.
+const SAMPLE_EXAM: &str = "exams/skd.toml";
+
 pub struct DemoOptions {
-    pub exam: PathBuf,
+    /// The exam file to sit; `None` means the built-in SKD sample.
+    pub exam: Option<PathBuf>,
     pub candidates: u32,
+}
+
+/// Writes the built-in sample banks and exams into `dir` (over an older copy, so that a
+/// newer binary's samples win) and returns the path of the SKD sample exam there.
+pub fn unpack_samples(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    SAMPLES.extract(dir).with_context(|| format!("write the sample banks to {}", dir.display()))?;
+    Ok(dir.join(SAMPLE_EXAM))
 }
 
 /// Credentials the demo made, kept in the data directory so a second run can print them.
@@ -50,7 +66,11 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
     let store = Store::open(&config.database_url()).await?;
     let pins = credentials::PinKey::load_or_create(&config.data_dir)?;
     let now = chrono::Utc::now();
-    let (exam, bank, _) = Exam::load(&opts.exam).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let exam_path = match &opts.exam {
+        Some(path) => path.clone(),
+        None => unpack_samples(&config.data_dir.join("question-banks"))?,
+    };
+    let (exam, bank, _) = Exam::load(&exam_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     store.put_exam(&exam, &bank, now).await?;
 
     let creds_path = config.data_dir.join("demo-credentials.csv");
@@ -88,6 +108,21 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
             )
             .await?;
         creds.insert("pengawas".into(), password);
+    }
+    if !creds.contains_key("panitia") {
+        let password = format!("{}{}", credentials::generate_pin(), credentials::generate_pin());
+        store
+            .put_supervisor(
+                &NewSupervisor {
+                    username: "panitia".into(),
+                    name: "Panitia Demo".into(),
+                    password_hash: credentials::hash_secret(&password)?,
+                    role: "admin".into(),
+                },
+                now,
+            )
+            .await?;
+        creds.insert("panitia".into(), password);
     }
     write_credentials(&creds_path, &creds)?;
 
@@ -133,9 +168,12 @@ pub async fn run(config: &Config, opts: &DemoOptions) -> anyhow::Result<()> {
     for (login, secret) in creds.iter().filter(|(k, _)| k.starts_with("DEMO-")) {
         println!("  {login:<12}  {secret}");
     }
+    println!();
     if let Some(p) = creds.get("pengawas") {
-        println!();
-        println!("  supervisor: pengawas / {p}");
+        println!("  supervisor (this sitting): pengawas / {p}");
+    }
+    if let Some(p) = creds.get("panitia") {
+        println!("  admin (every sitting):     panitia / {p}");
     }
     println!();
     println!("  credentials are also in {}", config.data_dir.join("demo-credentials.csv").display());

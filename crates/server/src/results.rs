@@ -2,12 +2,15 @@
 //! its stored paper and answer log (not copied from the stored result, which it is checked
 //! against), ranked, with the announcement codes (P/L, P, TL, TH, DIS), and how many
 //! questions each candidate tried option by option (`answer_cycling`, from the stored log).
+//!
+//! Only those who met every threshold get a rank; an export of a sitting that is not closed
+//! is refused unless asked for as provisional, and is then marked so on every line.
 
 use std::collections::{BTreeMap, HashMap};
 
 use item_bank::{ItemId, Label, SectionCode};
 use scoring::selection::{Candidate, ResultCode, Standing, select};
-use scoring::{RankIndex, RankKey, Score};
+use scoring::{RankKey, Score};
 use serde::Serialize;
 use session_engine::{AnswerCycling, PaperEntry};
 use store::Store;
@@ -38,7 +41,16 @@ pub struct Export {
     pub exam: String,
     pub sections: Vec<String>,
     pub openings: Option<u32>,
+    /// Sittings in scope that were not closed when exported: their candidates may still be
+    /// working or never have started, so no line is final. Empty for a final export.
+    pub provisional: Vec<String>,
     pub lines: Vec<ResultLine>,
+}
+
+impl Export {
+    pub fn is_provisional(&self) -> bool {
+        !self.provisional.is_empty()
+    }
 }
 
 /// Which sessions to export.
@@ -47,9 +59,22 @@ pub enum Scope<'a> {
     Exam(&'a str),
 }
 
+/// What to export besides the scope.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Openings for the position; `None` means no cut (everyone who passed is P).
+    pub openings: Option<u32>,
+    /// How many times the openings go through to the next stage (SKD: 3).
+    pub multiplier: u32,
+    /// Export sittings that are not closed yet, marked provisional, instead of refusing.
+    pub provisional: bool,
+}
+
 /// Rescores and ranks every session in scope. With `openings`, the first
 /// `multiplier × openings` who passed (and everyone tied with the last of them) are P/L.
-pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, multiplier: u32) -> anyhow::Result<Export> {
+/// Refused while a sitting in scope is not closed, unless `options.provisional`.
+pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow::Result<Export> {
+    let Options { openings, multiplier, provisional } = options;
     let (exam_code, sitting) = match scope {
         Scope::Exam(code) => (code.to_owned(), None),
         Scope::Sitting(id) => {
@@ -57,6 +82,20 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
             (s.exam_code, Some(id.to_owned()))
         }
     };
+    let not_closed: Vec<String> = store
+        .sittings(None)
+        .await?
+        .into_iter()
+        .filter(|s| s.exam_code == exam_code && sitting.as_deref().is_none_or(|id| id == s.id) && s.status != "closed")
+        .map(|s| format!("{} ({})", s.id, s.status))
+        .collect();
+    if !not_closed.is_empty() && !provisional {
+        anyhow::bail!(
+            "not final: sitting {} is not closed, so candidates may still be working or never have started; \
+             close it first, or pass --provisional for an export marked provisional on every line",
+            not_closed.join(", ")
+        );
+    }
     let stored = store.get_exam(&exam_code).await?.ok_or_else(|| anyhow::anyhow!("exam {exam_code} is not stored"))?;
     let (exam, bank) = (&stored.exam, &stored.bank);
     let rows: Vec<_> = store
@@ -73,7 +112,7 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
     for (i, row) in rows.iter().enumerate() {
         by_sitting.entry(row.sitting_id.as_str()).or_default().push(i);
     }
-    let mut rescored: Vec<Option<(Candidate<String>, ResultLine)>> = (0..rows.len()).map(|_| None).collect();
+    let mut rescored: Vec<Option<(Standing, ResultLine)>> = (0..rows.len()).map(|_| None).collect();
     for (sitting_id, slots) in by_sitting {
         let mut recs: HashMap<String, store::SessionRecord> =
             store.load_every_session_of(sitting_id).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
@@ -87,42 +126,38 @@ pub async fn export(store: &Store, scope: Scope<'_>, openings: Option<u32>, mult
             rescored[i] = Some((candidate, line));
         }
     }
-    let mut lines = Vec::with_capacity(rows.len());
+    // The candidate's id in the ranking is its line's position; the tie-break after the
+    // key is participant, then sitting: the same order on every backend, whatever its
+    // collation did to the rows' order.
+    let mut lines: Vec<ResultLine> = Vec::with_capacity(rows.len());
     let mut standings = Vec::with_capacity(rows.len());
-    let mut index: RankIndex<RankKey, String> = RankIndex::new();
-    for (candidate, line) in rescored.into_iter().flatten() {
-        if let Standing::Sat { key, .. } = &candidate.standing {
-            index.upsert(candidate.id.clone(), key.clone());
-        }
-        standings.push(candidate);
+    for (standing, line) in rescored.into_iter().flatten() {
+        let order = (line.participant_no.clone(), line.sitting.clone(), lines.len());
+        standings.push(Candidate { id: order, standing });
         lines.push(line);
     }
     // Without a number of openings there is no cut: everyone who passed is P.
     let cut = openings.unwrap_or(u32::MAX / multiplier.max(1));
-    let selected: BTreeMap<String, (ResultCode, Option<usize>)> =
-        select(standings, cut, multiplier.max(1)).into_iter().map(|s| (s.id, (s.code, s.rank))).collect();
-    let ids: Vec<String> = lines.iter().map(|l| format!("{}.{}", l.sitting, l.participant_no)).collect();
-    for (line, id) in lines.iter_mut().zip(&ids) {
-        if let Some((code, _)) = selected.get(id) {
-            line.code = if openings.is_none() && *code == ResultCode::PL {
-                ResultCode::P.as_str().to_owned()
-            } else {
-                code.as_str().to_owned()
-            };
-        }
-        line.rank = index.rank(id);
+    // `select` lists those who passed by rank (the only ones ranked), then TL by their
+    // key (total, then the exam's tie-breaks), then TH, then DIS: the announcement's order.
+    let mut slots: Vec<Option<ResultLine>> = lines.into_iter().map(Some).collect();
+    let mut ordered = Vec::with_capacity(slots.len());
+    for s in select(standings, cut, multiplier.max(1)) {
+        let Some(mut line) = slots[s.id.2].take() else { continue };
+        line.code = if openings.is_none() && s.code == ResultCode::PL {
+            ResultCode::P.as_str().to_owned()
+        } else {
+            s.code.as_str().to_owned()
+        };
+        line.rank = s.rank;
+        ordered.push(line);
     }
-    // Rank, then participant, then sitting: the same order on every backend, whatever its
-    // collation did to the rows' order.
-    fn order(l: &ResultLine) -> (usize, &str, &str) {
-        (l.rank.unwrap_or(usize::MAX), &l.participant_no, &l.sitting)
-    }
-    lines.sort_by(|a, b| order(a).cmp(&order(b)));
     Ok(Export {
         exam: exam_code,
         sections: exam.sections().iter().map(|s| s.code.to_string()).collect(),
         openings,
-        lines,
+        provisional: not_closed,
+        lines: ordered,
     })
 }
 
@@ -147,7 +182,7 @@ fn rescore(
     exam: &item_bank::Exam,
     bank: &item_bank::Bank,
     rec: store::SessionRecord,
-) -> anyhow::Result<(Candidate<String>, ResultLine)> {
+) -> anyhow::Result<(Standing, ResultLine)> {
     let mut answers = Vec::new();
     for (position, paper) in rec.paper.iter().enumerate() {
         let item = bank
@@ -175,7 +210,6 @@ fn rescore(
         ("ready", _) => Standing::Absent,
         _ => Standing::Sat { key: RankKey::of(exam, &score), passed: score.passed },
     };
-    let candidate = Candidate { id: rec.id.clone(), standing };
     let line = ResultLine {
         rank: None,
         participant_no: rec.participant_no,
@@ -190,7 +224,7 @@ fn rescore(
         answer_cycling: 0,
         mismatch,
     };
-    Ok((candidate, line))
+    Ok((standing, line))
 }
 
 /// A text cell as a spreadsheet will read it: one starting with `=`, `+`, `-`, `@`, a tab
@@ -202,22 +236,31 @@ pub fn text_cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
 }
 
-/// The export as CSV: one header row, one row per candidate. Text cells go through
-/// [`text_cell`].
+/// The export as CSV: one header row, one row per candidate. A provisional export starts
+/// every row, the header's too, with a `provisional` column, so that no spreadsheet made
+/// from it, nor any line copied out of it, can pass for the final result. Text cells go
+/// through [`text_cell`].
 pub fn to_csv(export: &Export) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["rank", "participant_no", "name", "sitting", "venue"];
+    if export.is_provisional() {
+        header.insert(0, "provisional");
+    }
     header.extend(export.sections.iter().map(String::as_str));
     header.extend(["total", "passed", "status", "code", "answer_cycling"]);
     w.write_record(&header)?;
     for l in &export.lines {
-        let mut rec = vec![
+        let mut rec = vec![];
+        if export.is_provisional() {
+            rec.push("PROVISIONAL".to_owned());
+        }
+        rec.extend([
             l.rank.map(|r| r.to_string()).unwrap_or_default(),
             text_cell(&l.participant_no),
             text_cell(&l.name),
             text_cell(&l.sitting),
             text_cell(&l.venue),
-        ];
+        ]);
         rec.extend(export.sections.iter().map(|s| l.scores.get(s).copied().unwrap_or(0).to_string()));
         rec.extend([
             l.total.to_string(),

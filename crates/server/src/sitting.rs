@@ -41,13 +41,21 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
         .with_context(|| format!("exam {} is not stored; run `ujian exam import` first", spec.exam_code))?;
     let secret: [u8; 32] = rand::rng().random();
     let mut sessions = Vec::with_capacity(spec.candidates.len());
+    // Every candidate is checked before the first error is reported, so that one run lists
+    // every unregistered number and unknown accommodation.
+    let mut problems = Vec::new();
     for no in &spec.candidates {
         let Some(accommodation) = store.candidate_accommodation(no).await? else {
-            bail!("candidate {no} is not registered; run `ujian candidates import` first");
+            problems.push(format!("candidate {no} is not registered; run `ujian candidates import` first"));
+            continue;
         };
-        let minutes = stored.exam.duration_for(accommodation.as_deref()).with_context(|| {
-            format!("candidate {no}: accommodation {accommodation:?} is not in exam {}", spec.exam_code)
-        })?;
+        let Some(minutes) = stored.exam.duration_for(accommodation.as_deref()) else {
+            problems.push(format!("candidate {no}: accommodation {accommodation:?} is not in exam {}", spec.exam_code));
+            continue;
+        };
+        if !problems.is_empty() {
+            continue;
+        }
         let seed = session_engine::seed(&secret, no);
         let paper = session_engine::assemble(&stored.exam, &stored.bank, seed)?;
         sessions.push(NewSession {
@@ -56,6 +64,14 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
             duration_ms: i64::from(minutes) * 60_000,
             paper: paper_rows(&paper),
         });
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{}\n{} problem{} found; nothing was written",
+            problems.join("\n"),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
     }
     let sitting = NewSitting {
         id: spec.id.clone(),

@@ -69,6 +69,13 @@ impl Store {
     }
 
     pub async fn put_supervisor(&self, s: &NewSupervisor, now: DateTime<Utc>) -> Result<()> {
+        self.put_staff(s, &[], now).await
+    }
+
+    /// Creates or updates a staff account and assigns it `sittings`, in one transaction: a
+    /// failed assignment (a sitting that does not exist) leaves the account as it was, its
+    /// old password included.
+    pub async fn put_staff(&self, s: &NewSupervisor, sittings: &[String], now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO supervisors (username, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -81,6 +88,16 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
+        for sitting in sittings {
+            sqlx::query(
+                "INSERT INTO sitting_supervisors (sitting_id, username) VALUES ($1, $2)
+                 ON CONFLICT (sitting_id, username) DO NOTHING",
+            )
+            .bind(sitting)
+            .bind(&s.username)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

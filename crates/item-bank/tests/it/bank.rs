@@ -130,3 +130,29 @@ fn the_english_sample_bank_is_valid() {
     assert_eq!(bank.language(), "en");
     assert!(bank.items().len() >= 30);
 }
+
+#[test]
+fn a_repeated_id_is_reported_with_the_other_mistakes_of_its_items() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = fixture("tiny");
+    std::fs::copy(src.join("bank.toml"), dir.path().join("bank.toml")).expect("copy");
+    std::fs::create_dir(dir.path().join("assets")).expect("assets");
+    for asset in std::fs::read_dir(src.join("assets")).expect("assets") {
+        let asset = asset.expect("asset").path();
+        std::fs::copy(&asset, dir.path().join("assets").join(asset.file_name().expect("name"))).expect("copy");
+    }
+    // A wrong key (K-2), a bad difficulty and a repeated id (K-3 renamed K-1): one run.
+    let items = std::fs::read_to_string(src.join("items.toml"))
+        .expect("read")
+        .replacen("answer = \"C\"", "answer = \"F\"", 1)
+        .replacen("id = \"K-3\"\ntopic = \"beta\"\n", "id = \"K-1\"\ntopic = \"beta\"\ndifficulty = \"sulit\"\n", 1);
+    std::fs::write(dir.path().join("items.toml"), items).expect("write");
+    let errors = match Bank::load(dir.path()) {
+        Err(BankError::Invalid(d)) => d.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        other => panic!("expected validation errors, got {other:?}"),
+    };
+    assert_reported(&errors, "item K-2: answer: \"F\" is not one of the options");
+    assert_reported(&errors, "item K-1: difficulty: expected a whole number");
+    assert_reported(&errors, "item K-1: id: repeated: first used at");
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+}

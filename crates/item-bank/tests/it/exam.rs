@@ -147,3 +147,37 @@ fn board_policy_mistakes_are_all_reported_with_their_lines() {
     let errors = with_board("running = \"live\"\ninterval_minutes = 10").expect_err("must fail");
     assert!(errors.iter().any(|e| e.contains("exam.toml:10: board.interval_minutes: only applies")), "{errors:?}");
 }
+
+#[test]
+fn every_mistake_of_an_exam_is_reported_in_one_run_in_words() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bank = fixture("tiny");
+    // Four planted mistakes: a bad duration, an unknown tie-break section, a misspelt topic
+    // and an unreachable threshold; the first two used to hide the last two.
+    let text = base()
+        .replace("bank = \"tiny\"", &format!("bank = {:?}", bank.display().to_string()))
+        .replace("duration_minutes = 10", "duration_minutes = 0")
+        .replace("tie_break = [\"W\", \"K\"]", "tie_break = [\"W\", \"X\"]")
+        .replace("{ topics = [\"beta\"], count = 1 }", "{ topics = [\"betta\"], count = 1 }")
+        .replacen(
+            "threshold = 5\nscoring = { rule = \"weighted\"",
+            "threshold = 50\nscoring = { rule = \"weighted\"",
+            1,
+        );
+    let path = dir.path().join("exam.toml");
+    std::fs::write(&path, text).expect("write");
+    let errors: Vec<String> = match Exam::load(&path) {
+        Err(item_bank::BankError::Invalid(d)) => d.iter().map(|d| d.to_string()).collect(),
+        other => panic!("expected validation errors, got {:?}", other.map(|_| ())),
+    };
+    let joined = errors.join("\n");
+    for expected in [
+        "duration_minutes: 0 is outside 1..1440",
+        "tie_break: \"X\" is not a section of this exam",
+        "section K: the bank has no items with topic \"betta\"; did you mean \"beta\"?",
+        "section W: threshold 50 is above the most a paper can score (8)",
+    ] {
+        assert!(joined.contains(expected), "missing {expected:?} in:\n{joined}");
+    }
+    assert!(!joined.contains("Topic("), "no Rust debug text: {joined}");
+}

@@ -191,3 +191,179 @@ fn a_committee_prepares_a_sitting_from_the_command_line() {
     assert_eq!(code, 1);
     assert!(err.contains("exam NOPE is not stored"), "{err}");
 }
+
+/// The database file's bytes once the command that last touched it has closed it: what a
+/// refused command must leave exactly as it was.
+fn database_bytes(data: &std::path::Path) -> Vec<u8> {
+    let wal = std::fs::metadata(data.join("ujian.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the last command left writes in its WAL");
+    std::fs::read(data.join("ujian.db")).expect("read the database")
+}
+
+#[test]
+fn every_committee_command_refused_for_a_planted_mistake_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("utf8");
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf8").to_owned();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--data-dir", d];
+        all.extend_from_slice(args);
+        ujian(&all)
+    };
+    std::fs::write(path("peserta.csv"), "participant_no,name,pin\nA-1,Ani,123456\nA-2,Budi,654321\n").expect("write");
+    assert_eq!(run(&["exam", "import", "question-banks/exams/sample-en.toml"]).0, 0);
+    assert_eq!(run(&["candidates", "import", &path("peserta.csv")]).0, 0);
+    let prepare = |id: &str, candidates: &str| {
+        run(&[
+            "sitting",
+            "prepare",
+            "--id",
+            id,
+            "--exam",
+            "SAMPLE-EN",
+            "--venue",
+            "Aula",
+            "--starts-at",
+            "2026-11-24T08:00:00+07:00",
+            "--candidates",
+            candidates,
+        ])
+    };
+    assert_eq!(prepare("S-1", &path("peserta.csv")).0, 0);
+    let (code, out, err) = run(&["staff", "add", "sup1", "--sitting", "S-1"]);
+    assert_eq!(code, 0, "{err}");
+    let password = out.split("password ").nth(1).expect("password").trim().to_owned();
+
+    let before = database_bytes(&data);
+    let refused = |what: &str, (code, out, err): (i32, String, String), says: &[&str]| {
+        assert_eq!(code, 1, "{what}: {out}{err}");
+        for s in says {
+            assert!(err.contains(s), "{what}: missing {s:?} in\n{err}");
+        }
+        assert!(database_bytes(&data) == before, "{what} changed the database");
+    };
+
+    // A typo in the sitting: refused, and the password printed before still stands.
+    refused(
+        "staff add",
+        run(&["staff", "add", "sup1", "--sitting", "S-1", "--sitting", "S-TYPO", "--sitting", "S-NOPE"]),
+        &["sitting S-TYPO, S-NOPE does not exist; nothing was changed"],
+    );
+    // An exam whose bank does not exist.
+    std::fs::write(path("exam.toml"), "code = \"X\"\ntitle = \"x\"\nbank = \"nope\"\nduration_minutes = 10\n")
+        .expect("write");
+    refused("exam import", run(&["exam", "import", &path("exam.toml")]), &["exam.toml"]);
+    // One bad row among good ones.
+    std::fs::write(path("more.csv"), "participant_no,name,pin\nA-3,Citra,111111\nA-4,,12\n").expect("write");
+    refused(
+        "candidates import",
+        run(&["candidates", "import", &path("more.csv")]),
+        &["more.csv:3: column name: missing", "more.csv:3: column pin", "nothing imported"],
+    );
+    // Two unregistered candidates: both named in one run.
+    std::fs::write(path("sitting.csv"), "participant_no\nA-1\nZ-1\nZ-2\n").expect("write");
+    refused(
+        "sitting prepare",
+        prepare("S-2", &path("sitting.csv")),
+        &["candidate Z-1 is not registered", "candidate Z-2 is not registered", "2 problems found"],
+    );
+    refused("results export", run(&["results", "export", "--sitting", "S-9"]), &["sitting S-9 does not exist"]);
+
+    // The supervisor's password is still the one printed when the account was made.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let hash = rt.block_on(async {
+        let store = store::Store::open(&store::sqlite_url_in(&data)).await.expect("open");
+        let row = store.staff("sup1").await.expect("read").expect("sup1");
+        store.close().await;
+        row.password_hash
+    });
+    assert!(server::credentials::verify_secret(&password, &hash), "the old password no longer works");
+}
+
+#[tokio::test]
+async fn the_demo_runs_from_an_empty_directory_and_prints_every_login() {
+    use tokio::io::AsyncBufReadExt as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--candidates", "2", "--data-dir", "data"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the demo");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = String::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("stop with ctrl-c") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), read).await.expect("the demo printed its logins");
+    for expected in
+        ["DEMO-0001", "DEMO-0002", "supervisor (this sitting): pengawas / ", "admin (every sitting):     panitia / "]
+    {
+        assert!(printed.contains(expected), "missing {expected:?} in:\n{printed}");
+    }
+    let url = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("exam page (candidates):"))
+        .map(|u| u.trim().to_owned())
+        .expect("the exam page's URL");
+    let health = reqwest::get(format!("{url}health")).await.expect("health");
+    assert_eq!(health.status(), 200);
+    assert!(dir.path().join("data/question-banks/exams/skd.toml").is_file(), "the sample was unpacked");
+    child.kill().await.expect("stop the demo");
+}
+
+#[test]
+fn items_come_from_a_semicolon_csv_an_xlsx_and_an_ods_into_a_new_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // What a spreadsheet saves as CSV under Indonesian settings: ';' between cells.
+    let csv = dir.path().join("soal.csv");
+    std::fs::write(&csv, "id;section;topic;stem;answer;a;b\nX-1;TWK;t;Soal, dengan koma;B;ya;tidak\n").expect("write");
+    let sources = [
+        csv.to_str().expect("utf8").to_owned(),
+        repo("crates/item-bank/tests/fixtures/spreadsheets/soal.xlsx").to_str().expect("utf8").to_owned(),
+        repo("crates/item-bank/tests/fixtures/spreadsheets/soal.ods").to_str().expect("utf8").to_owned(),
+    ];
+    for (i, source) in sources.iter().enumerate() {
+        let out = dir.path().join(format!("bank-{i}/nested/items.toml"));
+        let (code, stdout, err) = ujian(&["bank", "import-csv", source, "--out", out.to_str().expect("utf8")]);
+        assert_eq!(code, 0, "{source}: {err}");
+        let written = std::fs::read_to_string(&out).expect("the folder was created and the file written");
+        if i == 0 {
+            assert!(stdout.contains("with ';' as the separator"), "{stdout}");
+            assert!(written.contains("stem = \"Soal, dengan koma\""), "{written}");
+        } else {
+            assert!(stdout.contains("wrote 2 items"), "{source}: {stdout}");
+            assert!(written.contains("id = \"SS-2\""), "{written}");
+            assert!(written.contains("difficulty = 3"), "a number cell reads as a whole number: {written}");
+            assert!(written.contains("text = \"Pita lambang Garuda\""), "{written}");
+        }
+    }
+}
+
+#[test]
+fn a_new_bank_validates_as_written_and_is_not_made_twice() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().to_str().expect("utf8");
+    let (code, out, err) = ujian(&["bank", "new", "bank-kita", "--dir", d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bank-kita/bank.toml"), "{out}");
+    let folder = dir.path().join("bank-kita");
+    let (code, out, err) = ujian(&["bank", "validate", folder.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok: 2 items"), "{out}");
+    let (code, _, err) = ujian(&["bank", "new", "bank-kita", "--dir", d]);
+    assert_eq!(code, 1);
+    assert!(err.contains("exists"), "{err}");
+    let (code, _, err) = ujian(&["bank", "new", "Bank Kita", "--dir", d]);
+    assert_eq!(code, 1);
+    assert!(err.contains("lower case"), "{err}");
+}

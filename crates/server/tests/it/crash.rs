@@ -140,3 +140,36 @@ async fn kill_9_mid_exam_loses_no_acknowledged_answer_and_charges_no_downtime() 
         }
     }
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_is_refused_until_the_first_is_gone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, _) = prepare_data(&Setup::tiny(1), dir.path()).await;
+    let mut first = start(dir.path(), &url).await;
+    let second = Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args([
+            "--data-dir",
+            dir.path().to_str().expect("utf8"),
+            "--database",
+            &url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("UJIAN_LOG", "warn")
+        .output();
+    let second = tokio::time::timeout(Duration::from_secs(60), second).await.expect("refused in time").expect("run");
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    let pid = first.child.id().expect("running");
+    assert!(
+        err.contains(&format!("another ujian server is running on {} (process {pid})", dir.path().display())),
+        "{err}"
+    );
+    // kill -9 leaves no stale lock: the kernel drops it with the process.
+    first.child.start_kill().expect("kill -9");
+    let _ = first.child.wait().await;
+    let mut again = start(dir.path(), &url).await;
+    again.child.start_kill().expect("kill");
+    let _ = again.child.wait().await;
+}

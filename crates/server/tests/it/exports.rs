@@ -113,6 +113,7 @@ async fn a_candidate_named_like_a_formula_is_exported_as_text_and_negative_score
         "export",
         "--sitting",
         "T-1",
+        "--provisional",
     ]);
     assert_eq!(code, 0, "{err}");
     let mut reader = csv::Reader::from_reader(out.as_bytes());

@@ -325,7 +325,9 @@ async fn cycling_one_question_through_its_options_is_reported_once_and_exported(
         let detail = format!("question {} answered with several different options within a minute", q + 1);
         assert_eq!(cycling[0]["detail"], detail, "{tag}");
 
-        let export = server::results::export(app.store(), server::results::Scope::Sitting("T-1"), None, 1)
+        // The sitting is still open: a provisional export.
+        let options = server::results::Options { openings: None, multiplier: 1, provisional: true };
+        let export = server::results::export(app.store(), server::results::Scope::Sitting("T-1"), options)
             .await
             .expect("export");
         let by_no: BTreeMap<&str, usize> =
