@@ -132,7 +132,8 @@ async fn a_candidate_below_a_threshold_is_not_ranked_above_those_who_passed() {
         c.finish().await;
     }
     let mut c5 = app.candidate(5).await;
-    c5.answer(0, Some("A")).await;
+    let worst = best_and_worst(&app, "T-1.P-0005").await[0].1.clone();
+    c5.answer(0, Some(&worst)).await;
     let (status, _) = app.act(&sup, "/api/v1/sessions/T-1.P-0005/terminate", json!({ "reason": "joki" })).await;
     assert_eq!(status, 200);
     let (status, _) = app.act(&sup, "/api/v1/sittings/T-1/close", json!({ "reason": "sesi selesai" })).await;
@@ -171,7 +172,10 @@ async fn an_export_while_candidates_are_still_working_is_refused_or_marked_provi
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("provisional export"), "{err}");
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("provisional,rank,participant_no,name,sitting,venue,K,W,total,passed,status,code"));
+    assert_eq!(
+        lines.next(),
+        Some("provisional,rank,participant_no,name,sitting,venue,K,W,total,passed,status,code,answer_cycling")
+    );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|l| l.starts_with("PROVISIONAL,")), "{out}");
