@@ -355,6 +355,7 @@ const ITEM_FIELDS: &[&str] = &[
     "answer",
     "pin_options",
     "options",
+    "explanation",
     "lint_allow",
 ];
 
@@ -410,6 +411,7 @@ fn read_item(value: &Spanned<DeValue<'_>>, lines: &LineIndex, sink: &mut Sink) -
         answer: f.string("answer", sink),
         pin_options: f.bool("pin_options", sink),
         options,
+        explanation: f.string("explanation", sink),
         lint_allow,
     };
     f.finish(ITEM_FIELDS, sink);

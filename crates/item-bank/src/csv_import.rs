@@ -154,6 +154,7 @@ pub fn parse_rows(file: &str, rows: Vec<(usize, Vec<String>)>) -> Result<Vec<Ite
             answer: text_field("answer").map_value(|a| a.to_ascii_uppercase()),
             pin_options: pin,
             options: Got::Ok(At { value: options, line }),
+            explanation: Got::Missing,
             // A spreadsheet has no column for it: silencing a lint check is a reviewed edit of
             // the item file, where the reason sits next to the item.
             lint_allow: Got::Missing,
@@ -204,6 +205,9 @@ pub fn to_item_file(items: &[Item]) -> String {
         }
         if item.pin_options() {
             out.push_str("pin_options = true\n");
+        }
+        if let Some(explanation) = item.explanation() {
+            let _ = writeln!(out, "explanation = {}", q(explanation));
         }
         out.push_str("options = [\n");
         for opt in item.options() {

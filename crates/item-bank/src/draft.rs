@@ -21,6 +21,7 @@ pub(crate) struct Draft {
     pub(crate) answer: Got<String>,
     pub(crate) pin_options: Got<bool>,
     pub(crate) options: Got<Vec<DraftOption>>,
+    pub(crate) explanation: Got<String>,
     pub(crate) lint_allow: Got<Vec<DraftAllow>>,
 }
 
@@ -159,6 +160,15 @@ impl Draft {
                 false
             }
             Got::Missing => false,
+        };
+
+        let explanation = match self.explanation {
+            Got::Ok(e) => Some(e.value).filter(|e| !e.trim().is_empty()),
+            Got::Bad => {
+                ok = false;
+                None
+            }
+            Got::Missing => None,
         };
 
         let options = self.options.required(sink, line, "options");
@@ -362,6 +372,7 @@ impl Draft {
             options: built,
             key,
             pin_options,
+            explanation,
             lint_allow,
             file: sink.file().to_owned(),
             line,

@@ -217,6 +217,9 @@ pub struct Item {
     pub(crate) options: Vec<ItemOption>,
     pub(crate) key: Key,
     pub(crate) pin_options: bool,
+    /// The worked answer (pembahasan) committees keep with the item for review after the
+    /// exam; never part of what a candidate is shown while sitting it.
+    pub(crate) explanation: Option<String>,
     /// Lint checks this item opts out of, each with the committee's reason (see [`crate::lint`]).
     pub(crate) lint_allow: Vec<LintAllow>,
     /// Where the item was written, so later checks (exam drawability) can point at it.
@@ -252,6 +255,10 @@ impl Item {
     /// True when the option order must be kept as written (e.g. "all of the above").
     pub fn pin_options(&self) -> bool {
         self.pin_options
+    }
+    /// The explanation (pembahasan), if the committee wrote one.
+    pub fn explanation(&self) -> Option<&str> {
+        self.explanation.as_deref()
     }
     pub fn lint_allow(&self) -> &[LintAllow] {
         &self.lint_allow

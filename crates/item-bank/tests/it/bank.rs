@@ -156,3 +156,31 @@ fn a_repeated_id_is_reported_with_the_other_mistakes_of_its_items() {
     assert_reported(&errors, "item K-1: id: repeated: first used at");
     assert_eq!(errors.len(), 3, "{errors:#?}");
 }
+
+#[test]
+fn an_explanation_is_read_and_does_not_change_the_bank_hash() {
+    let plain = Bank::load(&fixture("tiny")).expect("tiny bank is valid");
+    assert_eq!(plain.items()[1].explanation(), None);
+    let mut source = BankSource::read_dir(&fixture("tiny")).expect("read");
+    let items = source.files.get("items.toml").expect("items.toml").replace(
+        "stem = \"2 + 2 = ?\"\n",
+        "stem = \"2 + 2 = ?\"\nexplanation = \"\"\"\nDua ditambah dua sama dengan empat.\n\"\"\"\n",
+    );
+    source.files.insert("items.toml".into(), items);
+    let explained = Bank::parse(source).expect("an explanation is a known field");
+    assert_eq!(explained.items()[1].explanation(), Some("Dua ditambah dua sama dengan empat.\n"));
+    assert_eq!(explained.hash(), plain.hash(), "the explanation is neither shown during the exam nor scored");
+}
+
+#[test]
+fn an_explanation_that_is_not_text_is_reported() {
+    let mut source = BankSource::read_dir(&fixture("tiny")).expect("read");
+    let items = source
+        .files
+        .get("items.toml")
+        .expect("items.toml")
+        .replace("stem = \"2 + 2 = ?\"\n", "stem = \"2 + 2 = ?\"\nexplanation = 4\n");
+    source.files.insert("items.toml".into(), items);
+    let errors: Vec<String> = Bank::parse(source).expect_err("must fail").iter().map(|d| d.to_string()).collect();
+    assert_reported(&errors, "items.toml:15: item K-2: explanation: expected a string, found a whole number");
+}
