@@ -223,6 +223,31 @@ pub enum BankCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Turn a question bank exported from another system into a ujian bank folder.
+    ///
+    /// Formats: aiken, gift (see docs/bank-format.md for what maps to what). Every problem
+    /// is listed with file and line and nothing is written if there is one, unless
+    /// --skip-bad is given. Question types ujian cannot deliver yet are listed and skipped.
+    /// Ends with a summary: items imported per topic, questions skipped per reason.
+    Import {
+        /// The format; guessed from the file when left out.
+        #[arg(value_name = "FORMAT")]
+        format_or_file: String,
+        /// The file to import (when FORMAT is given).
+        file: Option<PathBuf>,
+        /// The bank folder to write (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Import the good questions and list the bad ones instead of writing nothing.
+        #[arg(long)]
+        skip_bad: bool,
+        /// The section code of the imported items (the formats have no sections).
+        #[arg(long, default_value = "UMUM")]
+        section: String,
+        /// The bank's name (default: from the --out folder's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -427,6 +452,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bank(BankCommand::New { name, dir }) => committee::bank_new(&dir, &name),
         Command::Bank(BankCommand::ImportCsv { csv, out, force }) => committee::bank_import_csv(&csv, &out, force),
+        Command::Bank(BankCommand::Import { format_or_file, file, out, skip_bad, section, name }) => {
+            let (format, file) = match file {
+                Some(file) => (Some(format_or_file), file),
+                None => (None, PathBuf::from(format_or_file)),
+            };
+            committee::bank_import(&committee::ImportArgs { format, file, out, skip_bad, section, name })
+        }
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {

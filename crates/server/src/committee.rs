@@ -297,6 +297,84 @@ fn spreadsheet_rows(path: &Path) -> anyhow::Result<Vec<(usize, Vec<String>)>> {
     Ok(range.rows().enumerate().map(|(i, row)| (first + i + 1, row.iter().map(text).collect())).collect())
 }
 
+/// `ujian bank import`'s arguments.
+pub(crate) struct ImportArgs {
+    pub(crate) format: Option<String>,
+    pub(crate) file: std::path::PathBuf,
+    pub(crate) out: std::path::PathBuf,
+    pub(crate) skip_bad: bool,
+    pub(crate) section: String,
+    pub(crate) name: Option<String>,
+}
+
+pub(crate) fn bank_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    use bank_formats::Format;
+    let shown = args.file.display().to_string();
+    let bytes = std::fs::read(&args.file).with_context(|| format!("read {shown}"))?;
+    // Exports from Windows tools often start with a byte order mark.
+    let text = String::from_utf8(bytes).with_context(|| format!("{shown} is not UTF-8 text"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let format = match &args.format {
+        Some(f) => Format::parse(f).with_context(|| {
+            let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format {f:?} (known: {})", known.join(", "))
+        })?,
+        None => Format::detect(&shown, text)
+            .with_context(|| format!("cannot tell the format of {shown}; name it: ujian bank import FORMAT FILE"))?,
+    };
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => {
+            let folder = args.out.file_name().and_then(|n| n.to_str()).unwrap_or("imported");
+            let slug: String =
+                folder.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+            let slug = slug.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+            if slug.is_empty() { "imported".to_owned() } else { slug }
+        }
+    };
+    if args.out.exists() && std::fs::read_dir(&args.out).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        anyhow::bail!("{} exists and is not empty; name a new folder", args.out.display());
+    }
+    let options = bank_formats::Options { name, section: args.section.clone(), skip_bad: args.skip_bad };
+    let import = bank_formats::import(format, &shown, text, &options);
+    let report = &import.report;
+    for d in &report.problems {
+        eprintln!("{d}");
+    }
+    println!("{format} import of {shown}");
+    for (topic, n) in &report.imported {
+        println!("  imported {n:>5}  topic {topic}");
+    }
+    for (reason, lines) in report.skipped_by_reason() {
+        let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
+        println!("  skipped  {:>5}  {reason} (lines {})", lines.len(), lines.join(", "));
+    }
+    let Some(source) = &import.source else {
+        let n = report.problems.len();
+        eprintln!(
+            "{n} problem{} found; nothing written (fix them, or pass --skip-bad to import the rest)",
+            if n == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("create {}", args.out.display()))?;
+    for (name, text) in &source.files {
+        let path = args.out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
+    }
+    if !source.assets.is_empty() {
+        let dir = args.out.join(item_bank::bank::ASSETS_DIR);
+        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        for (name, bytes) in &source.assets {
+            std::fs::write(dir.join(name), bytes).with_context(|| format!("write asset {name}"))?;
+        }
+    }
+    let bank = Bank::load(&args.out).map_err(|e| anyhow::anyhow!("the written bank does not load: {e}"))?;
+    let total: usize = report.imported.iter().map(|(_, n)| n).sum();
+    println!("wrote {total} items to {} (sha256 {})", args.out.display(), bank.hash());
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn exam_check(path: &Path) -> ExitCode {
     match Exam::load(path) {
         Ok((exam, bank, summary)) => {

@@ -1,0 +1,207 @@
+//! Imports of the fixtures written for this project, every planted mistake, and the
+//! property that no input makes an importer panic or reject without a position.
+
+use std::path::PathBuf;
+
+use bank_formats::{Format, Import, Options, import};
+use item_bank::{Bank, Key, Label};
+use proptest::prelude::*;
+
+fn fixture(name: &str) -> (String, String) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    (name.to_owned(), text)
+}
+
+fn options(skip_bad: bool) -> Options {
+    Options { name: "impor".into(), section: "UMUM".into(), skip_bad }
+}
+
+fn run(format: Format, name: &str, skip_bad: bool) -> Import {
+    let (file, text) = fixture(name);
+    import(format, &file, &text, &options(skip_bad))
+}
+
+fn bank(import: &Import) -> Bank {
+    let source = import.source.clone().expect("the import writes a bank");
+    Bank::parse(source).expect("an imported bank passes bank validate")
+}
+
+fn problems(import: &Import) -> Vec<String> {
+    import.report.problems.iter().map(ToString::to_string).collect()
+}
+
+#[track_caller]
+fn assert_exactly(import: &Import, expected: &[&str]) {
+    let got = problems(import);
+    assert_eq!(got, expected, "problems were:\n{}", got.join("\n"));
+}
+
+fn label(s: &str) -> Label {
+    Label::parse(s).expect("label")
+}
+
+#[test]
+fn an_aiken_file_becomes_single_items_with_their_keys() {
+    let import = run(Format::Aiken, "soal.aiken.txt", false);
+    let bank = bank(&import);
+    let items = bank.items();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0].key(), &Key::Single(label("A")));
+    assert_eq!(items[0].options()[2].text(), "Surabaya", "A) labels read like A.");
+    assert_eq!(items[1].key(), &Key::Single(label("B")));
+    assert_eq!(items[2].stem(), "Pilih bilangan prima\ndi bawah ini.");
+    assert_eq!(items[2].id().as_str(), "UMUM-0003");
+    assert_eq!(import.report.imported, vec![("umum".to_owned(), 3)]);
+}
+
+#[test]
+fn every_planted_aiken_mistake_is_reported_in_one_run_and_nothing_is_written() {
+    let import = run(Format::Aiken, "broken.aiken.txt", false);
+    assert!(import.source.is_none());
+    assert_exactly(
+        &import,
+        &[
+            "broken.aiken.txt:3: no ANSWER line: the question has no key",
+            "broken.aiken.txt:8: ANSWER \"E\" is not one of the options (A, B)",
+            "broken.aiken.txt:12: option C out of order: expected B",
+            "broken.aiken.txt:16: answer 1 has no text",
+            "broken.aiken.txt:20: no options: a question needs options A. B. ... and an ANSWER line",
+            "broken.aiken.txt:27: a second ANSWER line (a question has one key)",
+        ],
+    );
+}
+
+#[test]
+fn skip_bad_imports_the_good_aiken_questions_and_lists_the_bad_ones() {
+    let import = run(Format::Aiken, "broken.aiken.txt", true);
+    let bank = bank(&import);
+    assert_eq!(bank.items().len(), 1);
+    assert_eq!(bank.items()[0].stem(), "Soal yang benar.");
+    let skipped = import.report.skipped_by_reason();
+    assert_eq!(skipped.get("invalid").map(Vec::len), Some(6), "{skipped:?}");
+}
+
+#[test]
+fn a_gift_file_maps_every_construct() {
+    let import = run(Format::Gift, "soal.gift", false);
+    let bank = bank(&import);
+    let by_id = |id: &str| bank.items().iter().find(|i| i.id().as_str() == id).expect(id).clone();
+
+    let panc1 = by_id("PANC-01");
+    assert_eq!(panc1.topic().as_str(), "wawasan-kebangsaan-pancasila", "$CATEGORY is the topic");
+    assert_eq!(panc1.key(), &Key::Single(label("A")));
+    assert_eq!(panc1.options()[1].text(), "Kemanusiaan yang adil dan beradab", "answer feedback is dropped");
+    assert_eq!(panc1.explanation(), Some("Sila pertama menegaskan dasar ketuhanan."));
+
+    let panc2 = by_id("PANC-02");
+    assert_eq!(panc2.options().iter().map(|o| o.text()).collect::<Vec<_>>(), ["Benar", "Salah"]);
+    assert_eq!(panc2.key(), &Key::Single(label("A")));
+    assert!(panc2.pin_options(), "true stays before false");
+    assert_eq!(panc2.explanation(), Some("Disahkan oleh PPKI."));
+
+    let missing_word = by_id("UMUM-0003");
+    assert_eq!(missing_word.stem(), "Garuda Pancasila adalah _____ Indonesia.");
+    assert_eq!(missing_word.key(), &Key::Single(label("B")));
+
+    let tkp = by_id("TKP-01");
+    assert_eq!(tkp.topic().as_str(), "karakteristik-pribadi");
+    let points: Vec<i64> = match tkp.key() {
+        Key::Weighted(p) => p.iter().map(|p| p.0).collect(),
+        other => panic!("weighted expected, got {other:?}"),
+    };
+    assert_eq!(points, [100, 50, 0], "percent weights are kept as points");
+
+    let escaped = by_id("UMUM-0005");
+    assert_eq!(escaped.stem(), "Tanda kurung kurawal { dan } serta sama dengan = ditulis dengan garis miring. Benar?");
+    assert_eq!(escaped.key(), &Key::Single(label("B")), "{{FALSE}} keys Salah");
+
+    assert_eq!(bank.items().len(), 5);
+    let skipped: Vec<(usize, &str)> = import.report.skipped.iter().map(|s| (s.line, s.reason.as_str())).collect();
+    assert_eq!(
+        skipped,
+        [(26, "essay"), (28, "numerical"), (30, "short answer"), (32, "matching"), (34, "description (no answers)"),]
+    );
+    assert!(import.report.problems.is_empty());
+}
+
+#[test]
+fn every_planted_gift_mistake_is_reported_in_one_run_and_nothing_is_written() {
+    let import = run(Format::Gift, "broken.gift", false);
+    assert!(import.source.is_none());
+    assert_exactly(
+        &import,
+        &[
+            "broken.gift:3: item B1: no key: no answer is marked correct",
+            "broken.gift:5: item B2: two keys: answers 1, 2 are all marked correct",
+            "broken.gift:7: item B3: answer 2 has no text",
+            "broken.gift:9: item B4: weight -50% is outside 0..100% (a ujian option earns 0 to 100 points)",
+            "broken.gift:11: item B5: has 6 answer(s); a ujian item has 2 to 5 options",
+            "broken.gift:13: the answers' closing } is missing",
+            "broken.gift:15: weight %lima% is not a number",
+        ],
+    );
+    let ok = run(Format::Gift, "broken.gift", true);
+    let bank = bank(&ok);
+    assert_eq!(bank.items().iter().map(|i| i.id().as_str()).collect::<Vec<_>>(), ["OK1"]);
+}
+
+#[test]
+fn importing_the_same_file_twice_gives_the_same_bank_hash() {
+    for (format, name) in [(Format::Aiken, "soal.aiken.txt"), (Format::Gift, "soal.gift")] {
+        let first = bank(&run(format, name, false));
+        let second = bank(&run(format, name, false));
+        assert_eq!(first.hash(), second.hash(), "{name}");
+    }
+}
+
+#[test]
+fn the_format_is_detected_from_the_file() {
+    let (_, aiken) = fixture("soal.aiken.txt");
+    let (_, gift) = fixture("soal.gift");
+    assert_eq!(Format::detect("soal.txt", &aiken), Some(Format::Aiken));
+    assert_eq!(Format::detect("soal.txt", &gift), Some(Format::Gift));
+    assert_eq!(Format::detect("x.gift", ""), Some(Format::Gift));
+    assert_eq!(Format::detect("notes.txt", "just words"), None);
+}
+
+fn gift_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("{".to_owned()),
+        Just("}".to_owned()),
+        Just("=".to_owned()),
+        Just("~".to_owned()),
+        Just("%".to_owned()),
+        Just("#".to_owned()),
+        Just("::".to_owned()),
+        Just("\\".to_owned()),
+        Just("\n".to_owned()),
+        Just("\n\n".to_owned()),
+        Just("$CATEGORY: a/b\n".to_owned()),
+        Just("ANSWER: A\n".to_owned()),
+        Just("A. ".to_owned()),
+        Just("B) ".to_owned()),
+        Just("->".to_owned()),
+        Just("T".to_owned()),
+        "[ a-zé0-9%.-]{0,6}",
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #[test]
+    fn importers_never_panic_and_every_rejection_has_a_line(text in prop_oneof![gift_like(), any::<String>()]) {
+        for format in Format::ALL {
+            for skip_bad in [false, true] {
+                let import = import(format, "x.txt", &text, &options(skip_bad));
+                for d in &import.report.problems {
+                    prop_assert!(d.line.is_some(), "{d}");
+                }
+                match &import.source {
+                    Some(source) => prop_assert!(Bank::parse(source.clone()).is_ok()),
+                    None => prop_assert!(!import.report.problems.is_empty()),
+                }
+            }
+        }
+    }
+}
