@@ -113,6 +113,54 @@ fn csv_import_writes_an_item_file_or_reports_every_bad_row() {
 }
 
 #[test]
+fn bank_import_writes_a_valid_bank_with_a_summary_or_nothing_when_a_question_is_wrong() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("latihan");
+    let out_s = out.to_str().expect("utf8");
+    let (code, stdout, err) =
+        ujian(&["bank", "import", "crates/bank-formats/tests/fixtures/soal.gift", "--out", out_s]);
+    assert_eq!(code, 0, "{err}");
+    for line in
+        ["gift import of", "imported     3  topic wawasan-kebangsaan-pancasila", "essay (lines 26)", "wrote 5 items"]
+    {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    let (code, validated, err) = ujian(&["bank", "validate", out_s]);
+    assert_eq!(code, 0, "{err}");
+    let hash = |text: &str| text.lines().find_map(|l| l.strip_prefix("sha256 ").map(str::to_owned));
+    assert!(stdout.contains(&hash(&validated).expect("hash")), "the summary names the bank's hash");
+
+    let again = dir.path().join("lagi");
+    let (code, _, err) = ujian(&[
+        "bank",
+        "import",
+        "gift",
+        "crates/bank-formats/tests/fixtures/soal.gift",
+        "--out",
+        again.to_str().expect("utf8"),
+        "--name",
+        "latihan",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (_, revalidated, _) = ujian(&["bank", "validate", again.to_str().expect("utf8")]);
+    assert_eq!(hash(&revalidated), hash(&validated), "the same file imports to the same bank hash");
+
+    let bad = dir.path().join("rusak");
+    let (code, _, err) = ujian(&[
+        "bank",
+        "import",
+        "aiken",
+        "crates/bank-formats/tests/fixtures/broken.aiken.txt",
+        "--out",
+        bad.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("broken.aiken.txt:8: ANSWER \"E\" is not one of the options (A, B)"), "{err}");
+    assert!(err.contains("6 problems found; nothing written"), "{err}");
+    assert!(!bad.exists(), "nothing is written when a question is wrong");
+}
+
+#[test]
 fn candidates_import_hashes_pins_and_writes_generated_ones() {
     let dir = tempfile::tempdir().expect("tmp");
     let csv = dir.path().join("peserta.csv");
