@@ -51,7 +51,10 @@ fn read_block(file: &str, block: &[(usize, &str)], out: &mut Parsed) {
             if letter != expected {
                 err(line, format!("option {letter} out of order: expected {expected}"));
             }
-            answers.push((letter, Answer { line, text: text.to_owned(), percent: 0.0, keyed: false, weighted: false }));
+            answers.push((
+                letter,
+                Answer { line, text: text.to_owned(), image: None, percent: 0.0, keyed: false, weighted: false },
+            ));
         } else if answers.is_empty() {
             stem.push(text.trim());
         } else {
@@ -81,6 +84,7 @@ fn read_block(file: &str, block: &[(usize, &str)], out: &mut Parsed) {
             title: None,
             category: None,
             stem: stem.join("\n"),
+            image: None,
             answers: answers.into_iter().map(|(_, a)| a).collect(),
             explanation: None,
             pin_options: false,

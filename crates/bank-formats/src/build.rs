@@ -65,14 +65,19 @@ pub const INVALID: &str = "invalid";
 /// options give the same files, hence the same bank hash.
 pub fn import(format: Format, file: &str, text: &str, options: &Options) -> Import {
     let parsed = crate::parse(format, file, text);
+    let parsed_assets = parsed.assets;
     let mut report = Report { problems: parsed.problems, skipped: parsed.skipped, ..Report::default() };
     // Readers list the questions they could not read as skipped; questions read but not
     // fit for ujian join them here.
     let mut bad_lines: BTreeSet<usize> = BTreeSet::new();
+    let reader_bad: BTreeSet<usize> = report.skipped.iter().filter(|s| s.reason == INVALID).map(|s| s.line).collect();
     let mut items = Vec::new();
     let mut ids = BTreeSet::new();
     for (n, q) in parsed.questions.iter().enumerate() {
         match plan(file, q, &options.section, n + 1, &mut ids) {
+            // A reader may hand over a question it found wrong (a missing image) so that
+            // its other problems are reported too; it is never imported.
+            Ok(_) if reader_bad.contains(&q.line) => {}
             Ok(item) => items.push(item),
             Err(problems) => {
                 bad_lines.insert(q.line);
@@ -81,11 +86,16 @@ pub fn import(format: Format, file: &str, text: &str, options: &Options) -> Impo
         }
     }
     report.problems.sort_by_key(|d| d.line);
+    for line in bad_lines {
+        let skipped = Skipped { line, reason: INVALID.to_owned() };
+        if !report.skipped.contains(&skipped) {
+            report.skipped.push(skipped);
+        }
+    }
+    report.skipped.sort_by_key(|s| s.line);
     if !report.problems.is_empty() && !options.skip_bad {
         return Import { source: None, report };
     }
-    report.skipped.extend(bad_lines.into_iter().map(|line| Skipped { line, reason: INVALID.to_owned() }));
-    report.skipped.sort_by_key(|s| s.line);
 
     let mut by_topic: Vec<(String, Vec<Planned>)> = Vec::new();
     for item in items {
@@ -102,6 +112,14 @@ pub fn import(format: Format, file: &str, text: &str, options: &Options) -> Impo
     }
 
     let mut source = BankSource::default();
+    // Only the images a written item shows: a skipped question's images stay behind.
+    for item in by_topic.iter().flat_map(|(_, list)| list) {
+        for name in item.image.iter().chain(item.options.iter().filter_map(|(_, i)| i.as_ref())) {
+            if let Some(bytes) = parsed_assets.get(name) {
+                source.assets.insert(name.clone(), bytes.clone());
+            }
+        }
+    }
     let files: Vec<String> = by_topic.iter().map(|(t, _)| format!("{t}.toml")).collect();
     let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
     let mut meta = String::new();
@@ -128,7 +146,8 @@ struct Planned {
     id: String,
     topic: String,
     stem: String,
-    options: Vec<String>,
+    image: Option<String>,
+    options: Vec<(String, Option<String>)>,
     key: PlannedKey,
     pin_options: bool,
     explanation: Option<String>,
@@ -161,7 +180,7 @@ fn plan(
         err(q.line, format!("has {n} answer(s); a ujian item has 2 to {MAX_OPTIONS} options"));
     }
     for (i, a) in q.answers.iter().enumerate() {
-        if a.text.trim().is_empty() {
+        if a.text.trim().is_empty() && a.image.is_none() {
             err(a.line, format!("answer {} has no text", i + 1));
         }
     }
@@ -211,7 +230,8 @@ fn plan(
         id,
         topic: q.category.as_deref().map(topic_slug).filter(|t| !t.is_empty()).unwrap_or_else(|| "umum".to_owned()),
         stem: q.stem.trim().to_owned(),
-        options: q.answers.iter().map(|a| a.text.trim().to_owned()).collect(),
+        image: q.image.clone(),
+        options: q.answers.iter().map(|a| (a.text.trim().to_owned(), a.image.clone())).collect(),
         key,
         pin_options: q.pin_options,
         explanation: q.explanation.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
@@ -269,6 +289,9 @@ fn item_file(file: &str, section: &str, items: &[Planned]) -> String {
             PlannedKey::Weighted(_) => out.push_str("kind = \"weighted\"\n"),
         }
         let _ = writeln!(out, "stem = {}", quote(&item.stem));
+        if let Some(image) = &item.image {
+            let _ = writeln!(out, "image = {}", quote(image));
+        }
         if item.pin_options {
             out.push_str("pin_options = true\n");
         }
@@ -276,8 +299,11 @@ fn item_file(file: &str, section: &str, items: &[Planned]) -> String {
             let _ = writeln!(out, "explanation = {}", quote(e));
         }
         out.push_str("options = [\n");
-        for (i, text) in item.options.iter().enumerate() {
+        for (i, (text, image)) in item.options.iter().enumerate() {
             let _ = write!(out, "  {{ label = \"{}\", text = {}", label(i), quote(text));
+            if let Some(image) = image {
+                let _ = write!(out, ", image = {}", quote(image));
+            }
             if let PlannedKey::Weighted(points) = &item.key {
                 let _ = write!(out, ", points = {}", points[i]);
             }

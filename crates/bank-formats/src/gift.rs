@@ -149,6 +149,7 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
         let answer = |text: &str, keyed: bool| Answer {
             line,
             text: text.to_owned(),
+            image: None,
             percent: if keyed { 100.0 } else { 0.0 },
             keyed,
             weighted: false,
@@ -158,6 +159,7 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
             title,
             category: category.clone(),
             stem,
+            image: None,
             answers: vec![answer("Benar", truth), answer("Salah", !truth)],
             explanation,
             pin_options: true,
@@ -206,7 +208,14 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
         }
         // Per-answer feedback (after `#`) has no place in a ujian item and is dropped.
         let feedback = find(part, 0, "#").unwrap_or(part.len());
-        answers.push(Answer { line, text: text(&part[..feedback]), percent, keyed: body[m].c == '=', weighted });
+        answers.push(Answer {
+            line,
+            text: text(&part[..feedback]),
+            image: None,
+            percent,
+            keyed: body[m].c == '=',
+            weighted,
+        });
     }
     if ok {
         out.questions.push(Question {
@@ -214,6 +223,7 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
             title,
             category: category.clone(),
             stem,
+            image: None,
             answers,
             explanation,
             pin_options: false,

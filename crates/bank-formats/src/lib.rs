@@ -14,12 +14,15 @@
 //!
 //! - [`aiken`]: the plain Aiken format (stem, `A.`/`A)` options, `ANSWER: X`).
 //! - [`gift`]: Moodle's GIFT text format.
+//! - [`moodle`]: Moodle XML (quick-xml), with its HTML reduced to plain text and its
+//!   embedded images.
 //! - [`build`]: [`Question`]s to a bank's files, with the [`Report`] of what was
 //!   imported and what was skipped.
 
 pub mod aiken;
 pub mod build;
 pub mod gift;
+pub mod moodle;
 
 use std::fmt;
 
@@ -31,15 +34,17 @@ use item_bank::{Bank, Diagnostic};
 pub enum Format {
     Aiken,
     Gift,
+    MoodleXml,
 }
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::Aiken, Format::Gift];
+    pub const ALL: [Format; 3] = [Format::Aiken, Format::Gift, Format::MoodleXml];
 
     pub fn name(self) -> &'static str {
         match self {
             Format::Aiken => "aiken",
             Format::Gift => "gift",
+            Format::MoodleXml => "moodle-xml",
         }
     }
 
@@ -53,6 +58,9 @@ impl Format {
         let lower = file_name.to_ascii_lowercase();
         if lower.ends_with(".gift") {
             return Some(Format::Gift);
+        }
+        if lower.ends_with(".xml") || text.trim_start().starts_with("<?xml") || text.contains("<quiz") {
+            return Some(Format::MoodleXml);
         }
         if text.lines().any(|l| l.trim_start().starts_with("ANSWER:")) {
             return Some(Format::Aiken);
@@ -81,6 +89,8 @@ pub struct Question {
     /// The category path (GIFT `$CATEGORY:`), which becomes the item's topic.
     pub category: Option<String>,
     pub stem: String,
+    /// An image shown under the stem: a name in [`Parsed::assets`].
+    pub image: Option<String>,
     pub answers: Vec<Answer>,
     /// The general feedback, kept as the item's explanation.
     pub explanation: Option<String>,
@@ -93,6 +103,8 @@ pub struct Question {
 pub struct Answer {
     pub line: usize,
     pub text: String,
+    /// The option's image: a name in [`Parsed::assets`].
+    pub image: Option<String>,
     /// The share of the question's marks this answer earns, in percent (100 = the key).
     pub percent: f64,
     /// True when the format marked the answer as the key outright (GIFT `=`, Aiken's
@@ -109,6 +121,8 @@ pub struct Parsed {
     pub questions: Vec<Question>,
     pub skipped: Vec<Skipped>,
     pub problems: Vec<Diagnostic>,
+    /// Images carried inside the file (Moodle's base64 `file` elements), by asset name.
+    pub assets: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// Reads `text` in `format`; `file` names it in messages.
@@ -116,6 +130,7 @@ pub fn parse(format: Format, file: &str, text: &str) -> Parsed {
     match format {
         Format::Aiken => aiken::parse(file, text),
         Format::Gift => gift::parse(file, text),
+        Format::MoodleXml => moodle::parse(file, text),
     }
 }
 

@@ -225,7 +225,7 @@ pub enum BankCommand {
     },
     /// Turn a question bank exported from another system into a ujian bank folder.
     ///
-    /// Formats: aiken, gift (see docs/bank-format.md for what maps to what). Every problem
+    /// Formats: aiken, gift, moodle-xml (see docs/bank-format.md for what maps to what). Every problem
     /// is listed with file and line and nothing is written if there is one, unless
     /// --skip-bad is given. Question types ujian cannot deliver yet are listed and skipped.
     /// Ends with a summary: items imported per topic, questions skipped per reason.

@@ -148,7 +148,9 @@ fn every_planted_gift_mistake_is_reported_in_one_run_and_nothing_is_written() {
 
 #[test]
 fn importing_the_same_file_twice_gives_the_same_bank_hash() {
-    for (format, name) in [(Format::Aiken, "soal.aiken.txt"), (Format::Gift, "soal.gift")] {
+    for (format, name) in
+        [(Format::Aiken, "soal.aiken.txt"), (Format::Gift, "soal.gift"), (Format::MoodleXml, "soal.xml")]
+    {
         let first = bank(&run(format, name, false));
         let second = bank(&run(format, name, false));
         assert_eq!(first.hash(), second.hash(), "{name}");
@@ -163,6 +165,7 @@ fn the_format_is_detected_from_the_file() {
     assert_eq!(Format::detect("soal.txt", &gift), Some(Format::Gift));
     assert_eq!(Format::detect("x.gift", ""), Some(Format::Gift));
     assert_eq!(Format::detect("notes.txt", "just words"), None);
+    assert_eq!(Format::detect("ekspor.xml", ""), Some(Format::MoodleXml));
 }
 
 fn gift_like() -> impl Strategy<Value = String> {
@@ -182,6 +185,16 @@ fn gift_like() -> impl Strategy<Value = String> {
         Just("A. ".to_owned()),
         Just("B) ".to_owned()),
         Just("->".to_owned()),
+        Just("<quiz>".to_owned()),
+        Just("<question type=\"multichoice\">".to_owned()),
+        Just("<question type=\"truefalse\">".to_owned()),
+        Just("</question>".to_owned()),
+        Just("<answer fraction=\"100\"><text>".to_owned()),
+        Just("<questiontext><text>".to_owned()),
+        Just("</text>".to_owned()),
+        Just("</answer>".to_owned()),
+        Just("&amp;".to_owned()),
+        Just("<img src=\"@@PLUGINFILE@@/a.png\">".to_owned()),
         Just("T".to_owned()),
         "[ a-zé0-9%.-]{0,6}",
     ];
@@ -204,4 +217,66 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_moodle_xml_file_maps_every_construct() {
+    let import = run(Format::MoodleXml, "soal.xml", false);
+    assert!(import.report.problems.is_empty(), "{:?}", problems(&import));
+    let bank = bank(&import);
+    let by_id = |id: &str| bank.items().iter().find(|i| i.id().as_str() == id).expect(id).clone();
+
+    let tiu1 = by_id("TIU-01");
+    assert_eq!(tiu1.topic().as_str(), "tes-intelegensia-umum-numerik", "the category is the topic");
+    assert_eq!(tiu1.stem(), "Hitunglah nilai x jika x^2 = 49 dan x > 0.", "HTML reduced, script removed");
+    assert_eq!(tiu1.key(), &Key::Single(label("A")), "the 100% answer is the key; the penalty is dropped");
+    assert_eq!(tiu1.explanation(), Some("Akar positif dari 49 adalah 7."), "general feedback");
+
+    let tiu2 = by_id("TIU-02");
+    assert_eq!(tiu2.stem(), "Perhatikan gambar berikut.\n\n- baris pertama\n- baris kedua\n\na | b");
+    let image = tiu2.image().expect("the embedded image");
+    assert_eq!(bank.asset(image).map(|b| &b[..4]), Some(&b"\x89PNG"[..]), "base64 decoded into assets");
+
+    let tkp1 = by_id("TKP-01");
+    let points: Vec<i64> = match tkp1.key() {
+        Key::Weighted(p) => p.iter().map(|p| p.0).collect(),
+        other => panic!("weighted expected, got {other:?}"),
+    };
+    assert_eq!(points, [100, 75, 33, 0], "graded fractions kept as rounded percent points");
+
+    let tkp2 = by_id("TKP-02");
+    assert_eq!(tkp2.options().iter().map(|o| o.text()).collect::<Vec<_>>(), ["Benar", "Salah"]);
+    assert_eq!(tkp2.stem(), "Kerja sama tim & komunikasi penting dalam pelayanan publik.");
+
+    let skipped: Vec<(usize, &str)> = import.report.skipped.iter().map(|s| (s.line, s.reason.as_str())).collect();
+    assert_eq!(skipped, [(46, "essay"), (50, "matching"), (54, "multichoice with several answers")]);
+}
+
+#[test]
+fn every_planted_moodle_mistake_is_reported_in_one_run_and_nothing_is_written() {
+    let import = run(Format::MoodleXml, "broken.xml", false);
+    assert!(import.source.is_none());
+    assert_exactly(
+        &import,
+        &[
+            "broken.xml:3: item X1: no key: no answer is marked correct",
+            "broken.xml:13: item X2: two keys: answers 1, 2 are all marked correct",
+            "broken.xml:17: item X3: image \"hilang.png\" is missing from the file",
+            "broken.xml:19: item X3: answer 2 has no text",
+            "broken.xml:24: item X4: fraction \"seratus\" is not a number",
+        ],
+    );
+    let ok = run(Format::MoodleXml, "broken.xml", true);
+    let bank = bank(&ok);
+    assert_eq!(bank.items().iter().map(|i| i.id().as_str()).collect::<Vec<_>>(), ["OK"]);
+    let invalid = ok.report.skipped_by_reason().get("invalid").cloned();
+    assert_eq!(invalid, Some(vec![3, 9, 15, 21]));
+}
+
+#[test]
+fn malformed_xml_is_reported_at_its_line() {
+    let text = "<quiz>\n<question type=\"multichoice\">\n</quiz>\n";
+    let import = import(Format::MoodleXml, "x.xml", text, &options(false));
+    let got = problems(&import);
+    assert!(got.first().is_some_and(|p| p.starts_with("x.xml:3: not well-formed XML")), "{got:?}");
 }
