@@ -182,5 +182,5 @@ fn an_explanation_that_is_not_text_is_reported() {
         .replace("stem = \"2 + 2 = ?\"\n", "stem = \"2 + 2 = ?\"\nexplanation = 4\n");
     source.files.insert("items.toml".into(), items);
     let errors: Vec<String> = Bank::parse(source).expect_err("must fail").iter().map(|d| d.to_string()).collect();
-    assert_reported(&errors, "items.toml:15: item K-2: explanation: expected a string, found a whole number");
+    assert_reported(&errors, "items.toml:16: item K-2: explanation: expected a string, found a whole number");
 }

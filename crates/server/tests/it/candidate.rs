@@ -228,6 +228,23 @@ async fn a_failed_commit_is_refused_loses_nothing_and_the_same_seq_is_stored_onc
 }
 
 #[tokio::test]
+async fn no_question_a_candidate_receives_carries_the_explanation() {
+    // Every item of the tiny bank the paper draws from K-3, W-1, W-2 has an explanation.
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    let mut frames = vec![c.welcome.to_string()];
+    for i in 0..4 {
+        let q = c.get(i).await;
+        assert_eq!(q["type"], "question", "{q}");
+        frames.push(q.to_string());
+    }
+    assert!(frames.iter().any(|f| f.contains("\"stem\"")), "the questions were received");
+    for f in &frames {
+        assert!(!f.contains("Pembahasan"), "an explanation reached the candidate: {f}");
+    }
+}
+
+#[tokio::test]
 async fn a_replayed_seq_gets_the_same_ack_and_changes_nothing() {
     let app = TestApp::spawn(Setup::tiny(1)).await;
     let mut c = app.candidate(1).await;
