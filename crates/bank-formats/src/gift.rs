@@ -117,9 +117,14 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
             stem = rest.trim().to_owned();
         }
     }
-    if stem.starts_with("[html]") {
-        out.skipped.push(Skipped { line: start, reason: "HTML question text (not read yet)".to_owned() });
-        return;
+    if let Some(html) = stem.strip_prefix("[html]") {
+        let (text, images) = crate::moodle::html_to_text(html);
+        if !images.is_empty() {
+            // A GIFT file has nowhere to carry the image's bytes.
+            err(start, format!("{} image(s) in the HTML stem; GIFT cannot carry their files", images.len()));
+            return;
+        }
+        stem = text;
     }
 
     let mut body = &chs[open + 1..close];

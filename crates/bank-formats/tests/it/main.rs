@@ -116,7 +116,9 @@ fn a_gift_file_maps_every_construct() {
     assert_eq!(escaped.stem(), "Tanda kurung kurawal { dan } serta sama dengan = ditulis dengan garis miring. Benar?");
     assert_eq!(escaped.key(), &Key::Single(label("B")), "{{FALSE}} keys Salah");
 
-    assert_eq!(bank.items().len(), 5);
+    assert_eq!(by_id("HTML-01").stem(), "Hasil dari 2^3 adalah ...", "[html] stems are reduced to text");
+
+    assert_eq!(bank.items().len(), 6);
     let skipped: Vec<(usize, &str)> = import.report.skipped.iter().map(|s| (s.line, s.reason.as_str())).collect();
     assert_eq!(
         skipped,
@@ -139,6 +141,7 @@ fn every_planted_gift_mistake_is_reported_in_one_run_and_nothing_is_written() {
             "broken.gift:11: item B5: has 6 answer(s); a ujian item has 2 to 5 options",
             "broken.gift:13: the answers' closing } is missing",
             "broken.gift:15: weight %lima% is not a number",
+            "broken.gift:19: 1 image(s) in the HTML stem; GIFT cannot carry their files",
         ],
     );
     let ok = run(Format::Gift, "broken.gift", true);

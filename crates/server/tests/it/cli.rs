@@ -121,7 +121,7 @@ fn bank_import_writes_a_valid_bank_with_a_summary_or_nothing_when_a_question_is_
         ujian(&["bank", "import", "crates/bank-formats/tests/fixtures/soal.gift", "--out", out_s]);
     assert_eq!(code, 0, "{err}");
     for line in
-        ["gift import of", "imported     3  topic wawasan-kebangsaan-pancasila", "essay (lines 26)", "wrote 5 items"]
+        ["gift import of", "imported     3  topic wawasan-kebangsaan-pancasila", "essay (lines 26)", "wrote 6 items"]
     {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }
