@@ -216,7 +216,8 @@ fn read_choice(file: &str, q: &El, category: &Option<String>, truefalse: bool, o
         image,
         answers,
         explanation,
-        pin_options: truefalse,
+        // Moodle's "shuffle the choices" off means the order is part of the question.
+        pin_options: truefalse || q.child("shuffleanswers").is_some_and(|s| matches!(s.text.trim(), "0" | "false")),
     });
 }
 

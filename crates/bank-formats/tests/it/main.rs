@@ -246,13 +246,15 @@ fn a_moodle_xml_file_maps_every_construct() {
         other => panic!("weighted expected, got {other:?}"),
     };
     assert_eq!(points, [100, 75, 33, 0], "graded fractions kept as rounded percent points");
+    assert!(tkp1.pin_options(), "shuffleanswers 0 pins the options");
+    assert!(!tiu1.pin_options());
 
     let tkp2 = by_id("TKP-02");
     assert_eq!(tkp2.options().iter().map(|o| o.text()).collect::<Vec<_>>(), ["Benar", "Salah"]);
     assert_eq!(tkp2.stem(), "Kerja sama tim & komunikasi penting dalam pelayanan publik.");
 
     let skipped: Vec<(usize, &str)> = import.report.skipped.iter().map(|s| (s.line, s.reason.as_str())).collect();
-    assert_eq!(skipped, [(46, "essay"), (50, "matching"), (54, "multichoice with several answers")]);
+    assert_eq!(skipped, [(47, "essay"), (51, "matching"), (55, "multichoice with several answers")]);
 }
 
 #[test]
@@ -267,13 +269,16 @@ fn every_planted_moodle_mistake_is_reported_in_one_run_and_nothing_is_written() 
             "broken.xml:17: item X3: image \"hilang.png\" is missing from the file",
             "broken.xml:19: item X3: answer 2 has no text",
             "broken.xml:24: item X4: fraction \"seratus\" is not a number",
+            "broken.xml:31: item X5: image \"rusak.png\" is not valid base64: Invalid symbol 33, offset 0.",
+            "broken.xml:33: item X5: image \"skrip.exe\" is not an svg, png, jpg or webp file",
+            "broken.xml:33: item X5: answer 1 has no text",
         ],
     );
     let ok = run(Format::MoodleXml, "broken.xml", true);
     let bank = bank(&ok);
     assert_eq!(bank.items().iter().map(|i| i.id().as_str()).collect::<Vec<_>>(), ["OK"]);
     let invalid = ok.report.skipped_by_reason().get("invalid").cloned();
-    assert_eq!(invalid, Some(vec![3, 9, 15, 21]));
+    assert_eq!(invalid, Some(vec![3, 9, 15, 21, 27]));
 }
 
 #[test]
