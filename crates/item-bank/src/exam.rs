@@ -464,7 +464,6 @@ impl Exam {
                 quotas,
             });
         }
-        let _ = self.bank_line;
         sink.diags.into_result(summary)
     }
 

@@ -430,7 +430,7 @@ pub async fn login(
     ClientIp(client): ClientIp,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = json_body(body)?;
+    let Json(req) = body.map_err(ApiError::from)?;
     let bad =
         || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
     let participant = req.participant_no.trim();
@@ -594,11 +594,6 @@ pub fn is_participant_no(s: &str) -> bool {
 
 /// The largest body a login takes: its fields are short.
 pub const LOGIN_BODY_LIMIT: usize = 4 * 1024;
-
-/// A JSON body, or the error that says what is wrong with it.
-pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(v)| v).map_err(ApiError::from)
-}
 
 /// The refusal of a login whose participant, account or address used up its attempts.
 pub(crate) fn locked_out(locked: Locked) -> ApiError {

@@ -94,7 +94,7 @@ pub async fn login(
     ClientIp(client): ClientIp,
     body: Result<Json<StaffLogin>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let req = auth::json_body(body)?;
+    let Json(req) = body.map_err(ApiError::from)?;
     let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "username or password is wrong");
     if !is_username(&req.username) {
         return Err(ApiError::new(
