@@ -5,7 +5,8 @@
 //! breaks (a dropped socket, a server killed with -9) it reconnects with the same token,
 //! logs in again if the token is refused, and resends the unacknowledged message with the
 //! same `seq`: the server answers a stored one with the same ack and stores a new one, so
-//! either way nothing is applied twice (DESIGN rule 6).
+//! either way nothing is applied twice (docs/design-rules.md,
+//! "Replays change nothing").
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! The durability check: every acknowledgement the candidates received must match a row of
-//! the stored answer log (DESIGN rule 1: nothing acknowledged is ever lost).
+//! the stored answer log (docs/design-rules.md,
+//! "Nothing acknowledged is lost").
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

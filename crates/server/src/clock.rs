@@ -1,5 +1,5 @@
-//! The server's clock. Time is injected so that tests can move it (DESIGN rule 2: the
-//! server owns time; a monotonic clock for durations, UTC for timestamps).
+//! The server's clock. Time is injected so that tests can move it (docs/design-rules.md,
+//! "The server owns time": a monotonic clock for durations, UTC for timestamps).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

@@ -1,7 +1,8 @@
 //! Papers: which items a candidate gets, in which order, with options in which order.
 //!
 //! The seed is HMAC-SHA256(sitting secret, candidate id): the same inputs always give the
-//! same paper, and nobody without the secret can predict one (DESIGN rule 4).
+//! same paper, and nobody without the secret can predict one (docs/design-rules.md,
+//! "Papers are random but reproducible").
 
 use item_bank::{Bank, Exam, Item, ItemId, Label, SectionCode};
 use rand::SeedableRng as _;

@@ -153,7 +153,7 @@ fn every_mistake_of_an_exam_is_reported_in_one_run_in_words() {
     let dir = tempfile::tempdir().expect("tmp");
     let bank = fixture("tiny");
     // Four planted mistakes: a bad duration, an unknown tie-break section, a misspelt topic
-    // and an unreachable threshold; the first two used to hide the last two.
+    // and an unreachable threshold; a check that stopped at the first would hide the rest.
     let text = base()
         .replace("bank = \"tiny\"", &format!("bank = {:?}", bank.display().to_string()))
         .replace("duration_minutes = 10", "duration_minutes = 0")
