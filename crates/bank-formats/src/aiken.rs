@@ -88,6 +88,9 @@ fn read_block(file: &str, block: &[(usize, &str)], out: &mut Parsed) {
             answers: answers.into_iter().map(|(_, a)| a).collect(),
             explanation: None,
             pin_options: false,
+            section: None,
+            difficulty: None,
+            part: None,
         });
     }
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use item_bank::{BankSource, Diagnostic};
 
-use crate::{Format, Question, problem};
+use crate::{Format, Parsed, Question, problem};
 
 /// How an import names what it makes.
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct Options {
 /// A question left out, with why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// The file inside a package (QTI) the question is in; None for the imported file.
+    pub part: Option<String>,
     pub line: usize,
     /// Short and shared by questions skipped for the same cause (`essay`, `numerical`,
     /// `invalid`), so the summary can count them.
@@ -64,48 +66,75 @@ pub const INVALID: &str = "invalid";
 /// Reads `text` as `format` and builds a bank from it. Deterministic: the same text and
 /// options give the same files, hence the same bank hash.
 pub fn import(format: Format, file: &str, text: &str, options: &Options) -> Import {
-    let parsed = crate::parse(format, file, text);
+    import_parsed(format, file, crate::parse(format, file, text), options, &mut |_, _| {})
+}
+
+/// [`import`] of what a reader already read (a QTI package is read from bytes, see
+/// [`crate::parse_bytes`]). `progress` is told how many questions are done of how many.
+pub fn import_parsed(
+    format: Format,
+    file: &str,
+    parsed: Parsed,
+    options: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Import {
     let parsed_assets = parsed.assets;
+    let meta = parsed.bank;
+    // ujian's own exports are taken exactly as written, so a round trip keeps the hash.
+    let verbatim = meta.is_some();
     let mut report = Report { problems: parsed.problems, skipped: parsed.skipped, ..Report::default() };
     // Readers list the questions they could not read as skipped; questions read but not
-    // fit for ujian join them here.
-    let mut bad_lines: BTreeSet<usize> = BTreeSet::new();
-    let reader_bad: BTreeSet<usize> = report.skipped.iter().filter(|s| s.reason == INVALID).map(|s| s.line).collect();
+    // fit for ujian join them here. A question is known by its file and line.
+    let mut bad: BTreeSet<(Option<String>, usize)> = BTreeSet::new();
+    let reader_bad: BTreeSet<(Option<String>, usize)> =
+        report.skipped.iter().filter(|s| s.reason == INVALID).map(|s| (s.part.clone(), s.line)).collect();
     let mut items = Vec::new();
     let mut ids = BTreeSet::new();
+    let total = parsed.questions.len();
     for (n, q) in parsed.questions.iter().enumerate() {
-        match plan(file, q, &options.section, n + 1, &mut ids) {
+        let at = (q.part.clone(), q.line);
+        let shown = q.part.as_deref().unwrap_or(file);
+        match plan(shown, q, &options.section, n + 1, &mut ids, verbatim) {
             // A reader may hand over a question it found wrong (a missing image) so that
             // its other problems are reported too; it is never imported.
-            Ok(_) if reader_bad.contains(&q.line) => {}
+            Ok(_) if reader_bad.contains(&at) => {}
             Ok(item) => items.push(item),
             Err(problems) => {
-                bad_lines.insert(q.line);
+                bad.insert(at);
                 report.problems.extend(problems);
             }
         }
+        if n % 256 == 255 || n + 1 == total {
+            progress(n + 1, total);
+        }
     }
-    report.problems.sort_by_key(|d| d.line);
-    for line in bad_lines {
-        let skipped = Skipped { line, reason: INVALID.to_owned() };
+    report.problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    for (part, line) in bad {
+        let skipped = Skipped { part, line, reason: INVALID.to_owned() };
         if !report.skipped.contains(&skipped) {
             report.skipped.push(skipped);
         }
     }
-    report.skipped.sort_by_key(|s| s.line);
+    report.skipped.sort_by(|a, b| (&a.part, a.line).cmp(&(&b.part, b.line)));
     if !report.problems.is_empty() && !options.skip_bad {
         return Import { source: None, report };
     }
 
-    let mut by_topic: Vec<(String, Vec<Planned>)> = Vec::new();
+    // One file per run of items of one topic, so that the bank keeps the order it was
+    // read in (the bank hash follows item order); the summary counts per topic.
+    let mut runs: Vec<(String, Vec<Planned>)> = Vec::new();
     for item in items {
-        match by_topic.iter_mut().find(|(t, _)| *t == item.topic) {
-            Some((_, list)) => list.push(item),
-            None => by_topic.push((item.topic.clone(), vec![item])),
+        match runs.last_mut() {
+            Some((t, list)) if *t == item.topic => list.push(item),
+            _ => runs.push((item.topic.clone(), vec![item])),
+        }
+        let topic = &runs[runs.len() - 1].0;
+        match report.imported.iter_mut().find(|(t, _)| t == topic) {
+            Some((_, n)) => *n += 1,
+            None => report.imported.push((topic.clone(), 1)),
         }
     }
-    report.imported = by_topic.iter().map(|(t, list)| (t.clone(), list.len())).collect();
-    if by_topic.is_empty() {
+    if runs.is_empty() {
         // Line 1: even a file with nothing usable gets a position an editor can open.
         report.problems.push(problem(file, 1, None, "no question could be imported"));
         return Import { source: None, report };
@@ -113,22 +142,35 @@ pub fn import(format: Format, file: &str, text: &str, options: &Options) -> Impo
 
     let mut source = BankSource::default();
     // Only the images a written item shows: a skipped question's images stay behind.
-    for item in by_topic.iter().flat_map(|(_, list)| list) {
+    for item in runs.iter().flat_map(|(_, list)| list) {
         for name in item.image.iter().chain(item.options.iter().filter_map(|(_, i)| i.as_ref())) {
             if let Some(bytes) = parsed_assets.get(name) {
                 source.assets.insert(name.clone(), bytes.clone());
             }
         }
     }
-    let files: Vec<String> = by_topic.iter().map(|(t, _)| format!("{t}.toml")).collect();
+    let mut files: Vec<String> = Vec::new();
+    for (topic, _) in &runs {
+        let mut name = format!("{topic}.toml");
+        let mut n = 2;
+        while files.contains(&name) {
+            name = format!("{topic}-{n}.toml");
+            n += 1;
+        }
+        files.push(name);
+    }
     let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-    let mut meta = String::new();
-    let _ = writeln!(meta, "name = {}", quote(&options.name));
-    meta.push_str("version = \"1\"\n");
-    let _ = writeln!(meta, "title = {}", quote(&format!("imported from {base} ({format})")));
-    let _ = writeln!(meta, "files = [{}]", files.iter().map(|f| quote(f)).collect::<Vec<_>>().join(", "));
-    source.files.insert(item_bank::bank::BANK_FILE.to_owned(), meta);
-    for ((_, list), name) in by_topic.iter().zip(&files) {
+    let (version, title) = match &meta {
+        Some(m) => (m.version.clone(), m.title.clone()),
+        None => ("1".to_owned(), format!("imported from {base} ({format})")),
+    };
+    let mut meta_text = String::new();
+    let _ = writeln!(meta_text, "name = {}", quote(&options.name));
+    let _ = writeln!(meta_text, "version = {}", quote(&version));
+    let _ = writeln!(meta_text, "title = {}", quote(&title));
+    let _ = writeln!(meta_text, "files = [{}]", files.iter().map(|f| quote(f)).collect::<Vec<_>>().join(", "));
+    source.files.insert(item_bank::bank::BANK_FILE.to_owned(), meta_text);
+    for ((_, list), name) in runs.iter().zip(&files) {
         source.files.insert(name.clone(), item_file(file, &options.section, list));
     }
     // The bank's own rules have the last word; a failure here is a gap in the checks
@@ -145,6 +187,9 @@ pub fn import(format: Format, file: &str, text: &str, options: &Options) -> Impo
 struct Planned {
     id: String,
     topic: String,
+    /// The item's own section when it differs from the import's.
+    section: Option<String>,
+    difficulty: Option<u8>,
     stem: String,
     image: Option<String>,
     options: Vec<(String, Option<String>)>,
@@ -168,7 +213,9 @@ fn plan(
     section: &str,
     number: usize,
     ids: &mut BTreeSet<String>,
+    verbatim: bool,
 ) -> Result<Planned, Vec<Diagnostic>> {
+    let keep = |s: &str| if verbatim { s.to_owned() } else { s.trim().to_owned() };
     let title = q.title.as_deref();
     let mut problems = Vec::new();
     let mut err = |line: usize, m: String| problems.push(problem(file, line, title, m));
@@ -229,9 +276,11 @@ fn plan(
     Ok(Planned {
         id,
         topic: q.category.as_deref().map(topic_slug).filter(|t| !t.is_empty()).unwrap_or_else(|| "umum".to_owned()),
-        stem: q.stem.trim().to_owned(),
+        section: q.section.clone().filter(|s| s != section && is_code(s)),
+        difficulty: q.difficulty.filter(|d| (1..=5).contains(d)),
+        stem: keep(&q.stem),
         image: q.image.clone(),
-        options: q.answers.iter().map(|a| (a.text.trim().to_owned(), a.image.clone())).collect(),
+        options: q.answers.iter().map(|a| (keep(&a.text), a.image.clone())).collect(),
         key,
         pin_options: q.pin_options,
         explanation: q.explanation.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
@@ -264,6 +313,11 @@ fn topic_slug(path: &str) -> String {
     collapse(&mapped)
 }
 
+/// `[A-Za-z0-9_-]{1,64}`, item-bank's rule for section codes.
+fn is_code(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn collapse(s: &str) -> String {
     s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
@@ -280,7 +334,13 @@ fn item_file(file: &str, section: &str, items: &[Planned]) -> String {
     for item in items {
         out.push_str("\n[[item]]\n");
         let _ = writeln!(out, "id = {}", quote(&item.id));
+        if let Some(s) = &item.section {
+            let _ = writeln!(out, "section = {}", quote(s));
+        }
         let _ = writeln!(out, "topic = {}", quote(&item.topic));
+        if let Some(d) = item.difficulty {
+            let _ = writeln!(out, "difficulty = {d}");
+        }
         match &item.key {
             PlannedKey::Single(k) => {
                 out.push_str("kind = \"single\"\n");

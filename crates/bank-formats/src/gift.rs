@@ -98,7 +98,7 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
         }
     }
     let Some(open) = find(&chs, body_from, "{") else {
-        out.skipped.push(Skipped { line: start, reason: "description (no answers)".to_owned() });
+        out.skipped.push(Skipped { part: None, line: start, reason: "description (no answers)".to_owned() });
         return;
     };
     let Some(close) = find(&chs, open + 1, "}") else {
@@ -135,15 +135,15 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
     }
     let lead = body.iter().position(|c| !c.c.is_whitespace());
     let Some(lead) = lead else {
-        out.skipped.push(Skipped { line: start, reason: "essay".to_owned() });
+        out.skipped.push(Skipped { part: None, line: start, reason: "essay".to_owned() });
         return;
     };
     if is(&body[lead], '#') {
-        out.skipped.push(Skipped { line: start, reason: "numerical".to_owned() });
+        out.skipped.push(Skipped { part: None, line: start, reason: "numerical".to_owned() });
         return;
     }
     if find(body, 0, "->").is_some() {
-        out.skipped.push(Skipped { line: start, reason: "matching".to_owned() });
+        out.skipped.push(Skipped { part: None, line: start, reason: "matching".to_owned() });
         return;
     }
     let head_end = find(body, 0, "#").unwrap_or(body.len());
@@ -168,6 +168,9 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
             answers: vec![answer("Benar", truth), answer("Salah", !truth)],
             explanation,
             pin_options: true,
+            section: None,
+            difficulty: None,
+            part: None,
         });
         return;
     }
@@ -178,7 +181,7 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
         return;
     }
     if !markers.iter().any(|&i| body[i].c == '~') {
-        out.skipped.push(Skipped { line: start, reason: "short answer".to_owned() });
+        out.skipped.push(Skipped { part: None, line: start, reason: "short answer".to_owned() });
         return;
     }
     let mut answers = Vec::new();
@@ -232,6 +235,9 @@ fn read_block(file: &str, block: &[(usize, &str)], category: &mut Option<String>
             answers,
             explanation,
             pin_options: false,
+            section: None,
+            difficulty: None,
+            part: None,
         });
     }
 }

@@ -34,11 +34,7 @@ impl El {
     }
 }
 
-fn line_at(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
-}
-
-fn entity(name: &str) -> Option<char> {
+pub(crate) fn entity(name: &str) -> Option<char> {
     match name {
         "amp" => Some('&'),
         "lt" => Some('<'),
@@ -59,6 +55,9 @@ fn entity(name: &str) -> Option<char> {
 
 /// Reads the whole document into a tree; an XML error is reported at its line.
 fn tree(file: &str, text: &str, out: &mut Parsed) -> Option<El> {
+    // Offsets to lines through an index: counting newlines from the start for every
+    // element made a 10,000-question file quadratic.
+    let lines = crate::xml::Lines::new(text);
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<El> = vec![El::default()];
     loop {
@@ -66,14 +65,14 @@ fn tree(file: &str, text: &str, out: &mut Parsed) -> Option<El> {
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(e) => {
-                let line = line_at(text, reader.error_position() as usize);
+                let line = lines.at(reader.error_position() as usize);
                 out.problems.push(problem(file, line, None, format!("not well-formed XML: {e}")));
                 return None;
             }
         };
         let open = |e: &quick_xml::events::BytesStart<'_>| El {
             name: e.local_name().as_ref().to_owned(),
-            line: line_at(text, at + text[at..].find('<').unwrap_or(0)),
+            line: lines.at(at + text[at..].find('<').unwrap_or(0)),
             attrs: e
                 .attributes()
                 .flatten()
@@ -119,7 +118,7 @@ fn tree(file: &str, text: &str, out: &mut Parsed) -> Option<El> {
                         }
                     }
                     None => {
-                        let line = line_at(text, at);
+                        let line = lines.at(at);
                         out.problems.push(problem(file, line, None, format!("unknown entity &{name};")));
                         return None;
                     }
@@ -130,7 +129,7 @@ fn tree(file: &str, text: &str, out: &mut Parsed) -> Option<El> {
         }
     }
     if stack.len() != 1 {
-        out.problems.push(problem(file, line_at(text, text.len()), None, "the XML ends inside an element"));
+        out.problems.push(problem(file, lines.at(text.len()), None, "the XML ends inside an element"));
         return None;
     }
     stack.pop()
@@ -143,6 +142,10 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         out.problems.push(problem(file, 1, None, "not a Moodle XML export: no <quiz> element"));
         return out;
     };
+    out.bank = quiz
+        .all("question")
+        .filter(|q| q.attr("type") == Some("category"))
+        .find_map(|q| q.text_of("info").and_then(bank_meta));
     let mut category: Option<String> = None;
     for q in quiz.all("question") {
         let before = out.problems.len();
@@ -152,20 +155,41 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             "truefalse" => read_choice(file, q, &category, true, &mut out),
             other => {
                 let reason = if other.is_empty() { "question without a type".to_owned() } else { other.to_owned() };
-                out.skipped.push(Skipped { line: q.line, reason });
+                out.skipped.push(Skipped { part: None, line: q.line, reason });
             }
         }
         if out.problems.len() > before {
-            out.skipped.push(Skipped { line: q.line, reason: crate::build::INVALID.to_owned() });
+            out.skipped.push(Skipped { part: None, line: q.line, reason: crate::build::INVALID.to_owned() });
         }
     }
     out
 }
 
+/// ujian's own exports name their bank in the category's description: lines
+/// `ujian-bank: NAME`, `ujian-version: V`, `ujian-title: T`.
+fn bank_meta(info: &str) -> Option<crate::BankMeta> {
+    let field = |key: &str| info.lines().find_map(|l| l.trim().strip_prefix(key)).map(|v| v.trim().to_owned());
+    Some(crate::BankMeta {
+        name: field("ujian-bank:")?,
+        version: field("ujian-version:").unwrap_or_else(|| "1".to_owned()),
+        title: field("ujian-title:").unwrap_or_default(),
+    })
+}
+
+/// The question's tags (`<tags><tag><text>`); ujian's exports keep the item's section,
+/// difficulty and kind in tags starting with `ujian-`.
+fn tags(q: &El) -> Vec<String> {
+    q.child("tags")
+        .map(|t| t.all("tag").filter_map(|t| t.child("text")).map(|t| t.text.trim().to_owned()).collect())
+        .unwrap_or_default()
+}
+
 fn read_choice(file: &str, q: &El, category: &Option<String>, truefalse: bool, out: &mut Parsed) {
+    let tags = tags(q);
+    let tag = |key: &str| tags.iter().find_map(|t| t.strip_prefix(key)).map(str::to_owned);
     let title = q.text_of("name").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     if !truefalse && q.child("single").is_some_and(|s| matches!(s.text.trim(), "false" | "0")) {
-        out.skipped.push(Skipped { line: q.line, reason: "multichoice with several answers".to_owned() });
+        out.skipped.push(Skipped { part: None, line: q.line, reason: "multichoice with several answers".to_owned() });
         return;
     }
     let (stem, image) = rich(file, q, "questiontext", title.as_deref(), out);
@@ -189,7 +213,7 @@ fn read_choice(file: &str, q: &El, category: &Option<String>, truefalse: bool, o
     }
     // Graded fractions (strictly between 0 and 100) make a weighted item; otherwise the
     // 100% answer is the key and penalties (negative fractions) are left to the exam's rule.
-    let graded = fractions.iter().any(|(_, f)| *f > 0.0 && *f < 100.0);
+    let graded = fractions.iter().any(|(_, f)| *f > 0.0 && *f < 100.0) || tags.iter().any(|t| t == "ujian-weighted");
     for (a, (line, fraction)) in q.all("answer").zip(fractions) {
         let (mut text, image) = rich(file, a, "", title.as_deref(), out);
         if truefalse {
@@ -218,6 +242,9 @@ fn read_choice(file: &str, q: &El, category: &Option<String>, truefalse: bool, o
         explanation,
         // Moodle's "shuffle the choices" off means the order is part of the question.
         pin_options: truefalse || q.child("shuffleanswers").is_some_and(|s| matches!(s.text.trim(), "0" | "false")),
+        section: tag("ujian-section:"),
+        difficulty: tag("ujian-difficulty:").and_then(|d| d.parse().ok()),
+        part: None,
     });
 }
 
@@ -228,7 +255,14 @@ fn rich(file: &str, el: &El, name: &str, title: Option<&str>, out: &mut Parsed) 
     let Some(holder) = holder else { return (String::new(), None) };
     let raw = holder.child("text").map(|t| t.text.as_str()).unwrap_or("");
     let html = !matches!(holder.attr("format"), Some("plain_text" | "markdown" | "moodle_auto_format"));
-    let (text, images) = if html { html_to_text(raw) } else { (raw.trim().to_owned(), Vec::new()) };
+    // ujian's own exports are read exactly (see `Parsed::bank`).
+    let verbatim = out.bank.is_some();
+    let (text, images) = match (html, verbatim) {
+        (true, false) => html_to_text(raw),
+        (true, true) => html_exact(raw),
+        (false, false) => (raw.trim().to_owned(), Vec::new()),
+        (false, true) => (raw.to_owned(), Vec::new()),
+    };
     let mut image = None;
     for (k, src) in images.iter().enumerate() {
         if k > 0 {
@@ -276,9 +310,13 @@ fn rich(file: &str, el: &El, name: &str, title: Option<&str>, out: &mut Parsed) 
             ));
             continue;
         }
-        // Moodle names files per question, so two questions may both hold `image.png`:
-        // the line of the file element makes the name unique and stable.
-        let asset = format!("l{}-{}", f.line, plain.trim_start_matches('.'));
+        // Moodle names files per question, so two questions may both hold a different
+        // `image.png`: a later one takes the line of its file element into its name.
+        let plain = plain.trim_start_matches('.').to_owned();
+        let asset = match out.assets.get(&plain) {
+            Some(taken) if *taken != bytes => format!("l{}-{plain}", f.line),
+            _ => plain,
+        };
         out.assets.insert(asset.clone(), bytes);
         image = Some(asset);
     }
@@ -401,6 +439,48 @@ pub(crate) fn html_to_text(html: &str) -> (String, Vec<String>) {
         text.push_str(line);
     }
     (text, images)
+}
+
+/// HTML to text exactly as written: only `<br>` becomes a line break, other tags are
+/// dropped, entities decoded, and no space is collapsed or trimmed. For ujian's own
+/// exports, whose HTML is their text escaped with line breaks as `<br>`.
+pub(crate) fn html_exact(html: &str) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut images = Vec::new();
+    let mut rest = html;
+    while !rest.is_empty() {
+        if let Some(tag_body) = rest.strip_prefix('<') {
+            let end = tag_body.find('>').unwrap_or(tag_body.len());
+            let tag = &tag_body[..end];
+            rest = tag_body.get(end + 1..).unwrap_or("");
+            let name: String =
+                tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+            match name.as_str() {
+                "br" => out.push('\n'),
+                "img" => images.extend(attribute(tag, "src")),
+                _ => {}
+            }
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            let chunk = &rest[..end];
+            rest = &rest[end..];
+            let mut i = 0;
+            while i < chunk.len() {
+                let c = chunk[i..].chars().next().unwrap_or(' ');
+                if c == '&'
+                    && let Some(semi) = chunk[i..].find(';').filter(|s| *s <= 10)
+                    && let Some(decoded) = entity(&chunk[i + 1..i + semi])
+                {
+                    out.push(decoded);
+                    i += semi + 1;
+                } else {
+                    out.push(c);
+                    i += c.len_utf8();
+                }
+            }
+        }
+    }
+    (out, images)
 }
 
 /// The value of `name="..."` (or single-quoted) in a tag's text.

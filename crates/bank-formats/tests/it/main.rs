@@ -1,6 +1,8 @@
 //! Imports of the fixtures written for this project, every planted mistake, and the
 //! property that no input makes an importer panic or reject without a position.
 
+mod round_trip;
+
 use std::path::PathBuf;
 
 use bank_formats::{Format, Import, Options, import};
