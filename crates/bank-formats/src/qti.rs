@@ -163,7 +163,7 @@ pub fn parse_package(file: &str, bytes: &[u8]) -> Parsed {
     };
     let base = dir_of(&manifest_path);
     let shown = |path: &str| format!("{file}/{path}");
-    let Some(manifest_doc) = xml_file(&shown(&manifest_path), files.by_path.get(&manifest_path), 1, &mut out) else {
+    let Some(manifest_doc) = xml_file(&shown(&manifest_path), files.by_path.get(&manifest_path), &mut out) else {
         return out;
     };
     let Some(manifest) = manifest_doc.child(&["manifest"]) else {
@@ -184,7 +184,7 @@ pub fn parse_package(file: &str, bytes: &[u8]) -> Parsed {
         }
         let Some(href) = res.attr("href") else { continue };
         let path = join(&base, href);
-        let Some(test_root) = xml_file(&shown(&path), files.by_path.get(&path), res.line, &mut out) else {
+        let Some(test_root) = xml_file(&shown(&path), files.by_path.get(&path), &mut out) else {
             if !files.by_path.contains_key(&path) {
                 out.problems.push(problem(
                     &manifest_file,
@@ -198,7 +198,7 @@ pub fn parse_package(file: &str, bytes: &[u8]) -> Parsed {
         let Some(test) = test_root.child(TEST) else { continue };
         let ujian = ujian || test.attr("tool-name").or(test.attr("toolName")) == Some("ujian");
         for part in test.all(TEST_PART) {
-            walk_sections(&shown(&path), &dir_of(&path), part, &mut Vec::new(), ujian, &mut order);
+            walk_sections(&dir_of(&path), part, &mut Vec::new(), ujian, &mut order);
         }
     }
     let mut seen: BTreeSet<String> = order.iter().map(|(p, _, _)| p.clone()).collect();
@@ -268,7 +268,7 @@ pub fn parse_package(file: &str, bytes: &[u8]) -> Parsed {
 }
 
 /// Parses one XML file of the package, reporting where it breaks.
-fn xml_file(shown: &str, bytes: Option<&Vec<u8>>, _line: usize, out: &mut Parsed) -> Option<El> {
+fn xml_file(shown: &str, bytes: Option<&Vec<u8>>, out: &mut Parsed) -> Option<El> {
     let bytes = bytes?;
     let Ok(text) = std::str::from_utf8(bytes) else {
         out.problems.push(problem(shown, 1, None, "not UTF-8 text"));
@@ -301,19 +301,17 @@ fn bank_meta(manifest: &El) -> Option<BankMeta> {
 /// In ujian's own tests the outer section is the ujian section and the inner one the
 /// topic; elsewhere the innermost section is the topic.
 fn walk_sections(
-    shown: &str,
     dir: &str,
     el: &El,
     titles: &mut Vec<String>,
     ujian: bool,
     order: &mut Vec<(String, usize, Placement)>,
 ) {
-    let _ = shown;
     for child in el.elements() {
         if SECTION.contains(&child.name.as_str()) {
             let title = child.attr("title").filter(|t| !t.trim().is_empty()).or(child.attr("identifier")).unwrap_or("");
             titles.push(title.trim().to_owned());
-            walk_sections(shown, dir, child, titles, ujian, order);
+            walk_sections(dir, child, titles, ujian, order);
             titles.pop();
         } else if ITEM_REF.contains(&child.name.as_str()) {
             let Some(href) = child.attr("href") else { continue };
@@ -499,7 +497,6 @@ fn read_item(file: &str, dir: Option<&str>, item: &El, placement: &Placement, fi
         }
         images.extend(more);
     }
-    let before = out.problems.len();
     let image = one_image(file, t, dir, item.line, &images, files, out);
 
     let response_id = attr(choice, "responseIdentifier").unwrap_or("RESPONSE");
@@ -518,6 +515,7 @@ fn read_item(file: &str, dir: Option<&str>, item: &El, placement: &Placement, fi
 
     let choices: Vec<&El> = choice.all(CHOICE).collect();
     let ids: Vec<&str> = choices.iter().map(|c| c.attr("identifier").unwrap_or("")).collect();
+    let key_problems = out.problems.len();
     let mut points: BTreeMap<&str, f64> = BTreeMap::new();
     let mut default_points = 0.0;
     if let Some(m) = mapping {
@@ -571,15 +569,18 @@ fn read_item(file: &str, dir: Option<&str>, item: &El, placement: &Placement, fi
         };
         answers.push(Answer { line: c.line, text, image, percent, keyed, weighted });
     }
+    if out.problems.len() > key_problems {
+        // A key that cannot be read leaves the key unknown: say only that, not also
+        // "no key" or "no answer earns any points".
+        return;
+    }
     let feedback: Vec<String> = item
         .all(FEEDBACK)
         .map(|f| content(f).0.trim_matches('\n').to_owned())
         .filter(|f| !f.trim().is_empty())
         .collect();
-    if out.problems.len() > before {
-        // The question still goes to build, which reports its other problems (no key, an
-        // option without text); the reader's skip entry keeps it out of the bank.
-    }
+    // A question with an image problem still goes to build, which reports its other
+    // problems (no key, an option without text); the reader's skip entry keeps it out.
     out.questions.push(Question {
         line: item.line,
         title,

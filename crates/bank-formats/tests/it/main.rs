@@ -1,6 +1,7 @@
 //! Imports of the fixtures written for this project, every planted mistake, and the
 //! property that no input makes an importer panic or reject without a position.
 
+mod qti;
 mod round_trip;
 
 use std::path::PathBuf;
@@ -201,6 +202,17 @@ fn gift_like() -> impl Strategy<Value = String> {
         Just("&amp;".to_owned()),
         Just("<img src=\"@@PLUGINFILE@@/a.png\">".to_owned()),
         Just("T".to_owned()),
+        Just("<qti-assessment-item identifier=\"a\">".to_owned()),
+        Just("<assessmentItem identifier=\"b\">".to_owned()),
+        Just("<qti-item-body>".to_owned()),
+        Just("<qti-choice-interaction max-choices=\"1\" shuffle=\"true\">".to_owned()),
+        Just("<qti-simple-choice identifier=\"A\" fixed=\"true\">".to_owned()),
+        Just("</qti-simple-choice>".to_owned()),
+        Just("<qti-response-declaration identifier=\"RESPONSE\">".to_owned()),
+        Just("<qti-correct-response><qti-value>A</qti-value></qti-correct-response>".to_owned()),
+        Just("<qti-mapping><qti-map-entry map-key=\"A\" mapped-value=\"5\"/></qti-mapping>".to_owned()),
+        Just("<div xml:space=\"preserve\">".to_owned()),
+        Just("<img src=\"x.png\"/>".to_owned()),
         "[ a-zé0-9%.-]{0,6}",
     ];
     prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
@@ -219,6 +231,41 @@ proptest! {
                     Some(source) => prop_assert!(Bank::parse(source.clone()).is_ok()),
                     None => prop_assert!(!import.report.problems.is_empty()),
                 }
+            }
+        }
+    }
+}
+
+/// A package with bytes changed, cut short or left whole: the reader must not panic, and
+/// whatever it refuses it refuses with a position.
+fn damaged_package() -> impl Strategy<Value = Vec<u8>> {
+    let package = qti::zip_dir("qti3-paket");
+    let len = package.len();
+    (prop::collection::vec((0..len, any::<u8>()), 0..8), len / 2..=len).prop_map(move |(flips, keep)| {
+        let mut bytes = package.clone();
+        for (at, b) in flips {
+            bytes[at] = b;
+        }
+        bytes.truncate(keep);
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn damaged_packages_and_arbitrary_bytes_never_panic_and_every_rejection_has_a_line(
+        bytes in prop_oneof![damaged_package(), any::<Vec<u8>>()]
+    ) {
+        for format in Format::ALL {
+            let parsed = bank_formats::parse_bytes(format, "x.zip", &bytes);
+            let import = bank_formats::build::import_parsed(format, "x.zip", parsed, &options(false), &mut |_, _| {});
+            for d in &import.report.problems {
+                prop_assert!(d.line.is_some(), "{d}");
+            }
+            match &import.source {
+                Some(source) => prop_assert!(Bank::parse(source.clone()).is_ok()),
+                None => prop_assert!(!import.report.problems.is_empty()),
             }
         }
     }
