@@ -27,7 +27,7 @@
 
 pub mod aiken;
 pub mod build;
-
+pub mod command;
 pub mod export;
 pub mod gift;
 pub mod moodle;

@@ -1,6 +1,7 @@
 //! Imports of the fixtures written for this project, every planted mistake, and the
 //! property that no input makes an importer panic or reject without a position.
 
+mod command;
 mod qti;
 mod round_trip;
 
