@@ -66,10 +66,22 @@ impl ImportOutcome {
     pub fn problems(&self) -> &[Diagnostic] {
         &self.report.problems
     }
+
+    /// Why nothing was written, when nothing was: the line that closes the problems.
+    pub fn refusal(&self) -> Option<String> {
+        if self.written.is_some() {
+            return None;
+        }
+        let n = self.report.problems.len();
+        Some(format!(
+            "{n} problem{} found; nothing written (fix them, or pass --skip-bad to import the rest)",
+            if n == 1 { "" } else { "s" }
+        ))
+    }
 }
 
 /// The summary printed at the end of an import: items per topic, skipped per reason
-/// (with where), and what was written or why nothing was.
+/// (with where), and what was written ([`ImportOutcome::refusal`] says why nothing was).
 impl fmt::Display for ImportOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} import of {}", self.format, self.file)?;
@@ -90,18 +102,11 @@ impl fmt::Display for ImportOutcome {
                     None => s.line.to_string(),
                 })
                 .collect();
-            writeln!(f, "  skipped  {:>5}  {reason} (at {})", at.len(), at.join(", "))?;
+            writeln!(f, "  skipped  {:>5}  {reason} (lines {})", at.len(), at.join(", "))?;
         }
         match &self.written {
-            Some(w) => write!(f, "wrote {} items to {} (sha256 {})", w.items, w.out.display(), w.hash),
-            None => {
-                let n = self.report.problems.len();
-                write!(
-                    f,
-                    "{n} problem{} found; nothing written (fix them, or pass --skip-bad to import the rest)",
-                    if n == 1 { "" } else { "s" }
-                )
-            }
+            Some(w) => writeln!(f, "wrote {} items to {} (sha256 {})", w.items, w.out.display(), w.hash),
+            None => Ok(()),
         }
     }
 }
