@@ -225,7 +225,7 @@ pub enum BankCommand {
     },
     /// Turn a question bank exported from another system into a ujian bank folder.
     ///
-    /// Formats: aiken, gift, moodle-xml (see docs/bank-format.md for what maps to what). Every problem
+    /// Formats: aiken, gift, moodle-xml, qti (see docs/bank-format.md for what maps to what). Every problem
     /// is listed with file and line and nothing is written if there is one, unless
     /// --skip-bad is given. Question types ujian cannot deliver yet are listed and skipped.
     /// Ends with a summary: items imported per topic, questions skipped per reason.
@@ -247,6 +247,19 @@ pub enum BankCommand {
         /// The bank's name (default: from the --out folder's name).
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Write a bank for another system: a QTI 3.0 package (zip) or Moodle XML.
+    ///
+    /// `ujian bank import FILE` reads the file back to the same bank hash. See
+    /// docs/bank-format.md for what goes where.
+    Export {
+        /// qti3 or moodle-xml.
+        format: String,
+        /// The bank folder.
+        bank: PathBuf,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -457,7 +470,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(file) => (Some(format_or_file), file),
                 None => (None, PathBuf::from(format_or_file)),
             };
-            committee::bank_import(&committee::ImportArgs { format, file, out, skip_bad, section, name })
+            let args = bank_formats::command::ImportArgs { format, file, out, skip_bad, section, name };
+            let outcome = bank_formats::command::import(&args)?;
+            for d in outcome.problems() {
+                eprintln!("{d}");
+            }
+            print!("{outcome}");
+            match outcome.refusal() {
+                Some(refusal) => {
+                    eprintln!("{refusal}");
+                    Ok(ExitCode::FAILURE)
+                }
+                None => Ok(ExitCode::SUCCESS),
+            }
+        }
+        Command::Bank(BankCommand::Export { format, bank, out }) => {
+            println!("{}", bank_formats::command::export(&bank_formats::command::ExportArgs { format, bank, out })?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
