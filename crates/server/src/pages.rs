@@ -21,8 +21,11 @@ struct StaticFile {
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
-/// Every file the pages load.
+/// Every file the pages load. `common.*` is what the three pages share; each page loads it
+/// before its own.
 const STATIC_FILES: &[StaticFile] = &[
+    StaticFile { name: "common.js", content_type: JS, bytes: include_bytes!("../web/common.js") },
+    StaticFile { name: "common.css", content_type: CSS, bytes: include_bytes!("../web/common.css") },
     StaticFile { name: "candidate.js", content_type: JS, bytes: include_bytes!("../web/candidate.js") },
     StaticFile { name: "candidate.css", content_type: CSS, bytes: include_bytes!("../web/candidate.css") },
     StaticFile { name: "board.js", content_type: JS, bytes: include_bytes!("../web/board.js") },
@@ -40,9 +43,17 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Response {
     }
 }
 
-const CANDIDATE_HTML: &str = include_str!("../web/candidate.html");
-const BOARD_HTML: &str = include_str!("../web/board.html");
-const CONSOLE_HTML: &str = include_str!("../web/console.html");
+/// Each page is `web/head.html`, the opening every page shares (it loads `common.*`), then
+/// the page's own file.
+macro_rules! page {
+    ($file:literal) => {
+        concat!(include_str!("../web/head.html"), include_str!(concat!("../web/", $file)))
+    };
+}
+
+const CANDIDATE_HTML: &str = page!("candidate.html");
+const BOARD_HTML: &str = page!("board.html");
+const CONSOLE_HTML: &str = page!("console.html");
 
 pub(crate) async fn candidate_page() -> Html<&'static str> {
     Html(CANDIDATE_HTML)
