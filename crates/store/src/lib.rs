@@ -13,7 +13,6 @@
 //! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
 //!   written by the group commit ([`BatchWriter`]: `batch`, and on SQLite `direct`) and
 //!   read back by `load`.
-//! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
 //! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
@@ -27,7 +26,6 @@
 mod append_only;
 mod banks;
 mod batch;
-mod digest;
 mod direct;
 mod exams;
 mod load;
@@ -44,10 +42,11 @@ use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 pub use banks::StoredBank;
 pub use batch::{Batch, NewLoginToken};
-pub use digest::LogDigest;
 pub use direct::{DirectWriter, WriterSettings};
 pub use exams::StoredExam;
 pub use people::{NewCandidate, NewSupervisor};
+/// The digest a [`SessionRecord`] carries on; the answer log's rules live in session-engine.
+pub use session_engine::LogDigest;
 pub use sessions::{
     AnswerLine, LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
 };

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use session_engine::{LogDigest, LogLine};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::load::Which;
@@ -70,7 +71,7 @@ pub struct SessionRecord {
     /// Every acknowledged seq with its position and server timestamp, to repeat acks.
     pub acks: BTreeMap<i64, (Option<i64>, String)>,
     /// The stored log's digest, to carry on as lines are added.
-    pub log_digest: crate::LogDigest,
+    pub log_digest: LogDigest,
 }
 
 /// One line of the append-only answer log.
@@ -88,6 +89,20 @@ pub struct LogEntry {
     /// clock with them, so the session row need not be rewritten on every answer; a
     /// reload takes the larger of this and the row's `used_ms`.
     pub used_ms: Option<i64>,
+}
+
+impl<'a> From<&'a LogEntry> for LogLine<'a> {
+    fn from(e: &'a LogEntry) -> LogLine<'a> {
+        LogLine {
+            seq: e.seq,
+            position: e.position,
+            action: &e.action,
+            choice: e.choice.as_deref(),
+            flagged: e.flagged,
+            server_ts: &e.server_ts,
+            used_ms: e.used_ms,
+        }
+    }
 }
 
 /// The session row as it stands after a write: its status and the time charged so far.
