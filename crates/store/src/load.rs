@@ -16,7 +16,7 @@ use futures_util::TryStreamExt as _;
 use session_engine::{LogDigest, LogLine, Replay};
 use sqlx::{AssertSqlSafe, Row as _};
 
-use crate::sessions::{PaperRow, SessionRecord};
+use crate::rows::{PaperRow, SessionRecord};
 use crate::{Backend, READER_CACHE_KIB, Result, Store, StoreError};
 
 /// Which sessions [`Store::load_sessions`] loads.
