@@ -32,6 +32,7 @@ use crate::error::ApiError;
 use crate::live::Registry;
 use crate::receipt::Signer;
 use crate::serve::{Connections, Limits};
+use crate::sittings::SittingStatus;
 use crate::staff::Staff;
 use crate::writer::Writer;
 use crate::{control, pages, staff, ws};
@@ -172,7 +173,7 @@ impl App {
             tracing::info!(sessions = resumed, "resumed unfinished sessions");
         }
         for sitting in store.sittings(None).await? {
-            if matches!(sitting.status.as_str(), "open" | "paused") {
+            if sitting.status.parse().is_ok_and(SittingStatus::accepts_logins) {
                 let n = registry.load_sitting(&sitting.id).await?;
                 auth.remember_sitting(&store, &sitting.id).await?;
                 tracing::info!(sitting = %sitting.id, sessions = n, "open sitting in memory");
@@ -180,7 +181,7 @@ impl App {
         }
         registry.load_board().await?;
         // Logged once as each exam loads; kept here so the start's caller can show them.
-        let exam_warnings = registry.exam_warnings();
+        let exam_warnings = registry.exams().warnings();
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));

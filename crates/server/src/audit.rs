@@ -19,11 +19,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::digest;
 use serde::{Deserialize, Serialize};
-use store::{AuditRow, Store};
+use store::{AuditRow, Batch, Store};
 use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::receipt::{Signer, VerifyError};
+use crate::writer::{WriteError, Writer};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -84,6 +85,16 @@ pub enum HeadMismatch {
     Differs { stored: String },
 }
 
+/// What an audit entry says, before it has its place in the chain.
+pub struct Entry<'a> {
+    /// When it happened, by the server's UTC clock (`store::ts`).
+    pub at: String,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: serde_json::Value,
+}
+
 /// Numbers and chains new entries. The lock is a tokio mutex because it is held while the
 /// entry is queued to the writer, which keeps queue order equal to chain order.
 pub struct Audit {
@@ -138,6 +149,30 @@ impl Audit {
         };
         *head = (seq, hash);
         (row, head)
+    }
+
+    /// Stores an entry through the group commit, with whatever else (`with`) belongs in
+    /// the same transaction; returns once it is committed.
+    pub async fn record(
+        &self,
+        writer: &Writer,
+        store: &Store,
+        entry: Entry<'_>,
+        mut with: Batch,
+    ) -> Result<(), WriteError> {
+        let (pending, head) = {
+            // Chain order must be queue order: hold the chain's lock until queued.
+            let (row, _guard) = self.next(&entry.at, entry.actor, entry.action, entry.subject, &entry.detail).await;
+            let head = ChainHead { seq: row.seq, hash: row.hash.clone() };
+            with.audit.push(row);
+            (writer.enqueue(with).await?, head)
+        };
+        let result = pending.committed().await;
+        match result {
+            Ok(()) => self.stored(head),
+            Err(_) => self.reload(store).await,
+        }
+        result
     }
 
     /// After a failed commit the stored chain is the truth again.
