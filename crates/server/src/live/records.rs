@@ -85,6 +85,7 @@ impl Seat {
             extension_ms: rec.extension_ms.max(0) as u64,
             acks: rec.acks,
             pending: BTreeMap::new(),
+            settled: Arc::default(),
             digest: rec.log_digest,
             stale: false,
             result,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use item_bank::Label;
 use session_engine::{AnswerCycling, Command, Event, FinishReason, PaperEntry, Session, Status, Tick};
 use store::{LogDigest, LogEntry};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::error::{BadSeq, Error};
 use crate::audit::ChainHead;
@@ -16,10 +16,8 @@ use crate::exams::ExamCtx;
 use crate::protocol::{ClientEvent, ResultView, ServerMsg};
 use crate::receipt::{Finish, Signer};
 
-/// How long a finish waits for an earlier line still being committed ([`settle`]): up to
-/// `SETTLE_TRIES` × `SETTLE_WAIT`.
-const SETTLE_TRIES: u32 = 200;
-const SETTLE_WAIT: Duration = Duration::from_millis(5);
+/// How long a finish waits for an earlier line still being committed ([`settle`]).
+const SETTLE_LIMIT: Duration = Duration::from_secs(1);
 
 /// Something the server pushes to a connection outside a request/reply.
 #[derive(Debug, Clone)]
@@ -65,6 +63,8 @@ pub struct Seat {
     /// Seqs accepted but not yet committed, each with what its line changed: the public
     /// board shows the sheet without them (`Seat::row_update`).
     pub(super) pending: BTreeMap<i64, Undo>,
+    /// Told when `pending` empties, which a finish waits for ([`settle`]).
+    pub(super) settled: Arc<Notify>,
     /// The answer log's digest up to the last accepted line (what a receipt signs). Lines
     /// go in as they are accepted, in seq order; one whose commit fails makes the seat
     /// `stale`, so a digest with an unstored line is never signed.
@@ -261,6 +261,9 @@ impl Seat {
     /// The commit of the pending line `seq` ended (landed or failed).
     pub(super) fn landed(&mut self, seq: i64) {
         self.pending.remove(&seq);
+        if self.pending.is_empty() {
+            self.settled.notify_waiters();
+        }
     }
 
     /// Gives the seat to `conn` unless a newer connection (a higher id) has it, in which
@@ -413,11 +416,21 @@ impl Seat {
 /// accepted just before a finish belongs under its receipt, so the finish lets its commit
 /// land (a group commit: milliseconds) rather than refuse.
 pub(super) async fn settle(seat: &Mutex<Seat>) {
-    for _ in 0..SETTLE_TRIES {
+    let settled = lock(seat).settled.clone();
+    let limit = tokio::time::sleep(SETTLE_LIMIT);
+    tokio::pin!(limit);
+    loop {
+        // Registered before looking, so an emptying between the look and the wait wakes it.
+        let notified = settled.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
         if lock(seat).pending.is_empty() {
             return;
         }
-        tokio::time::sleep(SETTLE_WAIT).await;
+        tokio::select! {
+            () = &mut notified => {}
+            () = &mut limit => return,
+        }
     }
 }
 

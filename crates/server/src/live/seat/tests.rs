@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use futures_util::FutureExt as _;
 use item_bank::{Bank, Exam, Label};
 use session_engine::{Command, FinishReason, Refusal, Session, Status, Tick};
 use store::SessionRecord;
@@ -335,4 +336,23 @@ fn a_stale_copy_has_no_board_row() {
     l.pending.clear();
     l.stale = true;
     assert!(l.row_update().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_finish_waits_for_the_last_pending_line_to_land() {
+    let seat = std::sync::Mutex::new(tiny_seat());
+    line(&mut super::lock(&seat), 1_000, 1, answer(0, "A"));
+    let waited = tokio::time::Instant::now();
+    let settle = super::settle(&seat);
+    tokio::pin!(settle);
+    assert!(settle.as_mut().now_or_never().is_none(), "the line is still being committed");
+    super::lock(&seat).landed(1);
+    settle.await;
+    assert_eq!(waited.elapsed(), std::time::Duration::ZERO, "woken by the commit, not a poll");
+
+    // A line that never lands is waited for a bounded while.
+    line(&mut super::lock(&seat), 2_000, 2, answer(1, "A"));
+    let waited = tokio::time::Instant::now();
+    super::settle(&seat).await;
+    assert_eq!(waited.elapsed(), super::SETTLE_LIMIT);
 }
