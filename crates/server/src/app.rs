@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::audit::{Audit, HeadPublisher, SignedHead};
+use crate::audit::Audit;
 use crate::auth::{self, Auth};
 use crate::board::{self, BoardHub, PageLimiter};
 use crate::client_ip::TrustedProxies;
@@ -32,6 +32,7 @@ use crate::error::ApiError;
 use crate::live::Registry;
 use crate::receipt::Signer;
 use crate::serve::{Connections, Limits};
+use crate::signed_head::{HeadPublisher, SignedHead};
 use crate::sittings::SittingStatus;
 use crate::staff::Staff;
 use crate::writer::Writer;

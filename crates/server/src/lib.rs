@@ -13,6 +13,7 @@
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`receipt`]: Ed25519-signed result receipts and their verification.
+//! - [`signed_head`]: the audit chain's head signed with the receipts' key, published.
 //! - [`auth`]: candidate login, tokens, lockout.
 //! - [`throttle`]: the failed-login table: attempts counted before they are checked.
 //! - [`client_ip`]: the client's address, through trusted reverse proxies.
@@ -55,6 +56,7 @@ pub mod protocol;
 pub mod receipt;
 pub mod results;
 pub mod serve;
+pub mod signed_head;
 pub mod sitting;
 pub mod sittings;
 pub mod staff;
