@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::audit::{Audit, HeadPublisher, SignedHead};
+use crate::audit::Audit;
 use crate::auth::{self, Auth};
 use crate::board::{self, BoardHub, PageLimiter};
 use crate::client_ip::TrustedProxies;
@@ -32,6 +32,8 @@ use crate::error::ApiError;
 use crate::live::Registry;
 use crate::receipt::Signer;
 use crate::serve::{Connections, Limits};
+use crate::signed_head::{HeadPublisher, SignedHead};
+use crate::sittings::SittingStatus;
 use crate::staff::Staff;
 use crate::writer::Writer;
 use crate::{control, pages, staff, ws};
@@ -172,7 +174,7 @@ impl App {
             tracing::info!(sessions = resumed, "resumed unfinished sessions");
         }
         for sitting in store.sittings(None).await? {
-            if matches!(sitting.status.as_str(), "open" | "paused") {
+            if sitting.status.parse().is_ok_and(SittingStatus::accepts_logins) {
                 let n = registry.load_sitting(&sitting.id).await?;
                 auth.remember_sitting(&store, &sitting.id).await?;
                 tracing::info!(sitting = %sitting.id, sessions = n, "open sitting in memory");
@@ -180,7 +182,7 @@ impl App {
         }
         registry.load_board().await?;
         // Logged once as each exam loads; kept here so the start's caller can show them.
-        let exam_warnings = registry.exam_warnings();
+        let exam_warnings = registry.exams().warnings();
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));

@@ -27,6 +27,7 @@ use crate::app::AppState;
 use crate::client_ip::ClientIp;
 use crate::credentials::{self, PinCheck, PinKey};
 use crate::error::{ApiError, WireError};
+use crate::sittings::SittingStatus;
 use crate::staff::Staff;
 use crate::throttle::{Locked, Subject, Throttle};
 
@@ -384,9 +385,9 @@ async fn read_token(state: &AppState, hash: &str) -> Result<TokenEntry, ApiError
         return Err(revoked(why));
     }
     let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc));
-    let grace_ms = match state.registry.exam(&row.exam_code).await {
+    let grace_ms = match state.registry.exams().get(&row.exam_code).await {
         Ok(ctx) => i64::from(ctx.exam.token_grace_minutes()) * 60_000,
-        Err(e) => return Err(ApiError::internal("load exam", &e.message)),
+        Err(e) => return Err(ApiError::internal("load exam", &e)),
     };
     let from = match (parse(&row.sitting_starts_at), parse(&row.created_at)) {
         (Some(start), Some(login)) => start.max(login),
@@ -451,7 +452,7 @@ pub async fn login(
     // A not-started seat's login, from memory (the start's burst). The sitting's status
     // read with the seat covers a change by another process (it raises the generation);
     // the registry's covers this server's console, at once.
-    let open = |status: &str| matches!(status, "open" | "paused");
+    let open = |status: &str| status.parse().is_ok_and(SittingStatus::accepts_logins);
     let mut attempt = None;
     let remembered = match state.auth.remembered(participant, &token) {
         Some(seat) if open(&seat.sitting_status) && state.registry.not_started(&seat.session_id) => {
@@ -459,7 +460,7 @@ pub async fn login(
             // A PIN the kept hash refuses is decided against the store (it may be newer).
             if state.auth.pins.check_pin(participant, &req.pin, &seat.pin_hash) == PinCheck::Match {
                 state.registry.sitting_status(&seat.sitting_id).await?.map(|status| store::LoginCandidate {
-                    sitting_status: status,
+                    sitting_status: status.as_str().to_owned(),
                     session_status: "ready".to_owned(),
                     ..seat
                 })
@@ -549,12 +550,7 @@ pub async fn login(
         finished_at: None,
     };
     state.auth.cache(hash, entry);
-    let exam = state
-        .registry
-        .get(&found.session_id)
-        .await
-        .map(|l| l.lock().map(|l| l.exam.exam.code().to_owned()).unwrap_or_default())
-        .unwrap_or_default();
+    let exam = state.registry.exam_code(&found.session_id).await.unwrap_or_default();
     tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
     let body = Json(LoginResponse { session: found.session_id, token: token.clone(), exam }).into_response();
     with_cookie(body, CANDIDATE_COOKIE, &token, None, state.auth.secure_cookies())

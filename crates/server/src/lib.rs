@@ -13,13 +13,16 @@
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`receipt`]: Ed25519-signed result receipts and their verification.
+//! - [`signed_head`]: the audit chain's head signed with the receipts' key, published.
 //! - [`auth`]: candidate login, tokens, lockout.
 //! - [`throttle`]: the failed-login table: attempts counted before they are checked.
 //! - [`client_ip`]: the client's address, through trusted reverse proxies.
 //! - [`board`]: the public board: running scores, ranks, coalesced live feed (SSE).
 //! - [`clock`]: the injected clock (real or manual).
 //! - [`error`]: the one mapping of errors to wire codes.
-//! - [`live`]: sessions in memory, the candidate actions, deadline sweep and checkpoints.
+//! - [`exams`]: exams with their banks, loaded once, and their images.
+//! - [`live`]: seats (sessions in memory), the candidate and supervisor actions, the
+//!   deadline sweep and checkpoints.
 //! - [`monitor`]: seat events for the supervisor's live monitor.
 //! - [`staff`]: staff login and the role/scope extractor.
 //! - [`control`]: sitting control and the live seat monitor.
@@ -29,6 +32,7 @@
 //! - `pages`: the candidate page and item images.
 //! - [`results`]: result exports (CSV, JSON), rescored from the answer logs, with codes.
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
+//! - [`sittings`]: sitting statuses ([`sittings::SittingStatus`]) and starts, read once.
 
 pub mod app;
 pub mod audit;
@@ -43,6 +47,7 @@ pub mod credentials;
 pub mod demo;
 pub mod edge;
 pub mod error;
+pub mod exams;
 pub mod keys;
 pub mod live;
 pub mod monitor;
@@ -51,7 +56,9 @@ pub mod protocol;
 pub mod receipt;
 pub mod results;
 pub mod serve;
+pub mod signed_head;
 pub mod sitting;
+pub mod sittings;
 pub mod staff;
 pub mod throttle;
 pub mod writer;
