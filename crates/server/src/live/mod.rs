@@ -39,7 +39,6 @@ use tokio::sync::{Notify, mpsc};
 pub use self::error::{BadSeq, Error};
 use self::seat::{Accepted, Conn, Note, lock, settle};
 pub use self::seat::{Action, Push, Seat};
-pub use self::timers::{CHECKPOINT_EVERY, SWEEP_EVERY};
 pub use self::views::SeatLive;
 use crate::audit::{Audit, Entry};
 use crate::board::BoardHub;
