@@ -183,7 +183,7 @@ impl App {
         let exam_warnings = registry.exam_warnings();
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
-        let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
+        let wal = tokio::spawn(store::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         let logins = tokio::spawn(crate::auth::watch_logins(auth.clone(), store.clone(), shutdown_rx.clone()));
         let connections = Arc::new(Connections::new(&config.connections));
         // Stops by itself at shutdown; nothing waits for it.

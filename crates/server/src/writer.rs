@@ -1,22 +1,14 @@
 //! The group-commit writer: one task owns every answer write. It takes whatever requests
 //! are queued (up to a batch), stores them in one durable transaction, and only then
-//! answers each request, so an `ack` always follows a commit (DESIGN rule 1).
+//! answers each request, so an `ack` always follows a commit (docs/design-rules.md:
+//! nothing acknowledged is lost).
 
-use std::time::Duration;
-
-use store::{Backend, Batch, BatchWriter, Store};
+use store::{Batch, BatchWriter, Store};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// The most requests one transaction takes; more wait for the next commit.
 const MAX_BATCH: usize = 2_000;
-
-/// How often SQLite's WAL is copied back into the database file, off the writer's thread.
-/// Each copy ends with an fsync of the database file, and a commit's fsync of the WAL
-/// waits behind it on the disk: once a second instead of four times halved the slowest
-/// acks (docs/benchmarks.md, ninth series). At exam-day rates a second's WAL stays far
-/// below `wal_autocheckpoint`.
-pub const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 struct WriteReq {
     write: Batch,
@@ -151,43 +143,4 @@ async fn commit(writer: &mut BatchWriter, requests: Vec<WriteReq>) {
     for done in waiting {
         let _ = done.send(result.clone());
     }
-}
-
-/// Copies SQLite's WAL into the database file every [`WAL_CHECKPOINT_EVERY`], on a
-/// connection of its own, until shutdown ([`Store::checkpoint`]): the writer's commits
-/// then seldom find the WAL at its `wal_autocheckpoint` size, and when they do, little is
-/// left to copy. Returns at once on PostgreSQL.
-pub async fn run_wal_checkpoints(store: Store, mut shutdown: watch::Receiver<bool>) {
-    if store.backend() != Backend::Sqlite {
-        return;
-    }
-    let own = match store.checkpointer().await {
-        Ok(own) => own,
-        Err(e) => {
-            tracing::warn!(error = %e, "no connection for WAL checkpoints; the writer does them");
-            return;
-        }
-    };
-    let mut every = tokio::time::interval(WAL_CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {
-                let began = std::time::Instant::now();
-                match own.checkpoint().await {
-                    Ok(Some(c)) if c.wal_frames > 0 => tracing::debug!(
-                        busy = c.busy,
-                        wal_frames = c.wal_frames,
-                        copied_frames = c.copied_frames,
-                        micros = began.elapsed().as_micros() as u64,
-                        "wal checkpoint"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "wal checkpoint failed; the writer's own checkpoints continue"),
-                }
-            }
-            () = crate::app::stopped(&mut shutdown) => break,
-        }
-    }
-    own.close().await;
 }

@@ -11,8 +11,9 @@ use sqlx::AssertSqlSafe;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
+use crate::connection::{Backend, Store};
+use crate::error::Result;
 use crate::rows::{AuditRow, LogEntry, NewLoginToken, SessionWrite, TokenRevocation};
-use crate::{Backend, Result, Store};
 
 /// What one transaction stores. Requests of many clients are merged into one batch with
 /// [`Batch::append`]; the order of audit rows is kept (the hash chain relies on it).

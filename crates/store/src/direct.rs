@@ -13,10 +13,11 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::batch::{Batch, merge_sessions};
-use crate::{Result, StoreError};
+use crate::connection::open_sqlite;
+use crate::error::Result;
 
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -56,7 +57,7 @@ impl DirectWriter {
     ///
     /// [`Store::open`]: crate::Store::open
     pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<DirectWriter> {
-        let conn = connection(path, cache_kib)?;
+        let conn = open_sqlite(path, cache_kib)?;
         Ok(DirectWriter { conn: Some(conn), path: path.to_owned(), cache_kib })
     }
 
@@ -95,7 +96,7 @@ impl DirectWriter {
 
     fn connection(&mut self) -> Result<&mut Connection> {
         if self.conn.is_none() {
-            self.conn = Some(connection(&self.path, self.cache_kib)?);
+            self.conn = Some(open_sqlite(&self.path, self.cache_kib)?);
         }
         Ok(self.conn.as_mut().expect("opened above"))
     }
@@ -173,36 +174,13 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
-/// A connection with the settings the pool's get (`sqlite_settings`, with why each),
-/// refusing a file it cannot write or one not in WAL with `synchronous=FULL`.
-pub(crate) fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    // READ_WRITE opens a write-protected file read-only instead of failing: every commit
-    // would then fail, so refuse at the start.
-    if conn.is_readonly(rusqlite::MAIN_DB)? {
-        return Err(StoreError::Durability(format!("{} can only be read", path.display())));
-    }
-    for pragma in crate::sqlite_settings(cache_kib) {
-        conn.execute_batch(&pragma)?;
-    }
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Durability(format!("journal_mode is {mode}, not wal")));
-    }
-    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
-    if sync != 2 {
-        return Err(StoreError::Durability(format!("synchronous is {sync}, not FULL (2)")));
-    }
-    conn.set_prepared_statement_cache_capacity(8);
-    Ok(conn)
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::{AuditRow, Store, WRITER_CACHE_KIB};
+    use crate::connection::{Store, WRITER_CACHE_KIB, sqlite_url_in};
+    use crate::rows::AuditRow;
 
     fn audit(seq: i64) -> Batch {
         let row = AuditRow {
@@ -221,7 +199,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_left_inside_a_transaction_is_closed_at_once_and_the_next_commit_reopens() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&crate::sqlite_url_in(dir.path())).await.expect("open");
+        let store = Store::open(&sqlite_url_in(dir.path())).await.expect("open");
         let path = dir.path().join("ujian.db");
         let mut writer = DirectWriter::open(&path, WRITER_CACHE_KIB).expect("writer");
         writer.write_batch(&audit(1)).expect("first");

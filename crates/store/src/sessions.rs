@@ -2,9 +2,10 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::connection::Store;
+use crate::error::Result;
 use crate::load::Which;
 use crate::rows::{AnswerLine, BoardRow, LogEntry, LoginCandidate, NewSitting, SessionRecord, SittingRow};
-use crate::{Result, Store};
 
 impl Store {
     /// Creates a sitting with all its sessions and papers in one transaction. Returns false
