@@ -3,7 +3,8 @@
 //! answers each request, so an `ack` always follows a commit (docs/design-rules.md:
 //! nothing acknowledged is lost).
 
-use store::{Batch, BatchWriter, Store};
+use store::group_commit::BatchWriter;
+use store::{Batch, Store};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 

@@ -181,7 +181,7 @@ pub(crate) const WRITER_CACHE_KIB: i64 = 64 * 1024;
 pub(crate) const READER_CACHE_KIB: i64 = 2_000;
 
 /// ujian's settings on every SQLite connection, the pool's and the group commit's own
-/// (`direct`), with `cache_kib` of page cache.
+/// (`group_commit`), with `cache_kib` of page cache.
 pub(crate) fn sqlite_settings(cache_kib: i64) -> [String; 7] {
     [
         // Set explicitly: sqlx does not enable WAL by itself, and durability is not a

@@ -7,38 +7,26 @@
 //! thread itself runs SQLite: one prepared statement a table, executed once a row, inside a
 //! real transaction (`BEGIN IMMEDIATE` … `COMMIT`) that is rolled back on any failure.
 //!
-//! PostgreSQL keeps the pool's commit (`Store::commit_pooled`), whose multi-row
-//! statements store the same rows under the same session rules; the store's batch tests
-//! run on both backends.
+//! PostgreSQL keeps the pool's commit (`pooled`), whose multi-row statements are
+//! generated from the same column table (`columns`) and so store the same rows under the
+//! same session rules; the store's batch tests run both writers.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::batch::{Batch, merge_sessions};
+use super::batch::{Batch, merge_sessions};
+use super::columns::{ANSWER_LOG, AUDIT, LOGIN_TOKENS, revoke_other_logins, update_session};
 use crate::connection::open_sqlite;
 use crate::error::Result;
 
-const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-const INSERT_TOKEN: &str = "INSERT INTO login_tokens (token_hash, session_id, created_at) VALUES (?1, ?2, ?3)";
-/// `revoke_others_sql` in `batch`, for one session.
-const REVOKE_OTHERS: &str = "UPDATE login_tokens SET revoked_reason = 'superseded', revoked_at = ?3 \
-     WHERE session_id = ?1 AND token_hash <> ?2 AND revoked_reason IS NULL";
-const INSERT_LOG: &str = "INSERT INTO answer_log \
-     (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-/// The rules of `commit_pooled`'s UPDATE (`update_sessions_sql` in `batch`), for one
-/// session.
-const UPDATE_SESSION: &str = "UPDATE sessions SET status = COALESCE(?2, status),
-         used_ms = CASE WHEN used_ms > ?3 THEN used_ms ELSE ?3 END,
-         extension_ms = CASE WHEN extension_ms > ?4 THEN extension_ms ELSE ?4 END,
-         last_seen_at = ?5,
-         started_at = COALESCE(started_at, ?6),
-         finished_at = COALESCE(?7, finished_at),
-         finish_reason = COALESCE(?8, finish_reason),
-         result = COALESCE(?9, result)
-     WHERE id = ?1 AND status <> 'finished'";
+// Generated once from the column table; the statement cache is keyed by their text.
+static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| AUDIT.one_row());
+static INSERT_TOKEN: LazyLock<String> = LazyLock::new(|| LOGIN_TOKENS.one_row());
+static REVOKE_OTHERS: LazyLock<String> = LazyLock::new(revoke_other_logins);
+static INSERT_LOG: LazyLock<String> = LazyLock::new(|| ANSWER_LOG.one_row());
+static UPDATE_SESSION: LazyLock<String> = LazyLock::new(update_session);
 
 /// A SQLite connection that only stores group commits. Open it on the thread that will use
 /// it: every call blocks that thread until SQLite is done (a commit waits for its fsync).
@@ -55,7 +43,7 @@ impl DirectWriter {
     /// Opens the database file at `path` (created and migrated already, by [`Store::open`])
     /// with the settings of every ujian connection.
     ///
-    /// [`Store::open`]: crate::Store::open
+    /// [`Store::open`]: crate::connection::Store::open
     pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<DirectWriter> {
         let conn = open_sqlite(path, cache_kib)?;
         Ok(DirectWriter { conn: Some(conn), path: path.to_owned(), cache_kib })
@@ -121,25 +109,25 @@ pub struct WriterSettings {
 fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if !batch.audit.is_empty() {
-        let mut insert = tx.prepare_cached(INSERT_AUDIT)?;
+        let mut insert = tx.prepare_cached(&INSERT_AUDIT)?;
         for a in &batch.audit {
             insert.execute(params![a.seq, a.at, a.actor, a.action, a.subject, a.detail, a.prev_hash, a.hash])?;
         }
     }
     if !batch.login_tokens.is_empty() {
-        let mut insert = tx.prepare_cached(INSERT_TOKEN)?;
+        let mut insert = tx.prepare_cached(&INSERT_TOKEN)?;
         for t in &batch.login_tokens {
             insert.execute(params![t.token_hash, t.session_id, t.created_at])?;
         }
     }
     if !batch.revocations.is_empty() {
-        let mut revoke = tx.prepare_cached(REVOKE_OTHERS)?;
+        let mut revoke = tx.prepare_cached(&REVOKE_OTHERS)?;
         for r in &batch.revocations {
             revoke.execute(params![r.session_id, r.keep_hash, r.at])?;
         }
     }
     if !batch.log.is_empty() {
-        let mut insert = tx.prepare_cached(INSERT_LOG)?;
+        let mut insert = tx.prepare_cached(&INSERT_LOG)?;
         for e in &batch.log {
             insert.execute(params![
                 e.session_id,
@@ -155,7 +143,7 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
         }
     }
     if !batch.sessions.is_empty() {
-        let mut update = tx.prepare_cached(UPDATE_SESSION)?;
+        let mut update = tx.prepare_cached(&UPDATE_SESSION)?;
         for s in merge_sessions(&batch.sessions) {
             update.execute(params![
                 s.session_id,
