@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use store::Store;
+use store::group_commit::Writer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -33,7 +34,6 @@ use crate::live::Registry;
 use crate::receipt::Signer;
 use crate::serve::{Connections, Limits};
 use crate::staff::Staff;
-use crate::writer::Writer;
 use crate::{control, pages, staff, ws};
 
 /// Everything the server needs to start; passed explicitly, never read from globals.

@@ -14,6 +14,7 @@ use std::time::Duration;
 use item_bank::{Bank, BoardRunning, Exam, ItemId, Label, SectionCode};
 use ring::digest;
 use session_engine::{AnswerCycling, Command, Event, FinishReason, PaperEntry, Refusal, Session, Status, Tick};
+use store::group_commit::{WriteError, Writer};
 use store::{Batch, LogDigest, LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
@@ -25,7 +26,6 @@ use crate::monitor::{MonitorHub, SeatEvent};
 use crate::protocol::ClientEvent;
 use crate::protocol::{OptionView, QuestionView, ResultView, SectionInfo, SectionResult, ServerMsg};
 use crate::receipt::{ReceiptPayload, Signer};
-use crate::writer::{WriteError, Writer};
 
 /// The oldest a running clock's stored figure may get. Every stored answer carries the
 /// clock; a session with nothing stored for this long gets a checkpoint. After a crash at

@@ -15,9 +15,9 @@
 //! - `banks`: banks stored by content hash, loaded back through item-bank's own parser.
 //! - `exams`: exam blueprints tied to the bank they were checked against.
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
-//! - [`group_commit`]: the [`Batch`] one transaction stores and the merge rule, and the
-//!   writer's two connections: SQLite's writer and PostgreSQL's pooled one, both running
-//!   SQL generated from one column table.
+//! - [`group_commit`]: the writer that owns every answer write ([`group_commit::Writer`]),
+//!   the [`Batch`] it commits and the merge rule, and its two connections: SQLite's
+//!   writer and PostgreSQL's pooled one, both running SQL generated from one column table.
 //! - `sessions`: sittings, sessions, papers and reading the append-only answer log,
 //!   written by the group commit and read back into memory by `load`.
 //! - `multi_row`: statements of many rows through the pool (the pooled writer, papers).

@@ -1,6 +1,10 @@
-//! The group commit: many candidates' requests stored in one durable transaction.
+//! The group commit: one writer owns every answer write and acknowledges a request only
+//! once the transaction holding it has committed (docs/design-rules.md: nothing
+//! acknowledged is lost). Many candidates' requests share one transaction, which is how
+//! that is made fast.
 //!
-//! - `writer`: [`BatchWriter`], the group commit's own connection.
+//! - `writer`: [`Writer`], the task that takes the queued requests, commits them as one
+//!   [`Batch`] on its own connection ([`BatchWriter`]) and only then answers each.
 //! - `batch`: [`Batch`], what one transaction stores, and the merge rule that keeps one
 //!   update per session.
 //! - `columns`: the tables the group commit writes, as columns with the rule each session
@@ -18,4 +22,4 @@ mod writer;
 pub use batch::Batch;
 pub use pooled::PooledWriter;
 pub use sqlite::{DirectWriter, WriterSettings};
-pub use writer::BatchWriter;
+pub use writer::{BatchWriter, Pending, StartError, WriteError, Writer};

@@ -1,10 +1,19 @@
-//! The group commit's own connection: SQLite's writer or PostgreSQL's pooled one.
+//! The group-commit writer: one task owns every answer write. It takes whatever requests
+//! are queued (up to a batch), stores them in one durable transaction, and only then
+//! answers each request, so an `ack` always follows a commit (docs/design-rules.md:
+//! nothing acknowledged is lost).
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
 
 use super::batch::Batch;
 use super::pooled::PooledWriter;
 use super::sqlite::DirectWriter;
-use crate::connection::{Backend, Store, WRITER_CACHE_KIB};
-use crate::error::Result;
+use crate::connection::{Backend, Store, WRITER_CACHE_KIB, stopped};
+use crate::error::{Result, StoreError};
+
+/// The most requests one transaction takes; more wait for the next commit.
+const MAX_BATCH: usize = 2_000;
 
 /// The group commit's own connection ([`Store::batch_writer`]).
 pub enum BatchWriter {
@@ -43,5 +52,152 @@ impl Store {
             Backend::Sqlite => BatchWriter::Direct(DirectWriter::open(&self.sqlite_file()?, WRITER_CACHE_KIB)?),
             Backend::Postgres => BatchWriter::Pooled(PooledWriter::open(self).await?),
         })
+    }
+}
+
+struct WriteReq {
+    write: Batch,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// A queued write; await it for the commit.
+pub struct Pending(oneshot::Receiver<Result<(), String>>);
+
+impl Pending {
+    pub async fn committed(self) -> Result<(), WriteError> {
+        match self.0.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(WriteError::Commit(e)),
+            Err(_) => Err(WriteError::Stopped),
+        }
+    }
+}
+
+/// A handle to the writer task. Cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<WriteReq>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the writer has stopped")]
+    Stopped,
+    #[error("commit failed: {0}")]
+    Commit(String),
+}
+
+/// Why the writer did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("build the writer's runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("open the writer's database connection")]
+    Open(#[source] StoreError),
+    #[error("the writer's thread stopped before its connection opened")]
+    Stopped,
+}
+
+impl Writer {
+    /// Starts the writer on a thread of its own, with its own runtime and its own database
+    /// connection ([`Store::batch_writer`]), and returns once that connection is open. On
+    /// SQLite the thread runs SQLite itself; on PostgreSQL a commit is several round trips,
+    /// and on the shared runtime each would wait behind every candidate's connection task.
+    /// It stops after `shutdown` turns true, once every queued request has been committed.
+    pub async fn spawn(store: Store, shutdown: watch::Receiver<bool>) -> Result<(Writer, JoinHandle<()>), StartError> {
+        let (tx, rx) = mpsc::channel(16_384);
+        let (opened, open) = oneshot::channel();
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StartError::Runtime)?;
+        let handle = tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move {
+                let mut own = match store.batch_writer().await {
+                    Ok(own) => {
+                        let _ = opened.send(Ok(()));
+                        own
+                    }
+                    Err(e) => {
+                        let _ = opened.send(Err(e));
+                        return;
+                    }
+                };
+                run(&mut own, rx, shutdown).await;
+                own.close().await;
+            });
+        });
+        match open.await {
+            Ok(Ok(())) => Ok((Writer { tx }, handle)),
+            Ok(Err(e)) => Err(StartError::Open(e)),
+            Err(_) => Err(StartError::Stopped),
+        }
+    }
+
+    /// Stores `write` with whatever else is queued; returns once committed.
+    pub async fn write(&self, write: Batch) -> Result<(), WriteError> {
+        self.enqueue(write).await?.committed().await
+    }
+
+    /// Queues a write and returns at once; the queue keeps the order of `enqueue` calls,
+    /// which is what the audit chain relies on.
+    pub async fn enqueue(&self, write: Batch) -> Result<Pending, WriteError> {
+        let (done, wait) = oneshot::channel();
+        self.tx.send(WriteReq { write, done }).await.map_err(|_| WriteError::Stopped)?;
+        Ok(Pending(wait))
+    }
+}
+
+async fn run(writer: &mut BatchWriter, mut rx: mpsc::Receiver<WriteReq>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let first = tokio::select! {
+            biased;
+            req = rx.recv() => match req {
+                Some(r) => r,
+                None => return,
+            },
+            () = stopped(&mut shutdown) => {
+                // Commit whatever is already queued, then stop taking more.
+                rx.close();
+                let mut rest = Vec::new();
+                while let Ok(r) = rx.try_recv() {
+                    rest.push(r);
+                }
+                if !rest.is_empty() {
+                    commit(writer, rest).await;
+                }
+                return;
+            }
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        commit(writer, batch).await;
+    }
+}
+
+async fn commit(writer: &mut BatchWriter, requests: Vec<WriteReq>) {
+    let mut batch = Batch::default();
+    let mut waiting = Vec::with_capacity(requests.len());
+    for r in requests {
+        batch.append(r.write);
+        waiting.push(r.done);
+    }
+    let began = std::time::Instant::now();
+    let result = writer.write_batch(&batch).await.map_err(|e| e.to_string());
+    tracing::debug!(
+        requests = waiting.len(),
+        log = batch.log.len(),
+        sessions = batch.sessions.len(),
+        micros = began.elapsed().as_micros() as u64,
+        "group commit"
+    );
+    if let Err(e) = &result {
+        tracing::error!(error = %e, requests = waiting.len(), rows = batch.log.len(), "group commit failed");
+    }
+    for done in waiting {
+        let _ = done.send(result.clone());
     }
 }
