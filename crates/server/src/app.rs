@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use store::Store;
+use store::group_commit::Writer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -35,7 +36,6 @@ use crate::serve::{Connections, Limits};
 use crate::signed_head::{HeadPublisher, SignedHead};
 use crate::sittings::SittingStatus;
 use crate::staff::Staff;
-use crate::writer::Writer;
 use crate::{control, pages, staff, ws};
 
 /// Everything the server needs to start; passed explicitly, never read from globals.
@@ -185,7 +185,7 @@ impl App {
         let exam_warnings = registry.exams().warnings();
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
-        let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
+        let wal = tokio::spawn(store::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         let logins = tokio::spawn(crate::auth::watch_logins(auth.clone(), store.clone(), shutdown_rx.clone()));
         let connections = Arc::new(Connections::new(&config.connections));
         // Stops by itself at shutdown; nothing waits for it.

@@ -26,7 +26,6 @@
 //! - [`monitor`]: seat events for the supervisor's live monitor.
 //! - [`staff`]: staff login and the role/scope extractor.
 //! - [`control`]: sitting control and the live seat monitor.
-//! - [`writer`]: the group-commit writer task (ack only after commit).
 //! - [`protocol`]: the candidate WebSocket's JSON wire types.
 //! - `ws`: the candidate WebSocket handler.
 //! - `pages`: the candidate page and item images.
@@ -61,5 +60,4 @@ pub mod sitting;
 pub mod sittings;
 pub mod staff;
 pub mod throttle;
-pub mod writer;
 mod ws;

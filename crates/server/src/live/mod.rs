@@ -49,7 +49,7 @@ use crate::monitor::MonitorHub;
 use crate::protocol::ServerMsg;
 use crate::receipt::Signer;
 use crate::sittings::{SittingStatus, Sittings};
-use crate::writer::{WriteError, Writer};
+use store::group_commit::{WriteError, Writer};
 
 /// A connection's hold on its seat. The first message looks the seat up in the registry;
 /// later ones use that copy without the registry's lock, until it is evicted (a failed
