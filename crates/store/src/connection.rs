@@ -115,13 +115,16 @@ impl Store {
         self.backend
     }
 
+    /// The shared pool, for tests that need SQL the store does not offer (a fault
+    /// trigger, a tampered row).
+    #[cfg(feature = "test-support")]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     /// Starts a write transaction. On SQLite it begins IMMEDIATE: a deferred transaction
     /// that later writes fails with "database is locked" whatever the busy timeout.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -282,7 +285,7 @@ pub(crate) fn open_sqlite(path: &Path, cache_kib: i64) -> Result<Connection> {
 /// waits behind it on the disk: the fewer copies, the fewer acks held up (the figures are
 /// in docs/benchmarks.md). At exam-day rates a second's WAL stays far below
 /// `wal_autocheckpoint`.
-pub const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Copies SQLite's WAL into the database file every [`WAL_CHECKPOINT_EVERY`], on a
 /// connection of its own, until `shutdown` turns true ([`Store::checkpoint`]): the

@@ -46,9 +46,7 @@ mod sessions;
 mod staff;
 mod tokens;
 
-pub use connection::{
-    Backend, Store, WAL_CHECKPOINT_EVERY, WalCheckpoint, create_private_dir, run_wal_checkpoints, sqlite_url_in,
-};
+pub use connection::{Backend, Store, WalCheckpoint, create_private_dir, run_wal_checkpoints, sqlite_url_in};
 pub use error::{Result, StoreError};
 pub use exams::StoredExam;
 pub use group_commit::Batch;
