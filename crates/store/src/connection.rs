@@ -1,5 +1,4 @@
-//! The database handle and how ujian connects: opening a database, the settings every
-//! connection gets (SQLite's set explicitly and read back, docs/design-rules.md:
+//! The database handle and how ujian connects: the settings every connection gets (SQLite's set explicitly and read back, docs/design-rules.md:
 //! durability is set, never assumed), the SQLite connections of the group commit and the
 //! bulk loads, and the WAL checkpointer.
 
@@ -30,48 +29,7 @@ pub struct Store {
     pub(crate) url: String,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
-
-/// The default SQLite file inside a data directory.
-pub fn sqlite_url_in(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("ujian.db").display())
-}
-
 impl Store {
-    /// Opens (creating if needed) the database at `url` and applies pending migrations.
-    ///
-    /// SQLite runs in WAL mode with `synchronous=FULL`, so a committed transaction survives
-    /// power loss: the answer path acknowledges only after commit (docs/design-rules.md:
-    /// nothing acknowledged is lost).
-    pub async fn open(url: &str) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
-        };
-        if backend == Backend::Sqlite
-            && let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_owned))
-            && !dir.as_os_str().is_empty()
-        {
-            create_private_dir(&dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
-        }
-        // Only where the URL asks for the file to be created (as `sqlite_url_in` does).
-        if backend == Backend::Sqlite
-            && url.contains("mode=rwc")
-            && let Some(file) = sqlite_path(url)
-        {
-            create_private_file(&file).map_err(|source| StoreError::DataDir { path: file.clone(), source })?;
-        }
-        let pool = connect(url, backend, if backend == Backend::Sqlite { 4 } else { 16 }, READER_CACHE_KIB).await?;
-        MIGRATOR.run(&pool).await?;
-        let store = Store { pool, backend, url: url.to_owned() };
-        store.install_append_only().await?;
-        Ok(store)
-    }
-
     /// The file the pool's connections open, read from the URL as sqlx reads it (percent
     /// escapes decoded). An in-memory database has none: its writer could not share it.
     pub(crate) fn sqlite_file(&self) -> Result<PathBuf> {
@@ -115,13 +73,16 @@ impl Store {
         self.backend
     }
 
+    /// The shared pool, for tests that need SQL the store does not offer (a fault
+    /// trigger, a tampered row).
+    #[cfg(feature = "test-support")]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     /// Starts a write transaction. On SQLite it begins IMMEDIATE: a deferred transaction
     /// that later writes fails with "database is locked" whatever the busy timeout.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -223,31 +184,7 @@ pub(crate) async fn connect(url: &str, backend: Backend, connections: u32, cache
         .await?)
 }
 
-/// Creates a directory (and its parents) readable by its owner only: it holds the banks
-/// with their keys, the sittings' tokens and the PIN hashes. An existing one is left as it is.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Creates the SQLite file empty and readable by its owner only, unless it exists. SQLite
-/// gives its WAL and shared-memory files the database file's mode, so they are private too.
-fn create_private_file(file: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(file) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-fn sqlite_path(url: &str) -> Option<PathBuf> {
+pub(crate) fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
@@ -282,7 +219,7 @@ pub(crate) fn open_sqlite(path: &Path, cache_kib: i64) -> Result<Connection> {
 /// waits behind it on the disk: the fewer copies, the fewer acks held up (the figures are
 /// in docs/benchmarks.md). At exam-day rates a second's WAL stays far below
 /// `wal_autocheckpoint`.
-pub const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Copies SQLite's WAL into the database file every [`WAL_CHECKPOINT_EVERY`], on a
 /// connection of its own, until `shutdown` turns true ([`Store::checkpoint`]): the

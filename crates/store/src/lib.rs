@@ -6,9 +6,10 @@
 //!
 //! # Layout
 //!
-//! - `connection`: [`Store`], opening a database and applying migrations; the settings
-//!   every connection gets, the durability read-back, and the WAL checkpointer
-//!   ([`run_wal_checkpoints`]).
+//! - `connection`: [`Store`]; the settings every connection gets, the durability
+//!   read-back, and the WAL checkpointer ([`run_wal_checkpoints`]).
+//! - `open`: [`Store::open`]: the data directory, the migrations, the append-only
+//!   triggers.
 //! - `error`: [`StoreError`].
 //! - `rows`: every row type the store reads or writes ([`SessionRecord`], [`LogEntry`],
 //!   [`AuditRow`], …), plain values with no database code.
@@ -40,18 +41,18 @@ mod exams;
 pub mod group_commit;
 mod load;
 mod multi_row;
+mod open;
 mod people;
 mod rows;
 mod sessions;
 mod staff;
 mod tokens;
 
-pub use connection::{
-    Backend, Store, WAL_CHECKPOINT_EVERY, WalCheckpoint, create_private_dir, run_wal_checkpoints, sqlite_url_in,
-};
+pub use connection::{Backend, Store, WalCheckpoint, run_wal_checkpoints};
 pub use error::{Result, StoreError};
 pub use exams::StoredExam;
 pub use group_commit::Batch;
+pub use open::{create_private_dir, sqlite_url_in};
 pub use rows::{
     AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, NewCandidate, NewLoginToken, NewSession, NewSitting,
     NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow, StaffRow,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::columns::{EXTENSION_MS, FINISH_REASON, FINISHED_AT, LAST_SEEN_AT, RESULT, STARTED_AT, STATUS, USED_MS};
 use crate::rows::{AuditRow, LogEntry, NewLoginToken, SessionWrite, TokenRevocation};
 
 /// What one transaction stores. Requests of many clients are merged into one batch with
@@ -42,9 +43,9 @@ impl Batch {
 }
 
 /// One update per session: the latest state, keeping one-time fields (started_at,
-/// finished_at, finish_reason, result) from whichever write set them. The same rules,
-/// between the writes of one batch, as the UPDATE keeps against the stored row
-/// (`columns::SESSIONS`); a finished session's status is final here as there.
+/// finished_at, finish_reason, result) from whichever write set them. Each column keeps
+/// its rule from the column table (`columns::SESSIONS`), here between the writes of one
+/// batch as the UPDATE keeps it against the stored row.
 pub(crate) fn merge_sessions(writes: &[SessionWrite]) -> Vec<SessionWrite> {
     let mut out: Vec<SessionWrite> = Vec::with_capacity(writes.len());
     let mut index = HashMap::with_capacity(writes.len());
@@ -56,17 +57,18 @@ pub(crate) fn merge_sessions(writes: &[SessionWrite]) -> Vec<SessionWrite> {
             }
             Some(&i) => {
                 let prev = &mut out[i];
-                let was_finished = prev.status.as_deref() == Some("finished");
-                prev.started_at = prev.started_at.take().or_else(|| w.started_at.clone());
-                prev.finished_at = w.finished_at.clone().or(prev.finished_at.take());
-                prev.finish_reason = w.finish_reason.clone().or(prev.finish_reason.take());
-                prev.result = w.result.clone().or(prev.result.take());
-                if !was_finished && w.status.is_some() {
-                    prev.status = w.status.clone();
+                // As the UPDATE's guard skips a finished row: its status is final.
+                if prev.status.as_deref() != Some("finished") {
+                    prev.status = STATUS.merge(prev.status.take(), w.status.clone());
                 }
-                prev.used_ms = prev.used_ms.max(w.used_ms);
-                prev.extension_ms = prev.extension_ms.max(w.extension_ms);
-                prev.last_seen_at = w.last_seen_at.clone();
+                prev.used_ms = USED_MS.merge_value(prev.used_ms, w.used_ms);
+                prev.extension_ms = EXTENSION_MS.merge_value(prev.extension_ms, w.extension_ms);
+                prev.last_seen_at =
+                    LAST_SEEN_AT.merge_value(std::mem::take(&mut prev.last_seen_at), w.last_seen_at.clone());
+                prev.started_at = STARTED_AT.merge(prev.started_at.take(), w.started_at.clone());
+                prev.finished_at = FINISHED_AT.merge(prev.finished_at.take(), w.finished_at.clone());
+                prev.finish_reason = FINISH_REASON.merge(prev.finish_reason.take(), w.finish_reason.clone());
+                prev.result = RESULT.merge(prev.result.take(), w.result.clone());
             }
         }
     }

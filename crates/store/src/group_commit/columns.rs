@@ -23,31 +23,63 @@ pub(crate) const ANSWER_LOG: Insert = Insert {
 };
 
 /// What a session update does to a stored column, given the stored value and the new one.
-/// The in-batch merge (`batch::merge_sessions`) keeps the same rules between writes of
-/// one batch.
+/// The in-batch merge (`batch::merge_sessions`) applies the same rules between the writes
+/// of one batch ([`Rule::merge`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rule {
     /// The new value, unless it is absent: a clock checkpoint carries no status.
     NewUnlessAbsent,
     /// Set once: the stored value stays.
     FirstWins,
-    /// Only grows: used time and extensions.
+    /// Only grows: used time and extensions, which always have a value (SQL's comparison
+    /// with a NULL would not).
     Larger,
     /// Always the new value.
     New,
 }
 
+impl Rule {
+    /// The rule between two writes of one batch, the earlier standing for the stored value.
+    pub(crate) fn merge<T: Ord>(self, earlier: Option<T>, later: Option<T>) -> Option<T> {
+        match self {
+            Rule::NewUnlessAbsent => later.or(earlier),
+            Rule::FirstWins => earlier.or(later),
+            Rule::Larger => earlier.max(later),
+            Rule::New => later,
+        }
+    }
+
+    /// [`Rule::merge`] for a column that always has a value.
+    pub(crate) fn merge_value<T: Ord>(self, earlier: T, later: T) -> T {
+        match self {
+            Rule::NewUnlessAbsent | Rule::New => later,
+            Rule::FirstWins => earlier,
+            Rule::Larger => earlier.max(later),
+        }
+    }
+}
+
+// Each session column's rule, named for the merge, which applies them field by field.
+pub(crate) const STATUS: Rule = Rule::NewUnlessAbsent;
+pub(crate) const USED_MS: Rule = Rule::Larger;
+pub(crate) const EXTENSION_MS: Rule = Rule::Larger;
+pub(crate) const LAST_SEEN_AT: Rule = Rule::New;
+pub(crate) const STARTED_AT: Rule = Rule::FirstWins;
+pub(crate) const FINISHED_AT: Rule = Rule::NewUnlessAbsent;
+pub(crate) const FINISH_REASON: Rule = Rule::NewUnlessAbsent;
+pub(crate) const RESULT: Rule = Rule::NewUnlessAbsent;
+
 /// The session row's columns as a group commit updates them, in the order they bind
 /// after the key (`id`, bound first). A finished session is final: the update skips it.
 pub(crate) const SESSIONS: [(&str, Rule); 8] = [
-    ("status", Rule::NewUnlessAbsent),
-    ("used_ms", Rule::Larger),
-    ("extension_ms", Rule::Larger),
-    ("last_seen_at", Rule::New),
-    ("started_at", Rule::FirstWins),
-    ("finished_at", Rule::NewUnlessAbsent),
-    ("finish_reason", Rule::NewUnlessAbsent),
-    ("result", Rule::NewUnlessAbsent),
+    ("status", STATUS),
+    ("used_ms", USED_MS),
+    ("extension_ms", EXTENSION_MS),
+    ("last_seen_at", LAST_SEEN_AT),
+    ("started_at", STARTED_AT),
+    ("finished_at", FINISHED_AT),
+    ("finish_reason", FINISH_REASON),
+    ("result", RESULT),
 ];
 
 /// The columns of a revocation, in the order they bind: the session whose other logins

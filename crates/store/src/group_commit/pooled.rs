@@ -107,7 +107,7 @@ impl PooledWriter {
 impl Store {
     /// The writer PostgreSQL gets, on either backend: the store's tests run the pooled
     /// commit on SQLite too, beside the SQLite writer, so both are checked on every run.
-    #[doc(hidden)]
+    #[cfg(feature = "test-support")]
     pub async fn pooled_writer(&self) -> Result<PooledWriter> {
         PooledWriter::open(self).await
     }

@@ -167,7 +167,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::connection::{Store, WRITER_CACHE_KIB, sqlite_url_in};
+    use crate::connection::{Store, WRITER_CACHE_KIB};
+    use crate::open::sqlite_url_in;
     use crate::rows::AuditRow;
 
     fn audit(seq: i64) -> Batch {
