@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CACHE_CONTROL;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,7 +28,7 @@ use crate::client_ip::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::PinKey;
 use crate::edge::{self, Site};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::live::Registry;
 use crate::receipt::Signer;
 use crate::serve::{Connections, Limits};
@@ -428,7 +428,7 @@ struct Health {
 async fn health(State(state): State<AppState>, staff: Result<Staff, ApiError>) -> Result<Response, ApiError> {
     let database = state.registry.store().durability().await.map_err(|e| {
         tracing::error!(error = %e, "health check failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database cannot be reached")
+        ApiError::new(Code::Unavailable, "the database cannot be reached")
     })?;
     let health = match staff {
         Ok(_) => Health {

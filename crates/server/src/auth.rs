@@ -26,7 +26,7 @@ use session_engine::Status;
 use crate::app::AppState;
 use crate::client_ip::ClientIp;
 use crate::credentials::{self, PinCheck, PinKey};
-use crate::error::{ApiError, WireError};
+use crate::error::{ApiError, Code, WireError};
 use crate::staff::Staff;
 use crate::throttle::{Locked, Subject, Throttle};
 
@@ -351,7 +351,7 @@ pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Candida
         Some(status) => status.as_str(),
         None => entry.stored_status.as_str(),
     };
-    let expired = || ApiError::login_refused(WireError::token_expired());
+    let expired = || ApiError::from(WireError::token_expired());
     match status {
         "active" | "paused" => {}
         "finished" => {
@@ -386,7 +386,7 @@ async fn read_token(state: &AppState, hash: &str) -> Result<TokenEntry, ApiError
     let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc));
     let grace_ms = match state.registry.exam(&row.exam_code).await {
         Ok(ctx) => i64::from(ctx.exam.token_grace_minutes()) * 60_000,
-        Err(e) => return Err(ApiError::internal("load exam", &e.message)),
+        Err(e) => return Err(e.into()),
     };
     let from = match (parse(&row.sitting_starts_at), parse(&row.created_at)) {
         (Some(start), Some(login)) => start.max(login),
@@ -406,8 +406,8 @@ async fn read_token(state: &AppState, hash: &str) -> Result<TokenEntry, ApiError
 fn revoked(why: store::Revoked) -> ApiError {
     match why {
         store::Revoked::LoggedOut => ApiError::unauthorized(),
-        store::Revoked::SittingClosed => ApiError::login_refused(WireError::sitting_closed()),
-        store::Revoked::Superseded | store::Revoked::Moved => ApiError::login_refused(WireError::seat_locked()),
+        store::Revoked::SittingClosed => ApiError::from(WireError::sitting_closed()),
+        store::Revoked::Superseded | store::Revoked::Moved => ApiError::from(WireError::seat_locked()),
     }
 }
 
@@ -431,13 +431,11 @@ pub async fn login(
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(ApiError::from)?;
-    let bad =
-        || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
+    let bad = || ApiError::new(Code::BadCredentials, "participant number, PIN or token is wrong");
     let participant = req.participant_no.trim();
     if !is_participant_no(participant) {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            Code::BadRequest,
             "a participant number holds letters, digits, '-' and '_' (at most 32)",
         ));
     }
@@ -485,7 +483,7 @@ pub async fn login(
         }
     };
     if !open(&found.sitting_status) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
+        return Err(ApiError::new(Code::SittingNotOpen, "this sitting is not open"));
     }
     // Counted before the PIN is checked: however many arrive at once, no more than the
     // limit are checked.
@@ -538,8 +536,7 @@ pub async fn login(
         state.registry.store().revoke_token(&hash, store::Revoked::Superseded, &at).await?;
         return Err(revoked(store::Revoked::Superseded));
     }
-    let (allowed_ms, grace_ms) =
-        state.registry.login_terms(&found.session_id).await.map_err(|e| ApiError::internal("login", &e.message))?;
+    let (allowed_ms, grace_ms) = state.registry.login_terms(&found.session_id).await.map_err(ApiError::from)?;
     let now = state.registry.clock().utc();
     let from = state.registry.sitting_start(&found.sitting_id).await?.map_or(now, |start| start.max(now));
     let entry = TokenEntry {
@@ -599,8 +596,7 @@ pub const LOGIN_BODY_LIMIT: usize = 4 * 1024;
 pub(crate) fn locked_out(locked: Locked) -> ApiError {
     let minutes = locked.retry_after_ms.div_ceil(60_000).max(1);
     ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+        Code::TooManyAttempts,
         format!("too many failed logins; try again in {minutes} minutes or ask the supervisor"),
     )
 }

@@ -41,7 +41,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::app::AppState;
 use crate::clock::Clock;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// At most this many frames a second reach a viewer, whatever the answer rate.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -550,13 +550,8 @@ pub struct PageQuery {
 const MAX_PAGE: usize = 5_000;
 
 fn board_id(kind: &str, id: &str, q: &PageQuery) -> Result<BoardId, ApiError> {
-    BoardId::parse(kind, id, q.exam.as_deref()).ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "unknown_board",
-            "boards are sitting/ID, venue/NAME?exam=CODE or exam/CODE",
-        )
-    })
+    BoardId::parse(kind, id, q.exam.as_deref())
+        .ok_or_else(|| ApiError::new(Code::UnknownBoard, "boards are sitting/ID, venue/NAME?exam=CODE or exam/CODE"))
 }
 
 pub async fn list(State(state): State<AppState>) -> Json<Vec<BoardListing>> {
@@ -581,7 +576,7 @@ pub async fn snapshot(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(ApiError::from)?;
     let board = board_id(&kind, &id, &q)?;
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "unknown_board", "no such board");
+    let not_found = || ApiError::new(Code::UnknownBoard, "no such board");
     if q.offset.is_none() && q.limit.is_none() {
         let page = state.board.feed_page(&board).await.ok_or_else(not_found)?;
         let etag = format!("\"{:x}-{}\"", state.board.epoch, page.version);
@@ -597,8 +592,7 @@ pub async fn snapshot(
     }
     if !state.board_pages.allow(peer.ip()) {
         return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            Code::RateLimited,
             "too many board pages chosen with offset or limit; slow down, or read the first page or the feed",
         ));
     }
@@ -659,7 +653,7 @@ pub async fn feed(
 ) -> Result<Response, ApiError> {
     let board = board_id(&kind, &id, &q)?;
     let hub = state.board.clone();
-    let not_found = || ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_board", "no such board");
+    let not_found = || ApiError::new(Code::UnknownBoard, "no such board");
     // Subscribe before the snapshot, so no delta falls between the two.
     let rx = hub.subscribe(&board).ok_or_else(not_found)?;
     let first = hub.feed_page(&board).await.ok_or_else(not_found)?;

@@ -7,7 +7,6 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,7 +14,7 @@ use session_engine::Command;
 use tokio::sync::broadcast;
 
 use crate::app::AppState;
-use crate::error::{ApiError, WireError};
+use crate::error::{ApiError, Code, WireError};
 use crate::live::SeatLive;
 use crate::sitting::new_token;
 use crate::staff::Staff;
@@ -46,23 +45,9 @@ pub(crate) fn reason_of(
 ) -> Result<Reason, ApiError> {
     let Json(r) = body.map_err(ApiError::from)?;
     if r.reason.trim().chars().count() < 3 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "reason_required",
-            "every action needs a reason (at least 3 characters)",
-        ));
+        return Err(ApiError::new(Code::ReasonRequired, "every action needs a reason (at least 3 characters)"));
     }
     Ok(r)
-}
-
-pub(crate) fn wire(e: WireError) -> ApiError {
-    let status = match e.code {
-        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
-        "unknown_session" => StatusCode::NOT_FOUND,
-        "extension_limit" => StatusCode::FORBIDDEN,
-        _ => StatusCode::CONFLICT,
-    };
-    ApiError::new(status, e.code, e.message)
 }
 
 /// The sitting of a session, after checking the staff member may act on it.
@@ -72,19 +57,14 @@ pub(crate) async fn sitting_of_session(state: &AppState, staff: &Staff, session:
         .store()
         .sitting_of(session)
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session"))?;
+        .ok_or_else(|| ApiError::new(Code::UnknownSession, "no such session"))?;
     staff.may_see(state, &sitting).await?;
     Ok(sitting)
 }
 
 async fn known_sitting(state: &AppState, staff: &Staff, id: &str) -> Result<store::SittingRow, ApiError> {
     staff.may_see(state, id).await?;
-    state
-        .registry
-        .store()
-        .get_sitting(id)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_sitting", "no such sitting"))
+    state.registry.store().get_sitting(id).await?.ok_or_else(|| ApiError::new(Code::UnknownSitting, "no such sitting"))
 }
 
 #[derive(Serialize)]
@@ -194,11 +174,7 @@ pub async fn sitting_action(
         "pause" => ("paused", Some(Command::Pause)),
         "resume" => ("open", Some(Command::Resume)),
         _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_action",
-                "actions: open, close, pause, resume, rotate-token",
-            ));
+            return Err(ApiError::new(Code::UnknownAction, "actions: open, close, pause, resume, rotate-token"));
         }
     };
     if token != sitting.token {
@@ -243,8 +219,12 @@ pub async fn sitting_action(
                 match state.registry.supervise(&seat.session_id, command, &staff.username, &r.reason, false).await {
                     Ok(true) => affected += 1,
                     Ok(false) => {}
-                    Err(e) if matches!(e.code, "not_paused" | "finished" | "not_started" | "time_expired") => {}
-                    Err(e) => return Err(wire(e)),
+                    Err(e)
+                        if matches!(
+                            e.code,
+                            Code::NotPaused | Code::Finished | Code::NotStarted | Code::TimeExpired
+                        ) => {}
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
@@ -289,16 +269,16 @@ pub async fn session_action(
         "resume" => Some(Command::Resume),
         "terminate" => Some(Command::Terminate),
         "extend" => {
-            let minutes = r.minutes.filter(|m| (1..=240).contains(m)).ok_or_else(|| {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "extend needs minutes between 1 and 240")
-            })?;
+            let minutes = r
+                .minutes
+                .filter(|m| (1..=240).contains(m))
+                .ok_or_else(|| ApiError::new(Code::BadRequest, "extend needs minutes between 1 and 240"))?;
             Some(Command::Extend { ms: u64::from(minutes) * 60_000 })
         }
         "checkin" | "allow-move" => None,
         _ => {
             return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_action",
+                Code::UnknownAction,
                 "actions: checkin, pause, resume, extend, terminate, allow-move",
             ));
         }
@@ -306,7 +286,7 @@ pub async fn session_action(
     let changed = match command {
         Some(c) => {
             let admin = staff.role == crate::staff::Role::Admin;
-            registry.supervise(&session, c, &staff.username, &r.reason, admin).await.map_err(wire)?
+            registry.supervise(&session, c, &staff.username, &r.reason, admin).await.map_err(ApiError::from)?
         }
         None => {
             let now = store::ts(registry.clock().utc());
@@ -347,12 +327,12 @@ pub async fn monitor(
 
 /// Why a monitor stops: its staff login is no longer in force, or no longer covers the
 /// sitting. `None` while both hold (or the store cannot say: the next check decides).
-async fn monitor_refusal(state: &AppState, token_hash: &str, sitting: &str) -> Option<&'static str> {
+async fn monitor_refusal(state: &AppState, token_hash: &str, sitting: &str) -> Option<Code> {
     let store = state.registry.store();
     let now = store::ts(state.registry.clock().utc());
     let row = match store.staff_for_token(token_hash, &now).await {
         Ok(Some(row)) => row,
-        Ok(None) => return Some("unauthorized"),
+        Ok(None) => return Some(Code::Unauthorized),
         Err(e) => {
             tracing::warn!(error = %e, "monitor: cannot check the staff login");
             return None;
@@ -362,13 +342,13 @@ async fn monitor_refusal(state: &AppState, token_hash: &str, sitting: &str) -> O
         "admin" => None,
         "supervisor" => match store.supervises(&row.username, sitting).await {
             Ok(true) => None,
-            Ok(false) => Some("forbidden"),
+            Ok(false) => Some(Code::Forbidden),
             Err(e) => {
                 tracing::warn!(error = %e, "monitor: cannot check the supervisor's sittings");
                 None
             }
         },
-        _ => Some("forbidden"),
+        _ => Some(Code::Forbidden),
     }
 }
 
@@ -387,10 +367,10 @@ async fn run_monitor(mut socket: WebSocket, state: AppState, sitting: String, to
             _ = recheck.tick() => {
                 if let Some(code) = monitor_refusal(&state, &token_hash, &sitting).await {
                     let message = match code {
-                        "unauthorized" => "the staff login ended; log in again",
+                        Code::Unauthorized => "the staff login ended; log in again",
                         _ => "you no longer supervise this sitting",
                     };
-                    let _ = send_json(&mut socket, &json!({ "type": "closed", "code": code, "message": message })).await;
+                    let _ = send_json(&mut socket, &json!({ "type": "closed", "code": code.as_str(), "message": message })).await;
                     let _ = socket.send(Message::Close(None)).await;
                     break;
                 }

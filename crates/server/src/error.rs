@@ -1,36 +1,226 @@
-//! The one place where errors become wire codes: a stable snake_case code plus a human
-//! message. Internals are logged here, never sent to clients.
+//! The one place where errors become wire codes: a stable snake_case [`Code`] plus a human
+//! message. Internals are kept beside the error and logged where it leaves the server
+//! (`http::error` for HTTP, the candidate WebSocket for its frames), never sent to clients.
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use std::fmt;
+use std::str::FromStr;
+
 use session_engine::Refusal;
 
-/// An error sent to a candidate over the WebSocket.
+/// Every error code the server sends, on HTTP and on the WebSockets. The pages translate
+/// each one (`web/common.js`'s `ERROR_TEXTS`), so a code is a compatibility promise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// A storage or other internal failure; the client may retry.
+    Internal,
+    /// The database cannot be reached (the health check).
+    Unavailable,
+    Unauthorized,
+    Forbidden,
+    BadRequest,
+    NotFound,
+    MethodNotAllowed,
+    TooLarge,
+    /// A state-changing request came from a page of another site.
+    CrossOrigin,
+    BadCredentials,
+    TooManyAttempts,
+    RateLimited,
+    SittingNotOpen,
+    SittingClosed,
+    SeatLocked,
+    TokenExpired,
+    ExtensionLimit,
+    ReasonRequired,
+    UnknownAction,
+    UnknownBoard,
+    UnknownSitting,
+    UnknownSession,
+    /// An answer to the session is still being stored.
+    Busy,
+    /// A candidate's WebSocket message that is not part of the protocol.
+    BadMessage,
+    BadSeq,
+    NotStarted,
+    Finished,
+    TimeExpired,
+    Paused,
+    NotPaused,
+    UnknownIndex,
+    BadChoice,
+}
+
+impl Code {
+    /// Every code, for the test that each has a text in the pages' translations.
+    pub const ALL: [Code; 32] = [
+        Code::Internal,
+        Code::Unavailable,
+        Code::Unauthorized,
+        Code::Forbidden,
+        Code::BadRequest,
+        Code::NotFound,
+        Code::MethodNotAllowed,
+        Code::TooLarge,
+        Code::CrossOrigin,
+        Code::BadCredentials,
+        Code::TooManyAttempts,
+        Code::RateLimited,
+        Code::SittingNotOpen,
+        Code::SittingClosed,
+        Code::SeatLocked,
+        Code::TokenExpired,
+        Code::ExtensionLimit,
+        Code::ReasonRequired,
+        Code::UnknownAction,
+        Code::UnknownBoard,
+        Code::UnknownSitting,
+        Code::UnknownSession,
+        Code::Busy,
+        Code::BadMessage,
+        Code::BadSeq,
+        Code::NotStarted,
+        Code::Finished,
+        Code::TimeExpired,
+        Code::Paused,
+        Code::NotPaused,
+        Code::UnknownIndex,
+        Code::BadChoice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Internal => "internal",
+            Code::Unavailable => "unavailable",
+            Code::Unauthorized => "unauthorized",
+            Code::Forbidden => "forbidden",
+            Code::BadRequest => "bad_request",
+            Code::NotFound => "not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::TooLarge => "too_large",
+            Code::CrossOrigin => "cross_origin",
+            Code::BadCredentials => "bad_credentials",
+            Code::TooManyAttempts => "too_many_attempts",
+            Code::RateLimited => "rate_limited",
+            Code::SittingNotOpen => "sitting_not_open",
+            Code::SittingClosed => "sitting_closed",
+            Code::SeatLocked => "seat_locked",
+            Code::TokenExpired => "token_expired",
+            Code::ExtensionLimit => "extension_limit",
+            Code::ReasonRequired => "reason_required",
+            Code::UnknownAction => "unknown_action",
+            Code::UnknownBoard => "unknown_board",
+            Code::UnknownSitting => "unknown_sitting",
+            Code::UnknownSession => "unknown_session",
+            Code::Busy => "busy",
+            Code::BadMessage => "bad_message",
+            Code::BadSeq => "bad_seq",
+            Code::NotStarted => "not_started",
+            Code::Finished => "finished",
+            Code::TimeExpired => "time_expired",
+            Code::Paused => "paused",
+            Code::NotPaused => "not_paused",
+            Code::UnknownIndex => "unknown_index",
+            Code::BadChoice => "bad_choice",
+        }
+    }
+
+    /// The HTTP status an error with this code carries. Codes only the candidate
+    /// WebSocket sends have one too, so a WebSocket refusal can be answered over HTTP (an
+    /// image of a paper, a supervisor's action) without a second table.
+    pub fn status(self) -> u16 {
+        match self {
+            Code::Internal => 500,
+            Code::Unavailable => 503,
+            Code::Unauthorized | Code::BadCredentials | Code::TokenExpired => 401,
+            Code::Forbidden
+            | Code::CrossOrigin
+            | Code::SittingNotOpen
+            | Code::SittingClosed
+            | Code::SeatLocked
+            | Code::ExtensionLimit => 403,
+            Code::BadRequest | Code::ReasonRequired | Code::BadMessage | Code::BadSeq => 400,
+            Code::NotFound | Code::UnknownAction | Code::UnknownBoard | Code::UnknownSitting | Code::UnknownSession => {
+                404
+            }
+            Code::MethodNotAllowed => 405,
+            Code::TooLarge => 413,
+            Code::TooManyAttempts | Code::RateLimited => 429,
+            // A session's state refuses the action: a conflict, not a malformed request.
+            Code::Busy
+            | Code::NotStarted
+            | Code::Finished
+            | Code::TimeExpired
+            | Code::Paused
+            | Code::NotPaused
+            | Code::UnknownIndex
+            | Code::BadChoice => 409,
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is no [`Code`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown error code {0:?}")]
+pub struct UnknownCode(pub String);
+
+impl FromStr for Code {
+    type Err = UnknownCode;
+
+    fn from_str(s: &str) -> Result<Code, UnknownCode> {
+        Code::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownCode(s.to_owned()))
+    }
+}
+
+/// What an internal failure was, for the log only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Detail {
+    context: String,
+    error: String,
+}
+
+/// An error sent to a candidate over the WebSocket (or, through [`ApiError::from`], over
+/// HTTP).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireError {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
+    /// An internal failure's cause, logged where the error leaves the server.
+    detail: Option<Detail>,
 }
 
 impl WireError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> WireError {
-        WireError { code, message: message.into() }
+    pub fn new(code: Code, message: impl Into<String>) -> WireError {
+        WireError { code, message: message.into(), detail: None }
     }
 
     pub fn bad_message(message: impl Into<String>) -> WireError {
-        WireError::new("bad_message", message)
+        WireError::new(Code::BadMessage, message)
     }
 
     pub fn bad_seq(message: impl Into<String>) -> WireError {
-        WireError::new("bad_seq", message)
+        WireError::new(Code::BadSeq, message)
     }
 
-    /// A storage or other internal failure: logged in full, reported as "retry".
-    pub fn internal(context: &str, err: &dyn std::fmt::Display) -> WireError {
-        tracing::error!(error = %err, "{context}");
-        WireError::new("internal", "the server could not store this; send it again with the same seq")
+    /// A storage or other internal failure: reported as "retry", its cause kept for the log.
+    pub fn internal(context: &str, err: &dyn fmt::Display) -> WireError {
+        WireError {
+            detail: Some(Detail { context: context.to_owned(), error: err.to_string() }),
+            ..WireError::new(Code::Internal, "the server could not store this; send it again with the same seq")
+        }
+    }
+
+    /// Logs the cause of an internal failure: called once, where the error leaves the
+    /// server (or where it is dropped).
+    pub fn log(&self) {
+        if let Some(d) = &self.detail {
+            tracing::error!(error = %d.error, "{}", d.context);
+        }
     }
 }
 
@@ -39,26 +229,26 @@ impl WireError {
 impl WireError {
     /// The session has not started and its sitting closed: it cannot start any more.
     pub fn sitting_closed() -> WireError {
-        WireError::new("sitting_closed", "the sitting is closed: an exam that has not started cannot start any more")
+        WireError::new(Code::SittingClosed, "the sitting is closed: an exam that has not started cannot start any more")
     }
 
     /// The session's seat is held by another login (the one that started it, or the one
     /// a supervisor's allow-move let in).
     pub fn seat_locked() -> WireError {
         WireError::new(
-            "seat_locked",
+            Code::SeatLocked,
             "this exam is already running with another login; ask the supervisor to allow a move",
         )
     }
 
     pub fn token_expired() -> WireError {
-        WireError::new("token_expired", "this login has expired; log in again")
+        WireError::new(Code::TokenExpired, "this login has expired; log in again")
     }
 
     /// A supervisor's extension past the exam's cap (`extension_cap_minutes`).
     pub fn extension_limit(cap_minutes: u32, given_minutes: u64) -> WireError {
         WireError::new(
-            "extension_limit",
+            Code::ExtensionLimit,
             format!(
                 "extensions beyond {cap_minutes} minutes in total for a session need the exam committee (admin); \
                  this session has {given_minutes} minutes"
@@ -70,85 +260,95 @@ impl WireError {
 impl From<Refusal> for WireError {
     fn from(r: Refusal) -> WireError {
         let code = match r {
-            Refusal::NotStarted => "not_started",
-            Refusal::AlreadyFinished => "finished",
-            Refusal::TimeExpired => "time_expired",
-            Refusal::Paused => "paused",
-            Refusal::NotPaused => "not_paused",
-            Refusal::UnknownIndex(_) => "unknown_index",
-            Refusal::BadChoice => "bad_choice",
+            Refusal::NotStarted => Code::NotStarted,
+            Refusal::AlreadyFinished => Code::Finished,
+            Refusal::TimeExpired => Code::TimeExpired,
+            Refusal::Paused => Code::Paused,
+            Refusal::NotPaused => Code::NotPaused,
+            Refusal::UnknownIndex(_) => Code::UnknownIndex,
+            Refusal::BadChoice => Code::BadChoice,
         };
         WireError::new(code, r.to_string())
     }
 }
 
-/// An HTTP API error: status, stable code, message, as `{"error": {"code", "message"}}`.
+/// An HTTP API error: a stable code (which gives the status) and a message, sent as
+/// `{"error": {"code", "message"}}` by `http::error`.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
+    detail: Option<Detail>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into(), detail: None }
     }
 
     pub fn unauthorized() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "log in first")
+        ApiError::new(Code::Unauthorized, "log in first")
     }
 
-    pub fn internal(context: &str, err: &dyn std::fmt::Display) -> ApiError {
-        tracing::error!(error = %err, "{context}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; try again")
+    /// An internal failure: "try again" to the client, its cause kept for the log.
+    pub fn internal(context: &str, err: &dyn fmt::Display) -> ApiError {
+        ApiError {
+            detail: Some(Detail { context: context.to_owned(), error: err.to_string() }),
+            ..ApiError::new(Code::Internal, "internal error; try again")
+        }
     }
 
-    /// A login refusal ([`WireError::sitting_closed`], [`WireError::seat_locked`]: 403;
-    /// [`WireError::token_expired`]: 401) as an HTTP error.
-    pub fn login_refused(e: WireError) -> ApiError {
-        let status = if e.code == "token_expired" { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
-        ApiError::new(status, e.code, e.message)
+    /// The HTTP status, from the code.
+    pub fn status(&self) -> u16 {
+        self.code.status()
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
-    }
-}
-
-/// A JSON body that does not fit: the parser's text goes to the log, the client gets a
-/// stable code and a plain message (the text names internals: type names, offsets).
-impl From<JsonRejection> for ApiError {
-    fn from(e: JsonRejection) -> ApiError {
-        tracing::info!(detail = %e.body_text(), "refused a request body");
-        let message = match &e {
-            JsonRejection::MissingJsonContentType(_) => "send the body as JSON, with Content-Type: application/json",
-            JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON",
-            JsonRejection::JsonDataError(_) => {
-                "the body lacks a field this request needs, or a field has the wrong type"
-            }
-            _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large");
-            }
-            _ => "the body could not be read",
-        };
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    /// Logs the cause of an internal failure: called once, where the error leaves the
+    /// server.
+    pub fn log(&self) {
+        if let Some(d) = &self.detail {
+            tracing::error!(error = %d.error, "{}", d.context);
+        }
     }
 }
 
-/// A query string that does not fit: as for [`JsonRejection`], logged, not echoed.
-impl From<QueryRejection> for ApiError {
-    fn from(e: QueryRejection) -> ApiError {
-        tracing::info!(detail = %e.body_text(), "refused a query string");
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the query string has a parameter of the wrong type")
+/// A refusal from the sessions (a login's, a supervisor's action's, an image's) as an HTTP
+/// error, with the status its code carries.
+impl From<WireError> for ApiError {
+    fn from(e: WireError) -> ApiError {
+        ApiError { code: e.code, message: e.message, detail: e.detail }
     }
 }
 
 impl From<store::StoreError> for ApiError {
     fn from(e: store::StoreError) -> ApiError {
         ApiError::internal("store", &e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_from_its_string() {
+        for code in Code::ALL {
+            assert_eq!(code.as_str().parse::<Code>(), Ok(code));
+        }
+        assert_eq!("no_such_code".parse::<Code>(), Err(UnknownCode("no_such_code".into())));
+    }
+
+    #[test]
+    fn codes_keep_the_statuses_clients_rely_on() {
+        let check = |code: Code, status: u16| assert_eq!(code.status(), status, "{code}");
+        check(Code::Internal, 500);
+        check(Code::Unauthorized, 401);
+        check(Code::TokenExpired, 401);
+        check(Code::SeatLocked, 403);
+        check(Code::SittingClosed, 403);
+        check(Code::UnknownSession, 404);
+        check(Code::TooLarge, 413);
+        check(Code::TooManyAttempts, 429);
+        check(Code::NotPaused, 409);
     }
 }

@@ -43,6 +43,7 @@ pub mod credentials;
 pub mod demo;
 pub mod edge;
 pub mod error;
+mod http;
 pub mod keys;
 pub mod live;
 pub mod monitor;

@@ -20,7 +20,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::audit::Audit;
 use crate::board::{BoardExam, BoardHub, RowSource, RowUpdate, Scored};
 use crate::clock::Clock;
-use crate::error::WireError;
+use crate::error::{Code, WireError};
 use crate::monitor::{MonitorHub, SeatEvent};
 use crate::protocol::ClientEvent;
 use crate::protocol::{OptionView, QuestionView, ResultView, SectionInfo, SectionResult, ServerMsg};
@@ -378,7 +378,7 @@ impl Registry {
             .get_exam(code)
             .await
             .map_err(|e| WireError::internal("load exam", &e))?
-            .ok_or_else(|| WireError::new("internal", format!("exam {code} is not stored")))?;
+            .ok_or_else(|| WireError::new(Code::Internal, format!("exam {code} is not stored")))?;
         let ctx = Arc::new(ExamCtx::new(stored.exam, stored.bank));
         let mut exams = lock(&self.exams);
         if !exams.contains_key(code)
@@ -420,7 +420,7 @@ impl Registry {
                 .load_session(id)
                 .await
                 .map_err(|e| WireError::internal("load session", &e))?
-                .ok_or_else(|| WireError::new("unknown_session", "no such session"))?;
+                .ok_or_else(|| WireError::new(Code::UnknownSession, "no such session"))?;
             let exam = self.exam(&rec.exam_code).await?;
             if let Some(live) = self.install(id, build_live(rec, exam, self.clock.tick())?, generation) {
                 // What was just read is stored: the board's row may be older (a copy that
@@ -574,7 +574,7 @@ impl Registry {
                     Some("open") => {}
                     Some("paused") => sitting_paused = true,
                     Some("closed") => return Err(WireError::sitting_closed()),
-                    _ => return Err(WireError::new("sitting_not_open", "the sitting is not open")),
+                    _ => return Err(WireError::new(Code::SittingNotOpen, "the sitting is not open")),
                 }
             } else if l.seat_token.as_deref().is_some_and(|t| t != token_hash) {
                 return Err(WireError::seat_locked());
@@ -704,13 +704,13 @@ impl Registry {
                     let label = match choice {
                         None => None,
                         Some(c) => Some(Label::parse(c).ok_or_else(|| {
-                            WireError::new("bad_choice", format!("{c:?} is not an option label (A..E)"))
+                            WireError::new(Code::BadChoice, format!("{c:?} is not an option label (A..E)"))
                         })?),
                     };
                     let undo = match l.apply_line(now, Command::Answer { index: i, choice: label }) {
                         Ok(undo) => undo,
                         Err(e) => {
-                            if e.code == "paused" {
+                            if e.code == Code::Paused {
                                 self.emit(&l, "answer_while_paused", || format!("question {}", i + 1));
                             }
                             return Err(e);
@@ -784,7 +784,7 @@ impl Registry {
             l.stale = true;
             drop(l);
             self.evict(id, &live);
-            return Err(WireError { code: "internal", ..WireError::internal("store answer", &e) });
+            return Err(WireError::internal("store answer", &e));
         }
         l.acks.insert(seq, (index, server_ts.clone()));
         let mut out = vec![ServerMsg::Ack { seq, index, server_ts, remaining_ms: l.session.remaining(now) }];
@@ -847,7 +847,7 @@ impl Registry {
                 Command::Pause => ("session.paused", serde_json::json!({ "reason": reason })),
                 Command::Resume => ("session.resumed", serde_json::json!({ "reason": reason })),
                 Command::Extend { ms } => ("session.extended", serde_json::json!({ "reason": reason, "ms": ms })),
-                other => return Err(WireError::new("internal", format!("{other:?} is not a supervisor action"))),
+                other => return Err(WireError::new(Code::Internal, format!("{other:?} is not a supervisor action"))),
             };
             let mut l = lock(&live);
             if let Command::Extend { ms } = command {
@@ -953,7 +953,7 @@ impl Registry {
                 return Err(stale());
             }
             if !l.pending.is_empty() {
-                return Err(WireError::new("busy", "an answer to this session is still being stored; try again"));
+                return Err(WireError::new(Code::Busy, "an answer to this session is still being stored; try again"));
             }
             let finish = l.apply_unstored(now, command)?.iter().find_map(|e| match e {
                 Event::Finished(r) => Some(*r),
@@ -1200,7 +1200,10 @@ impl Live {
 
     fn check_index(&self, index: i64) -> Result<usize, WireError> {
         usize::try_from(index).ok().filter(|i| *i < self.entries.len()).ok_or_else(|| {
-            WireError::new("unknown_index", format!("question {index} is not in the paper (0..{})", self.entries.len()))
+            WireError::new(
+                Code::UnknownIndex,
+                format!("question {index} is not in the paper (0..{})", self.entries.len()),
+            )
         })
     }
 
@@ -1559,7 +1562,7 @@ fn parse_ts(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 
 /// The refusal for a copy of a session evicted after a failed commit: the retry reloads it.
 fn stale() -> WireError {
-    WireError::new("internal", "the session is being reloaded; send it again with the same seq")
+    WireError::new(Code::Internal, "the session is being reloaded; send it again with the same seq")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::auth;
+use crate::error::{ApiError, Code};
 use crate::staff::STAFF_COOKIE;
 
 const CANDIDATE_HTML: &str = include_str!("../web/candidate.html");
@@ -72,9 +73,9 @@ pub(crate) async fn asset(
     let bytes = match auth::session_of(&state, &headers).await {
         Ok(login) => match state.registry.paper_asset(&login.session, &hash, &name).await {
             Ok(bytes) => bytes,
-            Err(e) => return crate::control::wire(e).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         },
-        Err(e) if e.code != "unauthorized" => return e.into_response(),
+        Err(e) if e.code != Code::Unauthorized => return e.into_response(),
         Err(refused) => match staff_asset(&state, &headers, &hash, &name).await {
             Some(found) => found,
             None => return refused.into_response(),

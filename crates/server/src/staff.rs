@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth;
 use crate::client_ip::ClientIp;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::throttle::Subject;
 
 pub const STAFF_COOKIE: &str = "ujian_staff";
@@ -58,7 +58,7 @@ impl FromRequestParts<AppState> for Staff {
         let role = match row.role.as_str() {
             "admin" => Role::Admin,
             "supervisor" => Role::Supervisor,
-            _ => return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this account has no console role")),
+            _ => return Err(ApiError::new(Code::Forbidden, "this account has no console role")),
         };
         Ok(Staff { username: row.username, name: row.name, role })
     }
@@ -70,7 +70,7 @@ impl Staff {
         if self.role == Role::Admin || state.registry.store().supervises(&self.username, sitting).await? {
             Ok(())
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "you do not supervise this sitting"))
+            Err(ApiError::new(Code::Forbidden, "you do not supervise this sitting"))
         }
     }
 
@@ -78,7 +78,7 @@ impl Staff {
         if self.role == Role::Admin {
             Ok(())
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only the exam committee (admin) may do this"))
+            Err(ApiError::new(Code::Forbidden, "only the exam committee (admin) may do this"))
         }
     }
 }
@@ -95,13 +95,9 @@ pub async fn login(
     body: Result<Json<StaffLogin>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(ApiError::from)?;
-    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "username or password is wrong");
+    let bad = || ApiError::new(Code::BadCredentials, "username or password is wrong");
     if !is_username(&req.username) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "a username holds letters, digits, '.', '-' and '_' (at most 64)",
-        ));
+        return Err(ApiError::new(Code::BadRequest, "a username holds letters, digits, '.', '-' and '_' (at most 64)"));
     }
     let now = state.registry.clock().tick();
     let throttle = &state.auth.throttle;
@@ -178,7 +174,7 @@ pub async fn unlock(
     staff.admin_only()?;
     let r = crate::control::reason_of(body)?;
     if !is_username(&username) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "not a username"));
+        return Err(ApiError::new(Code::BadRequest, "not a username"));
     }
     let changed = state.auth.throttle.unlock_staff(&username, state.registry.clock().tick());
     let detail = serde_json::json!({ "reason": r.reason, "was_locked": changed });
@@ -201,8 +197,7 @@ pub fn is_username(s: &str) -> bool {
 fn locked_out(locked: crate::throttle::Locked) -> ApiError {
     let minutes = locked.retry_after_ms.div_ceil(60_000).max(1);
     ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+        Code::TooManyAttempts,
         format!("too many failed logins; try again in {minutes} minutes or ask the exam committee (admin)"),
     )
 }
