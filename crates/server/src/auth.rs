@@ -23,6 +23,7 @@ use ring::digest;
 use serde::{Deserialize, Serialize};
 use session_engine::Status;
 
+use crate::actions::LogAction;
 use crate::app::AppState;
 use crate::client_ip::ClientIp;
 use crate::credentials::{self, PinCheck, PinKey};
@@ -527,7 +528,13 @@ pub async fn login(
     let with = store::Batch { login_tokens: vec![login], ..store::Batch::default() };
     state
         .registry
-        .record(participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), with)
+        .record(
+            participant,
+            LogAction::CandidateLogin.as_str(),
+            &found.session_id,
+            serde_json::json!({ "moved": moved }),
+            with,
+        )
         .await
         .map_err(|e| ApiError::internal("store login", &e))?;
     if !moved && found.session_status == "ready" && state.registry.status_of(&found.session_id) != Some(Status::Ready) {
@@ -577,7 +584,7 @@ pub async fn unlock(
     let detail = serde_json::json!({ "reason": r.reason, "participant_no": participant, "was_locked": changed });
     state
         .registry
-        .record(&staff.username, "candidate.unlock", &session, detail, store::Batch::default())
+        .record(&staff.username, LogAction::CandidateUnlock.as_str(), &session, detail, store::Batch::default())
         .await
         .map_err(|e| ApiError::internal("audit", &e))?;
     Ok(Json(serde_json::json!({ "session": session, "action": "unlock", "changed": changed })))

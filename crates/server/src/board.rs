@@ -91,7 +91,7 @@ pub struct BoardExam {
     pub title: String,
     pub sections: Vec<BoardSection>,
     pub tie_break: Vec<String>,
-    pub names: &'static str,
+    pub names: Names,
     /// Questions on every paper: a running row shows `answered` of this many.
     pub questions: u32,
     /// What a running row shows: `progress`, `interval` or `live` (the exam's `[board]`).
@@ -120,16 +120,65 @@ impl BoardExam {
                 .map(|s| BoardSection { code: s.code.to_string(), name: s.name.clone(), threshold: s.threshold.0 })
                 .collect(),
             tie_break: exam.tie_break().iter().map(|s| s.to_string()).collect(),
-            names: match exam.board_names() {
-                BoardNames::Full => "full",
-                BoardNames::Masked => "masked",
-            },
+            names: exam.board_names().into(),
             questions: exam.total_items(),
             running: exam.board().running.name(),
             interval_minutes: match exam.board().running {
                 BoardRunning::Interval { minutes } => Some(minutes),
                 BoardRunning::Progress | BoardRunning::Live => None,
             },
+        }
+    }
+}
+
+/// How a board shows candidates' names, as the exam's `[board] names` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Names {
+    Full,
+    /// Each word's first letter, the rest starred ("A** L******").
+    Masked,
+}
+
+impl Names {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Names::Full => "full",
+            Names::Masked => "masked",
+        }
+    }
+
+    /// A name as this policy shows it.
+    pub fn show(self, name: &str) -> String {
+        match self {
+            Names::Full => name.to_owned(),
+            Names::Masked => mask_name(name),
+        }
+    }
+}
+
+impl From<BoardNames> for Names {
+    fn from(names: BoardNames) -> Names {
+        match names {
+            BoardNames::Full => Names::Full,
+            BoardNames::Masked => Names::Masked,
+        }
+    }
+}
+
+/// A string that is no [`Names`] policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown name policy {0:?}")]
+pub struct UnknownNames(pub String);
+
+impl std::str::FromStr for Names {
+    type Err = UnknownNames;
+
+    fn from_str(s: &str) -> Result<Names, UnknownNames> {
+        match s {
+            "full" => Ok(Names::Full),
+            "masked" => Ok(Names::Masked),
+            _ => Err(UnknownNames(s.to_owned())),
         }
     }
 }
@@ -327,7 +376,7 @@ impl BoardHub {
 
     /// Records a session's latest score on its sitting, venue and exam boards.
     pub fn update(&self, u: RowUpdate) {
-        let name = if u.exam.names == "full" { u.name.clone() } else { mask_name(&u.name) };
+        let name = u.exam.names.show(&u.name);
         let key = BoardKey::of(&u);
         let row = Row {
             id: u.id.clone(),
@@ -728,7 +777,7 @@ mod tests {
             title: "t".into(),
             sections: vec![],
             tie_break: vec![],
-            names,
+            names: names.parse().expect("a name policy"),
             questions: 10,
             running: "live",
             interval_minutes: None,

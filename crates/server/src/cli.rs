@@ -520,7 +520,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "exam": sitting.exam_code, "venue": sitting.venue, "starts_at": store::ts(spec.starts_at),
                     "candidates": spec.candidates,
                 });
-                committee::record(&store, "sitting.prepared", &sitting.id, detail).await?;
+                committee::record(&store, crate::actions::LogAction::SittingPrepared, &sitting.id, detail).await?;
             }
             let count = store.seats(&sitting.id).await?.len();
             println!(

@@ -12,8 +12,10 @@ use anyhow::Context as _;
 use item_bank::{Bank, BankError, Exam, ExamSummary, ScoringRule};
 use store::{NewCandidate, Store};
 
+use crate::actions::LogAction;
 use crate::app::Config;
 use crate::credentials;
+use crate::staff::Role;
 
 /// Who the audit log names for a command-line change: the committee, and the operating
 /// system's user who ran it where known.
@@ -27,12 +29,12 @@ fn committee_actor() -> String {
 /// Writes the audit entry of a committee command's change, after the change is stored.
 pub(crate) async fn record(
     store: &Store,
-    action: &str,
+    action: LogAction,
     subject: &str,
     detail: serde_json::Value,
 ) -> anyhow::Result<()> {
     let at = store::ts(chrono::Utc::now());
-    let row = crate::audit::append(store, &at, &committee_actor(), action, subject, &detail)
+    let row = crate::audit::append(store, &at, &committee_actor(), action.as_str(), subject, &detail)
         .await
         .with_context(|| format!("write the audit entry {action} {subject}"))?;
     println!("audit entry {}: {action} {subject}", row.seq);
@@ -461,7 +463,7 @@ pub(crate) async fn exam_import(config: &Config, path: &Path) -> anyhow::Result<
         "bank_version": bank.version(),
         "bank_sha256": bank.hash().to_string(),
     });
-    record(&store, "exam.imported", exam.code(), detail).await?;
+    record(&store, LogAction::ExamImported, exam.code(), detail).await?;
     if let Some(warning) = exam.board().running.warning(exam.code()) {
         eprintln!("{warning}");
     }
@@ -636,7 +638,7 @@ pub(crate) async fn candidates_import(
         "pins_generated": generated.len(),
         "pins_reissued": reissued,
     });
-    record(&store, "candidates.imported", &csv.display().to_string(), detail).await?;
+    record(&store, LogAction::CandidatesImported, &csv.display().to_string(), detail).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -755,7 +757,7 @@ pub(crate) async fn receipt_verify(config: &Config, receipt: &str, key: Option<&
     }
     // The finish's own entry follows the head and publishes this very result.
     let finishes: Vec<&store::AuditRow> =
-        rows.iter().filter(|r| r.action == "session.finished" && r.subject == p.session).collect();
+        rows.iter().filter(|r| r.action == LogAction::SessionFinished.as_str() && r.subject == p.session).collect();
     match finishes.iter().find(|r| recorded_receipt(&r.detail).as_deref() == Some(receipt.trim())) {
         None => problems.push(format!(
             "none of the {} session.finished entries of {} holds this receipt",
@@ -813,9 +815,9 @@ pub(crate) async fn staff_add(
     name: Option<&str>,
     sittings: &[String],
 ) -> anyhow::Result<ExitCode> {
-    if !matches!(role, "admin" | "supervisor") {
+    let Ok(role) = role.parse::<Role>() else {
         anyhow::bail!("--role must be admin or supervisor, not {role:?}");
-    }
+    };
     if !crate::staff::is_username(username) {
         anyhow::bail!("a username holds letters, digits, '.', '-' and '_' (at most 64)");
     }
@@ -837,13 +839,13 @@ pub(crate) async fn staff_add(
         username: username.to_owned(),
         name: name.unwrap_or(username).to_owned(),
         password_hash: credentials::hash_secret(&password)?,
-        role: role.to_owned(),
+        role: role.as_str().to_owned(),
     };
     store.put_staff(&account, sittings, chrono::Utc::now()).await?;
     // Never the password: a new one is made each time, so the entry says that it changed.
-    let detail = serde_json::json!({ "role": role, "name": name.unwrap_or(username), "sittings": sittings });
-    record(&store, "staff.added", username, detail).await?;
-    println!("{role} {username}: password {password}");
+    let detail = serde_json::json!({ "role": role.as_str(), "name": name.unwrap_or(username), "sittings": sittings });
+    record(&store, LogAction::StaffAdded, username, detail).await?;
+    println!("{} {username}: password {password}", role.as_str());
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

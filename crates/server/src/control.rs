@@ -13,11 +13,12 @@ use serde_json::json;
 use session_engine::Command;
 use tokio::sync::broadcast;
 
+use crate::actions::{LogAction, SessionAction, SittingAction};
 use crate::app::AppState;
-use crate::error::{ApiError, Code, WireError};
+use crate::error::{ApiError, Code};
 use crate::live::SeatLive;
 use crate::sitting::new_token;
-use crate::staff::Staff;
+use crate::staff::{Role, Staff};
 
 /// How often the monitor sends every seat's state.
 const SEATS_EVERY: Duration = Duration::from_secs(1);
@@ -77,7 +78,7 @@ pub struct SittingView {
 }
 
 pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Json<Vec<SittingView>>, ApiError> {
-    let scope = (staff.role == crate::staff::Role::Supervisor).then_some(staff.username.as_str());
+    let scope = (staff.role == Role::Supervisor).then_some(staff.username.as_str());
     let rows = state.registry.store().sittings(scope).await?;
     Ok(Json(
         rows.into_iter()
@@ -150,32 +151,35 @@ pub async fn sitting_action(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let r = reason_of(body)?;
     let sitting = known_sitting(&state, &staff, &id).await?;
-    if sitting.status == "closed" && matches!(action.as_str(), "open" | "pause" | "resume") {
+    let parsed = action.parse::<SittingAction>().ok();
+    if sitting.status == "closed"
+        && matches!(parsed, Some(SittingAction::Open | SittingAction::Pause | SittingAction::Resume))
+    {
         // A closed sitting accepts no logins and starts no exam; bringing it back is the
         // exam committee's decision, not the room's.
         staff.admin_only()?;
     }
     let store = state.registry.store();
     let mut token = sitting.token.clone();
-    let (status, command) = match action.as_str() {
-        "open" => {
+    let Some(action) = parsed else {
+        return Err(ApiError::new(Code::UnknownAction, "actions: open, close, pause, resume, rotate-token"));
+    };
+    let (status, command) = match action {
+        SittingAction::Open => {
             if r.rotate_token {
                 token = new_token();
                 store.set_sitting_token(&id, &token).await?;
             }
             ("open", None)
         }
-        "rotate-token" => {
+        SittingAction::RotateToken => {
             token = new_token();
             store.set_sitting_token(&id, &token).await?;
             (sitting.status.as_str(), None)
         }
-        "close" => ("closed", None),
-        "pause" => ("paused", Some(Command::Pause)),
-        "resume" => ("open", Some(Command::Resume)),
-        _ => {
-            return Err(ApiError::new(Code::UnknownAction, "actions: open, close, pause, resume, rotate-token"));
-        }
+        SittingAction::Close => ("closed", None),
+        SittingAction::Pause => ("paused", Some(Command::Pause)),
+        SittingAction::Resume => ("open", Some(Command::Resume)),
     };
     if token != sitting.token {
         // The old token stops working now (before the room reopens), not at the next
@@ -185,7 +189,7 @@ pub async fn sitting_action(
         }
     }
     let mut logins_ended = 0;
-    if action == "close" {
+    if action == SittingAction::Close {
         let ended = state.registry.close_sitting(&id).await?;
         for session in &ended {
             state.auth.forget_session(session);
@@ -195,7 +199,7 @@ pub async fn sitting_action(
     } else {
         state.registry.set_sitting_status(&id, status).await?;
     }
-    if action == "open" {
+    if action == SittingAction::Open {
         // The room is about to log in at once: have its sessions in memory first.
         let registry = state.registry.clone();
         let auth = state.auth.clone();
@@ -229,7 +233,7 @@ pub async fn sitting_action(
             }
         }
     }
-    let working = if action == "close" {
+    let working = if action == SittingAction::Close {
         store.seats(&id).await?.iter().filter(|s| matches!(s.status.as_str(), "active" | "paused")).count()
     } else {
         0
@@ -240,10 +244,10 @@ pub async fn sitting_action(
     });
     state
         .registry
-        .record(&staff.username, &format!("sitting.{action}"), &id, detail, store::Batch::default())
+        .record(&staff.username, LogAction::Sitting(action).as_str(), &id, detail, store::Batch::default())
         .await
         .map_err(|e| ApiError::internal("audit", &e))?;
-    if action == "close" {
+    if action == SittingAction::Close {
         // The room's results are final: a signed head that covers them goes out now.
         state.heads.sign_now();
     }
@@ -264,46 +268,48 @@ pub async fn session_action(
     sitting_of_session(&state, &staff, &session).await?;
     let registry = &state.registry;
     let store = registry.store();
-    let command = match action.as_str() {
-        "pause" => Some(Command::Pause),
-        "resume" => Some(Command::Resume),
-        "terminate" => Some(Command::Terminate),
-        "extend" => {
+    let Ok(action) = action.parse::<SessionAction>() else {
+        return Err(ApiError::new(
+            Code::UnknownAction,
+            "actions: checkin, pause, resume, extend, terminate, allow-move",
+        ));
+    };
+    let command = match action {
+        SessionAction::Pause => Some(Command::Pause),
+        SessionAction::Resume => Some(Command::Resume),
+        SessionAction::Terminate => Some(Command::Terminate),
+        SessionAction::Extend => {
             let minutes = r
                 .minutes
                 .filter(|m| (1..=240).contains(m))
                 .ok_or_else(|| ApiError::new(Code::BadRequest, "extend needs minutes between 1 and 240"))?;
             Some(Command::Extend { ms: u64::from(minutes) * 60_000 })
         }
-        "checkin" | "allow-move" => None,
-        _ => {
-            return Err(ApiError::new(
-                Code::UnknownAction,
-                "actions: checkin, pause, resume, extend, terminate, allow-move",
-            ));
-        }
+        SessionAction::CheckIn | SessionAction::AllowMove => None,
     };
     let changed = match command {
         Some(c) => {
-            let admin = staff.role == crate::staff::Role::Admin;
+            let admin = staff.role == Role::Admin;
             registry.supervise(&session, c, &staff.username, &r.reason, admin).await.map_err(ApiError::from)?
         }
         None => {
             let now = store::ts(registry.clock().utc());
-            if action == "checkin" {
+            let logged = if action == SessionAction::CheckIn {
                 store.check_in(&session, r.seat.as_deref(), &now).await?;
+                LogAction::SessionCheckIn
             } else {
                 store.set_move_allowed(&session, true).await?;
-            }
+                LogAction::SessionAllowMove
+            };
             let detail = json!({ "reason": r.reason, "seat": r.seat });
             registry
-                .record(&staff.username, &format!("session.{action}"), &session, detail, store::Batch::default())
+                .record(&staff.username, logged.as_str(), &session, detail, store::Batch::default())
                 .await
                 .map_err(|e| ApiError::internal("audit", &e))?;
             true
         }
     };
-    Ok(Json(json!({ "session": session, "action": action, "changed": changed })))
+    Ok(Json(json!({ "session": session, "action": action.as_str(), "changed": changed })))
 }
 
 /// The live seat monitor: every seat each second, and events as they happen.
@@ -338,9 +344,9 @@ async fn monitor_refusal(state: &AppState, token_hash: &str, sitting: &str) -> O
             return None;
         }
     };
-    match row.role.as_str() {
-        "admin" => None,
-        "supervisor" => match store.supervises(&row.username, sitting).await {
+    match row.role.parse() {
+        Ok(Role::Admin) => None,
+        Ok(Role::Supervisor) => match store.supervises(&row.username, sitting).await {
             Ok(true) => None,
             Ok(false) => Some(Code::Forbidden),
             Err(e) => {
@@ -348,7 +354,7 @@ async fn monitor_refusal(state: &AppState, token_hash: &str, sitting: &str) -> O
                 None
             }
         },
-        _ => Some(Code::Forbidden),
+        Err(_) => Some(Code::Forbidden),
     }
 }
 

@@ -13,6 +13,7 @@ use store::{NewCandidate, NewSupervisor, Store};
 use crate::app::{App, Config, shutdown_signal};
 use crate::credentials;
 use crate::sitting::{self, SittingSpec};
+use crate::staff::Role;
 
 pub const DEMO_SITTING: &str = "DEMO-1";
 
@@ -102,7 +103,7 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
                     username: "pengawas".into(),
                     name: "Pengawas Demo".into(),
                     password_hash: credentials::hash_secret(&password)?,
-                    role: "supervisor".into(),
+                    role: Role::Supervisor.as_str().into(),
                 },
                 now,
             )
@@ -117,7 +118,7 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
                     username: "panitia".into(),
                     name: "Panitia Demo".into(),
                     password_hash: credentials::hash_secret(&password)?,
-                    role: "admin".into(),
+                    role: Role::Admin.as_str().into(),
                 },
                 now,
             )

@@ -30,6 +30,7 @@
 //! - [`results`]: result exports (CSV, JSON), rescored from the answer logs, with codes.
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
 
+pub mod actions;
 pub mod app;
 pub mod audit;
 pub mod auth;

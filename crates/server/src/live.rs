@@ -17,6 +17,7 @@ use session_engine::{AnswerCycling, Command, Event, FinishReason, PaperEntry, Re
 use store::{Batch, LogDigest, LogEntry, SessionRecord, SessionWrite, Store};
 use tokio::sync::{Notify, mpsc};
 
+use crate::actions::LogAction;
 use crate::audit::Audit;
 use crate::board::{BoardExam, BoardHub, RowSource, RowUpdate, Scored};
 use crate::clock::Clock;
@@ -772,7 +773,7 @@ impl Registry {
             // The result is published: audited in the same transaction as the finish.
             Some(r) => {
                 let detail = serde_json::json!({ "reason": "submitted", "result": r, "answers_sha256": answers_hash });
-                self.record(id, "session.finished", id, detail, batch).await
+                self.record(id, LogAction::SessionFinished.as_str(), id, detail, batch).await
             }
             None => self.writer.write(batch).await,
         };
@@ -844,9 +845,11 @@ impl Registry {
         let utc = self.clock.utc();
         let (write, push, action, detail, tx) = {
             let (action, detail) = match command {
-                Command::Pause => ("session.paused", serde_json::json!({ "reason": reason })),
-                Command::Resume => ("session.resumed", serde_json::json!({ "reason": reason })),
-                Command::Extend { ms } => ("session.extended", serde_json::json!({ "reason": reason, "ms": ms })),
+                Command::Pause => (LogAction::SessionPaused.as_str(), serde_json::json!({ "reason": reason })),
+                Command::Resume => (LogAction::SessionResumed.as_str(), serde_json::json!({ "reason": reason })),
+                Command::Extend { ms } => {
+                    (LogAction::SessionExtended.as_str(), serde_json::json!({ "reason": reason, "ms": ms }))
+                }
                 other => return Err(WireError::new(Code::Internal, format!("{other:?} is not a supervisor action"))),
             };
             let mut l = lock(&live);
@@ -965,7 +968,8 @@ impl Registry {
             (l.snapshot(now, utc, false), result, answers_hash, l.conn.as_ref().map(|c| c.tx.clone()))
         };
         let detail = serde_json::json!({ "reason": reason, "result": &result, "answers_sha256": answers_hash });
-        if let Err(e) = self.record(actor, "session.finished", id, detail, Batch::session(write)).await {
+        if let Err(e) = self.record(actor, LogAction::SessionFinished.as_str(), id, detail, Batch::session(write)).await
+        {
             self.evict(id, &live);
             return Err(WireError::internal("store finish", &e));
         }

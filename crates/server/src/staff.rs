@@ -16,6 +16,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::actions::LogAction;
 use crate::app::AppState;
 use crate::auth;
 use crate::client_ip::ClientIp;
@@ -33,6 +34,32 @@ pub enum Role {
     Admin,
     /// Only the sittings they are assigned to.
     Supervisor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+        }
+    }
+}
+
+/// A stored role that is no [`Role`] (the account has no console role).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}")]
+pub struct UnknownRole(pub String);
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "supervisor" => Ok(Role::Supervisor),
+            _ => Err(UnknownRole(s.to_owned())),
+        }
+    }
 }
 
 /// A logged-in staff member.
@@ -55,11 +82,7 @@ impl FromRequestParts<AppState> for Staff {
             .staff_for_token(&auth::token_hash(&token), &now)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        let role = match row.role.as_str() {
-            "admin" => Role::Admin,
-            "supervisor" => Role::Supervisor,
-            _ => return Err(ApiError::new(Code::Forbidden, "this account has no console role")),
-        };
+        let role = row.role.parse().map_err(|_| ApiError::new(Code::Forbidden, "this account has no console role"))?;
         Ok(Staff { username: row.username, name: row.name, role })
     }
 }
@@ -139,7 +162,7 @@ pub async fn login(
         .registry
         .record(
             &row.username,
-            "staff.login",
+            LogAction::StaffLogin.as_str(),
             &row.username,
             serde_json::json!({ "role": row.role }),
             store::Batch::default(),
@@ -180,7 +203,7 @@ pub async fn unlock(
     let detail = serde_json::json!({ "reason": r.reason, "was_locked": changed });
     state
         .registry
-        .record(&staff.username, "staff.unlock", &username, detail, store::Batch::default())
+        .record(&staff.username, LogAction::StaffUnlock.as_str(), &username, detail, store::Batch::default())
         .await
         .map_err(|e| ApiError::internal("audit", &e))?;
     Ok(Json(serde_json::json!({ "username": username, "action": "unlock", "changed": changed })))
