@@ -267,7 +267,7 @@ impl HeadPublisher {
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                () = crate::app::stopped(&mut shutdown) => break,
+                () = crate::shutdown::stopped(&mut shutdown) => break,
             }
             let last = chrono::DateTime::parse_from_rfc3339(&self.latest.borrow().signed_at).ok();
             let due = last.is_none_or(|t| (self.clock.utc() - t.to_utc()).num_milliseconds() >= HEAD_INTERVAL_MS);

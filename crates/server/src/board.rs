@@ -18,18 +18,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse as _, Response};
+use bytes::Bytes;
 use futures_util::Stream;
 use item_bank::{BoardNames, Exam};
 use std::cmp::Reverse;
@@ -39,14 +34,14 @@ use scoring::{RankIndex, RankKey, Score};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
-use crate::app::AppState;
 use crate::clock::Clock;
-use crate::error::{ApiError, Code};
 
 /// At most this many frames a second reach a viewer, whatever the answer rate.
 pub const TICK: Duration = Duration::from_millis(250);
 /// Frames a viewer may fall behind before it is sent a snapshot instead.
 const BACKLOG: usize = 64;
+/// The most rows one snapshot page carries.
+pub const MAX_PAGE: usize = 5_000;
 /// A comment line after this long without a frame keeps proxies from closing the feed.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -264,9 +259,9 @@ impl BoardKey {
 /// (`event: NAME\ndata: JSON\n\n`) and shared: each viewer's response sends the same
 /// bytes, with no copy of its own.
 #[derive(Debug, Clone)]
-struct Frame {
-    version: u64,
-    sse: Bytes,
+pub struct Frame {
+    pub version: u64,
+    pub sse: Bytes,
     /// Where the JSON lies in `sse`: the HTTP snapshot sends that slice of the same bytes.
     json: std::ops::Range<usize>,
 }
@@ -287,7 +282,7 @@ impl Frame {
     }
 
     /// The event's JSON alone, sharing the event's bytes.
-    fn json(&self) -> Bytes {
+    pub fn json(&self) -> Bytes {
         self.sse.slice(self.json.clone())
     }
 }
@@ -331,7 +326,7 @@ pub struct BoardHub {
     pages_built: AtomicU64,
     /// Tells this server's pages from an earlier run's in an `ETag`: versions restart at
     /// zero with the server.
-    epoch: u64,
+    pub epoch: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -466,7 +461,7 @@ impl BoardHub {
     /// A shared page can be older than the board's rows by up to one [`TICK`]: rows that
     /// changed since the version it holds are in the board's next delta, which a viewer
     /// subscribed before asking for the page receives.
-    async fn feed_page(&self, id: &BoardId) -> Option<Frame> {
+    pub async fn feed_page(&self, id: &BoardId) -> Option<Frame> {
         // No slot for a board that does not exist: anyone may ask for any name. (Boards
         // are never removed, so one that exists now still does below.)
         if !lock(&self.inner).boards.contains_key(id) {
@@ -497,7 +492,7 @@ impl BoardHub {
         self.pages_built.load(Ordering::Relaxed)
     }
 
-    fn subscribe(&self, id: &BoardId) -> Option<broadcast::Receiver<Frame>> {
+    pub fn subscribe(&self, id: &BoardId) -> Option<broadcast::Receiver<Frame>> {
         self.flush();
         lock(&self.inner).boards.get(id).map(|b| b.tx.subscribe())
     }
@@ -546,7 +541,7 @@ impl BoardHub {
         loop {
             tokio::select! {
                 _ = every.tick() => self.tick(),
-                () = crate::app::stopped(&mut shutdown) => return,
+                () = crate::shutdown::stopped(&mut shutdown) => return,
             }
         }
     }
@@ -585,69 +580,6 @@ struct Delta<'a> {
     kind: &'static str,
     version: u64,
     rows: Vec<&'a Row>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    pub offset: Option<usize>,
-    pub limit: Option<usize>,
-    /// For venue boards: which exam.
-    pub exam: Option<String>,
-}
-
-/// The most rows one snapshot page carries.
-const MAX_PAGE: usize = 5_000;
-
-fn board_id(kind: &str, id: &str, q: &PageQuery) -> Result<BoardId, ApiError> {
-    BoardId::parse(kind, id, q.exam.as_deref())
-        .ok_or_else(|| ApiError::new(Code::UnknownBoard, "boards are sitting/ID, venue/NAME?exam=CODE or exam/CODE"))
-}
-
-pub async fn list(State(state): State<AppState>) -> Json<Vec<BoardListing>> {
-    Json(state.board.list())
-}
-
-/// How long a proxy, a CDN or a browser may serve a snapshot it holds: the board moves
-/// at most four times a second, and a public screen polling it may lag a second or two.
-const SNAPSHOT_CACHE: &str = "public, max-age=2";
-
-/// A board as JSON. The first page (no `offset` or `limit`) is the page the feed shares,
-/// built once per board version whoever asks, with an `ETag` of its version: it may be
-/// older than the board by up to a [`TICK`], as the feed's first page is. A page chosen
-/// with `offset` or `limit` is built for the request, so it is rate-limited per peer
-/// address ([`PageLimiter`]).
-pub async fn snapshot(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path((kind, id)): Path<(String, String)>,
-    query: Result<Query<PageQuery>, QueryRejection>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let Query(q) = query.map_err(ApiError::from)?;
-    let board = board_id(&kind, &id, &q)?;
-    let not_found = || ApiError::new(Code::UnknownBoard, "no such board");
-    if q.offset.is_none() && q.limit.is_none() {
-        let page = state.board.feed_page(&board).await.ok_or_else(not_found)?;
-        let etag = format!("\"{:x}-{}\"", state.board.epoch, page.version);
-        let fresh = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|tag| tag.trim().trim_start_matches("W/") == etag));
-        let cache = [(header::CACHE_CONTROL, SNAPSHOT_CACHE.to_owned()), (header::ETAG, etag)];
-        if fresh {
-            return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
-        }
-        return Ok((cache, [(header::CONTENT_TYPE, "application/json")], page.json()).into_response());
-    }
-    if !state.board_pages.allow(peer.ip()) {
-        return Err(ApiError::new(
-            Code::RateLimited,
-            "too many board pages chosen with offset or limit; slow down, or read the first page or the feed",
-        ));
-    }
-    let limit = q.limit.unwrap_or(MAX_PAGE).min(MAX_PAGE);
-    let snap = state.board.snapshot(&board, q.offset.unwrap_or(0), limit).ok_or_else(not_found)?;
-    Ok(([(header::CACHE_CONTROL, SNAPSHOT_CACHE)], Json(snap)).into_response())
 }
 
 /// How many board pages built for a request (with `offset` or `limit`) one peer address
@@ -693,27 +625,9 @@ impl PageLimiter {
     }
 }
 
-/// Server-Sent Events: a snapshot, then deltas; a fresh snapshot after falling behind.
-/// Every event is a shared [`Frame`], sent as it was serialised.
-pub async fn feed(
-    State(state): State<AppState>,
-    Path((kind, id)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
-) -> Result<Response, ApiError> {
-    let board = board_id(&kind, &id, &q)?;
-    let hub = state.board.clone();
-    let not_found = || ApiError::new(Code::UnknownBoard, "no such board");
-    // Subscribe before the snapshot, so no delta falls between the two.
-    let rx = hub.subscribe(&board).ok_or_else(not_found)?;
-    let first = hub.feed_page(&board).await.ok_or_else(not_found)?;
-    let stream = events(hub, board, rx, first, state.shutdown.clone());
-    let headers = [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")];
-    Ok((headers, Body::from_stream(stream)).into_response())
-}
-
 /// A viewer's feed after its first page: the page, then every delta above its version, a
 /// fresh page after a lag, and a comment after [`KEEP_ALIVE`] without a frame.
-fn events(
+pub fn events(
     hub: Arc<BoardHub>,
     board: BoardId,
     rx: broadcast::Receiver<Frame>,
@@ -737,7 +651,7 @@ fn events(
             let frame = tokio::select! {
                 r = f.rx.recv() => r,
                 () = tokio::time::sleep(KEEP_ALIVE) => return Some((Ok(Bytes::from_static(b":\n\n")), f)),
-                () = crate::app::stopped(&mut f.shutdown) => return None,
+                () = crate::shutdown::stopped(&mut f.shutdown) => return None,
             };
             match frame {
                 Ok(frame) if frame.version <= f.version => continue,

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{App, Config, shutdown_signal};
-use crate::client_ip::TrustedProxies;
 use crate::committee;
-use crate::serve::Limits;
+use crate::config::Config;
+use crate::http::Limits;
+use crate::http::TrustedProxies;
+use crate::startup::App;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -160,7 +161,7 @@ pub struct Proxies {
         long = "trusted-proxy",
         env = "UJIAN_TRUSTED_PROXY",
         value_delimiter = ',',
-        value_parser = crate::client_ip::parse_proxy
+        value_parser = crate::http::client_ip::parse_proxy
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
@@ -584,7 +585,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve.apply(&mut config);
             let app = App::build(&config).await?;
             println!("ujian listening on http://{}", app.local_addr());
-            app.run_until(shutdown_signal()).await?;
+            app.run_until(crate::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

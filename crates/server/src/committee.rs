@@ -13,7 +13,7 @@ use item_bank::{Bank, BankError, Exam, ExamSummary, ScoringRule};
 use store::{NewCandidate, Store};
 
 use crate::actions::LogAction;
-use crate::app::Config;
+use crate::config::Config;
 use crate::credentials;
 use crate::staff::Role;
 

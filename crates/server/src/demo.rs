@@ -10,10 +10,11 @@ use anyhow::Context as _;
 use item_bank::Exam;
 use store::{NewCandidate, NewSupervisor, Store};
 
-use crate::app::{App, Config, shutdown_signal};
+use crate::config::Config;
 use crate::credentials;
 use crate::sitting::{self, SittingSpec};
 use crate::staff::Role;
+use crate::startup::App;
 
 pub const DEMO_SITTING: &str = "DEMO-1";
 
@@ -179,5 +180,5 @@ pub async fn run(config: &Config, opts: &DemoOptions) -> anyhow::Result<()> {
     println!();
     println!("  credentials are also in {}", config.data_dir.join("demo-credentials.csv").display());
     println!("  stop with ctrl-c; run again to continue where it stopped");
-    app.run_until(shutdown_signal()).await
+    app.run_until(crate::shutdown::signal()).await
 }

@@ -1100,7 +1100,7 @@ impl Registry {
                 _ = sweep.tick() => self.sweep_deadlines().await,
                 () = self.sweep_now.notified() => self.sweep_deadlines().await,
                 _ = checkpoint.tick() => self.checkpoint(false).await,
-                () = crate::app::stopped(&mut shutdown) => {
+                () = crate::shutdown::stopped(&mut shutdown) => {
                     self.checkpoint(true).await;
                     return;
                 }

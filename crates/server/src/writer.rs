@@ -105,7 +105,7 @@ async fn run(writer: &mut BatchWriter, mut rx: mpsc::Receiver<WriteReq>, mut shu
                 Some(r) => r,
                 None => return,
             },
-            () = crate::app::stopped(&mut shutdown) => {
+            () = crate::shutdown::stopped(&mut shutdown) => {
                 // Commit whatever is already queued, then stop taking more.
                 rx.close();
                 let mut rest = Vec::new();
@@ -186,7 +186,7 @@ pub async fn run_wal_checkpoints(store: Store, mut shutdown: watch::Receiver<boo
                     Err(e) => tracing::warn!(error = %e, "wal checkpoint failed; the writer's own checkpoints continue"),
                 }
             }
-            () = crate::app::stopped(&mut shutdown) => break,
+            () = crate::shutdown::stopped(&mut shutdown) => break,
         }
     }
     own.close().await;

@@ -9,7 +9,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use tokio::sync::mpsc;
 
-use crate::app::AppState;
+use super::AppState;
+use super::login;
 use crate::auth;
 use crate::error::{ApiError, Code, WireError};
 use crate::live::{Action, Push, SessionRef};
@@ -63,7 +64,7 @@ pub(crate) async fn candidate_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let login = match auth::session_of(&state, &headers).await {
+    let login = match login::candidate(&state, &headers).await {
         Ok(login) => Ok(login),
         // A login that was ended or expired is told why over the socket: a browser sees
         // nothing of a refused upgrade but that it closed.
@@ -127,7 +128,7 @@ async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin
     let mut shutdown = state.shutdown.clone();
     // Made once: a fresh one each turn of the loop would join and leave the shutdown
     // signal's waiter list (a lock every connection shares) with every message.
-    let stopped = crate::app::stopped(&mut shutdown);
+    let stopped = crate::shutdown::stopped(&mut shutdown);
     tokio::pin!(stopped);
     let mut limiter = Limiter::new(registry.clock().tick());
     let mut seat = SessionRef::new(session.clone(), conn_id, tx);
