@@ -338,6 +338,46 @@ mod tests {
         assert_eq!("no_such_code".parse::<Code>(), Err(UnknownCode("no_such_code".into())));
     }
 
+    /// The texts of `ERROR_TEXTS` in `web/common.js`, one `code: { id: '…', en: '…' },`
+    /// line each, as (code, Bahasa Indonesia, English).
+    fn page_texts(js: &str) -> Vec<(String, String, String)> {
+        let Some((_, block)) = js.split_once("ERROR_TEXTS = {") else { return Vec::new() };
+        let block = block.lines().skip(1).take_while(|l| l.trim() != "};");
+        let text = |line: &str, lang: &str| -> String {
+            let Some((_, rest)) = line.split_once(&format!("{lang}: '")) else { return String::new() };
+            rest.split("', ").next().unwrap_or_default().trim_end_matches("' },").to_owned()
+        };
+        block
+            .filter_map(|line| {
+                let (code, rest) = line.trim().split_once(": {")?;
+                Some((code.to_owned(), text(rest, "id"), text(rest, "en")))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_code_has_a_text_in_both_languages_on_the_pages() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/common.js");
+        let Ok(js) = std::fs::read_to_string(&path) else {
+            println!("skipped: {} is missing; the pages' error texts are checked there", path.display());
+            return;
+        };
+        let texts = page_texts(&js);
+        assert!(!texts.is_empty(), "no ERROR_TEXTS in {}", path.display());
+        for code in Code::ALL {
+            let found = texts.iter().find(|(c, _, _)| c == code.as_str());
+            let Some((_, id, en)) = found else { panic!("{code} has no text in {}", path.display()) };
+            assert!(!id.is_empty() && !en.is_empty(), "{code} needs a text in both id and en: {id:?}, {en:?}");
+        }
+    }
+
+    #[test]
+    fn a_page_text_is_read_in_both_languages() {
+        let js = "  const ERROR_TEXTS = {\n    busy: { id: 'Sibuk, coba lagi.', en: 'Busy, try again.' },\n  };\n";
+        assert_eq!(page_texts(js), vec![("busy".into(), "Sibuk, coba lagi.".into(), "Busy, try again.".into())]);
+        assert_eq!(page_texts("const ERROR_TEXTS = {\n  busy: { en: 'Busy.' },\n};\n")[0].1, "");
+    }
+
     #[test]
     fn codes_keep_the_statuses_clients_rely_on() {
         let check = |code: Code, status: u16| assert_eq!(code.status(), status, "{code}");
