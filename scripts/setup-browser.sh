@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the browser test (tests/browser/candidate.mjs) needs: Debian's chromium and
-# the pinned playwright-core from tests/browser/package-lock.json. Idempotent: does nothing
-# when both are already there and up to date. Runs as root on a Debian machine with node/npm.
+# Installs what the browser tests (crates/server/web/tests/*.mjs) need: Debian's chromium
+# and the pinned playwright-core from crates/server/web/tests/package-lock.json. Idempotent:
+# does nothing when both are already there and up to date. Runs as root (or with sudo) on a
+# Debian machine with node and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +16,12 @@ if [ ! -x "$CHROMIUM_BIN" ]; then
     $SUDO apt-get install -y --no-install-recommends chromium
 fi
 
-cd tests/browser
+cd crates/server/web/tests
 # The stamp is written after a successful `npm ci`; a newer package-lock.json means the
 # pinned versions changed since then.
 STAMP=node_modules/.ujian-npm-ci-stamp
 if [ ! -d node_modules ] || [ ! -f "$STAMP" ] || [ package-lock.json -nt "$STAMP" ]; then
-    echo "setup-browser: npm ci in tests/browser"
+    echo "setup-browser: npm ci in crates/server/web/tests"
     npm ci --no-audit --no-fund
     touch "$STAMP"
 fi

@@ -23,6 +23,7 @@ use crate::actions::LogAction;
 use crate::credentials::{self, PinCheck, PinKey};
 use crate::error::{ApiError, Code, WireError};
 use crate::live::Registry;
+use crate::sittings::SittingStatus;
 use crate::throttle::{Locked, Subject, Throttle};
 
 /// How long a finished session's login can still read its result (and nothing else).
@@ -341,9 +342,9 @@ async fn read_token(auth: &Auth, registry: &Registry, hash: &str) -> Result<Toke
         return Err(revoked(why));
     }
     let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc));
-    let grace_ms = match registry.exam(&row.exam_code).await {
+    let grace_ms = match registry.exams().get(&row.exam_code).await {
         Ok(ctx) => i64::from(ctx.exam.token_grace_minutes()) * 60_000,
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(ApiError::internal("load exam", &e)),
     };
     let from = match (parse(&row.sitting_starts_at), parse(&row.created_at)) {
         (Some(start), Some(login)) => start.max(login),
@@ -409,7 +410,7 @@ pub async fn login(
     // A not-started seat's login, from memory (the start's burst). The sitting's status
     // read with the seat covers a change by another process (it raises the generation);
     // the registry's covers this server's console, at once.
-    let open = |status: &str| matches!(status, "open" | "paused");
+    let open = |status: &str| status.parse().is_ok_and(SittingStatus::accepts_logins);
     let mut attempt = None;
     let remembered = match auth.remembered(participant, &token) {
         Some(seat) if open(&seat.sitting_status) && registry.not_started(&seat.session_id) => {
@@ -417,7 +418,7 @@ pub async fn login(
             // A PIN the kept hash refuses is decided against the store (it may be newer).
             if auth.pins.check_pin(participant, &req.pin, &seat.pin_hash) == PinCheck::Match {
                 registry.sitting_status(&seat.sitting_id).await?.map(|status| store::LoginCandidate {
-                    sitting_status: status,
+                    sitting_status: status.as_str().to_owned(),
                     session_status: "ready".to_owned(),
                     ..seat
                 })
@@ -511,11 +512,7 @@ pub async fn login(
         finished_at: None,
     };
     auth.cache(hash, entry);
-    let exam = registry
-        .get(&found.session_id)
-        .await
-        .map(|l| l.lock().map(|l| l.exam.exam.code().to_owned()).unwrap_or_default())
-        .unwrap_or_default();
+    let exam = registry.exam_code(&found.session_id).await.unwrap_or_default();
     tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
     Ok(LoginResponse { session: found.session_id, token, exam })
 }

@@ -10,10 +10,10 @@ use serde_json::json;
 use session_engine::Command;
 
 use crate::actions::{LogAction, SessionAction, SittingAction};
-use crate::audit::HeadPublisher;
 use crate::auth::Auth;
 use crate::error::{ApiError, Code};
 use crate::live::{Registry, SeatLive};
+use crate::signed_head::HeadPublisher;
 use crate::sitting::new_token;
 use crate::staff::{Role, Staff};
 

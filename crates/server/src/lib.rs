@@ -16,13 +16,16 @@
 //! - [`keys`]: the secret key files in `DATA_DIR/keys`.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`receipt`]: Ed25519-signed result receipts and their verification.
+//! - [`signed_head`]: the audit chain's head signed with the receipts' key, published.
 //! - [`auth`]: candidate login, tokens, lockout.
 //! - [`throttle`]: the failed-login table: attempts counted before they are checked.
 //! - [`board`]: the public board: running scores, ranks, coalesced live feed.
 //! - [`clock`]: the injected clock (real or manual).
 //! - [`error`]: the error [`error::Code`]s and the errors built from them.
 //! - [`actions`]: staff actions on sittings and sessions, and the audit log's actions.
-//! - [`live`]: sessions in memory, the candidate actions, deadline sweep and checkpoints.
+//! - [`exams`]: exams with their banks, loaded once, and their images.
+//! - [`live`]: seats (sessions in memory), the candidate and supervisor actions, the
+//!   deadline sweep and checkpoints.
 //! - [`monitor`]: seat events for the supervisor's live monitor.
 //! - [`staff`]: staff login, roles and scope.
 //! - [`control`]: sitting and seat control, and what the live monitor shows.
@@ -31,6 +34,7 @@
 //! - `pages`: the candidate, board and console pages.
 //! - [`results`]: result exports (CSV, JSON), rescored from the answer logs, with codes.
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
+//! - [`sittings`]: sitting statuses ([`sittings::SittingStatus`]) and starts, read once.
 
 pub mod actions;
 pub mod audit;
@@ -44,6 +48,7 @@ pub mod control;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod exams;
 pub mod http;
 pub mod keys;
 pub mod live;
@@ -53,7 +58,9 @@ pub mod protocol;
 pub mod receipt;
 pub mod results;
 pub mod shutdown;
+pub mod signed_head;
 pub mod sitting;
+pub mod sittings;
 pub mod staff;
 pub mod startup;
 pub mod throttle;

@@ -17,6 +17,7 @@ use ring::signature::{self, Ed25519KeyPair, KeyPair as _};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::ChainHead;
+use crate::protocol::{ResultView, SectionResult};
 
 const KEY_FILE: &str = "receipt-ed25519.pk8";
 const PREFIX: &str = "UJ1";
@@ -84,6 +85,77 @@ impl Signer {
     pub fn sign_raw(&self, message: &[u8]) -> Vec<u8> {
         self.key.sign(message).as_ref().to_vec()
     }
+}
+
+/// A finished session as its receipt sees it: who, what paper, which answers, what score.
+pub struct Finish<'a> {
+    pub session: &'a str,
+    pub participant_no: &'a str,
+    pub exam: &'a str,
+    pub bank_sha256: &'a str,
+    /// From [`paper_sha256`].
+    pub paper_sha256: String,
+    /// The answer log's digest up to the finish.
+    pub answers_sha256: &'a str,
+    pub score: &'a scoring::Score,
+    /// How many questions were answered.
+    pub answered: u32,
+    pub reason: session_engine::FinishReason,
+    pub finished_at: String,
+    /// The audit chain's last stored entry: see [`ReceiptPayload::audit_head`].
+    pub audit_head: ChainHead,
+}
+
+impl Finish<'_> {
+    /// The published result with its signed receipt.
+    pub fn result(self, signer: &Signer) -> ResultView {
+        let sections: Vec<SectionResult> = self
+            .score
+            .sections
+            .iter()
+            .map(|s| SectionResult {
+                code: s.code.to_string(),
+                points: s.points.0,
+                threshold: s.threshold.0,
+                passed: s.passed,
+            })
+            .collect();
+        let scores: BTreeMap<String, i64> = sections.iter().map(|s| (s.code.clone(), s.points)).collect();
+        let payload = ReceiptPayload {
+            session: self.session.to_owned(),
+            participant_no: self.participant_no.to_owned(),
+            exam: self.exam.to_owned(),
+            bank_sha256: self.bank_sha256.to_owned(),
+            paper_sha256: self.paper_sha256,
+            answers_sha256: self.answers_sha256.to_owned(),
+            scores: scores.clone(),
+            total: self.score.total.0,
+            passed: self.score.passed,
+            reason: self.reason.as_str().to_owned(),
+            finished_at: self.finished_at,
+            audit_head: Some(self.audit_head),
+        };
+        let (receipt_full, receipt) = signer.sign(&payload);
+        ResultView {
+            answered: self.answered,
+            reason: self.reason.as_str().to_owned(),
+            scores,
+            sections,
+            total: self.score.total.0,
+            passed: self.score.passed,
+            receipt,
+            receipt_full,
+        }
+    }
+}
+
+/// SHA-256 of a paper: item ids and option orders in paper order.
+pub fn paper_sha256<'a>(entries: impl IntoIterator<Item = &'a session_engine::PaperEntry>) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for entry in entries {
+        ctx.update(format!("{}:{}\n", entry.item, entry.order_string()).as_bytes());
+    }
+    hex::encode(ctx.finish())
 }
 
 /// Checks an Ed25519 `sig` over `message` by the key `key_id`, given the public key (hex).

@@ -1,6 +1,6 @@
 //! Preparing a sitting: every candidate's paper is drawn and stored before the start, so
-//! the rush of the opening minute does no assembly work (DESIGN: the exam start is where
-//! every peer breaks).
+//! the rush of the opening minute does no assembly work (docs/design-rules.md: the start
+//! is prepared in advance).
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::audit::{Audit, HeadPublisher};
+use crate::audit::Audit;
 use crate::auth::Auth;
 use crate::board::{self, BoardHub, PageLimiter};
 use crate::clock::{Clock, SystemClock};
@@ -23,6 +23,8 @@ use crate::credentials::PinKey;
 use crate::http::{AppState, Connections, Limits, Site};
 use crate::live::Registry;
 use crate::receipt::Signer;
+use crate::signed_head::HeadPublisher;
+use crate::sittings::SittingStatus;
 use crate::writer::Writer;
 
 /// A built application: the listener is bound, the database open and migrated, the
@@ -99,7 +101,7 @@ impl App {
             tracing::info!(sessions = resumed, "resumed unfinished sessions");
         }
         for sitting in store.sittings(None).await? {
-            if matches!(sitting.status.as_str(), "open" | "paused") {
+            if sitting.status.parse().is_ok_and(SittingStatus::accepts_logins) {
                 let n = registry.load_sitting(&sitting.id).await?;
                 auth.remember_sitting(&store, &sitting.id).await?;
                 tracing::info!(sitting = %sitting.id, sessions = n, "open sitting in memory");
@@ -107,7 +109,7 @@ impl App {
         }
         registry.load_board().await?;
         // Logged once as each exam loads; kept here so the start's caller can show them.
-        let exam_warnings = registry.exam_warnings();
+        let exam_warnings = registry.exams().warnings();
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
         let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));

@@ -19,11 +19,9 @@
   // ------------------------------------------------------------------ strings
   const I18N = {
     id: {
-      lang_switch: 'English',
       brand: 'Papan Skor CAT · Hasil Langsung',
       page_title: 'Papan Skor CAT',
       index_title: 'Papan Skor',
-      loading: 'Memuat…',
       index_heading: 'Papan skor yang tersedia',
       index_intro: 'Kemajuan peserta tampil langsung selama ujian; nilai tampil saat peserta selesai. Pilih papan per sesi, per lokasi, atau untuk seluruh ujian.',
       index_loading: 'Memuat daftar papan skor…',
@@ -101,11 +99,9 @@
       venue_needs_exam: 'Papan per lokasi memerlukan kode ujian: /board/venue/NAMA?exam=KODE.',
     },
     en: {
-      lang_switch: 'Bahasa Indonesia',
       brand: 'CAT Scoreboard · Live results',
       page_title: 'CAT Scoreboard',
       index_title: 'Scoreboards',
-      loading: 'Loading…',
       index_heading: 'Available scoreboards',
       index_intro: 'Candidates\' progress shows live during the exam; scores show as each candidate finishes. Choose a board per sitting, per venue, or for the whole exam.',
       index_loading: 'Loading the list of scoreboards…',
@@ -184,23 +180,10 @@
     },
   };
 
-  const LANG_KEY = 'ujian.lang';
-  let lang = 'id';
-  try {
-    const saved = localStorage.getItem(LANG_KEY);
-    if (saved && I18N[saved]) lang = saved;
-  } catch (_) { /* storage may be disabled */ }
-
-  function t(key, params) {
-    let s = (I18N[lang] && I18N[lang][key]) || I18N.id[key] || key;
-    if (params) {
-      s = s.replace(/\{(\w+)\}/g, (m, k) => (Object.prototype.hasOwnProperty.call(params, k) ? String(params[k]) : m));
-    }
-    return s;
-  }
+  Ujian.strings(I18N);
+  const { $, t, make, setText, setAttr, setHidden, hms } = Ujian;
 
   // ------------------------------------------------------------------ dom helpers
-  const $ = (id) => document.getElementById(id);
   const el = {
     body: document.body,
     title: $('board-title'),
@@ -236,29 +219,6 @@
     errorBody: $('error-body'),
   };
 
-  function make(tag, cls, text) {
-    const n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text !== undefined && text !== null) n.textContent = text;
-    return n;
-  }
-
-  // Writes only what changed: an unchanged write still invalidates style or layout.
-  function setText(node, text) {
-    if (node.textContent !== text) node.textContent = text;
-  }
-
-  function setAttr(node, name, value) {
-    if (node.getAttribute(name) !== value) node.setAttribute(name, value);
-  }
-
-  function setHidden(node, hidden) {
-    if (node.hidden !== hidden) node.hidden = hidden;
-  }
-
-  const pad2 = (n) => (n < 10 ? '0' : '') + n;
-  const hms = (d) => `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-
   const motionQuery = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : null;
   const reducedMotion = () => !!(motionQuery && motionQuery.matches);
 
@@ -270,8 +230,6 @@
   const MOVE_MARK_MS = 10000; // the ▲/▼ mark next to a rank stays this long
   const FLIP_MS = 650; // a row slides to its new place in this time
   const FLIP_MAX = 200; // at most this many rows slide at once (only rows in view slide)
-  const RETRY_MIN = 1000;
-  const RETRY_MAX = 15000;
   const INDEX_REFRESH_MS = 15000;
 
   // ------------------------------------------------------------------ route
@@ -319,13 +277,8 @@
 
   // ------------------------------------------------------------------ language
   function applyLanguage() {
-    document.documentElement.lang = lang;
-    for (const node of document.querySelectorAll('[data-i18n]')) {
-      node.textContent = t(node.getAttribute('data-i18n'));
-    }
-    el.langToggle.textContent = t('lang_switch');
+    Ujian.translatePage(el.langToggle);
     renderAuditHead();
-    el.langToggle.setAttribute('lang', lang === 'id' ? 'en' : 'id');
     el.counts.setAttribute('aria-label', t('counts_label'));
     if (route.view === 'index') {
       setText(el.title, t('index_title'));
@@ -348,11 +301,7 @@
     }
   }
 
-  el.langToggle.addEventListener('click', () => {
-    lang = lang === 'id' ? 'en' : 'id';
-    try { localStorage.setItem(LANG_KEY, lang); } catch (_) { /* ignore */ }
-    applyLanguage();
-  });
+  Ujian.languageSwitch(el.langToggle, applyLanguage);
 
   // ------------------------------------------------------------------ clock & sweeps
   function tickSecond() {
@@ -472,8 +421,7 @@
     liveState: 'connecting',
     notFound: false,
     es: null,
-    retryTimer: 0,
-    retryDelay: RETRY_MIN,
+    retry: new Ujian.Backoff(1000, 15000, 300),
     marked: new Set(), // records with a flash or move mark to clear later
     noWidth: 0, // width of the participant number column, in ch
     rankWarned: false,
@@ -1127,8 +1075,7 @@
   }
 
   function renderLive() {
-    setAttr(el.live, 'data-state', B.liveState);
-    setText(el.liveText, t(`live_${B.liveState}`));
+    Ujian.showLive(el.live, el.liveText, B.liveState, 'live_');
     renderBanner();
   }
 
@@ -1144,8 +1091,7 @@
   }
 
   function connect() {
-    clearTimeout(B.retryTimer);
-    B.retryTimer = 0;
+    B.retry.cancel();
     if (B.es) B.es.close();
     let es;
     try {
@@ -1168,7 +1114,7 @@
         connect();
         return;
       }
-      B.retryDelay = RETRY_MIN;
+      B.retry.reset();
       B.notFound = false;
       setLive('connected');
     };
@@ -1188,10 +1134,7 @@
   }
 
   function retryLater() {
-    clearTimeout(B.retryTimer);
-    const delay = B.retryDelay;
-    B.retryDelay = Math.min(B.retryDelay * 2, RETRY_MAX);
-    B.retryTimer = setTimeout(connect, delay + Math.floor(Math.random() * 300));
+    B.retry.schedule(connect);
   }
 
   // Why did the feed fail? A 404 means the board does not exist (yet).
@@ -1206,7 +1149,7 @@
   }
 
   window.addEventListener('online', () => {
-    if (route.view === 'board' && !B.es) { B.retryDelay = RETRY_MIN; connect(); }
+    if (route.view === 'board' && !B.es) { B.retry.reset(); connect(); }
   });
 
   // ---------------------------------------------------------------- big screen
@@ -1237,8 +1180,7 @@
 
   document.addEventListener('keydown', (ev) => {
     if (route.view !== 'board' || ev.ctrlKey || ev.altKey || ev.metaKey) return;
-    const target = ev.target;
-    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return;
+    if (Ujian.typing(ev.target)) return;
     if (ev.key === 'b' || ev.key === 'B') { ev.preventDefault(); setBig(!B.big); return; }
     if (!B.big) return;
     if (ev.key === 'Escape') { setBig(false); return; }

@@ -7,7 +7,6 @@
   // ------------------------------------------------------------------ strings
   const I18N = {
     id: {
-      lang_switch: 'English',
       app_name: 'Ujian CAT',
       page_title: 'Ujian CAT',
       connecting: 'Menghubungkan ke server ujian…',
@@ -16,23 +15,13 @@
       participant_no: 'Nomor peserta',
       pin: 'PIN',
       token: 'Token sesi',
-      login_button: 'Masuk',
-      logging_in: 'Memeriksa…',
       fill_all: 'Isi nomor peserta, PIN, dan token sesi.',
       err_bad_credentials: 'Nomor peserta, PIN, atau token sesi salah.',
-      err_sitting_not_open: 'Sesi ujian belum dibuka atau sudah ditutup. Tanyakan kepada pengawas.',
       err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi, atau minta pengawas membuka kunci masuk Anda.',
-      err_too_large: 'Isian terlalu panjang.',
-      err_sitting_closed: 'Sesi ujian sudah ditutup; ujian yang belum dimulai tidak dapat dimulai lagi. Hubungi pengawas.',
-      err_seat_locked: 'Ujian ini sedang berjalan di komputer lain. Minta pengawas mengizinkan pindah komputer, lalu masuk lagi.',
-      err_token_expired: 'Masa berlaku login ini sudah habis. Silakan masuk lagi.',
-      err_bad_request: 'Isian tidak lengkap atau tidak valid.',
-      err_too_large: 'Isian terlalu panjang.',
-      err_cross_origin: 'Permintaan ditolak karena tidak berasal dari halaman ujian ini. Buka alamat ujian dari panitia, lalu coba lagi.',
-      err_network: 'Tidak dapat menghubungi server ujian. Periksa jaringan, lalu coba lagi.',
       err_login_generic: 'Gagal masuk (kode {status}). Coba lagi atau hubungi pengawas.',
       login_no_socket: 'Berhasil masuk, tetapi sambungan ujian gagal dibuka. Coba lagi.',
       time_left: 'Sisa waktu',
+      question_actions: 'Navigasi soal',
       conn_connecting: 'Menghubungkan…',
       conn_online: 'Tersambung',
       conn_reconnecting: 'Menyambung ulang…',
@@ -94,22 +83,11 @@
       not_passed: 'Tidak memenuhi ambang batas',
       receipt: 'Kode tanda terima',
       result_note: 'Catat kode tanda terima ini. Kode ini menunjuk hasil yang tersimpan di server.',
-      logout: 'Keluar',
       time_up_waiting: 'Waktu habis. Menunggu hasil dari server…',
-      e_time_expired: 'Waktu ujian telah habis.',
-      e_paused: 'Ujian sedang dijeda; perubahan belum disimpan.',
-      e_finished: 'Ujian sudah selesai.',
-      e_not_started: 'Ujian belum dimulai.',
       e_internal: 'Server gagal menyimpan; mencoba lagi…',
-      e_bad_choice: 'Pilihan jawaban tidak dikenal.',
-      e_unknown_index: 'Nomor soal tidak dikenal.',
-      e_bad_seq: 'Perubahan dikirim ulang.',
-      e_bad_message: 'Pesan ditolak server.',
-      e_too_large: 'Pesan terlalu besar.',
       e_generic: 'Server menolak perubahan: {message}',
     },
     en: {
-      lang_switch: 'Bahasa Indonesia',
       app_name: 'CAT Exam',
       page_title: 'CAT Exam',
       connecting: 'Connecting to the exam server…',
@@ -118,23 +96,13 @@
       participant_no: 'Participant number',
       pin: 'PIN',
       token: 'Session token',
-      login_button: 'Log in',
-      logging_in: 'Checking…',
       fill_all: 'Enter participant number, PIN and session token.',
       err_bad_credentials: 'Wrong participant number, PIN or session token.',
-      err_sitting_not_open: 'The exam session is not open yet, or is already closed. Ask the supervisor.',
       err_too_many_attempts: 'Too many failed login attempts. Wait a few minutes, then try again, or ask the supervisor to unlock your login.',
-      err_too_large: 'The form is too long.',
-      err_sitting_closed: 'The exam session is closed; an exam that has not started cannot start any more. Ask the supervisor.',
-      err_seat_locked: 'This exam is running on another computer. Ask the supervisor to allow a move, then log in again.',
-      err_token_expired: 'This login has expired. Please log in again.',
-      err_bad_request: 'The form is incomplete or invalid.',
-      err_too_large: 'The form is too long.',
-      err_cross_origin: 'Refused: the request did not come from this exam site\'s own page. Open the exam address the committee gave, then try again.',
-      err_network: 'Cannot reach the exam server. Check the network, then try again.',
       err_login_generic: 'Login failed (code {status}). Try again or ask the supervisor.',
       login_no_socket: 'Logged in, but the exam connection could not be opened. Try again.',
       time_left: 'Time left',
+      question_actions: 'Question navigation',
       conn_connecting: 'Connecting…',
       conn_online: 'Connected',
       conn_reconnecting: 'Reconnecting…',
@@ -196,39 +164,16 @@
       not_passed: 'Does not meet the passing thresholds',
       receipt: 'Receipt code',
       result_note: 'Write down this receipt code. It names the result stored on the server.',
-      logout: 'Log out',
       time_up_waiting: 'Time is up. Waiting for the result from the server…',
-      e_time_expired: 'The exam time is over.',
-      e_paused: 'The exam is paused; the change was not saved.',
-      e_finished: 'The exam is already finished.',
-      e_not_started: 'The exam has not started.',
       e_internal: 'The server could not save; retrying…',
-      e_bad_choice: 'Unknown answer option.',
-      e_unknown_index: 'Unknown question number.',
-      e_bad_seq: 'The change is being sent again.',
-      e_bad_message: 'The server refused the message.',
-      e_too_large: 'The message is too large.',
       e_generic: 'The server refused the change: {message}',
     },
   };
 
-  const LANG_KEY = 'ujian.lang';
-  let lang = 'id';
-  try {
-    const saved = localStorage.getItem(LANG_KEY);
-    if (saved && I18N[saved]) lang = saved;
-  } catch (_) { /* storage may be disabled */ }
-
-  function t(key, params) {
-    let s = (I18N[lang] && I18N[lang][key]) || I18N.id[key] || key;
-    if (params) {
-      s = s.replace(/\{(\w+)\}/g, (m, k) => (Object.prototype.hasOwnProperty.call(params, k) ? String(params[k]) : m));
-    }
-    return s;
-  }
+  Ujian.strings(I18N);
+  const { $, t, errorText, countdown: fmtTime } = Ujian;
 
   // ------------------------------------------------------------------ dom helpers
-  const $ = (id) => document.getElementById(id);
   const el = {
     body: document.body,
     examTitle: $('exam-title'),
@@ -295,9 +240,9 @@
   // ------------------------------------------------------------------ state
   const PING_MS = 20000;
   const STALE_MS = 50000; // no frame at all for this long: treat the socket as dead
-  const BACKOFF_MIN = 500;
-  const BACKOFF_MAX = 10000;
   const LOW_TIME_MS = 5 * 60 * 1000;
+
+  const retry = new Ujian.Backoff(500, 10000, 1000);
 
   const S = {
     screen: 'boot',
@@ -305,8 +250,6 @@
     wsWelcomed: false, // the current socket got its welcome
     everWelcomed: false, // this page has had a welcome at least once (knows its seq)
     wantSocket: false, // reconnect automatically when the socket closes
-    reconnectTimer: null,
-    backoff: BACKOFF_MIN,
     failedAttempts: 0,
     pingTimer: null,
     lastFrameAt: 0,
@@ -343,23 +286,14 @@
 
   // ------------------------------------------------------------------ language
   function applyLanguage() {
-    document.documentElement.lang = lang;
+    Ujian.translatePage(el.langToggle);
     document.title = t('page_title');
-    for (const node of document.querySelectorAll('[data-i18n]')) {
-      node.textContent = t(node.getAttribute('data-i18n'));
-    }
-    el.langToggle.textContent = t('lang_switch');
-    el.langToggle.setAttribute('lang', lang === 'id' ? 'en' : 'id');
-    el.app.querySelector('#question-actions').setAttribute('aria-label', lang === 'id' ? 'Navigasi soal' : 'Question navigation');
+    el.app.querySelector('#question-actions').setAttribute('aria-label', t('question_actions'));
     if (el.loginError.dataset.code) showLoginError(el.loginError.dataset.code, el.loginError.dataset.status);
     renderAll();
   }
 
-  el.langToggle.addEventListener('click', () => {
-    lang = lang === 'id' ? 'en' : 'id';
-    try { localStorage.setItem(LANG_KEY, lang); } catch (_) { /* ignore */ }
-    applyLanguage();
-  });
+  Ujian.languageSwitch(el.langToggle, applyLanguage);
 
   // ------------------------------------------------------------------ screens
   function showScreen(name) {
@@ -376,14 +310,7 @@
   }
 
   function toast(message, kind) {
-    const node = document.createElement('div');
-    node.className = 'toast' + (kind ? ' ' + kind : '');
-    node.setAttribute('data-testid', 'toast');
-    node.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-    node.textContent = message;
-    el.toasts.appendChild(node);
-    while (el.toasts.children.length > 3) el.toasts.firstChild.remove();
-    setTimeout(() => node.remove(), 6000);
+    Ujian.toast(el.toasts, message, kind, 6000);
   }
 
   // ------------------------------------------------------------------ login
@@ -397,12 +324,10 @@
   }
 
   function showLoginError(code, status) {
-    const known = { bad_credentials: 1, sitting_not_open: 1, too_many_attempts: 1, bad_request: 1, too_large: 1, cross_origin: 1, network: 1, fill_all: 1, no_socket: 1, sitting_closed: 1, seat_locked: 1, token_expired: 1 };
     let msg;
     if (code === 'fill_all') msg = t('fill_all');
     else if (code === 'no_socket') msg = t('login_no_socket');
-    else if (known[code]) msg = t('err_' + code);
-    else msg = t('err_login_generic', { status: status || '?' });
+    else msg = errorText(code) || t('err_login_generic', { status: status || '?' });
     el.loginError.dataset.code = code;
     el.loginError.dataset.status = status || '';
     el.loginError.textContent = msg;
@@ -485,14 +410,8 @@
   el.relogin.addEventListener('click', () => showLogin(S.participantNo));
 
   // ------------------------------------------------------------------ socket
-  function wsUrl() {
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return proto + '//' + location.host + '/ws/candidate';
-  }
-
   function openSocket() {
-    clearTimeout(S.reconnectTimer);
-    S.reconnectTimer = null;
+    retry.cancel();
     if (S.ws) detachSocket();
     S.wantSocket = true;
     S.wsWelcomed = false;
@@ -500,7 +419,7 @@
     setConn(S.everWelcomed ? 'reconnecting' : 'connecting');
     let ws;
     try {
-      ws = new WebSocket(wsUrl());
+      ws = new WebSocket(Ujian.wsUrl('/ws/candidate'));
     } catch (_) {
       onSocketGone(null);
       return;
@@ -528,8 +447,7 @@
 
   function stopSocket() {
     S.wantSocket = false;
-    clearTimeout(S.reconnectTimer);
-    S.reconnectTimer = null;
+    retry.cancel();
     detachSocket();
     S.wsWelcomed = false;
   }
@@ -558,15 +476,7 @@
       return;
     }
     setConn('reconnecting');
-    scheduleReconnect();
-  }
-
-  function scheduleReconnect() {
-    clearTimeout(S.reconnectTimer);
-    const base = S.backoff;
-    S.backoff = Math.min(BACKOFF_MAX, S.backoff * 2);
-    const delay = base + Math.random() * Math.min(1000, base);
-    S.reconnectTimer = setTimeout(() => { S.reconnectTimer = null; if (S.wantSocket) openSocket(); }, delay);
+    retry.schedule(() => { if (S.wantSocket) openSocket(); });
   }
 
   function sendRaw(obj) {
@@ -687,30 +597,27 @@
     return S.screen === 'exam' && S.everWelcomed && S.status === 'active' && !S.finishRequested && !el.confirm.open;
   }
 
-  function choose(label) {
-    if (!interactive()) return;
-    const idx = S.current;
-    if (shownAnswer(idx) === label) { renderQuestion(); return; }
-    enqueue({ type: 'answer', seq: 0, index: idx, choice: label, client_ts: nowTs() });
+  // A change to the current question: queued for the server and shown at once.
+  function change(msg) {
+    enqueue(msg);
     renderQuestion();
     renderNav();
   }
 
-  function clearAnswer() {
+  function choose(label) {
     if (!interactive()) return;
-    const idx = S.current;
-    if (shownAnswer(idx) == null) return;
-    enqueue({ type: 'answer', seq: 0, index: idx, choice: null, client_ts: nowTs() });
-    renderQuestion();
-    renderNav();
+    if (shownAnswer(S.current) === label) { renderQuestion(); return; }
+    change({ type: 'answer', seq: 0, index: S.current, choice: label, client_ts: nowTs() });
+  }
+
+  function clearAnswer() {
+    if (!interactive() || shownAnswer(S.current) == null) return;
+    change({ type: 'answer', seq: 0, index: S.current, choice: null, client_ts: nowTs() });
   }
 
   function toggleFlag() {
     if (!interactive()) return;
-    const idx = S.current;
-    enqueue({ type: 'flag', seq: 0, index: idx, flagged: !shownFlag(idx) });
-    renderQuestion();
-    renderNav();
+    change({ type: 'flag', seq: 0, index: S.current, flagged: !shownFlag(S.current) });
   }
 
   function sendEvent(kind) {
@@ -814,7 +721,7 @@
     S.everWelcomed = true;
     S.loginAttempt = false;
     S.failedAttempts = 0;
-    S.backoff = BACKOFF_MIN;
+    retry.reset();
     S.requested.clear();
     setConn('online');
     startPing();
@@ -915,7 +822,7 @@
       if (item.msg.type === 'event') return; // events are best effort; do not bother the candidate
     }
     if (code === 'time_expired' || code === 'finished') {
-      toast(t('e_' + code), 'error');
+      toast(errorText(code, 'e_'), 'error');
       expectFinished();
       return;
     }
@@ -923,12 +830,10 @@
       // A question asked for while paused is not sent; it is asked for again on resume.
       S.requested.clear();
       if (S.status !== 'paused') { S.status = 'paused'; setRemaining(remainingNow(), false); applyStatus(); }
-      toast(t('e_paused'), 'error');
+      toast(errorText(code, 'e_'), 'error');
       return;
     }
-    if (code === 'not_started') { toast(t('e_not_started'), 'error'); return; }
-    const key = 'e_' + code;
-    toast(I18N.id[key] ? t(key) : t('e_generic', { message: msg.message || code }), 'error');
+    toast(errorText(code, 'e_') || t('e_generic', { message: msg.message || code }), 'error');
   }
 
   // The session is over on the server; `finished` should follow. If it does not, reconnect:
@@ -997,7 +902,7 @@
   el.takeoverReclaim.addEventListener('click', () => {
     showScreen('boot');
     S.failedAttempts = 0;
-    S.backoff = BACKOFF_MIN;
+    retry.reset();
     openSocket();
   });
 
@@ -1048,15 +953,6 @@
     if (S.remainingMs == null) return null;
     if (!S.clockRunning) return S.remainingMs;
     return Math.max(0, S.remainingMs - (performance.now() - S.remainingAt));
-  }
-
-  function fmtTime(ms) {
-    if (ms == null) return '--:--:--';
-    const total = Math.ceil(ms / 1000);
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const s = total % 60;
-    return String(h).padStart(2, '0') + ':' + String(m).padStart(2, '0') + ':' + String(s).padStart(2, '0');
   }
 
   function renderClock() {
@@ -1334,8 +1230,7 @@
   document.addEventListener('keydown', (ev) => {
     if (S.screen !== 'exam' || ev.defaultPrevented) return;
     if (ev.ctrlKey || ev.altKey || ev.metaKey) return;
-    const target = ev.target;
-    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return;
+    if (Ujian.typing(ev.target)) return;
     if (el.confirm.open || !interactiveNav()) return;
     const key = ev.key;
     if (key === 'ArrowLeft') { ev.preventDefault(); goTo(S.current - 1, false); return; }
@@ -1369,7 +1264,7 @@
 
   // Back online after the OS noticed a network change: try at once instead of waiting.
   window.addEventListener('online', () => {
-    if (S.wantSocket && !S.ws && S.reconnectTimer) { S.backoff = BACKOFF_MIN; openSocket(); }
+    if (S.wantSocket && !S.ws && retry.waiting) { retry.reset(); openSocket(); }
   });
 
   // ------------------------------------------------------------------ start

@@ -9,12 +9,9 @@
   // ------------------------------------------------------------------ strings
   const I18N = {
     id: {
-      lang_switch: 'English',
       page_title: 'Konsol Pengawas · Ujian CAT',
       brand: 'Ujian CAT · Konsol Pengawas',
       skip_to_seats: 'Langsung ke daftar kursi',
-      loading: 'Memuat…',
-      logout: 'Keluar',
       all_sittings: 'Semua sesi',
       role_admin: 'Panitia (admin)',
       role_supervisor: 'Pengawas',
@@ -23,17 +20,10 @@
       login_intro: 'Masuk dengan akun pengawas atau panitia ujian.',
       username: 'Nama pengguna',
       password: 'Kata sandi',
-      login_button: 'Masuk',
-      logging_in: 'Memeriksa…',
       fill_all: 'Isi nama pengguna dan kata sandi.',
       err_bad_credentials: 'Nama pengguna atau kata sandi salah.',
       err_too_many_attempts: 'Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi, atau minta panitia (admin) membuka kunci akun Anda.',
-      err_too_large: 'Isian terlalu panjang.',
-      err_bad_request: 'Isian tidak lengkap atau tidak valid.',
-      err_too_large: 'Isian terlalu panjang.',
-      err_cross_origin: 'Permintaan ditolak karena tidak berasal dari halaman konsol ini. Buka alamat konsol yang benar, lalu coba lagi.',
       err_forbidden: 'Akun ini tidak memiliki akses ke konsol pengawas.',
-      err_network: 'Tidak dapat menghubungi server ujian. Periksa jaringan, lalu coba lagi.',
       err_session_expired: 'Sesi login Anda sudah berakhir. Silakan masuk lagi.',
       err_login_generic: 'Gagal masuk (kode {status}). Coba lagi.',
 
@@ -174,7 +164,6 @@
       seat_label_move: 'PC tujuan (opsional)',
       err_action: 'Ditolak oleh server ({code}): {message}',
       err_action_network: 'Tidak dapat menghubungi server. Tindakan belum tentu tercatat; periksa status, lalu coba lagi.',
-      err_action_extension_limit: 'Perpanjangan melebihi batas ujian ini untuk satu peserta (total). Hanya panitia (admin) yang dapat memberikannya.',
       err_action_forbidden: 'Hanya panitia (admin) yang dapat melakukan ini, misalnya membuka kembali sesi yang sudah ditutup.',
 
       dlg_open_title: 'Buka sesi',
@@ -245,12 +234,9 @@
       sug_unlock: ['Peserta lupa PIN, identitas sudah diperiksa', 'Salah ketik PIN, kartu ujian sudah diperiksa'],
     },
     en: {
-      lang_switch: 'Bahasa Indonesia',
       page_title: 'Supervisor console · CAT exam',
       brand: 'CAT exam · Supervisor console',
       skip_to_seats: 'Skip to the seats',
-      loading: 'Loading…',
-      logout: 'Log out',
       all_sittings: 'All sittings',
       role_admin: 'Committee (admin)',
       role_supervisor: 'Supervisor',
@@ -259,17 +245,10 @@
       login_intro: 'Log in with a supervisor or exam committee account.',
       username: 'Username',
       password: 'Password',
-      login_button: 'Log in',
-      logging_in: 'Checking…',
       fill_all: 'Enter your username and password.',
       err_bad_credentials: 'The username or password is wrong.',
       err_too_many_attempts: 'Too many failed logins. Wait a few minutes, then try again, or ask the exam committee (admin) to unlock your account.',
-      err_too_large: 'The form is too long.',
-      err_bad_request: 'The form is incomplete or invalid.',
-      err_too_large: 'The form is too long.',
-      err_cross_origin: 'Refused: the request did not come from this console\'s own page. Open the console at its proper address, then try again.',
       err_forbidden: 'This account has no access to the supervisor console.',
-      err_network: 'Cannot reach the exam server. Check the network, then try again.',
       err_session_expired: 'Your login has expired. Please log in again.',
       err_login_generic: 'Login failed (code {status}). Try again.',
 
@@ -410,7 +389,6 @@
       seat_label_move: 'New PC (optional)',
       err_action: 'Refused by the server ({code}): {message}',
       err_action_network: 'Cannot reach the server. The action may not have been recorded; check the status, then try again.',
-      err_action_extension_limit: 'This goes beyond the extension this exam allows one candidate in total. Only the exam committee (admin) can give it.',
       err_action_forbidden: 'Only the exam committee (admin) can do this, for example open a closed sitting again.',
 
       dlg_open_title: 'Open the sitting',
@@ -482,24 +460,10 @@
     },
   };
 
-  const LANG_KEY = 'ujian.lang';
-  let lang = 'id';
-  try {
-    const saved = localStorage.getItem(LANG_KEY);
-    if (saved && I18N[saved]) lang = saved;
-  } catch (_) { /* storage may be disabled */ }
-
-  function t(key, params) {
-    let s = (I18N[lang] && I18N[lang][key]) ?? I18N.id[key] ?? key;
-    if (typeof s === 'string' && params) {
-      s = s.replace(/\{(\w+)\}/g, (m, k) => (Object.prototype.hasOwnProperty.call(params, k) ? String(params[k]) : m));
-    }
-    return s;
-  }
-  const has = (key) => !!((I18N[lang] && I18N[lang][key]) || I18N.id[key]);
+  Ujian.strings(I18N);
+  const { $, t, has, errorText, h, setText, setAttr, setHidden, hms, mmss, timeOf, dateTimeOf } = Ujian;
 
   // ------------------------------------------------------------------ dom helpers
-  const $ = (id) => document.getElementById(id);
   const el = {
     body: document.body,
     app: $('app'),
@@ -573,58 +537,9 @@
     toasts: $('toasts'),
   };
 
-  function setText(node, text) {
-    const s = String(text);
-    if (node.textContent !== s) node.textContent = s;
-  }
-  function setAttr(node, name, value) {
-    const s = String(value);
-    if (node.getAttribute(name) !== s) node.setAttribute(name, s);
-  }
-  function setHidden(node, hidden) {
-    if (node.hidden !== hidden) node.hidden = hidden;
-  }
-  // Builds an element; text only ever goes in through textContent.
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    if (attrs) {
-      for (const [k, v] of Object.entries(attrs)) {
-        if (v == null || v === false) continue;
-        if (k === 'class') node.className = v;
-        else if (k === 'text') node.textContent = v;
-        else node.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-    for (const c of children) if (c) node.appendChild(c);
-    return node;
-  }
-  const pad2 = (n) => String(n).padStart(2, '0');
-  function hms(d) {
-    return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-  }
-  function timeOf(iso) {
-    const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? String(iso || '') : hms(d);
-  }
-  function dateTimeOf(iso) {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return String(iso || '');
-    try {
-      return d.toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
-    } catch (_) {
-      return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-    }
-  }
-  // Remaining time as mm:ss (minutes may exceed 59: 100:00 for a 100-minute exam).
-  function mmss(ms) {
-    const s = Math.max(0, Math.ceil(ms / 1000));
-    return `${pad2(Math.floor(s / 60))}:${pad2(s % 60)}`;
-  }
   const chars = (s) => [...String(s || '').trim()].length;
 
   // ------------------------------------------------------------------ state
-  const RETRY_MIN = 500;
-  const RETRY_MAX = 10000;
   const STALE_MS = 10000; // seats come every second: this long without a frame means a dead socket
   const DETAIL_EVERY_MS = 15000; // sitting status and token (another supervisor may act)
   const ALERT_TTL_MS = 5 * 60 * 1000;
@@ -647,8 +562,7 @@
     events: [], // newest first
     ws: null,
     monitorState: 'connecting',
-    retryDelay: RETRY_MIN,
-    retryTimer: 0,
+    retry: new Ujian.Backoff(500, 10000, 300),
     detailTimer: 0,
     lastFrame: 0,
     lastSeatsAt: null, // Date of the last seat data
@@ -689,11 +603,8 @@
 
   // ------------------------------------------------------------------ language
   function applyLanguage() {
-    document.documentElement.lang = lang;
+    Ujian.translatePage(el.langToggle);
     document.title = S.sitting && S.view === 'sitting' ? `${S.sitting.id} · ${t('page_title')}` : t('page_title');
-    for (const node of document.querySelectorAll('[data-i18n]')) setText(node, t(node.getAttribute('data-i18n')));
-    setText(el.langToggle, t('lang_switch'));
-    el.langToggle.setAttribute('lang', lang === 'id' ? 'en' : 'id');
     el.filter.placeholder = t('filter_placeholder');
     if (el.loginError.dataset.code) showLoginError(el.loginError.dataset.code, el.loginError.dataset.status);
     renderMe();
@@ -709,11 +620,7 @@
     if (S.dlg) renderDialog();
   }
 
-  el.langToggle.addEventListener('click', () => {
-    lang = lang === 'id' ? 'en' : 'id';
-    try { localStorage.setItem(LANG_KEY, lang); } catch (_) { /* ignore */ }
-    applyLanguage();
-  });
+  Ujian.languageSwitch(el.langToggle, applyLanguage);
 
   // ------------------------------------------------------------------ screens and routes
   function showScreen(name) {
@@ -791,11 +698,10 @@
     el.loginError.dataset.code = code;
     if (status != null) el.loginError.dataset.status = String(status);
     else delete el.loginError.dataset.status;
-    const key = `err_${code}`;
     let text;
     if (code === 'fill_all') text = t('fill_all');
-    else if (has(key) && key !== 'err_login_generic') text = t(key);
-    else text = t('err_login_generic', { status: status || '?' });
+    else if (code !== 'login_generic') text = errorText(code);
+    if (!text) text = t('err_login_generic', { status: status || '?' });
     setText(el.loginError, text);
     setHidden(el.loginError, false);
   }
@@ -915,7 +821,7 @@
     renderMonitor();
     const ok = await refreshDetail(true);
     if (!ok || S.sittingId !== id) return;
-    if (!S.ws && !S.retryTimer) connectMonitor();
+    if (!S.ws && !S.retry.waiting) connectMonitor();
     clearInterval(S.detailTimer);
     S.detailTimer = setInterval(() => { if (S.sittingId === id) refreshDetail(false); }, DETAIL_EVERY_MS);
   }
@@ -924,8 +830,7 @@
     S.routeSeq++;
     clearInterval(S.detailTimer);
     S.detailTimer = 0;
-    clearTimeout(S.retryTimer);
-    S.retryTimer = 0;
+    S.retry.cancel();
     if (S.ws) {
       const ws = S.ws;
       S.ws = null;
@@ -940,7 +845,7 @@
     S.events = [];
     S.lastSeatsAt = null;
     S.monitorState = 'connecting';
-    S.retryDelay = RETRY_MIN;
+    S.retry.reset();
     el.grid.replaceChildren();
     el.log.replaceChildren();
     el.filter.value = '';
@@ -1434,8 +1339,7 @@
   }
 
   function renderMonitor() {
-    setAttr(el.monitor, 'data-state', S.monitorState);
-    setText(el.monitorText, t(`monitor_${S.monitorState}`));
+    Ujian.showLive(el.monitor, el.monitorText, S.monitorState, 'monitor_');
     renderMonitorMeta();
     let text = '';
     if (S.view === 'sitting' && S.monitorState === 'reconnecting') {
@@ -1450,11 +1354,10 @@
   }
 
   function connectMonitor() {
-    clearTimeout(S.retryTimer);
-    S.retryTimer = 0;
+    S.retry.cancel();
     const id = S.sittingId;
     if (!id || !S.me) return;
-    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws/monitor/${enc(id)}`;
+    const url = Ujian.wsUrl(`/ws/monitor/${enc(id)}`);
     let ws;
     try {
       ws = new WebSocket(url);
@@ -1472,7 +1375,7 @@
       try { msg = JSON.parse(m.data); } catch (_) { return; }
       if (!msg || typeof msg !== 'object') return;
       if (S.monitorState !== 'connected') {
-        S.retryDelay = RETRY_MIN;
+        S.retry.reset();
         setMonitor('connected');
       }
       if (msg.type === 'seats' && Array.isArray(msg.seats)) applySeats(msg.seats);
@@ -1492,23 +1395,19 @@
   // (an upgrade refused with 401/403 shows only as a close), refreshes the seats from that
   // answer, then reconnects.
   function retryLater() {
-    clearTimeout(S.retryTimer);
-    const delay = S.retryDelay + Math.floor(Math.random() * 300);
-    S.retryDelay = Math.min(S.retryDelay * 2, RETRY_MAX);
     const id = S.sittingId;
-    S.retryTimer = setTimeout(async () => {
-      S.retryTimer = 0;
+    S.retry.schedule(async () => {
       if (S.sittingId !== id || !id) return;
       const ok = await refreshDetail(false);
       if (S.sittingId !== id || S.ws) return;
       if (ok) connectMonitor();
       else if (S.view === 'sitting') retryLater();
-    }, delay);
+    });
   }
 
   window.addEventListener('online', () => {
     if (S.view === 'sitting' && !S.ws) {
-      S.retryDelay = RETRY_MIN;
+      S.retry.reset();
       connectMonitor();
     }
   });
@@ -1679,7 +1578,7 @@
     if (!r.ok) {
       if (r.status === 401) { closeDialog(); sessionExpired(); return; }
       const known = r.code === 'network' || r.code === 'extension_limit' || r.code === 'forbidden';
-      setText(el.reasonError, known ? t(`err_action_${r.code}`) : t('err_action', { code: r.code, message: r.message }));
+      setText(el.reasonError, known ? errorText(r.code, 'err_action_') : t('err_action', { code: r.code, message: r.message }));
       setHidden(el.reasonError, false);
       renderDialog();
       validateDialog();
@@ -1717,11 +1616,7 @@
 
   // ------------------------------------------------------------------ toasts and ticks
   function toast(message, kind) {
-    const node = h('div', { class: `toast${kind ? ` ${kind}` : ''}`, 'data-testid': 'toast', text: message });
-    if (kind === 'error') node.setAttribute('role', 'alert');
-    el.toasts.appendChild(node);
-    setTimeout(() => node.remove(), 5000);
-    while (el.toasts.childElementCount > 3) el.toasts.firstElementChild.remove();
+    Ujian.toast(el.toasts, message, kind, 5000);
   }
 
   function tick() {

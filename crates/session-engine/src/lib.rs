@@ -12,12 +12,16 @@
 //! - [`timer`]: [`Timer`]: allowed, used and running time, pauses and extensions.
 //! - [`session`]: [`Session`], [`Command`], [`Event`], [`Refusal`]: what a candidate and a
 //!   supervisor can do to a session, and what it answers.
+//! - [`answer_log`]: [`Replay`] and [`LogDigest`]: the sheet a stored answer log replays
+//!   to, and the digest of the log that receipts carry.
 
+pub mod answer_log;
 pub mod cycling;
 pub mod paper;
 pub mod session;
 pub mod timer;
 
+pub use answer_log::{LogDigest, LogLine, Replay};
 pub use cycling::AnswerCycling;
 pub use paper::{Paper, PaperEntry, PaperError, assemble, seed};
 pub use session::{Command, Event, FinishReason, Refusal, Session, Status};

@@ -9,7 +9,8 @@
 
 use sqlx::Row as _;
 
-use crate::{AuditRow, Backend, Result, Store};
+use crate::rows::AuditRow;
+use crate::{Backend, Result, Store};
 
 const SQLITE_TRIGGERS: [&str; 2] = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log \

@@ -6,17 +6,8 @@ use chrono::{DateTime, Utc};
 use item_bank::{Bank, BankHash, BankSource};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, ts};
-
-/// A stored bank's summary row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredBank {
-    pub hash: String,
-    pub name: String,
-    pub version: String,
-    pub item_count: i64,
-    pub stored_at: String,
-}
+use crate::rows::{StoredBank, ts};
+use crate::{Result, Store, StoreError};
 
 impl Store {
     /// Stores a bank unless a bank with the same content hash is already stored.

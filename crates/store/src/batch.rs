@@ -11,18 +11,8 @@ use sqlx::AssertSqlSafe;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
-use crate::sessions::{LogEntry, SessionWrite};
-use crate::staff::AuditRow;
-use crate::tokens::TokenRevocation;
+use crate::rows::{AuditRow, LogEntry, NewLoginToken, SessionWrite, TokenRevocation};
 use crate::{Backend, Result, Store};
-
-/// A login token to store (only its hash is ever kept).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewLoginToken {
-    pub token_hash: String,
-    pub session_id: String,
-    pub created_at: String,
-}
 
 /// What one transaction stores. Requests of many clients are merged into one batch with
 /// [`Batch::append`]; the order of audit rows is kept (the hash chain relies on it).

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use item_bank::{Bank, BankHash, Exam};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, ts};
+use crate::rows::ts;
+use crate::{Result, Store, StoreError};
 
 /// An exam as stored, with the exact bank it draws from.
 #[derive(Debug, Clone)]

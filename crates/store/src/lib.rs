@@ -7,14 +7,15 @@
 //! # Layout
 //!
 //! - [`Store`]: opening a database, applying migrations, the durability settings.
+//! - `rows`: every row type the store reads or writes ([`SessionRecord`], [`LogEntry`],
+//!   [`AuditRow`], …), plain values with no database code.
 //! - `banks`: banks stored by content hash, loaded back through item-bank's own parser.
 //! - `exams`: exam blueprints tied to the bank they were checked against.
 //! - `people`: candidates and supervisors (credentials as argon2id hashes, made by the caller).
 //! - `sessions`: sittings, sessions, papers, login tokens and the append-only answer log,
 //!   written by the group commit ([`BatchWriter`]: `batch`, and on SQLite `direct`) and
 //!   read back by `load`.
-//! - `digest`: [`LogDigest`], the answer log's SHA-256 that receipts carry.
-//! - `staff`: staff tokens and scopes, seats, check-in, and the audit log's rows.
+//! - `staff`: staff tokens and scopes, seats, check-in, and reading the audit log.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
 //! - `tokens`: candidate login tokens: what a presented one stands for, and ending them
@@ -27,11 +28,11 @@
 mod append_only;
 mod banks;
 mod batch;
-mod digest;
 mod direct;
 mod exams;
 mod load;
 mod people;
+mod rows;
 mod sessions;
 mod staff;
 mod tokens;
@@ -42,17 +43,16 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
-pub use banks::StoredBank;
-pub use batch::{Batch, NewLoginToken};
-pub use digest::LogDigest;
+pub use batch::Batch;
 pub use direct::{DirectWriter, WriterSettings};
 pub use exams::StoredExam;
-pub use people::{NewCandidate, NewSupervisor};
-pub use sessions::{
-    AnswerLine, LogEntry, LoginCandidate, NewSession, NewSitting, PaperRow, SessionRecord, SessionWrite, SittingRow,
+pub use rows::{
+    AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, NewCandidate, NewLoginToken, NewSession, NewSitting,
+    NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow, StaffRow,
+    StoredBank, TokenRevocation, TokenRow, ts,
 };
-pub use staff::{AuditRow, SeatRow, SittingListRow, StaffRow};
-pub use tokens::{Revoked, TokenRevocation, TokenRow};
+/// The digest a [`SessionRecord`] carries on; the answer log's rules live in session-engine.
+pub use session_engine::LogDigest;
 
 /// Errors from the store. Expected refusals are variants; database failures carry sqlx's error.
 #[derive(Debug, thiserror::Error)]
@@ -365,9 +365,4 @@ fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
-
-/// Timestamps are stored as RFC 3339 UTC text with milliseconds: sortable and portable.
-pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

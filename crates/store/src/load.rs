@@ -13,9 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use futures_util::TryStreamExt as _;
+use session_engine::{LogDigest, LogLine, Replay};
 use sqlx::{AssertSqlSafe, Row as _};
 
-use crate::sessions::{PaperRow, SessionRecord};
+use crate::rows::{PaperRow, SessionRecord};
 use crate::{Backend, READER_CACHE_KIB, Result, Store, StoreError};
 
 /// Which sessions [`Store::load_sessions`] loads.
@@ -120,6 +121,8 @@ impl Cols for rusqlite::Row<'_> {
 #[derive(Default)]
 struct Loader {
     recs: Vec<SessionRecord>,
+    /// Each record's answer log replayed so far, by the record's index.
+    replays: Vec<Replay>,
     index: HashMap<String, usize>,
 }
 
@@ -142,10 +145,11 @@ impl Loader {
             answers: BTreeMap::new(),
             flags: BTreeMap::new(),
             acks: BTreeMap::new(),
-            log_digest: crate::LogDigest::new(),
+            log_digest: LogDigest::new(),
         };
         self.index.insert(rec.id.clone(), self.recs.len());
         self.recs.push(rec);
+        self.replays.push(Replay::default());
         Ok(())
     }
 
@@ -161,31 +165,29 @@ impl Loader {
 
     fn log(&mut self, r: &impl Cols) -> Result<()> {
         let Some(&i) = self.index.get(r.text(0)?) else { return Ok(()) };
-        let rec = &mut self.recs[i];
-        let seq = r.int(1)?;
-        let position = r.opt_int(2)?;
-        let action = r.text(3)?;
-        let choice = r.opt_text(4)?;
-        let flagged = r.opt_int(5)?.map(|f| f != 0);
-        let server_ts = r.text(6)?.to_owned();
-        rec.log_digest.push(seq, position, action, choice, flagged, &server_ts);
-        match (action, position) {
-            ("answer", Some(p)) => {
-                rec.answers.insert(p, choice.map(str::to_owned));
-            }
-            ("flag", Some(p)) => {
-                rec.flags.insert(p, flagged.unwrap_or(false));
-            }
-            _ => {}
-        }
-        // A finished session's row is final; the log cannot add time to it.
-        if let Some(used) = r.opt_int(7)?
-            && rec.status != "finished"
-        {
-            rec.used_ms = rec.used_ms.max(used);
-        }
-        rec.acks.insert(seq, (position, server_ts));
+        self.replays[i].push(LogLine {
+            seq: r.int(1)?,
+            position: r.opt_int(2)?,
+            action: r.text(3)?,
+            choice: r.opt_text(4)?,
+            flagged: r.opt_int(5)?.map(|f| f != 0),
+            server_ts: r.text(6)?,
+            used_ms: r.opt_int(7)?,
+        });
         Ok(())
+    }
+
+    /// The records with their logs' replays in them.
+    fn finish(self) -> Vec<SessionRecord> {
+        let mut recs = self.recs;
+        for (rec, replay) in recs.iter_mut().zip(self.replays) {
+            rec.used_ms = replay.used_ms(rec.used_ms, rec.status == "finished");
+            rec.answers = replay.answers;
+            rec.flags = replay.flags;
+            rec.acks = replay.acks;
+            rec.log_digest = replay.digest;
+        }
+        recs
     }
 }
 
@@ -227,7 +229,7 @@ impl Store {
         while let Some(r) = rows.try_next().await? {
             loader.log(&r)?;
         }
-        Ok(loader.recs)
+        Ok(loader.finish())
     }
 }
 
@@ -253,5 +255,5 @@ fn load_on_sqlite(path: &Path, q: &Queries) -> Result<Vec<SessionRecord>> {
         run(&q.paper, &mut |r| loader.paper(r))?;
         run(&q.log, &mut |r| loader.log(r))?;
     }
-    Ok(loader.recs)
+    Ok(loader.finish())
 }

@@ -3,25 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Result, Store, ts};
-
-/// A candidate to register, as imported from the committee's CSV.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCandidate {
-    pub participant_no: String,
-    pub name: String,
-    pub birth_date: Option<String>,
-    pub pin_hash: String,
-    pub accommodation: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewSupervisor {
-    pub username: String,
-    pub name: String,
-    pub password_hash: String,
-    pub role: String,
-}
+use crate::rows::{NewCandidate, NewSupervisor, ts};
+use crate::{Result, Store};
 
 impl Store {
     /// Inserts or updates candidates in one transaction: all of them or none.

@@ -1,135 +1,10 @@
 //! Sittings, sessions, papers and the answer log: the exam-day tables.
 
-use std::collections::BTreeMap;
-
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::load::Which;
+use crate::rows::{AnswerLine, BoardRow, LogEntry, LoginCandidate, NewSitting, SessionRecord, SittingRow};
 use crate::{Result, Store};
-
-/// A sitting to create, with every candidate's session and paper drawn in advance.
-#[derive(Debug, Clone)]
-pub struct NewSitting {
-    pub id: String,
-    pub exam_code: String,
-    pub venue: String,
-    pub starts_at: String,
-    pub secret_hex: String,
-    pub token: String,
-    pub created_at: String,
-    pub sessions: Vec<NewSession>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub id: String,
-    pub participant_no: String,
-    pub duration_ms: i64,
-    pub paper: Vec<PaperRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaperRow {
-    pub section: String,
-    pub item_id: String,
-    /// The item's own labels in the order shown, e.g. "CAEBD".
-    pub option_order: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SittingRow {
-    pub id: String,
-    pub exam_code: String,
-    pub venue: String,
-    pub token: String,
-    pub status: String,
-    pub secret_hex: String,
-    /// When it is scheduled to start (RFC 3339): a candidate's login expires counting from it.
-    pub starts_at: String,
-}
-
-/// Everything needed to bring a session back into memory.
-#[derive(Debug, Clone)]
-pub struct SessionRecord {
-    pub id: String,
-    pub sitting_id: String,
-    pub venue: String,
-    pub exam_code: String,
-    pub participant_no: String,
-    pub name: String,
-    pub status: String,
-    pub finish_reason: Option<String>,
-    pub duration_ms: i64,
-    pub extension_ms: i64,
-    pub used_ms: i64,
-    pub result: Option<String>,
-    pub paper: Vec<PaperRow>,
-    /// The current sheet: the last answer per position (shown labels).
-    pub answers: BTreeMap<i64, Option<String>>,
-    pub flags: BTreeMap<i64, bool>,
-    /// Every acknowledged seq with its position and server timestamp, to repeat acks.
-    pub acks: BTreeMap<i64, (Option<i64>, String)>,
-    /// The stored log's digest, to carry on as lines are added.
-    pub log_digest: crate::LogDigest,
-}
-
-/// One line of the append-only answer log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogEntry {
-    pub session_id: String,
-    pub seq: i64,
-    pub position: Option<i64>,
-    pub action: String,
-    pub choice: Option<String>,
-    pub flagged: Option<bool>,
-    pub client_ts: Option<String>,
-    pub server_ts: String,
-    /// The time charged to the session when this line was written. Answers carry the
-    /// clock with them, so the session row need not be rewritten on every answer; a
-    /// reload takes the larger of this and the row's `used_ms`.
-    pub used_ms: Option<i64>,
-}
-
-/// The session row as it stands after a write: its status and the time charged so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionWrite {
-    pub session_id: String,
-    /// The new status; `None` for a clock checkpoint, which must never change the status
-    /// (it may have been read before a pause or finish that commits first).
-    pub status: Option<String>,
-    pub used_ms: i64,
-    pub extension_ms: i64,
-    pub last_seen_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub finish_reason: Option<String>,
-    pub result: Option<String>,
-}
-
-/// One session as the public board and result exports see it.
-#[derive(Debug, Clone)]
-pub struct BoardRow {
-    pub session_id: String,
-    pub participant_no: String,
-    pub name: String,
-    pub sitting_id: String,
-    pub venue: String,
-    pub exam_code: String,
-    pub status: String,
-    pub finish_reason: Option<String>,
-    pub result: Option<String>,
-}
-
-/// What a login needs to decide: the candidate's sessions with their sittings.
-#[derive(Debug, Clone)]
-pub struct LoginCandidate {
-    pub session_id: String,
-    pub sitting_id: String,
-    pub sitting_status: String,
-    pub sitting_token: String,
-    pub session_status: String,
-    pub pin_hash: String,
-}
 
 impl Store {
     /// Creates a sitting with all its sessions and papers in one transaction. Returns false
@@ -340,15 +215,6 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// One stored answer line, as the results export reads it to spot answer cycling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnswerLine {
-    pub session_id: String,
-    pub position: i64,
-    pub choice: Option<String>,
-    pub server_ts: String,
 }
 
 impl Store {

@@ -2,48 +2,8 @@
 
 use sqlx::Row;
 
+use crate::rows::{AuditRow, SeatRow, SittingListRow, StaffRow};
 use crate::{Result, Store};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffRow {
-    pub username: String,
-    pub name: String,
-    pub password_hash: String,
-    pub role: String,
-}
-
-/// One row of the hash-chained audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub detail: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-/// A session as the supervisor console lists it.
-#[derive(Debug, Clone)]
-pub struct SeatRow {
-    pub session_id: String,
-    pub participant_no: String,
-    pub name: String,
-    pub status: String,
-    pub seat: Option<String>,
-    pub checked_in_at: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct SittingListRow {
-    pub id: String,
-    pub exam_code: String,
-    pub venue: String,
-    pub starts_at: String,
-    pub status: String,
-}
 
 impl Store {
     pub async fn staff(&self, username: &str) -> Result<Option<StaffRow>> {

@@ -6,68 +6,8 @@
 
 use sqlx::Row;
 
+use crate::rows::{Revoked, TokenRow};
 use crate::{Result, Store};
-
-/// Why a login token no longer works. Stored as its [`Revoked::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Revoked {
-    /// The candidate logged out.
-    LoggedOut,
-    /// The sitting closed before the token's session started.
-    SittingClosed,
-    /// The session started with another login of it.
-    Superseded,
-    /// The supervisor allowed a move to another PC, and the candidate logged in there.
-    Moved,
-}
-
-impl Revoked {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Revoked::LoggedOut => "logged_out",
-            Revoked::SittingClosed => "sitting_closed",
-            Revoked::Superseded => "superseded",
-            Revoked::Moved => "moved",
-        }
-    }
-
-    /// An unknown reason (written by a later version) reads as a logout: the token is
-    /// ended either way.
-    pub fn parse(s: &str) -> Revoked {
-        match s {
-            "sitting_closed" => Revoked::SittingClosed,
-            "superseded" => Revoked::Superseded,
-            "moved" => Revoked::Moved,
-            _ => Revoked::LoggedOut,
-        }
-    }
-}
-
-/// Everything a check of a presented token needs, in one read: the token, its session's
-/// state and time, and its sitting's scheduled start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRow {
-    pub session_id: String,
-    pub revoked: Option<Revoked>,
-    /// When the token was issued (the login).
-    pub created_at: String,
-    pub sitting_starts_at: String,
-    pub exam_code: String,
-    pub session_status: String,
-    /// The session's exam time: duration (with any accommodation) plus extensions.
-    pub allowed_ms: i64,
-    pub finished_at: Option<String>,
-}
-
-/// Ends the other logins of a session that has just started: stored with the start, in
-/// the group commit (`Batch::revocations`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRevocation {
-    pub session_id: String,
-    /// The login that started the session: it keeps the seat.
-    pub keep_hash: String,
-    pub at: String,
-}
 
 impl Store {
     /// The token with this hash and what it stands for, ended or not.

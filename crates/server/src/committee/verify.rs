@@ -18,7 +18,7 @@ fn public_key(config: &Config, key: Option<&str>) -> anyhow::Result<String> {
 
 /// Reads a signed head from a file or an `http://` address (for `https://`, save it with
 /// a client that speaks TLS, e.g. `curl -o head.json`, and give the file).
-async fn read_head(source: &str) -> anyhow::Result<crate::audit::SignedHead> {
+async fn read_head(source: &str) -> anyhow::Result<crate::signed_head::SignedHead> {
     let text = if source.starts_with("http://") || source.starts_with("https://") {
         let response = reqwest::get(source).await.with_context(|| {
             format!("fetch {source} (only http:// is fetched here; save an https:// head to a file first)")

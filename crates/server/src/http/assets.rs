@@ -56,5 +56,5 @@ async fn staff_asset(state: &AppState, headers: &HeaderMap, hash: &str, name: &s
     let now = store::ts(state.registry.clock().utc());
     let staff = state.registry.store().staff_for_token(&auth::token_hash(&token), &now).await.ok()??;
     tracing::debug!(staff = %staff.username, asset = %name, "asset for staff");
-    Some(state.registry.asset(hash, name))
+    Some(state.registry.exams().asset(hash, name))
 }

@@ -85,16 +85,11 @@ pub fn routes() -> Vec<Route> {
     use Access::{Admin, Candidate, CandidateOrStaff, Public, Staff};
     vec![
         route("GET", "/", Public, get(pages::candidate_page)),
-        route("GET", "/static/candidate.js", Public, get(pages::candidate_js)),
-        route("GET", "/static/candidate.css", Public, get(pages::candidate_css)),
+        route("GET", "/static/{file}", Public, get(pages::static_file)),
         route("GET", "/board", Public, get(pages::board_page)),
         route("GET", "/board/{kind}/{id}", Public, get(pages::board_page)),
-        route("GET", "/static/board.js", Public, get(pages::board_js)),
-        route("GET", "/static/board.css", Public, get(pages::board_css)),
         route("GET", "/console", Public, get(pages::console_page)),
         route("GET", "/console/{sitting}", Public, get(pages::console_page)),
-        route("GET", "/static/console.js", Public, get(pages::console_js)),
-        route("GET", "/static/console.css", Public, get(pages::console_css)),
         route("GET", "/health", Public, get(public::health)),
         route("GET", "/api/v1/keys", Public, get(public::keys)),
         route("GET", "/api/v1/audit/head", Public, get(public::audit_head)),

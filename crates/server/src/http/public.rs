@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::AppState;
 use super::edge;
-use crate::audit::SignedHead;
 use crate::error::{ApiError, Code};
+use crate::signed_head::SignedHead;
 use crate::staff::Staff;
 
 /// The public keys that sign result receipts, for anyone to check one.

@@ -6,12 +6,12 @@ use tokio::sync::watch;
 
 use super::client_ip::TrustedProxies;
 use super::serve::Connections;
-use crate::audit::HeadPublisher;
 use crate::auth::Auth;
 use crate::board::{BoardHub, PageLimiter};
 use crate::control::Control;
 use crate::live::Registry;
 use crate::receipt::Signer;
+use crate::signed_head::HeadPublisher;
 
 /// Cheap handles shared by every request.
 #[derive(Clone)]

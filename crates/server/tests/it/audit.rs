@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use server::audit::{GENESIS, SignedHead, entry_hash};
+use server::audit::{GENESIS, entry_hash};
+use server::signed_head::SignedHead;
 use store::{AuditRow, Store};
 
 use crate::helpers::{Db, Setup, TestApp, databases, fresh_pg_database, repo};

@@ -415,3 +415,31 @@ fn a_new_bank_validates_as_written_and_is_not_made_twice() {
     assert_eq!(code, 1);
     assert!(err.contains("lower case"), "{err}");
 }
+
+#[test]
+fn bank_export_writes_qti3_and_moodle_xml_that_import_back_to_the_same_bank() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf8").to_owned();
+    let hash = |text: &str| text.lines().find_map(|l| l.strip_prefix("sha256 ").map(str::to_owned));
+    let (code, validated, err) = ujian(&["bank", "validate", "question-banks/skd"]);
+    assert_eq!(code, 0, "{err}");
+    let skd = hash(&validated).expect("the sample bank's hash");
+
+    for (format, file) in [("qti3", "skd.zip"), ("moodle-xml", "skd.xml")] {
+        let (code, out, err) = ujian(&["bank", "export", format, "question-banks/skd", "--out", &path(file)]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert!(out.contains(file), "{format}: the summary names the file written: {out}");
+        assert!(out.contains(&skd), "{format}: the summary names the bank's hash: {out}");
+        let back = path(&format!("back-{format}"));
+        let (code, out, err) = ujian(&["bank", "import", &path(file), "--out", &back]);
+        assert_eq!(code, 0, "{format}: {err}\n{out}");
+        let (code, revalidated, err) = ujian(&["bank", "validate", &back]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert_eq!(hash(&revalidated), Some(skd.clone()), "{format}: the round trip keeps the bank hash");
+    }
+
+    let (code, _, err) = ujian(&["bank", "export", "word", "question-banks/skd", "--out", &path("skd.docx")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("word"), "the refusal names the unknown format: {err}");
+    assert!(!dir.path().join("skd.docx").exists(), "a refused export writes nothing");
+}

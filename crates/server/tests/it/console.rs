@@ -13,6 +13,7 @@ fn concrete(path: &str, app: &TestApp) -> String {
     path.replace("/api/v1/boards/{kind}/{id}", "/api/v1/boards/sitting/T-1")
         .replace("/board/{kind}/{id}", "/board/sitting/T-1")
         .replace("/console/{sitting}", "/console/T-1")
+        .replace("/static/{file}", "/static/common.js")
         .replace("/api/v1/assets/{hash}/{name}", &format!("/api/v1/assets/{hash}/dot.svg"))
         .replace("/api/v1/sittings/{id}/{action}", "/api/v1/sittings/T-1/open")
         .replace("/api/v1/sessions/{id}/{action}", "/api/v1/sessions/T-1.P-0001/checkin")

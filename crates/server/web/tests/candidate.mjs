@@ -1,4 +1,4 @@
-// Headless-browser test of the candidate exam page (crates/server/web/candidate.*).
+// Headless-browser test of the candidate exam page (../candidate.*).
 //
 // Drives Debian's chromium through playwright-core against a running ujian server:
 // log in, answer with mouse and keyboard, flag, reload (the cookie resumes the session),
@@ -15,13 +15,10 @@
 //   STEP_TIMEOUT  ms to wait for each step (default 15000)
 //
 // Exit code 0 when every step passed; otherwise 1 with the failing step and a screenshot in
-// tests/browser/out/failure.png. The final screen is saved to tests/browser/out/score.png.
+// out/candidate-failure.png. The final screen is saved to out/score.png.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { env as envOf, launch, outDir } from './lib.mjs';
-
+import { candidateLogin, env as envOf, run, screenshot, tid, usage } from './lib.mjs';
 
 const env = (n) => envOf('candidate.mjs', n);
 
@@ -30,40 +27,11 @@ const PARTICIPANT = env('PARTICIPANT');
 const PIN = env('PIN');
 const TOKEN = env('TOKEN');
 const EXPECT_TOTAL = Number(env('EXPECT_TOTAL'));
-if (!Number.isInteger(EXPECT_TOTAL) || EXPECT_TOTAL < 3) {
-  console.error('candidate.mjs: EXPECT_TOTAL must be an integer >= 3');
-  process.exit(2);
-}
-const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT || 15000);
+if (!Number.isInteger(EXPECT_TOTAL) || EXPECT_TOTAL < 3) usage('candidate.mjs', 'EXPECT_TOTAL must be an integer >= 3');
 
-const tid = (id) => `[data-testid="${id}"]`;
-let stepNo = 0;
-let currentStep = '(start)';
-
-async function step(name, fn) {
-  stepNo += 1;
-  currentStep = `${stepNo}. ${name}`;
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok ${currentStep} (${Date.now() - t0} ms)`);
-}
-
-const browser = await launch();
-
-let page;
-const pageErrors = [];
-let exitCode = 0;
-
-try {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'id-ID' });
-  page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT);
-  page.on('pageerror', (err) => pageErrors.push(String(err && err.stack ? err.stack : err)));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/WebSocket connection to .* failed/i.test(msg.text()) && !/401/.test(msg.text())) {
-      pageErrors.push('console: ' + msg.text());
-    }
-  });
+await run('candidate page', async ({ step, newPage }) => {
+  // Expected noise: a socket refused before login, the 401 of a login that has ended.
+  const page = await newPage('candidate', { ignore: /WebSocket connection to .* failed|401/i });
 
   // Wait until the question card shows question `index` (0-based), fully loaded.
   async function waitQuestion(index) {
@@ -109,16 +77,7 @@ try {
   });
 
   await step('log in with participant number, PIN and token', async () => {
-    await page.fill(tid('login-participant'), PARTICIPANT);
-    await page.fill(tid('login-pin'), PIN);
-    assert.equal(await page.getAttribute(tid('login-pin'), 'type'), 'password', 'the PIN field is a password field');
-    await page.fill(tid('login-token'), TOKEN);
-    await page.click(tid('login-submit'));
-    const outcome = await Promise.race([
-      page.waitForSelector(tid('exam-screen'), { state: 'visible' }).then(() => 'exam'),
-      page.waitForSelector(tid('login-error'), { state: 'visible' }).then(() => 'error'),
-    ]);
-    if (outcome === 'error') throw new Error('login refused: ' + (await page.textContent(tid('login-error'))));
+    await candidateLogin(page, PARTICIPANT, PIN, TOKEN);
   });
 
   await step('question 1 is shown', async () => {
@@ -229,9 +188,8 @@ try {
     console.log(`   total ${total}, ${n} sections, "${passed}", receipt ${receipt}`);
   });
 
-  await step('save a screenshot to tests/browser/out/score.png', async () => {
-    mkdirSync(outDir, { recursive: true });
-    await page.screenshot({ path: path.join(outDir, 'score.png'), fullPage: true });
+  await step('save a screenshot to out/score.png', async () => {
+    await screenshot(page, 'score.png', { fullPage: true });
   });
 
   await step('logout ends the login on the server: the cookie put back opens nothing', async () => {
@@ -248,24 +206,4 @@ try {
     assert.equal(await page.isVisible(tid('result-screen')), false, 'the previous result is not shown');
     assert.equal(await page.isVisible(tid('exam-screen')), false, 'the previous exam is not shown');
   });
-
-  if (pageErrors.length) {
-    currentStep = 'page errors';
-    throw new Error('the page reported errors:\n  ' + pageErrors.join('\n  '));
-  }
-  console.log(`candidate page: all ${stepNo} steps passed`);
-} catch (err) {
-  exitCode = 1;
-  console.error(`FAILED at step ${currentStep}: ${err && err.message ? err.message : err}`);
-  if (pageErrors.length) console.error('page errors:\n  ' + pageErrors.join('\n  '));
-  if (page) {
-    try {
-      mkdirSync(outDir, { recursive: true });
-      await page.screenshot({ path: path.join(outDir, 'failure.png'), fullPage: true });
-      console.error(`screenshot: ${path.join(outDir, 'failure.png')}`);
-    } catch { /* the page may be gone */ }
-  }
-} finally {
-  await browser.close().catch(() => {});
-}
-process.exit(exitCode);
+});

@@ -1,5 +1,5 @@
-// Headless-browser test of the supervisor console (crates/server/web/console.*) together
-// with the candidate page (crates/server/web/candidate.*).
+// Headless-browser test of the supervisor console (../console.*) together with the
+// candidate page (../candidate.*).
 //
 // Run by a Rust test that owns the server (like board.mjs). Two browser contexts, so the
 // candidate's and the supervisor's cookies never mix: A is the candidate, B the supervisor.
@@ -21,15 +21,12 @@
 // reason is typed) and the sitting shows paused; A shows the paused overlay; B resumes and
 // the overlay goes; B extends PARTICIPANT by 5 minutes and the event log shows it while the
 // remaining time grows on both pages; B opens the close dialog, which warns how many
-// candidates are still working, and cancels; screenshots tests/browser/out/console.png and
+// candidates are still working, and cancels; screenshots out/console.png and
 // console-candidate.png. Exit 0 when every step passed; otherwise 1 with the failing step
-// and tests/browser/out/console-failure.png (and console-candidate-failure.png).
+// and out/console-failure.png (and console-candidate-failure.png).
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { env as envOf, launch, outDir } from './lib.mjs';
-
+import { candidateLogin, env as envOf, expectNoError, run, screenshot, tid } from './lib.mjs';
 
 const env = (n) => envOf('console.mjs', n);
 
@@ -40,39 +37,15 @@ const SITTING = env('SITTING');
 const PARTICIPANT = env('PARTICIPANT');
 const PIN = env('PIN');
 const TOKEN = env('TOKEN');
-const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT || 15000);
 const EXTEND_MINUTES = 5;
 
-const tid = (id) => `[data-testid="${id}"]`;
 const seat = (suffix) => tid(`${suffix}${PARTICIPANT}`);
-let stepNo = 0;
-let currentStep = '(start)';
 
-async function step(name, fn) {
-  stepNo += 1;
-  currentStep = `${stepNo}. ${name}`;
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok ${currentStep} (${Date.now() - t0} ms)`);
-}
-
-const browser = await launch();
+// Expected noise: the 401 of "who am I?" before login, a socket refused during a reconnect.
+const noise = { ignore: /Failed to load resource|WebSocket connection to .* failed|\b401\b/i };
 
 let cand; // page A
 let sup; // page B
-const pageErrors = [];
-let exitCode = 0;
-
-function watchErrors(p, who) {
-  p.on('pageerror', (err) => pageErrors.push(`${who}: ${String(err && err.stack ? err.stack : err)}`));
-  p.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    // Expected noise: the 401 of "who am I?" before login, a socket refused during a reconnect.
-    if (/Failed to load resource|WebSocket connection to .* failed|\b401\b/i.test(text)) return;
-    pageErrors.push(`${who} console: ${text}`);
-  });
-}
 
 // The candidate's countdown (HH:MM:SS) in seconds, or null.
 async function candidateSeconds() {
@@ -94,6 +67,7 @@ async function confirmWithReason(opener, reason, fill) {
   await sup.fill(tid('reason-input'), reason);
   await sup.waitForSelector(`${tid('reason-confirm')}:not([disabled])`);
   await sup.click(tid('reason-confirm'));
+  // The dialog closes, or its error shows: then the server refused.
   const outcome = await Promise.race([
     sup.waitForSelector(tid('reason-dialog'), { state: 'hidden' }).then(() => 'closed'),
     sup.waitForSelector(tid('reason-error'), { state: 'visible' }).then(() => 'error'),
@@ -101,34 +75,19 @@ async function confirmWithReason(opener, reason, fill) {
   if (outcome === 'error') throw new Error(`the server refused: ${(await sup.textContent(tid('reason-error'))).trim()}`);
 }
 
-try {
+await run('supervisor console', async ({ step, newPage }) => {
   // ---------------------------------------------------------------- A: candidate
-  const ctxA = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'id-ID' });
-  cand = await ctxA.newPage();
-  cand.setDefaultTimeout(STEP_TIMEOUT);
-  watchErrors(cand, 'candidate');
+  cand = await newPage('console-candidate', noise);
 
   await step(`A: candidate ${PARTICIPANT} logs in and sees question 1`, async () => {
     await cand.goto(`${BASE_URL}/`, { waitUntil: 'domcontentloaded' });
-    await cand.waitForSelector(tid('login-form'), { state: 'visible' });
-    await cand.fill(tid('login-participant'), PARTICIPANT);
-    await cand.fill(tid('login-pin'), PIN);
-    await cand.fill(tid('login-token'), TOKEN);
-    await cand.click(tid('login-submit'));
-    const outcome = await Promise.race([
-      cand.waitForSelector(tid('exam-screen'), { state: 'visible' }).then(() => 'exam'),
-      cand.waitForSelector(tid('login-error'), { state: 'visible' }).then(() => 'error'),
-    ]);
-    if (outcome === 'error') throw new Error('candidate login refused: ' + (await cand.textContent(tid('login-error'))));
+    await candidateLogin(cand, PARTICIPANT, PIN, TOKEN);
     await cand.waitForSelector(`${tid('question')}[data-index="0"][data-loaded="true"]`, { state: 'visible' });
     assert.equal(await cand.isVisible(tid('paused-overlay')), false, 'the exam is not paused at the start');
   });
 
   // ---------------------------------------------------------------- B: supervisor
-  const ctxB = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'id-ID' });
-  sup = await ctxB.newPage();
-  sup.setDefaultTimeout(STEP_TIMEOUT);
-  watchErrors(sup, 'console');
+  sup = await newPage('console', noise);
 
   await step(`B: supervisor ${STAFF_USER} logs in, opens ${SITTING} and sees ${PARTICIPANT} connected`, async () => {
     await sup.goto(`${BASE_URL}/console`, { waitUntil: 'domcontentloaded' });
@@ -137,11 +96,7 @@ try {
     await sup.fill(tid('staff-username'), STAFF_USER);
     await sup.fill(tid('staff-password'), STAFF_PASSWORD);
     await sup.click(tid('staff-login-submit'));
-    const outcome = await Promise.race([
-      sup.waitForSelector(tid(`sitting-link-${SITTING}`), { state: 'visible' }).then(() => 'list'),
-      sup.waitForSelector(tid('staff-login-error'), { state: 'visible' }).then(() => 'error'),
-    ]);
-    if (outcome === 'error') throw new Error('staff login refused: ' + (await sup.textContent(tid('staff-login-error'))));
+    await expectNoError(sup, tid(`sitting-link-${SITTING}`), tid('staff-login-error'), 'staff login refused');
     assert.ok(await sup.isVisible(tid('sitting-list')), 'the sitting list is shown');
     await sup.click(tid(`sitting-link-${SITTING}`));
     await sup.waitForFunction(
@@ -235,31 +190,9 @@ try {
     await sup.waitForSelector(tid('reason-dialog'), { state: 'hidden' });
   });
 
-  await step('screenshots: tests/browser/out/console.png and console-candidate.png', async () => {
-    mkdirSync(outDir, { recursive: true });
+  await step('screenshots: out/console.png and console-candidate.png', async () => {
     await sup.waitForTimeout(300); // let toasts and focus settle
-    await sup.screenshot({ path: path.join(outDir, 'console.png'), fullPage: true });
-    await cand.screenshot({ path: path.join(outDir, 'console-candidate.png'), fullPage: true });
+    await screenshot(sup, 'console.png', { fullPage: true });
+    await screenshot(cand, 'console-candidate.png', { fullPage: true });
   });
-
-  if (pageErrors.length) {
-    currentStep = 'page errors';
-    throw new Error('the pages reported errors:\n  ' + pageErrors.join('\n  '));
-  }
-  console.log(`supervisor console: all ${stepNo} steps passed`);
-} catch (err) {
-  exitCode = 1;
-  console.error(`FAILED at step ${currentStep}: ${err && err.message ? err.message : err}`);
-  if (pageErrors.length) console.error('page errors:\n  ' + pageErrors.join('\n  '));
-  mkdirSync(outDir, { recursive: true });
-  for (const [p, name] of [[sup, 'console-failure.png'], [cand, 'console-candidate-failure.png']]) {
-    if (!p) continue;
-    try {
-      await p.screenshot({ path: path.join(outDir, name), fullPage: true });
-      console.error(`screenshot: ${path.join(outDir, name)}`);
-    } catch { /* the page may be gone */ }
-  }
-} finally {
-  await browser.close().catch(() => {});
-}
-process.exit(exitCode);
+});

@@ -1,4 +1,4 @@
-// Headless-browser check of the public scoreboard (crates/server/web/board.*).
+// Headless-browser check of the public scoreboard (../board.*).
 //
 // Run by a Rust test that owns the server: it waits for the line `READY` on stdout, then
 // makes WATCH_PARTICIPANT answer questions correctly and finish (the board shows a score
@@ -18,15 +18,12 @@
 // Steps (one `ok` line each): the board shows EXPECT_ROWS rows with competition ranks that
 // equal a fresh JSON snapshot; `READY`; the watched participant gets a total > 0 and rank 1;
 // the page's order and ranks equal a fresh snapshot again; the index links to the board;
-// the big-screen toggle and ?big=1 work. Screenshots: tests/browser/out/board.png and
-// board-big.png (1920x1080). Exit 0 when every step passed; otherwise 1 with the failing
-// step and tests/browser/out/board-failure.png.
+// the big-screen toggle and ?big=1 work. Screenshots: out/board.png and board-big.png
+// (1920x1080). Exit 0 when every step passed; otherwise 1 with the failing step and
+// out/board-failure.png.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { env as envOf, launch, outDir } from './lib.mjs';
-
+import { env as envOf, run, screenshot, tid, usage } from './lib.mjs';
 
 const env = (n) => envOf('board.mjs', n);
 
@@ -34,38 +31,19 @@ const BASE_URL = env('BASE_URL').replace(/\/+$/, '');
 const BOARD_PATH = env('BOARD_PATH');
 const WATCH = env('WATCH_PARTICIPANT');
 const EXPECT_ROWS = Number(env('EXPECT_ROWS'));
-if (!Number.isInteger(EXPECT_ROWS) || EXPECT_ROWS < 1) {
-  console.error('board.mjs: EXPECT_ROWS must be a positive integer');
-  process.exit(2);
-}
-const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT || 15000);
+if (!Number.isInteger(EXPECT_ROWS) || EXPECT_ROWS < 1) usage('board.mjs', 'EXPECT_ROWS must be a positive integer');
 const WATCH_TIMEOUT = Number(process.env.WATCH_TIMEOUT || 20000);
 const COMPARE_TIMEOUT = Number(process.env.COMPARE_TIMEOUT || 20000);
 
 // /board/{kind}/{id}[?query] -> /api/v1/boards/{kind}/{id}[?exam=...]
 const boardUrl = new URL(BOARD_PATH, BASE_URL + '/');
 const m = /^\/board\/([^/]+)\/([^/]+)\/?$/.exec(boardUrl.pathname);
-if (!m) {
-  console.error(`board.mjs: BOARD_PATH "${BOARD_PATH}" is not /board/{kind}/{id}`);
-  process.exit(2);
-}
+if (!m) usage('board.mjs', `BOARD_PATH "${BOARD_PATH}" is not /board/{kind}/{id}`);
 const examParam = boardUrl.searchParams.get('exam');
 const SNAPSHOT_URL = `${BASE_URL}/api/v1/boards/${m[1]}/${m[2]}${examParam ? `?exam=${encodeURIComponent(examParam)}` : ''}`;
 const bigUrl = new URL(boardUrl);
 bigUrl.searchParams.set('big', '1');
 const BIG_URL = bigUrl.toString();
-
-const tid = (id) => `[data-testid="${id}"]`;
-let stepNo = 0;
-let currentStep = '(start)';
-
-async function step(name, fn) {
-  stepNo += 1;
-  currentStep = `${stepNo}. ${name}`;
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok ${currentStep} (${Date.now() - t0} ms)`);
-}
 
 async function fetchSnapshot() {
   const res = await fetch(SNAPSHOT_URL, { headers: { Accept: 'application/json' } });
@@ -188,25 +166,12 @@ async function expectSameAsSnapshot(page, timeoutMs) {
   throw new Error(`the page does not match a fresh snapshot (snapshot version ${snap.version}, page version ${board.version}): ${last}`);
 }
 
-const browser = await launch();
+// Expected noise: a feed refused while the board does not exist yet. A rank the page
+// computes differently from the server is a warning that fails the test.
+const noise = { ignore: /Failed to load resource|EventSource/i, warnings: /board: rank of/ };
 
-let page;
-const pageErrors = [];
-let exitCode = 0;
-
-function watchErrors(p) {
-  p.on('pageerror', (err) => pageErrors.push(String(err && err.stack ? err.stack : err)));
-  p.on('console', (msg) => {
-    if (msg.type() === 'error' && !/Failed to load resource|EventSource/i.test(msg.text())) pageErrors.push('console: ' + msg.text());
-    if (msg.type() === 'warning' && /board: rank of/.test(msg.text())) pageErrors.push('console: ' + msg.text());
-  });
-}
-
-try {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'id-ID' });
-  page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT);
-  watchErrors(page);
+await run('board page', async ({ step, newPage }) => {
+  const page = await newPage('board', noise);
   let exam;
 
   await step(`open ${BOARD_PATH} and see ${EXPECT_ROWS} rows`, async () => {
@@ -287,10 +252,9 @@ try {
     console.log(`   snapshot version ${snap.version}, page version ${board.version}, top ${board.rows.slice(0, 3).map((r) => `${r.no}=${r.total}`).join(' ')}`);
   });
 
-  await step('save a screenshot to tests/browser/out/board.png', async () => {
-    mkdirSync(outDir, { recursive: true });
+  await step('save a screenshot to out/board.png', async () => {
     await page.waitForTimeout(700); // let slides and highlights settle
-    await page.screenshot({ path: path.join(outDir, 'board.png'), fullPage: true });
+    await screenshot(page, 'board.png', { fullPage: true });
   });
 
   await step('the big-screen toggle switches to big mode and back', async () => {
@@ -311,10 +275,7 @@ try {
   });
 
   await step('?big=1 at 1920x1080: large type, the same order; screenshot board-big.png', async () => {
-    const big = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'id-ID' });
-    const bp = await big.newPage();
-    bp.setDefaultTimeout(STEP_TIMEOUT);
-    watchErrors(bp);
+    const bp = await newPage('board-big', { ...noise, viewport: { width: 1920, height: 1080 } });
     await bp.goto(BIG_URL, { waitUntil: 'domcontentloaded' });
     await bp.waitForFunction(
       (n) => document.querySelectorAll('[data-testid="board-table"] tbody tr[data-testid^="board-row-"]').length === n,
@@ -331,30 +292,9 @@ try {
     assert.equal(sizes.scrollbars, false, 'the big screen does not scroll the window');
     const { board } = await expectSameAsSnapshot(bp, COMPARE_TIMEOUT);
     checkRanks(board, exam);
-    mkdirSync(outDir, { recursive: true });
     await bp.waitForTimeout(700);
-    await bp.screenshot({ path: path.join(outDir, 'board-big.png') });
+    await screenshot(bp, 'board-big.png');
     console.log(`   score font ${sizes.total}px, title font ${sizes.title}px`);
-    await big.close();
+    await bp.context().close();
   });
-
-  if (pageErrors.length) {
-    currentStep = 'page errors';
-    throw new Error('the page reported errors:\n  ' + pageErrors.join('\n  '));
-  }
-  console.log(`board page: all ${stepNo} steps passed`);
-} catch (err) {
-  exitCode = 1;
-  console.error(`FAILED at step ${currentStep}: ${err && err.message ? err.message : err}`);
-  if (pageErrors.length) console.error('page errors:\n  ' + pageErrors.join('\n  '));
-  if (page) {
-    try {
-      mkdirSync(outDir, { recursive: true });
-      await page.screenshot({ path: path.join(outDir, 'board-failure.png'), fullPage: true });
-      console.error(`screenshot: ${path.join(outDir, 'board-failure.png')}`);
-    } catch { /* the page may be gone */ }
-  }
-} finally {
-  await browser.close().catch(() => {});
-}
-process.exit(exitCode);
+});

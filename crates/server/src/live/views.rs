@@ -1,0 +1,137 @@
+//! A seat as the wire shows it: the candidate's welcome and questions, the monitor's view
+//! of a seat and its events. The only place a seat meets the wire types.
+
+use session_engine::{Status, Tick};
+
+use super::seat::{Note, Seat};
+use crate::monitor::SeatEvent;
+use crate::protocol::{OptionView, QuestionView, SectionInfo, ServerMsg};
+
+/// A seat as the monitor sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeatLive {
+    pub connected: bool,
+    pub answered: u32,
+    pub total: u32,
+    pub remaining_ms: u64,
+    /// The total, where the exam's policy lets the supervisor see it: always once
+    /// finished; while running only with `supervisor_running_scores` or as the public
+    /// board shows it (`null` otherwise).
+    pub score: Option<i64>,
+    pub status: String,
+}
+
+impl Seat {
+    /// The whole state for a connect; `first_question` on the connect that started the
+    /// session: a fresh page opens the first question, after that it asks for the one it
+    /// was on.
+    pub(super) fn welcome(&self, now: Tick, first_question: bool) -> ServerMsg {
+        let mut sections = Vec::new();
+        let mut start = 0u32;
+        for s in self.exam.exam.sections() {
+            sections.push(SectionInfo { code: s.code.to_string(), name: s.name.clone(), count: s.count, start });
+            start += s.count;
+        }
+        let answers = self
+            .session
+            .answers()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.map(|l| (i.to_string(), l.to_string())))
+            .collect();
+        let flags = self.session.flags().iter().enumerate().filter(|(_, f)| **f).map(|(i, _)| i as u32).collect();
+        ServerMsg::Welcome {
+            session: self.id.clone(),
+            exam: self.exam.exam.code().to_owned(),
+            title: self.exam.exam.title().to_owned(),
+            participant_no: self.participant_no.clone(),
+            name: self.name.clone(),
+            sections,
+            total: self.entries.len() as u32,
+            status: self.session.status().as_str().to_owned(),
+            remaining_ms: self.session.remaining(now),
+            last_seq: self.last_seq,
+            answers,
+            flags,
+            result: self.result.clone(),
+            // A session that starts paused (its room is) shows no question until resumed.
+            question: (first_question && !self.entries.is_empty() && self.session.status() == Status::Active)
+                .then(|| self.question(0)),
+        }
+    }
+
+    /// A question as the candidate sees it: shown labels, never the key or points.
+    pub(super) fn question(&self, i: usize) -> QuestionView {
+        let (entry, idx) = &self.entries[i];
+        let item = &self.exam.bank.items()[*idx];
+        let url = |name: &str| format!("/api/v1/assets/{}/{name}", self.exam.bank_hash);
+        let options = entry
+            .order
+            .iter()
+            .enumerate()
+            .filter_map(|(shown, own)| {
+                let opt = item.options().get(own.index())?;
+                Some(OptionView {
+                    label: item_bank::Label::from_index(shown)?.to_string(),
+                    text: opt.text().to_owned(),
+                    image: opt.image().map(url),
+                })
+            })
+            .collect();
+        QuestionView {
+            index: i as u32,
+            section: entry.section.to_string(),
+            stem: item.stem().to_owned(),
+            image: item.image().map(url),
+            options,
+            choice: self.session.answers()[i].map(|l| l.to_string()),
+            flagged: self.session.flags()[i],
+        }
+    }
+
+    /// What the seat monitor shows of this seat at `now`.
+    pub(super) fn seat_live(&self, now: Tick) -> SeatLive {
+        SeatLive {
+            connected: self.conn.is_some(),
+            answered: self.answered(),
+            total: self.entries.len() as u32,
+            remaining_ms: self.session.remaining(now),
+            score: self.supervisor_score().map(|s| s.total.0),
+            status: self.session.status().as_str().to_owned(),
+        }
+    }
+
+    /// An event at this seat, reported by `by`: the server, or the candidate's page.
+    pub(super) fn event(&self, kind: &str, by: &'static str, detail: String, at: String) -> SeatEvent {
+        SeatEvent {
+            session: self.id.clone(),
+            participant_no: self.participant_no.clone(),
+            kind: kind.to_owned(),
+            by,
+            detail,
+            at,
+        }
+    }
+}
+
+impl Note {
+    /// The monitor event's kind, reporter and detail.
+    pub(super) fn describe(&self) -> (&'static str, &'static str, String) {
+        match self {
+            Note::AnswerCycling { position } => (
+                "answer_cycling",
+                "server",
+                format!("question {} answered with several different options within a minute", position + 1),
+            ),
+            Note::FastAnswer { position, gap_ms } => (
+                "fast_answer",
+                "server",
+                format!("question {} answered {gap_ms} ms after the previous one", position + 1),
+            ),
+            Note::AnswerWhilePaused { position } => {
+                ("answer_while_paused", "server", format!("question {}", position + 1))
+            }
+            Note::Candidate(kind) => (kind.as_str(), "candidate", String::new()),
+        }
+    }
+}
