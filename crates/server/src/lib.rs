@@ -11,7 +11,7 @@
 //!   listener; stops them in order.
 //! - [`shutdown`]: the shutdown signal and the wait every task selects on.
 //! - [`http`]: the routes with their access, one module per surface, the accept loop, the
-//!   edge checks; the only module (with `cli`, `main` and the pages) that knows axum.
+//!   edge checks, the pages; the only module (with `cli` and `main`) that knows axum.
 //! - [`credentials`]: PINs under a keyed hash, staff passwords as argon2id, PIN generation.
 //! - [`keys`]: the secret key files in `DATA_DIR/keys`.
 //! - [`audit`]: the hash-chained audit log and its verification.
@@ -31,7 +31,6 @@
 //! - [`control`]: sitting and seat control, and what the live monitor shows.
 //! - [`writer`]: the group-commit writer task (ack only after commit).
 //! - [`protocol`]: the candidate WebSocket's JSON wire types.
-//! - `pages`: the candidate, board and console pages.
 //! - [`results`]: result exports (CSV, JSON), rescored from the answer logs, with codes.
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
 //! - [`sittings`]: sitting statuses ([`sittings::SittingStatus`]) and starts, read once.
@@ -53,7 +52,6 @@ pub mod http;
 pub mod keys;
 pub mod live;
 pub mod monitor;
-mod pages;
 pub mod protocol;
 pub mod receipt;
 pub mod results;

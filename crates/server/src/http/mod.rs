@@ -11,6 +11,7 @@
 //! - `board`: the public board's snapshots and live feed (SSE).
 //! - `console`: sitting and seat control, and the live seat monitor.
 //! - `staff`: staff login and the [`Staff`](crate::staff::Staff) extractor.
+//! - `pages`: the three pages and the files under `/static/`.
 //! - `public`: health, the receipt keys, the audit head.
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`serve`]: the accept loop: header-read and idle timeouts, connection caps.
@@ -25,6 +26,7 @@ mod console;
 pub mod edge;
 pub(crate) mod error;
 mod login;
+mod pages;
 mod public;
 pub mod serve;
 mod staff;
@@ -42,8 +44,6 @@ pub use client_ip::TrustedProxies;
 pub use edge::Site;
 pub use serve::{Connections, Limits};
 pub use state::AppState;
-
-use crate::pages;
 
 /// Who may use a route. Every route is listed in [`routes`] with its access, and the
 /// role-matrix test walks that list, so a new route cannot be added without saying.

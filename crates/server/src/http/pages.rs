@@ -20,14 +20,14 @@ const CSS: &str = "text/css; charset=utf-8";
 /// Every file the pages load. `common.*` is what the three pages share; each page loads it
 /// before its own.
 const STATIC_FILES: &[StaticFile] = &[
-    StaticFile { name: "common.js", content_type: JS, bytes: include_bytes!("../web/common.js") },
-    StaticFile { name: "common.css", content_type: CSS, bytes: include_bytes!("../web/common.css") },
-    StaticFile { name: "candidate.js", content_type: JS, bytes: include_bytes!("../web/candidate.js") },
-    StaticFile { name: "candidate.css", content_type: CSS, bytes: include_bytes!("../web/candidate.css") },
-    StaticFile { name: "board.js", content_type: JS, bytes: include_bytes!("../web/board.js") },
-    StaticFile { name: "board.css", content_type: CSS, bytes: include_bytes!("../web/board.css") },
-    StaticFile { name: "console.js", content_type: JS, bytes: include_bytes!("../web/console.js") },
-    StaticFile { name: "console.css", content_type: CSS, bytes: include_bytes!("../web/console.css") },
+    StaticFile { name: "common.js", content_type: JS, bytes: include_bytes!("../../web/common.js") },
+    StaticFile { name: "common.css", content_type: CSS, bytes: include_bytes!("../../web/common.css") },
+    StaticFile { name: "candidate.js", content_type: JS, bytes: include_bytes!("../../web/candidate.js") },
+    StaticFile { name: "candidate.css", content_type: CSS, bytes: include_bytes!("../../web/candidate.css") },
+    StaticFile { name: "board.js", content_type: JS, bytes: include_bytes!("../../web/board.js") },
+    StaticFile { name: "board.css", content_type: CSS, bytes: include_bytes!("../../web/board.css") },
+    StaticFile { name: "console.js", content_type: JS, bytes: include_bytes!("../../web/console.js") },
+    StaticFile { name: "console.css", content_type: CSS, bytes: include_bytes!("../../web/console.css") },
 ];
 
 /// `/static/{file}`: a file of [`STATIC_FILES`], revalidated on every load so a new
@@ -43,7 +43,7 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Response {
 /// the page's own file.
 macro_rules! page {
     ($file:literal) => {
-        concat!(include_str!("../web/head.html"), include_str!(concat!("../web/", $file)))
+        concat!(include_str!("../../web/head.html"), include_str!(concat!("../../web/", $file)))
     };
 }
 
