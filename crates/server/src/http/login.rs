@@ -10,16 +10,16 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::client_ip::ClientIp;
-use crate::auth::{self, CandidateLogin, LoginRequest};
+use crate::auth::{CandidateLogin, LoginRequest};
 use crate::error::ApiError;
 
 pub(super) const CANDIDATE_COOKIE: &str = "ujian_candidate";
 pub(super) const STAFF_COOKIE: &str = "ujian_staff";
 
-/// The candidate login a request carries, checked (see [`auth::session_of`]).
+/// The candidate login a request carries, checked (see [`Auth::session_of`](crate::auth::Auth::session_of)).
 pub(super) async fn candidate(state: &AppState, headers: &HeaderMap) -> Result<CandidateLogin, ApiError> {
     let token = bearer_or_cookie(headers, CANDIDATE_COOKIE);
-    auth::session_of(&state.auth, &state.registry, token.as_deref()).await
+    state.auth.session_of(&state.registry, token.as_deref()).await
 }
 
 pub(super) async fn login(
@@ -28,7 +28,7 @@ pub(super) async fn login(
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(ApiError::from)?;
-    let login = auth::login(&state.auth, &state.registry, client, &req).await?;
+    let login = state.auth.login(&state.registry, client, &req).await?;
     let token = login.token.clone();
     with_cookie(Json(login).into_response(), CANDIDATE_COOKIE, &token, None, state.auth.secure_cookies())
 }
@@ -37,7 +37,7 @@ pub(super) async fn login(
 /// the cookie.
 pub(super) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = bearer_or_cookie(&headers, CANDIDATE_COOKIE);
-    auth::logout(&state.auth, &state.registry, token.as_deref()).await?;
+    state.auth.logout(&state.registry, token.as_deref()).await?;
     with_cookie(StatusCode::NO_CONTENT.into_response(), CANDIDATE_COOKIE, "", Some(0), state.auth.secure_cookies())
 }
 
