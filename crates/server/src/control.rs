@@ -15,6 +15,7 @@ use crate::error::{ApiError, Code};
 use crate::live::{Registry, SeatLive};
 use crate::signed_head::HeadPublisher;
 use crate::sitting::new_token;
+use crate::sittings::SittingStatus;
 use crate::staff::{Role, Staff};
 
 /// The console's business steps, over the services they touch.
@@ -70,6 +71,21 @@ impl Control<'_> {
             .await?
             .ok_or_else(|| ApiError::new(Code::UnknownSitting, "no such sitting"))
     }
+}
+
+/// What a step on a whole sitting did, for its audit entry and its reply.
+#[derive(Debug, Default)]
+pub struct SittingChange {
+    /// The sitting's status after the step.
+    pub status: String,
+    /// The sitting's token after the step (a new one if it was rotated).
+    pub token: String,
+    /// Running seats paused or resumed.
+    pub sessions: usize,
+    /// Logins of seats that had not started, ended by a close.
+    pub logins_ended: usize,
+    /// Seats still working after a close.
+    pub working: usize,
 }
 
 #[derive(Serialize)]
@@ -147,8 +163,8 @@ impl Control<'_> {
         }))
     }
 
-    /// `open`, `close`, `pause`, `resume` and `rotate-token` on a whole sitting; `r` is
-    /// [checked](Reason::checked).
+    /// `open`, `close`, `pause`, `resume` and `rotate-token` on a whole sitting, audited;
+    /// `r` is [checked](Reason::checked).
     pub async fn sitting_action(
         &self,
         staff: &Staff,
@@ -156,101 +172,32 @@ impl Control<'_> {
         action: &str,
         r: Reason,
     ) -> Result<serde_json::Value, ApiError> {
-        let id = id.to_owned();
-        let sitting = self.known_sitting(staff, &id).await?;
+        let sitting = self.known_sitting(staff, id).await?;
         let parsed = action.parse::<SittingAction>().ok();
-        if sitting.status == "closed"
+        if sitting.status.parse() == Ok(SittingStatus::Closed)
             && matches!(parsed, Some(SittingAction::Open | SittingAction::Pause | SittingAction::Resume))
         {
             // A closed sitting accepts no logins and starts no exam; bringing it back is the
             // exam committee's decision, not the room's.
             staff.admin_only()?;
         }
-        let store = self.registry.store();
-        let mut token = sitting.token.clone();
         let Some(action) = parsed else {
             return Err(ApiError::new(Code::UnknownAction, "actions: open, close, pause, resume, rotate-token"));
         };
-        let (status, command) = match action {
-            SittingAction::Open => {
-                if r.rotate_token {
-                    token = new_token();
-                    store.set_sitting_token(&id, &token).await?;
-                }
-                ("open", None)
-            }
-            SittingAction::RotateToken => {
-                token = new_token();
-                store.set_sitting_token(&id, &token).await?;
-                (sitting.status.as_str(), None)
-            }
-            SittingAction::Close => ("closed", None),
-            SittingAction::Pause => ("paused", Some(Command::Pause)),
-            SittingAction::Resume => ("open", Some(Command::Resume)),
+        let done = match action {
+            SittingAction::Open => self.open(&sitting, r.rotate_token).await?,
+            SittingAction::RotateToken => self.rotate_token(&sitting).await?,
+            SittingAction::Close => self.close(&sitting).await?,
+            SittingAction::Pause => self.pause_or_resume(&sitting, Command::Pause, staff, &r.reason).await?,
+            SittingAction::Resume => self.pause_or_resume(&sitting, Command::Resume, staff, &r.reason).await?,
         };
-        if token != sitting.token {
-            // The old token stops working now (before the room reopens), not at the next
-            // watch of the logins; if the seats cannot be read, none is kept until they can.
-            if let Err(e) = self.auth.refresh_seats(store).await {
-                tracing::warn!(sitting = %id, error = %e, "cannot read the sitting's logins again; they go to the database");
-            }
-        }
-        let mut logins_ended = 0;
-        if action == SittingAction::Close {
-            let ended = self.registry.close_sitting(&id).await?;
-            for session in &ended {
-                self.auth.forget_session(session);
-            }
-            logins_ended = ended.len();
-            self.auth.forget_sitting(&id);
-        } else {
-            self.registry.set_sitting_status(&id, status).await?;
-        }
-        if action == SittingAction::Open {
-            // The room is about to log in at once: have its sessions in memory first.
-            let registry = self.registry.clone();
-            let auth = self.auth.clone();
-            let sitting = id.clone();
-            tokio::spawn(async move {
-                match registry.load_sitting(&sitting).await {
-                    Ok(n) => tracing::info!(sitting = %sitting, sessions = n, "open sitting in memory"),
-                    Err(e) => tracing::warn!(sitting = %sitting, error = %e, "cannot preload the sitting"),
-                }
-                if let Err(e) = auth.remember_sitting(registry.store(), &sitting).await {
-                    tracing::warn!(sitting = %sitting, error = %e, "cannot keep the sitting's logins; they go to the database");
-                }
-            });
-        }
-        let mut affected = 0;
-        if let Some(command) = command {
-            // Every running seat of the room, in one go (a power cut): only those whose state
-            // changes count; not-started and finished seats are left as they are.
-            for seat in store.seats(&id).await? {
-                if matches!(seat.status.as_str(), "active" | "paused") {
-                    match self.registry.supervise(&seat.session_id, command, &staff.username, &r.reason, false).await {
-                        Ok(true) => affected += 1,
-                        Ok(false) => {}
-                        Err(e)
-                            if matches!(
-                                e.code,
-                                Code::NotPaused | Code::Finished | Code::NotStarted | Code::TimeExpired
-                            ) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-            }
-        }
-        let working = if action == SittingAction::Close {
-            store.seats(&id).await?.iter().filter(|s| matches!(s.status.as_str(), "active" | "paused")).count()
-        } else {
-            0
-        };
+        let rotated = done.token != sitting.token;
         let detail = json!({
-            "reason": r.reason, "status": status, "rotated": token != sitting.token, "sessions": affected,
-            "logins_ended": logins_ended,
+            "reason": r.reason, "status": done.status, "rotated": rotated, "sessions": done.sessions,
+            "logins_ended": done.logins_ended,
         });
         self.registry
-            .record(&staff.username, LogAction::Sitting(action).as_str(), &id, detail, store::Batch::default())
+            .record(&staff.username, LogAction::Sitting(action).as_str(), id, detail, store::Batch::default())
             .await
             .map_err(|e| ApiError::internal("audit", &e))?;
         if action == SittingAction::Close {
@@ -258,12 +205,106 @@ impl Control<'_> {
             self.heads.sign_now();
         }
         Ok(json!({
-            "id": id, "status": status, "token": token, "sessions": affected, "logins_ended": logins_ended,
-            "working": working,
+            "id": id, "status": done.status, "token": done.token, "sessions": done.sessions,
+            "logins_ended": done.logins_ended, "working": done.working,
         }))
     }
 
-    /// `checkin`, `pause`, `resume`, `extend`, `terminate` and `allow-move` on one session.
+    /// Opens a sitting for logins (with a new token if asked) and loads its sessions
+    /// before the room logs in.
+    pub async fn open(&self, sitting: &store::SittingRow, rotate_token: bool) -> Result<SittingChange, ApiError> {
+        let token = if rotate_token { self.new_token(sitting).await? } else { sitting.token.clone() };
+        let status = SittingStatus::Open.as_str();
+        self.registry.set_sitting_status(&sitting.id, status).await?;
+        // The room is about to log in at once: have its sessions in memory first.
+        let registry = self.registry.clone();
+        let auth = self.auth.clone();
+        let id = sitting.id.clone();
+        tokio::spawn(async move {
+            match registry.load_sitting(&id).await {
+                Ok(n) => tracing::info!(sitting = %id, sessions = n, "open sitting in memory"),
+                Err(e) => tracing::warn!(sitting = %id, error = %e, "cannot preload the sitting"),
+            }
+            if let Err(e) = auth.remember_sitting(registry.store(), &id).await {
+                tracing::warn!(sitting = %id, error = %e, "cannot keep the sitting's logins; they go to the database");
+            }
+        });
+        Ok(SittingChange { status: status.to_owned(), token, ..SittingChange::default() })
+    }
+
+    /// A new token for a sitting: the old one stops working for new logins at once.
+    pub async fn rotate_token(&self, sitting: &store::SittingRow) -> Result<SittingChange, ApiError> {
+        let token = self.new_token(sitting).await?;
+        self.registry.set_sitting_status(&sitting.id, &sitting.status).await?;
+        Ok(SittingChange { status: sitting.status.clone(), token, ..SittingChange::default() })
+    }
+
+    /// Stores a new token and makes the old one stop working now (before the room
+    /// reopens), not at the next watch of the logins; if the seats cannot be read, none is
+    /// kept until they can.
+    async fn new_token(&self, sitting: &store::SittingRow) -> Result<String, ApiError> {
+        let token = new_token();
+        let store = self.registry.store();
+        store.set_sitting_token(&sitting.id, &token).await?;
+        if let Err(e) = self.auth.refresh_seats(store).await {
+            tracing::warn!(sitting = %sitting.id, error = %e, "cannot read the sitting's logins again; they go to the database");
+        }
+        Ok(token)
+    }
+
+    /// Closes a sitting: the logins of seats that have not started end; running seats
+    /// work on (and are counted).
+    pub async fn close(&self, sitting: &store::SittingRow) -> Result<SittingChange, ApiError> {
+        let ended = self.registry.close_sitting(&sitting.id).await?;
+        for session in &ended {
+            self.auth.forget_session(session);
+        }
+        self.auth.forget_sitting(&sitting.id);
+        let seats = self.registry.store().seats(&sitting.id).await?;
+        let working = seats.iter().filter(|s| matches!(s.status.as_str(), "active" | "paused")).count();
+        Ok(SittingChange {
+            status: SittingStatus::Closed.as_str().to_owned(),
+            token: sitting.token.clone(),
+            logins_ended: ended.len(),
+            working,
+            ..SittingChange::default()
+        })
+    }
+
+    /// Pauses or resumes a whole room (a power cut): every running seat in one go; only
+    /// those whose state changes count, not-started and finished seats are left as they are.
+    pub async fn pause_or_resume(
+        &self,
+        sitting: &store::SittingRow,
+        command: Command,
+        staff: &Staff,
+        reason: &str,
+    ) -> Result<SittingChange, ApiError> {
+        let status = if command == Command::Pause { SittingStatus::Paused } else { SittingStatus::Open }.as_str();
+        self.registry.set_sitting_status(&sitting.id, status).await?;
+        let mut sessions = 0;
+        for seat in self.registry.store().seats(&sitting.id).await? {
+            if matches!(seat.status.as_str(), "active" | "paused") {
+                match self.registry.supervise(&seat.session_id, command, &staff.username, reason, false).await {
+                    Ok(true) => sessions += 1,
+                    Ok(false) => {}
+                    Err(e)
+                        if matches!(
+                            e.code,
+                            Code::NotPaused | Code::Finished | Code::NotStarted | Code::TimeExpired
+                        ) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(SittingChange {
+            status: status.to_owned(),
+            token: sitting.token.clone(),
+            sessions,
+            ..SittingChange::default()
+        })
+    }
+
     /// `r` is [checked](Reason::checked).
     pub async fn session_action(
         &self,
