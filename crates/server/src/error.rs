@@ -7,155 +7,79 @@ use std::str::FromStr;
 
 use session_engine::Refusal;
 
-/// Every error code the server sends, on HTTP and on the WebSockets. The pages translate
-/// each one (`web/common.js`'s `ERROR_TEXTS`), so a code is a compatibility promise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Code {
-    /// A storage or other internal failure; the client may retry.
-    Internal,
-    /// The database cannot be reached (the health check).
-    Unavailable,
-    Unauthorized,
-    Forbidden,
-    BadRequest,
-    NotFound,
-    MethodNotAllowed,
-    TooLarge,
-    /// A state-changing request came from a page of another site.
-    CrossOrigin,
-    BadCredentials,
-    TooManyAttempts,
-    RateLimited,
-    SittingNotOpen,
-    SittingClosed,
-    SeatLocked,
-    TokenExpired,
-    ExtensionLimit,
-    ReasonRequired,
-    UnknownAction,
-    UnknownBoard,
-    UnknownSitting,
-    UnknownSession,
-    /// An answer to the session is still being stored.
-    Busy,
-    /// A candidate's WebSocket message that is not part of the protocol.
-    BadMessage,
-    BadSeq,
-    NotStarted,
-    Finished,
-    TimeExpired,
-    Paused,
-    NotPaused,
-    UnknownIndex,
-    BadChoice,
+/// Defines [`Code`] from one table, so that every code has its string and status and is in
+/// [`Code::ALL`]: a code cannot be added without them.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal, $status:literal;)*) => {
+        /// Every error code the server sends, on HTTP and on the WebSockets. The pages
+        /// translate each one (`web/common.js`'s `ERROR_TEXTS`), so a code is a
+        /// compatibility promise.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, for the test that each has a text in the pages' translations.
+            pub const ALL: &[Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+
+            /// The HTTP status an error with this code carries. Codes only the candidate
+            /// WebSocket sends have one too, so a WebSocket refusal can be answered over
+            /// HTTP (an image of a paper, a supervisor's action) without a second table.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(Code::$variant => $status,)*
+                }
+            }
+        }
+    };
 }
 
-impl Code {
-    /// Every code, for the test that each has a text in the pages' translations.
-    pub const ALL: [Code; 32] = [
-        Code::Internal,
-        Code::Unavailable,
-        Code::Unauthorized,
-        Code::Forbidden,
-        Code::BadRequest,
-        Code::NotFound,
-        Code::MethodNotAllowed,
-        Code::TooLarge,
-        Code::CrossOrigin,
-        Code::BadCredentials,
-        Code::TooManyAttempts,
-        Code::RateLimited,
-        Code::SittingNotOpen,
-        Code::SittingClosed,
-        Code::SeatLocked,
-        Code::TokenExpired,
-        Code::ExtensionLimit,
-        Code::ReasonRequired,
-        Code::UnknownAction,
-        Code::UnknownBoard,
-        Code::UnknownSitting,
-        Code::UnknownSession,
-        Code::Busy,
-        Code::BadMessage,
-        Code::BadSeq,
-        Code::NotStarted,
-        Code::Finished,
-        Code::TimeExpired,
-        Code::Paused,
-        Code::NotPaused,
-        Code::UnknownIndex,
-        Code::BadChoice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Internal => "internal",
-            Code::Unavailable => "unavailable",
-            Code::Unauthorized => "unauthorized",
-            Code::Forbidden => "forbidden",
-            Code::BadRequest => "bad_request",
-            Code::NotFound => "not_found",
-            Code::MethodNotAllowed => "method_not_allowed",
-            Code::TooLarge => "too_large",
-            Code::CrossOrigin => "cross_origin",
-            Code::BadCredentials => "bad_credentials",
-            Code::TooManyAttempts => "too_many_attempts",
-            Code::RateLimited => "rate_limited",
-            Code::SittingNotOpen => "sitting_not_open",
-            Code::SittingClosed => "sitting_closed",
-            Code::SeatLocked => "seat_locked",
-            Code::TokenExpired => "token_expired",
-            Code::ExtensionLimit => "extension_limit",
-            Code::ReasonRequired => "reason_required",
-            Code::UnknownAction => "unknown_action",
-            Code::UnknownBoard => "unknown_board",
-            Code::UnknownSitting => "unknown_sitting",
-            Code::UnknownSession => "unknown_session",
-            Code::Busy => "busy",
-            Code::BadMessage => "bad_message",
-            Code::BadSeq => "bad_seq",
-            Code::NotStarted => "not_started",
-            Code::Finished => "finished",
-            Code::TimeExpired => "time_expired",
-            Code::Paused => "paused",
-            Code::NotPaused => "not_paused",
-            Code::UnknownIndex => "unknown_index",
-            Code::BadChoice => "bad_choice",
-        }
-    }
-
-    /// The HTTP status an error with this code carries. Codes only the candidate
-    /// WebSocket sends have one too, so a WebSocket refusal can be answered over HTTP (an
-    /// image of a paper, a supervisor's action) without a second table.
-    pub fn status(self) -> u16 {
-        match self {
-            Code::Internal => 500,
-            Code::Unavailable => 503,
-            Code::Unauthorized | Code::BadCredentials | Code::TokenExpired => 401,
-            Code::Forbidden
-            | Code::CrossOrigin
-            | Code::SittingNotOpen
-            | Code::SittingClosed
-            | Code::SeatLocked
-            | Code::ExtensionLimit => 403,
-            Code::BadRequest | Code::ReasonRequired | Code::BadMessage | Code::BadSeq => 400,
-            Code::NotFound | Code::UnknownAction | Code::UnknownBoard | Code::UnknownSitting | Code::UnknownSession => {
-                404
-            }
-            Code::MethodNotAllowed => 405,
-            Code::TooLarge => 413,
-            Code::TooManyAttempts | Code::RateLimited => 429,
-            // A session's state refuses the action: a conflict, not a malformed request.
-            Code::Busy
-            | Code::NotStarted
-            | Code::Finished
-            | Code::TimeExpired
-            | Code::Paused
-            | Code::NotPaused
-            | Code::UnknownIndex
-            | Code::BadChoice => 409,
-        }
-    }
+codes! {
+    /// A storage or other internal failure; the client may retry.
+    Internal = "internal", 500;
+    /// The database cannot be reached (the health check).
+    Unavailable = "unavailable", 503;
+    Unauthorized = "unauthorized", 401;
+    Forbidden = "forbidden", 403;
+    BadRequest = "bad_request", 400;
+    NotFound = "not_found", 404;
+    MethodNotAllowed = "method_not_allowed", 405;
+    TooLarge = "too_large", 413;
+    /// A state-changing request came from a page of another site.
+    CrossOrigin = "cross_origin", 403;
+    BadCredentials = "bad_credentials", 401;
+    TooManyAttempts = "too_many_attempts", 429;
+    RateLimited = "rate_limited", 429;
+    SittingNotOpen = "sitting_not_open", 403;
+    SittingClosed = "sitting_closed", 403;
+    SeatLocked = "seat_locked", 403;
+    TokenExpired = "token_expired", 401;
+    ExtensionLimit = "extension_limit", 403;
+    ReasonRequired = "reason_required", 400;
+    UnknownAction = "unknown_action", 404;
+    UnknownBoard = "unknown_board", 404;
+    UnknownSitting = "unknown_sitting", 404;
+    UnknownSession = "unknown_session", 404;
+    /// An answer to the session is still being stored.
+    Busy = "busy", 409;
+    /// A candidate's WebSocket message that is not part of the protocol.
+    BadMessage = "bad_message", 400;
+    BadSeq = "bad_seq", 400;
+    // The session's state refuses the action: a conflict, not a malformed request.
+    NotStarted = "not_started", 409;
+    Finished = "finished", 409;
+    TimeExpired = "time_expired", 409;
+    Paused = "paused", 409;
+    NotPaused = "not_paused", 409;
+    UnknownIndex = "unknown_index", 409;
+    BadChoice = "bad_choice", 409;
 }
 
 impl fmt::Display for Code {
@@ -173,7 +97,7 @@ impl FromStr for Code {
     type Err = UnknownCode;
 
     fn from_str(s: &str) -> Result<Code, UnknownCode> {
-        Code::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownCode(s.to_owned()))
+        Code::ALL.iter().copied().find(|c| c.as_str() == s).ok_or_else(|| UnknownCode(s.to_owned()))
     }
 }
 
@@ -332,7 +256,7 @@ mod tests {
 
     #[test]
     fn every_code_reads_back_from_its_string() {
-        for code in Code::ALL {
+        for &code in Code::ALL {
             assert_eq!(code.as_str().parse::<Code>(), Ok(code));
         }
         assert_eq!("no_such_code".parse::<Code>(), Err(UnknownCode("no_such_code".into())));
