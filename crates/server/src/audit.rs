@@ -19,7 +19,7 @@ use ring::digest;
 use serde::{Deserialize, Serialize};
 use store::{AuditRow, Batch, Store};
 
-use crate::writer::{WriteError, Writer};
+use store::group_commit::{WriteError, Writer};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -29,7 +29,6 @@
 //! - [`monitor`]: seat events for the supervisor's live monitor.
 //! - [`staff`]: staff login, roles and scope.
 //! - [`control`]: sitting and seat control, and what the live monitor shows.
-//! - [`writer`]: the group-commit writer task (ack only after commit).
 //! - [`protocol`]: the candidate WebSocket's JSON wire types.
 //! - [`results`]: result exports (CSV, JSON), rescored from the answer logs, with codes.
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
@@ -62,4 +61,3 @@ pub mod sittings;
 pub mod staff;
 pub mod startup;
 pub mod throttle;
-pub mod writer;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use store::Store;
+use store::group_commit::Writer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -25,7 +26,6 @@ use crate::live::Registry;
 use crate::receipt::Signer;
 use crate::signed_head::HeadPublisher;
 use crate::sittings::SittingStatus;
-use crate::writer::Writer;
 
 /// A built application: the listener is bound, the database open and migrated, the
 /// writer and timers running, unfinished sessions loaded.
@@ -112,7 +112,7 @@ impl App {
         let exam_warnings = registry.exams().warnings();
         let timers = tokio::spawn(registry.clone().run_timers(shutdown_rx.clone()));
         let ticker = tokio::spawn(board.clone().run(shutdown_rx.clone()));
-        let wal = tokio::spawn(crate::writer::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
+        let wal = tokio::spawn(store::run_wal_checkpoints(store.clone(), shutdown_rx.clone()));
         let logins = tokio::spawn(crate::auth::watch_logins(auth.clone(), store.clone(), shutdown_rx.clone()));
         let connections = Arc::new(Connections::new(&config.connections));
         // Stops by itself at shutdown; nothing waits for it.

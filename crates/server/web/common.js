@@ -261,7 +261,6 @@
     strings,
     t,
     has,
-    lang: () => lang,
     errorText,
     translatePage,
     languageSwitch,

@@ -9,8 +9,9 @@
 
 use sqlx::Row as _;
 
+use crate::connection::{Backend, Store};
+use crate::error::Result;
 use crate::rows::AuditRow;
-use crate::{Backend, Result, Store};
 
 const SQLITE_TRIGGERS: [&str; 2] = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log \

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use item_bank::{Bank, BankHash, BankSource};
 use sqlx::Row;
 
+use crate::connection::Store;
+use crate::error::{Result, StoreError};
 use crate::rows::{StoredBank, ts};
-use crate::{Result, Store, StoreError};
 
 impl Store {
     /// Stores a bank unless a bank with the same content hash is already stored.

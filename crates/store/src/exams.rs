@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use item_bank::{Bank, BankHash, Exam};
 use sqlx::Row;
 
+use crate::connection::Store;
+use crate::error::{Result, StoreError};
 use crate::rows::ts;
-use crate::{Result, Store, StoreError};
 
 /// An exam as stored, with the exact bank it draws from.
 #[derive(Debug, Clone)]

@@ -16,8 +16,9 @@ use futures_util::TryStreamExt as _;
 use session_engine::{LogDigest, LogLine, Replay};
 use sqlx::{AssertSqlSafe, Row as _};
 
+use crate::connection::{Backend, READER_CACHE_KIB, Store, open_sqlite};
+use crate::error::{Result, StoreError};
 use crate::rows::{PaperRow, SessionRecord};
-use crate::{Backend, READER_CACHE_KIB, Result, Store, StoreError};
 
 /// Which sessions [`Store::load_sessions`] loads.
 #[derive(Clone, Copy)]
@@ -235,7 +236,7 @@ impl Store {
 
 /// The three queries on a SQLite connection of their own, in one read transaction.
 fn load_on_sqlite(path: &Path, q: &Queries) -> Result<Vec<SessionRecord>> {
-    let mut conn = crate::direct::connection(path, READER_CACHE_KIB)?;
+    let mut conn = open_sqlite(path, READER_CACHE_KIB)?;
     conn.pragma_update(None, "query_only", true)?;
     let tx = conn.transaction()?;
     let run = |sql: &str, each: &mut dyn FnMut(&rusqlite::Row<'_>) -> Result<()>| -> Result<()> {

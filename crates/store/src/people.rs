@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::connection::Store;
+use crate::error::Result;
 use crate::rows::{NewCandidate, NewSupervisor, ts};
-use crate::{Result, Store};
 
 impl Store {
     /// Inserts or updates candidates in one transaction: all of them or none.

@@ -2,9 +2,11 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::connection::Store;
+use crate::error::Result;
 use crate::load::Which;
+use crate::multi_row::{execute_chunked, insert_sql};
 use crate::rows::{AnswerLine, BoardRow, LogEntry, LoginCandidate, NewSitting, SessionRecord, SittingRow};
-use crate::{Result, Store};
 
 impl Store {
     /// Creates a sitting with all its sessions and papers in one transaction. Returns false
@@ -45,10 +47,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             let papers = "papers (session_id, position, section, item_id, option_order)";
-            self.execute_chunked(
+            execute_chunked(
                 &mut tx,
                 &session.paper,
-                |n| self.insert_sql(papers, 5, n),
+                |n| insert_sql(self.backend, papers, 5, n),
                 |q, i, row| {
                     q.bind(session.id.as_str())
                         .bind(i as i64)

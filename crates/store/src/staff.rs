@@ -2,8 +2,9 @@
 
 use sqlx::Row;
 
+use crate::connection::Store;
+use crate::error::Result;
 use crate::rows::{AuditRow, SeatRow, SittingListRow, StaffRow};
-use crate::{Result, Store};
 
 impl Store {
     pub async fn staff(&self, username: &str) -> Result<Option<StaffRow>> {

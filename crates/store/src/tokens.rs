@@ -6,8 +6,9 @@
 
 use sqlx::Row;
 
+use crate::connection::Store;
+use crate::error::Result;
 use crate::rows::{Revoked, TokenRow};
-use crate::{Result, Store};
 
 impl Store {
     /// The token with this hash and what it stands for, ended or not.

@@ -39,7 +39,6 @@ use tokio::sync::{Notify, mpsc};
 pub use self::error::{BadSeq, Error};
 use self::seat::{Accepted, Conn, Note, lock, settle};
 pub use self::seat::{Action, Push, Seat};
-pub use self::timers::{CHECKPOINT_EVERY, SWEEP_EVERY};
 pub use self::views::SeatLive;
 use crate::actions::LogAction;
 use crate::audit::{Audit, Entry};
@@ -51,7 +50,7 @@ use crate::monitor::MonitorHub;
 use crate::protocol::ServerMsg;
 use crate::receipt::Signer;
 use crate::sittings::{SittingStatus, Sittings};
-use crate::writer::{WriteError, Writer};
+use store::group_commit::{WriteError, Writer};
 
 /// A connection's hold on its seat. The first message looks the seat up in the registry;
 /// later ones use that copy without the registry's lock, until it is evicted (a failed
@@ -271,9 +270,9 @@ impl Registry {
             }
             if s.attach(Conn { id: conn_id, tx }) {
                 tracing::info!(session = %id, "seat taken over by a new connection");
-                self.emit(&s, "taken_over", || "a new connection took the seat".into());
+                self.note(&s, Note::TakenOver);
             } else {
-                self.emit(&s, "connected", String::new);
+                self.note(&s, Note::Connected);
             }
             let now = self.clock.tick();
             match s.apply_unstored(now, Command::Start) {
@@ -314,7 +313,7 @@ impl Registry {
         let mut s = lock(&seat);
         if s.conn.as_ref().is_some_and(|c| c.id == conn_id) {
             s.conn = None;
-            self.emit(&s, "disconnected", String::new);
+            self.note(&s, Note::Disconnected);
         }
     }
 
@@ -473,15 +472,16 @@ impl Registry {
                 return Ok(false);
             }
             let remaining_ms = s.session.remaining(now);
-            let push = match command {
-                Command::Resume => ServerMsg::Resumed { remaining_ms },
+            let said = reason.to_owned();
+            let (push, note) = match command {
+                Command::Resume => (ServerMsg::Resumed { remaining_ms }, Note::Resumed { reason: said }),
                 Command::Extend { ms } => {
                     s.extension_ms += ms;
-                    ServerMsg::Extended { remaining_ms }
+                    (ServerMsg::Extended { remaining_ms }, Note::Extended { reason: said })
                 }
-                _ => ServerMsg::Paused,
+                _ => (ServerMsg::Paused, Note::Paused { reason: said }),
             };
-            self.emit(&s, action.trim_start_matches("session."), || reason.to_owned());
+            self.note(&s, note);
             (s.session_write(now, utc, false), push, action, detail, s.push_tx())
         };
         if let Err(e) = self.record(actor, action, id, detail, Batch::session(write)).await {
@@ -502,14 +502,8 @@ impl Registry {
         Some(s.seat_live(self.clock.tick()))
     }
 
-    /// Tells the sitting's supervisors what the server just saw at a seat. `detail` is
-    /// written only when a console watches (an answer in a closed loop is a `fast_answer`
-    /// each).
-    fn emit(&self, seat: &Seat, kind: &str, detail: impl FnOnce() -> String) {
-        self.monitor.emit(&seat.sitting, || seat.event(kind, "server", detail(), store::ts(self.clock.utc())));
-    }
-
-    /// Tells the sitting's supervisors about a seat's [`Note`].
+    /// Tells the sitting's supervisors what just happened at a seat. The event is written
+    /// only when a console watches (an answer in a closed loop is a `fast_answer` each).
     fn note(&self, seat: &Seat, note: Note) {
         self.monitor.emit(&seat.sitting, || {
             let (kind, by, detail) = note.describe();
@@ -562,7 +556,7 @@ impl Registry {
         }
         self.status_stored(&seat);
         tracing::info!(session = %id, total = result.total, reason = %result.reason, "session finished and scored");
-        self.emit(&lock(&seat), "finished", || result.reason.clone());
+        self.note(&lock(&seat), Note::Finished { reason: result.reason.clone() });
         if let Some(tx) = tx {
             let _ = tx.try_send(Push::Msg(Box::new(ServerMsg::Finished(result))));
         }

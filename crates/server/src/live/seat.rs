@@ -100,16 +100,42 @@ pub struct Seat {
     pub(super) fast_answer_ms: u64,
 }
 
-/// What the supervisor is told about a line a seat accepted (or refused: see
-/// [`Error::AnsweredWhilePaused`]).
+/// What the supervisor's monitor is told about a seat: a connection coming and going, a
+/// supervisor's action or the finish landing, and what [`Seat::accept`] noticed about a
+/// line (or a refusal: see [`Error::AnsweredWhilePaused`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Note {
+    Connected,
+    Disconnected,
+    /// A newer connection took the seat.
+    TakenOver,
+    /// A supervisor's pause, resume or extension, with its reason.
+    Paused {
+        reason: String,
+    },
+    Resumed {
+        reason: String,
+    },
+    Extended {
+        reason: String,
+    },
+    /// The finish is stored; `reason` is the finish reason.
+    Finished {
+        reason: String,
+    },
     /// One question answered with several different options within a minute.
-    AnswerCycling { position: usize },
+    AnswerCycling {
+        position: usize,
+    },
     /// An answer sooner after the previous one than anyone can read a question.
-    FastAnswer { position: usize, gap_ms: u64 },
+    FastAnswer {
+        position: usize,
+        gap_ms: u64,
+    },
     /// An answer refused because the session is paused.
-    AnswerWhilePaused { position: usize },
+    AnswerWhilePaused {
+        position: usize,
+    },
     /// What the candidate's page reported (focus lost, …).
     Candidate(ClientEvent),
 }

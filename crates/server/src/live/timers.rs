@@ -14,12 +14,12 @@ use super::seat::lock;
 /// clock; a session with nothing stored for this long gets a checkpoint. After a crash at
 /// most this much time is lost to the candidate's advantage (never charged), which is the
 /// right side to err on.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 /// How often the checkpoint looks for clocks that are getting old. Each pass writes only
 /// those, so the writes spread over the interval instead of arriving as one burst.
 const CHECKPOINT_TICK: Duration = Duration::from_secs(1);
 /// How often the deadline sweep looks for sessions whose time is up.
-pub const SWEEP_EVERY: Duration = Duration::from_millis(250);
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
 
 impl Registry {
     /// Finishes every active session whose deadline has passed.

@@ -118,6 +118,13 @@ impl Note {
     /// The monitor event's kind, reporter and detail.
     pub(super) fn describe(&self) -> (&'static str, &'static str, String) {
         match self {
+            Note::Connected => ("connected", "server", String::new()),
+            Note::Disconnected => ("disconnected", "server", String::new()),
+            Note::TakenOver => ("taken_over", "server", "a new connection took the seat".to_owned()),
+            Note::Paused { reason } => ("paused", "server", reason.clone()),
+            Note::Resumed { reason } => ("resumed", "server", reason.clone()),
+            Note::Extended { reason } => ("extended", "server", reason.clone()),
+            Note::Finished { reason } => ("finished", "server", reason.clone()),
             Note::AnswerCycling { position } => (
                 "answer_cycling",
                 "server",

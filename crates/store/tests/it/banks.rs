@@ -83,12 +83,12 @@ async fn sqlite_runs_in_wal_with_full_sync() {
 async fn the_writer_gets_the_large_cache_and_the_wal_is_copied_back_on_a_connection_of_its_own() {
     let dbs = stores().await;
     let shared = &dbs[0].store;
-    let store::BatchWriter::Direct(mut writer) = shared.batch_writer().await.expect("writer") else {
+    let store::group_commit::BatchWriter::Direct(mut writer) = shared.batch_writer().await.expect("writer") else {
         panic!("SQLite's writer runs SQLite on its own thread");
     };
     // Durable as the pool's connections, with the large page cache (negative: KiB); readers
     // keep SQLite's default (see lib.rs).
-    let expected = store::WriterSettings {
+    let expected = store::group_commit::WriterSettings {
         journal_mode: "wal".into(),
         synchronous: 2,
         foreign_keys: true,

@@ -6,7 +6,8 @@ mod sessions;
 
 use std::path::PathBuf;
 
-use store::{Batch, BatchWriter, Store};
+use store::group_commit::BatchWriter;
+use store::{Batch, Store};
 
 /// A store under test, with what keeps it alive (the temp dir) and cleans it up (the PG database).
 pub(crate) struct TestDb {

@@ -356,3 +356,31 @@ async fn a_finish_waits_for_the_last_pending_line_to_land() {
     super::settle(&seat).await;
     assert_eq!(waited.elapsed(), super::SETTLE_LIMIT);
 }
+
+#[test]
+fn every_note_reaches_the_monitor_under_its_kind() {
+    let said = || "power cut".to_owned();
+    let cases = [
+        (Note::Connected, ("connected", "server", "")),
+        (Note::Disconnected, ("disconnected", "server", "")),
+        (Note::TakenOver, ("taken_over", "server", "a new connection took the seat")),
+        (Note::Paused { reason: said() }, ("paused", "server", "power cut")),
+        (Note::Resumed { reason: said() }, ("resumed", "server", "power cut")),
+        (Note::Extended { reason: said() }, ("extended", "server", "power cut")),
+        (Note::Finished { reason: "time_up".into() }, ("finished", "server", "time_up")),
+        (Note::AnswerWhilePaused { position: 2 }, ("answer_while_paused", "server", "question 3")),
+        (
+            Note::FastAnswer { position: 0, gap_ms: 400 },
+            ("fast_answer", "server", "question 1 answered 400 ms after the previous one"),
+        ),
+        (
+            Note::AnswerCycling { position: 4 },
+            ("answer_cycling", "server", "question 5 answered with several different options within a minute"),
+        ),
+        (Note::Candidate(ClientEvent::FocusLost), ("focus_lost", "candidate", "")),
+    ];
+    for (note, (kind, by, detail)) in cases {
+        let (k, b, d) = note.describe();
+        assert_eq!((k, b, d.as_str()), (kind, by, detail), "{note:?}");
+    }
+}

@@ -1,22 +1,59 @@
 //! The group-commit writer: one task owns every answer write. It takes whatever requests
 //! are queued (up to a batch), stores them in one durable transaction, and only then
-//! answers each request, so an `ack` always follows a commit (DESIGN rule 1).
+//! answers each request, so an `ack` always follows a commit (docs/design-rules.md:
+//! nothing acknowledged is lost).
 
-use std::time::Duration;
-
-use store::{Backend, Batch, BatchWriter, Store};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
+
+use super::batch::Batch;
+use super::pooled::PooledWriter;
+use super::sqlite::DirectWriter;
+use crate::connection::{Backend, Store, WRITER_CACHE_KIB, stopped};
+use crate::error::{Result, StoreError};
 
 /// The most requests one transaction takes; more wait for the next commit.
 const MAX_BATCH: usize = 2_000;
 
-/// How often SQLite's WAL is copied back into the database file, off the writer's thread.
-/// Each copy ends with an fsync of the database file, and a commit's fsync of the WAL
-/// waits behind it on the disk: once a second instead of four times halved the slowest
-/// acks (docs/benchmarks.md, ninth series). At exam-day rates a second's WAL stays far
-/// below `wal_autocheckpoint`.
-pub const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// The group commit's own connection ([`Store::batch_writer`]).
+pub enum BatchWriter {
+    /// SQLite: statements run on the calling thread, a commit blocks it until its fsync
+    /// (`write_batch` never yields).
+    Direct(DirectWriter),
+    /// PostgreSQL: a pool of one connection.
+    Pooled(PooledWriter),
+}
+
+impl BatchWriter {
+    /// The group commit: all of `batch` in one durable transaction, or none of it (see
+    /// [`PooledWriter::write_batch`] for the rules a session update keeps).
+    pub async fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        match self {
+            BatchWriter::Direct(w) => w.write_batch(batch),
+            BatchWriter::Pooled(w) => w.write_batch(batch).await,
+        }
+    }
+
+    pub async fn close(self) {
+        if let BatchWriter::Pooled(w) = self {
+            w.close().await;
+        }
+    }
+}
+
+impl Store {
+    /// A connection of its own for the group-commit writer, which runs on its own thread so
+    /// that its commits never queue behind the request handlers. On SQLite it is a
+    /// [`DirectWriter`] with the large page cache ([`WRITER_CACHE_KIB`]), used
+    /// synchronously on that thread (open it there); on PostgreSQL a pool of one
+    /// connection, made on the calling runtime.
+    pub async fn batch_writer(&self) -> Result<BatchWriter> {
+        Ok(match self.backend() {
+            Backend::Sqlite => BatchWriter::Direct(DirectWriter::open(&self.sqlite_file()?, WRITER_CACHE_KIB)?),
+            Backend::Postgres => BatchWriter::Pooled(PooledWriter::open(self).await?),
+        })
+    }
+}
 
 struct WriteReq {
     write: Batch,
@@ -50,16 +87,28 @@ pub enum WriteError {
     Commit(String),
 }
 
+/// Why the writer did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("build the writer's runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("open the writer's database connection")]
+    Open(#[source] StoreError),
+    #[error("the writer's thread stopped before its connection opened")]
+    Stopped,
+}
+
 impl Writer {
     /// Starts the writer on a thread of its own, with its own runtime and its own database
     /// connection ([`Store::batch_writer`]), and returns once that connection is open. On
     /// SQLite the thread runs SQLite itself; on PostgreSQL a commit is several round trips,
     /// and on the shared runtime each would wait behind every candidate's connection task.
     /// It stops after `shutdown` turns true, once every queued request has been committed.
-    pub async fn spawn(store: Store, shutdown: watch::Receiver<bool>) -> anyhow::Result<(Writer, JoinHandle<()>)> {
+    pub async fn spawn(store: Store, shutdown: watch::Receiver<bool>) -> Result<(Writer, JoinHandle<()>), StartError> {
         let (tx, rx) = mpsc::channel(16_384);
         let (opened, open) = oneshot::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StartError::Runtime)?;
         let handle = tokio::task::spawn_blocking(move || {
             runtime.block_on(async move {
                 let mut own = match store.batch_writer().await {
@@ -78,8 +127,8 @@ impl Writer {
         });
         match open.await {
             Ok(Ok(())) => Ok((Writer { tx }, handle)),
-            Ok(Err(e)) => Err(anyhow::Error::new(e).context("open the writer's database connection")),
-            Err(_) => Err(anyhow::anyhow!("the writer's thread stopped before its connection opened")),
+            Ok(Err(e)) => Err(StartError::Open(e)),
+            Err(_) => Err(StartError::Stopped),
         }
     }
 
@@ -105,7 +154,7 @@ async fn run(writer: &mut BatchWriter, mut rx: mpsc::Receiver<WriteReq>, mut shu
                 Some(r) => r,
                 None => return,
             },
-            () = crate::shutdown::stopped(&mut shutdown) => {
+            () = stopped(&mut shutdown) => {
                 // Commit whatever is already queued, then stop taking more.
                 rx.close();
                 let mut rest = Vec::new();
@@ -151,43 +200,4 @@ async fn commit(writer: &mut BatchWriter, requests: Vec<WriteReq>) {
     for done in waiting {
         let _ = done.send(result.clone());
     }
-}
-
-/// Copies SQLite's WAL into the database file every [`WAL_CHECKPOINT_EVERY`], on a
-/// connection of its own, until shutdown ([`Store::checkpoint`]): the writer's commits
-/// then seldom find the WAL at its `wal_autocheckpoint` size, and when they do, little is
-/// left to copy. Returns at once on PostgreSQL.
-pub async fn run_wal_checkpoints(store: Store, mut shutdown: watch::Receiver<bool>) {
-    if store.backend() != Backend::Sqlite {
-        return;
-    }
-    let own = match store.checkpointer().await {
-        Ok(own) => own,
-        Err(e) => {
-            tracing::warn!(error = %e, "no connection for WAL checkpoints; the writer does them");
-            return;
-        }
-    };
-    let mut every = tokio::time::interval(WAL_CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {
-                let began = std::time::Instant::now();
-                match own.checkpoint().await {
-                    Ok(Some(c)) if c.wal_frames > 0 => tracing::debug!(
-                        busy = c.busy,
-                        wal_frames = c.wal_frames,
-                        copied_frames = c.copied_frames,
-                        micros = began.elapsed().as_micros() as u64,
-                        "wal checkpoint"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "wal checkpoint failed; the writer's own checkpoints continue"),
-                }
-            }
-            () = crate::shutdown::stopped(&mut shutdown) => break,
-        }
-    }
-    own.close().await;
 }

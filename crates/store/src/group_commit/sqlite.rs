@@ -7,37 +7,26 @@
 //! thread itself runs SQLite: one prepared statement a table, executed once a row, inside a
 //! real transaction (`BEGIN IMMEDIATE` … `COMMIT`) that is rolled back on any failure.
 //!
-//! PostgreSQL keeps the pool's commit (`Store::commit_pooled`), whose multi-row
-//! statements store the same rows under the same session rules; the store's batch tests
-//! run on both backends.
+//! PostgreSQL keeps the pool's commit (`pooled`), whose multi-row statements are
+//! generated from the same column table (`columns`) and so store the same rows under the
+//! same session rules; the store's batch tests run both writers.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::batch::{Batch, merge_sessions};
-use crate::{Result, StoreError};
+use super::batch::{Batch, merge_sessions};
+use super::columns::{ANSWER_LOG, AUDIT, LOGIN_TOKENS, revoke_other_logins, update_session};
+use crate::connection::open_sqlite;
+use crate::error::Result;
 
-const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-const INSERT_TOKEN: &str = "INSERT INTO login_tokens (token_hash, session_id, created_at) VALUES (?1, ?2, ?3)";
-/// `revoke_others_sql` in `batch`, for one session.
-const REVOKE_OTHERS: &str = "UPDATE login_tokens SET revoked_reason = 'superseded', revoked_at = ?3 \
-     WHERE session_id = ?1 AND token_hash <> ?2 AND revoked_reason IS NULL";
-const INSERT_LOG: &str = "INSERT INTO answer_log \
-     (session_id, seq, position, action, choice, flagged, client_ts, server_ts, used_ms) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-/// The rules of `commit_pooled`'s UPDATE (`update_sessions_sql` in `batch`), for one
-/// session.
-const UPDATE_SESSION: &str = "UPDATE sessions SET status = COALESCE(?2, status),
-         used_ms = CASE WHEN used_ms > ?3 THEN used_ms ELSE ?3 END,
-         extension_ms = CASE WHEN extension_ms > ?4 THEN extension_ms ELSE ?4 END,
-         last_seen_at = ?5,
-         started_at = COALESCE(started_at, ?6),
-         finished_at = COALESCE(?7, finished_at),
-         finish_reason = COALESCE(?8, finish_reason),
-         result = COALESCE(?9, result)
-     WHERE id = ?1 AND status <> 'finished'";
+// Generated once from the column table; the statement cache is keyed by their text.
+static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| AUDIT.one_row());
+static INSERT_TOKEN: LazyLock<String> = LazyLock::new(|| LOGIN_TOKENS.one_row());
+static REVOKE_OTHERS: LazyLock<String> = LazyLock::new(revoke_other_logins);
+static INSERT_LOG: LazyLock<String> = LazyLock::new(|| ANSWER_LOG.one_row());
+static UPDATE_SESSION: LazyLock<String> = LazyLock::new(update_session);
 
 /// A SQLite connection that only stores group commits. Open it on the thread that will use
 /// it: every call blocks that thread until SQLite is done (a commit waits for its fsync).
@@ -54,9 +43,9 @@ impl DirectWriter {
     /// Opens the database file at `path` (created and migrated already, by [`Store::open`])
     /// with the settings of every ujian connection.
     ///
-    /// [`Store::open`]: crate::Store::open
+    /// [`Store::open`]: crate::connection::Store::open
     pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<DirectWriter> {
-        let conn = connection(path, cache_kib)?;
+        let conn = open_sqlite(path, cache_kib)?;
         Ok(DirectWriter { conn: Some(conn), path: path.to_owned(), cache_kib })
     }
 
@@ -95,7 +84,7 @@ impl DirectWriter {
 
     fn connection(&mut self) -> Result<&mut Connection> {
         if self.conn.is_none() {
-            self.conn = Some(connection(&self.path, self.cache_kib)?);
+            self.conn = Some(open_sqlite(&self.path, self.cache_kib)?);
         }
         Ok(self.conn.as_mut().expect("opened above"))
     }
@@ -120,25 +109,25 @@ pub struct WriterSettings {
 fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if !batch.audit.is_empty() {
-        let mut insert = tx.prepare_cached(INSERT_AUDIT)?;
+        let mut insert = tx.prepare_cached(&INSERT_AUDIT)?;
         for a in &batch.audit {
             insert.execute(params![a.seq, a.at, a.actor, a.action, a.subject, a.detail, a.prev_hash, a.hash])?;
         }
     }
     if !batch.login_tokens.is_empty() {
-        let mut insert = tx.prepare_cached(INSERT_TOKEN)?;
+        let mut insert = tx.prepare_cached(&INSERT_TOKEN)?;
         for t in &batch.login_tokens {
             insert.execute(params![t.token_hash, t.session_id, t.created_at])?;
         }
     }
     if !batch.revocations.is_empty() {
-        let mut revoke = tx.prepare_cached(REVOKE_OTHERS)?;
+        let mut revoke = tx.prepare_cached(&REVOKE_OTHERS)?;
         for r in &batch.revocations {
             revoke.execute(params![r.session_id, r.keep_hash, r.at])?;
         }
     }
     if !batch.log.is_empty() {
-        let mut insert = tx.prepare_cached(INSERT_LOG)?;
+        let mut insert = tx.prepare_cached(&INSERT_LOG)?;
         for e in &batch.log {
             insert.execute(params![
                 e.session_id,
@@ -154,7 +143,7 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
         }
     }
     if !batch.sessions.is_empty() {
-        let mut update = tx.prepare_cached(UPDATE_SESSION)?;
+        let mut update = tx.prepare_cached(&UPDATE_SESSION)?;
         for s in merge_sessions(&batch.sessions) {
             update.execute(params![
                 s.session_id,
@@ -173,36 +162,13 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
-/// A connection with the settings the pool's get (`sqlite_settings`, with why each),
-/// refusing a file it cannot write or one not in WAL with `synchronous=FULL`.
-pub(crate) fn connection(path: &Path, cache_kib: i64) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    // READ_WRITE opens a write-protected file read-only instead of failing: every commit
-    // would then fail, so refuse at the start.
-    if conn.is_readonly(rusqlite::MAIN_DB)? {
-        return Err(StoreError::Durability(format!("{} can only be read", path.display())));
-    }
-    for pragma in crate::sqlite_settings(cache_kib) {
-        conn.execute_batch(&pragma)?;
-    }
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Durability(format!("journal_mode is {mode}, not wal")));
-    }
-    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
-    if sync != 2 {
-        return Err(StoreError::Durability(format!("synchronous is {sync}, not FULL (2)")));
-    }
-    conn.set_prepared_statement_cache_capacity(8);
-    Ok(conn)
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::{AuditRow, Store, WRITER_CACHE_KIB};
+    use crate::connection::{Store, WRITER_CACHE_KIB, sqlite_url_in};
+    use crate::rows::AuditRow;
 
     fn audit(seq: i64) -> Batch {
         let row = AuditRow {
@@ -221,7 +187,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_left_inside_a_transaction_is_closed_at_once_and_the_next_commit_reopens() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&crate::sqlite_url_in(dir.path())).await.expect("open");
+        let store = Store::open(&sqlite_url_in(dir.path())).await.expect("open");
         let path = dir.path().join("ujian.db");
         let mut writer = DirectWriter::open(&path, WRITER_CACHE_KIB).expect("writer");
         writer.write_batch(&audit(1)).expect("first");
