@@ -12,26 +12,20 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
+
 use rand::RngExt as _;
 use ring::digest;
 use serde::{Deserialize, Serialize};
 use session_engine::Status;
 
-use crate::app::AppState;
-use crate::client_ip::ClientIp;
+use crate::actions::LogAction;
 use crate::credentials::{self, PinCheck, PinKey};
-use crate::error::{ApiError, WireError};
+use crate::error::{ApiError, Code, WireError};
+use crate::live::Registry;
 use crate::sittings::SittingStatus;
-use crate::staff::Staff;
 use crate::throttle::{Locked, Subject, Throttle};
 
-pub const CANDIDATE_COOKIE: &str = "ujian_candidate";
 /// How long a finished session's login can still read its result (and nothing else).
 pub const RESULT_READABLE_MS: i64 = 15 * 60_000;
 
@@ -289,126 +283,237 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The bearer token of a request: the `Authorization` header, else the named cookie.
-pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
-    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(t) = v.strip_prefix("Bearer ")
-    {
-        return Some(t.trim().to_owned());
-    }
-    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == cookie).then(|| v.to_owned())
-    })
-}
-
 /// A fresh random login token (64 hex digits).
 pub fn new_token() -> String {
     hex::encode(rand::rng().random::<[u8; 32]>())
 }
 
-/// A JSON reply that also sets (or, with `max_age` 0, clears) a login cookie: HttpOnly,
-/// SameSite=Strict, for the whole site; `Secure` when the public address is https. Without
-/// `max_age` it is a session cookie: gone when the browser closes (a shared PC).
-pub fn with_cookie(
-    body: Response,
-    cookie: &str,
-    token: &str,
-    max_age: Option<i64>,
-    secure: bool,
-) -> Result<Response, ApiError> {
-    let mut response = body;
-    let mut value = format!("{cookie}={token}; HttpOnly; SameSite=Strict; Path=/");
-    if let Some(max_age) = max_age {
-        value.push_str(&format!("; Max-Age={max_age}"));
-    }
-    if secure {
-        value.push_str("; Secure");
-    }
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| ApiError::internal("cookie", &e))?);
-    Ok(response)
-}
-
-/// The session a request's login is for, if the login is in force: not ended (a logout,
-/// the sitting closed before it started, another login holds the seat) and not expired.
-/// A login of a session that has not started expires at the sitting's end for the
-/// candidate plus the exam's `token_grace_minutes`; one of a running session lasts as
-/// the session does; one of a finished session reads its result for
-/// [`RESULT_READABLE_MS`] after the finish (callers refuse everything else).
-pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<CandidateLogin, ApiError> {
-    let token = bearer_or_cookie(headers, CANDIDATE_COOKIE).ok_or_else(ApiError::unauthorized)?;
-    if token.len() != 64 {
-        return Err(ApiError::unauthorized());
-    }
-    let hash = token_hash(&token);
-    let mut entry = match state.auth.cached(&hash) {
-        Some(entry) => entry,
-        None => read_token(state, &hash).await?,
-    };
-    let now = state.registry.clock().utc();
-    let status = match state.registry.status_of(&entry.session) {
-        Some(status) => status.as_str(),
-        None => entry.stored_status.as_str(),
-    };
-    let expired = || ApiError::login_refused(WireError::token_expired());
-    match status {
-        "active" | "paused" => {}
-        "finished" => {
-            if entry.finished_at.is_none() {
-                // Finished since this entry was made: the stored time, or (its commit
-                // still under way) now.
-                let stored = read_token(state, &hash).await?.finished_at;
-                entry.finished_at = Some(stored.unwrap_or(now));
-                state.auth.cache(hash.clone(), entry.clone());
+/// The candidate's login: issued, checked on every request, ended.
+impl Auth {
+    /// The session a request's login is for, if the login is in force: not ended (a logout,
+    /// the sitting closed before it started, another login holds the seat) and not expired.
+    /// A login of a session that has not started expires at the sitting's end for the
+    /// candidate plus the exam's `token_grace_minutes`; one of a running session lasts as
+    /// the session does; one of a finished session reads its result for
+    /// [`RESULT_READABLE_MS`] after the finish (callers refuse everything else).
+    pub async fn session_of(&self, registry: &Registry, token: Option<&str>) -> Result<CandidateLogin, ApiError> {
+        let token = token.ok_or_else(ApiError::unauthorized)?;
+        if token.len() != 64 {
+            return Err(ApiError::unauthorized());
+        }
+        let hash = token_hash(token);
+        let mut entry = match self.cached(&hash) {
+            Some(entry) => entry,
+            None => self.read_token(registry, &hash).await?,
+        };
+        let now = registry.clock().utc();
+        let status = match registry.status_of(&entry.session) {
+            Some(status) => status.as_str(),
+            None => entry.stored_status.as_str(),
+        };
+        let expired = || ApiError::from(WireError::token_expired());
+        match status {
+            "active" | "paused" => {}
+            "finished" => {
+                if entry.finished_at.is_none() {
+                    // Finished since this entry was made: the stored time, or (its commit
+                    // still under way) now.
+                    let stored = self.read_token(registry, &hash).await?.finished_at;
+                    entry.finished_at = Some(stored.unwrap_or(now));
+                    self.cache(hash.clone(), entry.clone());
+                }
+                if entry.finished_at.is_some_and(|at| now > at + chrono::Duration::milliseconds(RESULT_READABLE_MS)) {
+                    self.forget_token(&hash);
+                    return Err(expired());
+                }
             }
-            if entry.finished_at.is_some_and(|at| now > at + chrono::Duration::milliseconds(RESULT_READABLE_MS)) {
-                state.auth.forget_token(&hash);
-                return Err(expired());
+            _ => {
+                if now > entry.ready_until {
+                    self.forget_token(&hash);
+                    return Err(expired());
+                }
             }
         }
-        _ => {
-            if now > entry.ready_until {
-                state.auth.forget_token(&hash);
-                return Err(expired());
-            }
-        }
+        Ok(CandidateLogin { session: entry.session, token_hash: hash })
     }
-    Ok(CandidateLogin { session: entry.session, token_hash: hash })
-}
 
-/// A token as stored, made a cache entry; an ended one is refused with why it ended.
-async fn read_token(state: &AppState, hash: &str) -> Result<TokenEntry, ApiError> {
-    let row = state.registry.store().login_token(hash).await?.ok_or_else(ApiError::unauthorized)?;
-    if let Some(why) = row.revoked {
-        return Err(revoked(why));
+    /// A token as stored, made a cache entry; an ended one is refused with why it ended.
+    async fn read_token(&self, registry: &Registry, hash: &str) -> Result<TokenEntry, ApiError> {
+        let row = registry.store().login_token(hash).await?.ok_or_else(ApiError::unauthorized)?;
+        if let Some(why) = row.revoked {
+            return Err(revoked(why));
+        }
+        let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc));
+        let grace_ms = match registry.exams().get(&row.exam_code).await {
+            Ok(ctx) => i64::from(ctx.exam.token_grace_minutes()) * 60_000,
+            Err(e) => return Err(ApiError::internal("load exam", &e)),
+        };
+        let from = match (parse(&row.sitting_starts_at), parse(&row.created_at)) {
+            (Some(start), Some(login)) => start.max(login),
+            (start, login) => start.or(login).ok_or_else(|| ApiError::internal("token", &"unreadable timestamps"))?,
+        };
+        let entry = TokenEntry {
+            session: row.session_id,
+            ready_until: from + chrono::Duration::milliseconds(row.allowed_ms.max(0) + grace_ms),
+            stored_status: row.session_status,
+            finished_at: row.finished_at.as_deref().and_then(parse),
+        };
+        self.cache(hash.to_owned(), entry.clone());
+        Ok(entry)
     }
-    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc));
-    let grace_ms = match state.registry.exams().get(&row.exam_code).await {
-        Ok(ctx) => i64::from(ctx.exam.token_grace_minutes()) * 60_000,
-        Err(e) => return Err(ApiError::internal("load exam", &e)),
-    };
-    let from = match (parse(&row.sitting_starts_at), parse(&row.created_at)) {
-        (Some(start), Some(login)) => start.max(login),
-        (start, login) => start.or(login).ok_or_else(|| ApiError::internal("token", &"unreadable timestamps"))?,
-    };
-    let entry = TokenEntry {
-        session: row.session_id,
-        ready_until: from + chrono::Duration::milliseconds(row.allowed_ms.max(0) + grace_ms),
-        stored_status: row.session_status,
-        finished_at: row.finished_at.as_deref().and_then(parse),
-    };
-    state.auth.cache(hash.to_owned(), entry.clone());
-    Ok(entry)
+
+    /// A candidate's login: the sitting token, then the PIN, each counted against the
+    /// throttle; a started session's seat moves only with the supervisor's leave. Returns the
+    /// new login token.
+    pub async fn login(
+        &self,
+        registry: &Registry,
+        client: IpAddr,
+        req: &LoginRequest,
+    ) -> Result<LoginResponse, ApiError> {
+        let bad = || ApiError::new(Code::BadCredentials, "participant number, PIN or token is wrong");
+        let participant = req.participant_no.trim();
+        if !is_participant_no(participant) {
+            return Err(ApiError::new(
+                Code::BadRequest,
+                "a participant number holds letters, digits, '-' and '_' (at most 32)",
+            ));
+        }
+        let now = registry.clock().tick();
+        let throttle = &self.throttle;
+        let from_address = throttle.reserve(Subject::address(client), now).map_err(locked_out)?;
+        let token = req.token.trim().to_ascii_uppercase();
+        // The sitting token first: until it matched, a failure counts against the address
+        // only, so nobody outside the room can lock a candidate out.
+        //
+        // A not-started seat's login, from memory (the start's burst). The sitting's status
+        // read with the seat covers a change by another process (it raises the generation);
+        // the registry's covers this server's console, at once.
+        let open = |status: &str| status.parse().is_ok_and(SittingStatus::accepts_logins);
+        let mut attempt = None;
+        let remembered = match self.remembered(participant, &token) {
+            Some(seat) if open(&seat.sitting_status) && registry.not_started(&seat.session_id) => {
+                attempt = Some(throttle.reserve(Subject::participant(participant), now).map_err(locked_out)?);
+                // A PIN the kept hash refuses is decided against the store (it may be newer).
+                if self.pins.check_pin(participant, &req.pin, &seat.pin_hash) == PinCheck::Match {
+                    registry.sitting_status(&seat.sitting_id).await?.map(|status| store::LoginCandidate {
+                        sitting_status: status.as_str().to_owned(),
+                        session_status: "ready".to_owned(),
+                        ..seat
+                    })
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let pin_checked = remembered.is_some();
+        if pin_checked {
+            self.from_memory.fetch_add(1, Ordering::Relaxed);
+        }
+        let found = match remembered {
+            Some(found) => found,
+            None => {
+                let candidates = registry.store().login_candidate(participant).await?;
+                let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
+                    from_address.failed();
+                    return Err(bad());
+                };
+                found
+            }
+        };
+        if !open(&found.sitting_status) {
+            return Err(ApiError::new(Code::SittingNotOpen, "this sitting is not open"));
+        }
+        // Counted before the PIN is checked: however many arrive at once, no more than the
+        // limit are checked.
+        let attempt = match attempt {
+            Some(attempt) => attempt,
+            None => throttle.reserve(Subject::participant(participant), now).map_err(locked_out)?,
+        };
+        if !pin_checked && !self.verify_pin(participant, &req.pin, &found.pin_hash).await? {
+            attempt.failed();
+            from_address.failed();
+            return Err(bad());
+        }
+        attempt.cleared();
+        // A login that worked does not count against its address.
+        drop(from_address);
+        // A started session stays on its PC: a new login (another PC) needs the supervisor's
+        // leave, which it uses up, and the old PC's login stops working.
+        let moved = matches!(found.session_status.as_str(), "active" | "paused");
+        let at = store::ts(registry.clock().utc());
+        if moved {
+            // Taken in one statement: two PCs cannot both use one leave.
+            if !registry.store().take_move_allowed(&found.session_id).await? {
+                return Err(revoked(store::Revoked::Moved));
+            }
+            registry.store().revoke_login_tokens(&found.session_id, store::Revoked::Moved, &at).await?;
+            self.forget_session(&found.session_id);
+        }
+        let token = new_token();
+        let hash = token_hash(&token);
+        if moved {
+            // The seat is this login's from now on, even before the ended ones leave caches.
+            registry.hand_seat(&found.session_id, &hash);
+        }
+        // The token and the audit entry go through the group commit: a room logging in at
+        // once shares transactions instead of queueing for SQLite's one writer.
+        let login = store::NewLoginToken {
+            token_hash: hash.clone(),
+            session_id: found.session_id.clone(),
+            created_at: store::ts(registry.clock().utc()),
+        };
+        let with = store::Batch { login_tokens: vec![login], ..store::Batch::default() };
+        registry
+            .record(
+                participant,
+                LogAction::CandidateLogin.as_str(),
+                &found.session_id,
+                serde_json::json!({ "moved": moved }),
+                with,
+            )
+            .await
+            .map_err(|e| ApiError::internal("store login", &e))?;
+        if !moved && found.session_status == "ready" && registry.status_of(&found.session_id) != Some(Status::Ready) {
+            // The session started with another login while this one was being stored (after
+            // the start ended the others): end this one too.
+            registry.store().revoke_token(&hash, store::Revoked::Superseded, &at).await?;
+            return Err(revoked(store::Revoked::Superseded));
+        }
+        let (allowed_ms, grace_ms) = registry.login_terms(&found.session_id).await.map_err(ApiError::from)?;
+        let now = registry.clock().utc();
+        let from = registry.sitting_start(&found.sitting_id).await?.map_or(now, |start| start.max(now));
+        let entry = TokenEntry {
+            session: found.session_id.clone(),
+            ready_until: from + chrono::Duration::milliseconds((allowed_ms + grace_ms) as i64),
+            stored_status: found.session_status.clone(),
+            finished_at: None,
+        };
+        self.cache(hash, entry);
+        let exam = registry.exam_code(&found.session_id).await.unwrap_or_default();
+        tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
+        Ok(LoginResponse { session: found.session_id, token, exam })
+    }
+
+    /// Ends a login on the server: the next person at a shared PC cannot use it.
+    pub async fn logout(&self, registry: &Registry, token: Option<&str>) -> Result<(), ApiError> {
+        if let Some(token) = token.filter(|t| t.len() == 64) {
+            let hash = token_hash(token);
+            let at = store::ts(registry.clock().utc());
+            registry.store().revoke_token(&hash, store::Revoked::LoggedOut, &at).await?;
+            self.forget_token(&hash);
+        }
+        Ok(())
+    }
 }
 
 /// The refusal for a login that was ended, saying why.
 fn revoked(why: store::Revoked) -> ApiError {
     match why {
         store::Revoked::LoggedOut => ApiError::unauthorized(),
-        store::Revoked::SittingClosed => ApiError::login_refused(WireError::sitting_closed()),
-        store::Revoked::Superseded | store::Revoked::Moved => ApiError::login_refused(WireError::seat_locked()),
+        store::Revoked::SittingClosed => ApiError::from(WireError::sitting_closed()),
+        store::Revoked::Superseded | store::Revoked::Moved => ApiError::from(WireError::seat_locked()),
     }
 }
 
@@ -426,162 +531,6 @@ pub struct LoginResponse {
     pub exam: String,
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    body: Result<Json<LoginRequest>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(ApiError::from)?;
-    let bad =
-        || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "participant number, PIN or token is wrong");
-    let participant = req.participant_no.trim();
-    if !is_participant_no(participant) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "a participant number holds letters, digits, '-' and '_' (at most 32)",
-        ));
-    }
-    let now = state.registry.clock().tick();
-    let throttle = &state.auth.throttle;
-    let from_address = throttle.reserve(Subject::address(client), now).map_err(locked_out)?;
-    let token = req.token.trim().to_ascii_uppercase();
-    // The sitting token first: until it matched, a failure counts against the address
-    // only, so nobody outside the room can lock a candidate out.
-    //
-    // A not-started seat's login, from memory (the start's burst). The sitting's status
-    // read with the seat covers a change by another process (it raises the generation);
-    // the registry's covers this server's console, at once.
-    let open = |status: &str| status.parse().is_ok_and(SittingStatus::accepts_logins);
-    let mut attempt = None;
-    let remembered = match state.auth.remembered(participant, &token) {
-        Some(seat) if open(&seat.sitting_status) && state.registry.not_started(&seat.session_id) => {
-            attempt = Some(throttle.reserve(Subject::participant(participant), now).map_err(locked_out)?);
-            // A PIN the kept hash refuses is decided against the store (it may be newer).
-            if state.auth.pins.check_pin(participant, &req.pin, &seat.pin_hash) == PinCheck::Match {
-                state.registry.sitting_status(&seat.sitting_id).await?.map(|status| store::LoginCandidate {
-                    sitting_status: status.as_str().to_owned(),
-                    session_status: "ready".to_owned(),
-                    ..seat
-                })
-            } else {
-                None
-            }
-        }
-        _ => None,
-    };
-    let pin_checked = remembered.is_some();
-    if pin_checked {
-        state.auth.from_memory.fetch_add(1, Ordering::Relaxed);
-    }
-    let found = match remembered {
-        Some(found) => found,
-        None => {
-            let candidates = state.registry.store().login_candidate(participant).await?;
-            let Some(found) = candidates.into_iter().find(|c| constant_time_eq(&c.sitting_token, &token)) else {
-                from_address.failed();
-                return Err(bad());
-            };
-            found
-        }
-    };
-    if !open(&found.sitting_status) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "sitting_not_open", "this sitting is not open"));
-    }
-    // Counted before the PIN is checked: however many arrive at once, no more than the
-    // limit are checked.
-    let attempt = match attempt {
-        Some(attempt) => attempt,
-        None => throttle.reserve(Subject::participant(participant), now).map_err(locked_out)?,
-    };
-    if !pin_checked && !state.auth.verify_pin(participant, &req.pin, &found.pin_hash).await? {
-        attempt.failed();
-        from_address.failed();
-        return Err(bad());
-    }
-    attempt.cleared();
-    // A login that worked does not count against its address.
-    drop(from_address);
-    // A started session stays on its PC: a new login (another PC) needs the supervisor's
-    // leave, which it uses up, and the old PC's login stops working.
-    let moved = matches!(found.session_status.as_str(), "active" | "paused");
-    let at = store::ts(state.registry.clock().utc());
-    if moved {
-        // Taken in one statement: two PCs cannot both use one leave.
-        if !state.registry.store().take_move_allowed(&found.session_id).await? {
-            return Err(revoked(store::Revoked::Moved));
-        }
-        state.registry.store().revoke_login_tokens(&found.session_id, store::Revoked::Moved, &at).await?;
-        state.auth.forget_session(&found.session_id);
-    }
-    let token = new_token();
-    let hash = token_hash(&token);
-    if moved {
-        // The seat is this login's from now on, even before the ended ones leave caches.
-        state.registry.hand_seat(&found.session_id, &hash);
-    }
-    // The token and the audit entry go through the group commit: a room logging in at
-    // once shares transactions instead of queueing for SQLite's one writer.
-    let login = store::NewLoginToken {
-        token_hash: hash.clone(),
-        session_id: found.session_id.clone(),
-        created_at: store::ts(state.registry.clock().utc()),
-    };
-    let with = store::Batch { login_tokens: vec![login], ..store::Batch::default() };
-    state
-        .registry
-        .record(participant, "candidate.login", &found.session_id, serde_json::json!({ "moved": moved }), with)
-        .await
-        .map_err(|e| ApiError::internal("store login", &e))?;
-    if !moved && found.session_status == "ready" && state.registry.status_of(&found.session_id) != Some(Status::Ready) {
-        // The session started with another login while this one was being stored (after
-        // the start ended the others): end this one too.
-        state.registry.store().revoke_token(&hash, store::Revoked::Superseded, &at).await?;
-        return Err(revoked(store::Revoked::Superseded));
-    }
-    let (allowed_ms, grace_ms) =
-        state.registry.login_terms(&found.session_id).await.map_err(|e| ApiError::internal("login", &e.message))?;
-    let now = state.registry.clock().utc();
-    let from = state.registry.sitting_start(&found.sitting_id).await?.map_or(now, |start| start.max(now));
-    let entry = TokenEntry {
-        session: found.session_id.clone(),
-        ready_until: from + chrono::Duration::milliseconds((allowed_ms + grace_ms) as i64),
-        stored_status: found.session_status.clone(),
-        finished_at: None,
-    };
-    state.auth.cache(hash, entry);
-    let exam = state.registry.exam_code(&found.session_id).await.unwrap_or_default();
-    tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
-    let body = Json(LoginResponse { session: found.session_id, token: token.clone(), exam }).into_response();
-    with_cookie(body, CANDIDATE_COOKIE, &token, None, state.auth.secure_cookies())
-}
-
-/// `POST /api/v1/sessions/{id}/unlock`: a supervisor lets a candidate whose PIN was
-/// refused too often try again at once (audited, with the reason).
-pub async fn unlock(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(session): Path<String>,
-    body: Result<Json<crate::control::Reason>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let r = crate::control::reason_of(body)?;
-    let sitting = crate::control::sitting_of_session(&state, &staff, &session).await?;
-    let participant = session
-        .strip_prefix(sitting.as_str())
-        .and_then(|rest| rest.strip_prefix('.'))
-        .filter(|p| crate::sitting::session_id(&sitting, p) == session)
-        .ok_or_else(|| ApiError::internal("unlock", &format!("session {session} is not of sitting {sitting}")))?;
-    let now = state.registry.clock().tick();
-    let changed = state.auth.throttle.unlock_participant(participant, now);
-    let detail = serde_json::json!({ "reason": r.reason, "participant_no": participant, "was_locked": changed });
-    state
-        .registry
-        .record(&staff.username, "candidate.unlock", &session, detail, store::Batch::default())
-        .await
-        .map_err(|e| ApiError::internal("audit", &e))?;
-    Ok(Json(serde_json::json!({ "session": session, "action": "unlock", "changed": changed })))
-}
-
 /// True for what a participant number may be (as `ujian candidates import` checks it):
 /// letters, digits, `-` and `_`, at most 32. Checked before a login touches anything.
 pub fn is_participant_no(s: &str) -> bool {
@@ -595,22 +544,9 @@ pub const LOGIN_BODY_LIMIT: usize = 4 * 1024;
 pub(crate) fn locked_out(locked: Locked) -> ApiError {
     let minutes = locked.retry_after_ms.div_ceil(60_000).max(1);
     ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+        Code::TooManyAttempts,
         format!("too many failed logins; try again in {minutes} minutes or ask the supervisor"),
     )
-}
-
-/// Ends the login on the server (the next person at a shared PC cannot use it) and clears
-/// the cookie.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    if let Some(token) = bearer_or_cookie(&headers, CANDIDATE_COOKIE).filter(|t| t.len() == 64) {
-        let hash = token_hash(&token);
-        let at = store::ts(state.registry.clock().utc());
-        state.registry.store().revoke_token(&hash, store::Revoked::LoggedOut, &at).await?;
-        state.auth.forget_token(&hash);
-    }
-    with_cookie(StatusCode::NO_CONTENT.into_response(), CANDIDATE_COOKIE, "", Some(0), state.auth.secure_cookies())
 }
 
 /// Keeps the remembered seats current: every [`LOGINS_WATCH_EVERY`], reads the store's
@@ -629,7 +565,7 @@ pub async fn watch_logins(
                     tracing::warn!(error = %e, "cannot read the login generation; logins go to the database until it can");
                 }
             }
-            () = crate::app::stopped(&mut shutdown) => break,
+            () = crate::shutdown::stopped(&mut shutdown) => break,
         }
     }
 }

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{App, Config, shutdown_signal};
-use crate::client_ip::TrustedProxies;
 use crate::committee;
-use crate::serve::Limits;
+use crate::config::Config;
+use crate::http::Limits;
+use crate::http::TrustedProxies;
+use crate::startup::App;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -160,7 +161,7 @@ pub struct Proxies {
         long = "trusted-proxy",
         env = "UJIAN_TRUSTED_PROXY",
         value_delimiter = ',',
-        value_parser = crate::client_ip::parse_proxy
+        value_parser = crate::http::client_ip::parse_proxy
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
@@ -520,7 +521,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "exam": sitting.exam_code, "venue": sitting.venue, "starts_at": store::ts(spec.starts_at),
                     "candidates": spec.candidates,
                 });
-                committee::record(&store, "sitting.prepared", &sitting.id, detail).await?;
+                committee::record(&store, crate::actions::LogAction::SittingPrepared, &sitting.id, detail).await?;
             }
             let count = store.seats(&sitting.id).await?.len();
             println!(
@@ -584,7 +585,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve.apply(&mut config);
             let app = App::build(&config).await?;
             println!("ujian listening on http://{}", app.local_addr());
-            app.run_until(shutdown_signal()).await?;
+            app.run_until(crate::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

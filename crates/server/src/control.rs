@@ -1,31 +1,29 @@
 //! Sitting control for supervisors and the committee: check-in, open (reveal or rotate the
 //! token), pause and resume the room or one seat, extend, terminate, allow a move to
-//! another PC, close; and the live seat monitor. Every action takes a reason and is audited.
+//! another PC, unlock a candidate, close; and what the live seat monitor shows. Every
+//! action takes a reason and is audited.
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use session_engine::Command;
-use tokio::sync::broadcast;
 
-use crate::app::AppState;
-use crate::error::{ApiError, WireError};
-use crate::live::SeatLive;
+use crate::actions::{LogAction, SessionAction, SittingAction};
+use crate::auth::Auth;
+use crate::error::{ApiError, Code};
+use crate::live::{Registry, SeatLive};
+use crate::signed_head::HeadPublisher;
 use crate::sitting::new_token;
-use crate::staff::Staff;
+use crate::sittings::SittingStatus;
+use crate::staff::{Role, Staff};
 
-/// How often the monitor sends every seat's state.
-const SEATS_EVERY: Duration = Duration::from_secs(1);
-/// How often the monitor checks again that its staff login is in force and may still see
-/// the sitting: a supervisor who logged out, or was taken off the sitting, stops
-/// watching within this.
-pub const STAFF_RECHECK_EVERY: Duration = Duration::from_secs(2);
+/// The console's business steps, over the services they touch.
+pub struct Control<'a> {
+    pub registry: &'a Arc<Registry>,
+    pub auth: &'a Arc<Auth>,
+    pub heads: &'a HeadPublisher,
+}
 
 #[derive(Debug, Deserialize)]
 pub struct Reason {
@@ -41,50 +39,53 @@ pub struct Reason {
     pub seat: Option<String>,
 }
 
-pub(crate) fn reason_of(
-    body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>,
-) -> Result<Reason, ApiError> {
-    let Json(r) = body.map_err(ApiError::from)?;
-    if r.reason.trim().chars().count() < 3 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "reason_required",
-            "every action needs a reason (at least 3 characters)",
-        ));
+impl Reason {
+    /// The reason, refused unless it says something (at least 3 characters).
+    pub fn checked(self) -> Result<Reason, ApiError> {
+        if self.reason.trim().chars().count() < 3 {
+            return Err(ApiError::new(Code::ReasonRequired, "every action needs a reason (at least 3 characters)"));
+        }
+        Ok(self)
     }
-    Ok(r)
 }
 
-pub(crate) fn wire(e: WireError) -> ApiError {
-    let status = match e.code {
-        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
-        "unknown_session" => StatusCode::NOT_FOUND,
-        "extension_limit" => StatusCode::FORBIDDEN,
-        _ => StatusCode::CONFLICT,
-    };
-    ApiError::new(status, e.code, e.message)
+impl Control<'_> {
+    /// The sitting of a session, after checking the staff member may act on it.
+    pub async fn sitting_of_session(&self, staff: &Staff, session: &str) -> Result<String, ApiError> {
+        let sitting = self
+            .registry
+            .store()
+            .sitting_of(session)
+            .await?
+            .ok_or_else(|| ApiError::new(Code::UnknownSession, "no such session"))?;
+        staff.may_see(self.registry.store(), &sitting).await?;
+        Ok(sitting)
+    }
+
+    /// A sitting, after checking the staff member may see it.
+    pub async fn known_sitting(&self, staff: &Staff, id: &str) -> Result<store::SittingRow, ApiError> {
+        staff.may_see(self.registry.store(), id).await?;
+        self.registry
+            .store()
+            .get_sitting(id)
+            .await?
+            .ok_or_else(|| ApiError::new(Code::UnknownSitting, "no such sitting"))
+    }
 }
 
-/// The sitting of a session, after checking the staff member may act on it.
-pub(crate) async fn sitting_of_session(state: &AppState, staff: &Staff, session: &str) -> Result<String, ApiError> {
-    let sitting = state
-        .registry
-        .store()
-        .sitting_of(session)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_session", "no such session"))?;
-    staff.may_see(state, &sitting).await?;
-    Ok(sitting)
-}
-
-async fn known_sitting(state: &AppState, staff: &Staff, id: &str) -> Result<store::SittingRow, ApiError> {
-    staff.may_see(state, id).await?;
-    state
-        .registry
-        .store()
-        .get_sitting(id)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_sitting", "no such sitting"))
+/// What a step on a whole sitting did, for its audit entry and its reply.
+#[derive(Debug, Default)]
+pub struct SittingChange {
+    /// The sitting's status after the step.
+    pub status: String,
+    /// The sitting's token after the step (a new one if it was rotated).
+    pub token: String,
+    /// Running seats paused or resumed.
+    pub sessions: usize,
+    /// Logins of seats that had not started, ended by a close.
+    pub logins_ended: usize,
+    /// Seats still working after a close.
+    pub working: usize,
 }
 
 #[derive(Serialize)]
@@ -96,11 +97,13 @@ pub struct SittingView {
     status: String,
 }
 
-pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Json<Vec<SittingView>>, ApiError> {
-    let scope = (staff.role == crate::staff::Role::Supervisor).then_some(staff.username.as_str());
-    let rows = state.registry.store().sittings(scope).await?;
-    Ok(Json(
-        rows.into_iter()
+impl Control<'_> {
+    /// The sittings a staff member may see.
+    pub async fn sittings(&self, staff: &Staff) -> Result<Vec<SittingView>, ApiError> {
+        let scope = (staff.role == Role::Supervisor).then_some(staff.username.as_str());
+        let rows = self.registry.store().sittings(scope).await?;
+        Ok(rows
+            .into_iter()
             .map(|r| SittingView {
                 id: r.id,
                 exam: r.exam_code,
@@ -108,8 +111,8 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Json<Ve
                 starts_at: r.starts_at,
                 status: r.status,
             })
-            .collect(),
-    ))
+            .collect())
+    }
 }
 
 #[derive(Serialize)]
@@ -123,302 +126,284 @@ pub struct Seat {
     live: SeatLive,
 }
 
-async fn seats(state: &AppState, sitting: &str) -> Result<Vec<Seat>, ApiError> {
-    let rows = state.registry.store().seats(sitting).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let live = state.registry.seat_view(&r.session_id).unwrap_or(SeatLive {
-                connected: false,
-                answered: 0,
-                total: 0,
-                remaining_ms: 0,
-                score: None,
-                status: r.status.clone(),
-            });
-            Seat {
-                session: r.session_id,
-                participant_no: r.participant_no,
-                name: r.name,
-                seat: r.seat,
-                checked_in: r.checked_in_at.is_some(),
-                live,
-            }
-        })
-        .collect())
-}
+impl Control<'_> {
+    /// Every seat of a sitting, as the console shows it.
+    pub async fn seats(&self, sitting: &str) -> Result<Vec<Seat>, ApiError> {
+        let rows = self.registry.store().seats(sitting).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let live = self.registry.seat_view(&r.session_id).unwrap_or(SeatLive {
+                    connected: false,
+                    answered: 0,
+                    total: 0,
+                    remaining_ms: 0,
+                    score: None,
+                    status: r.status.clone(),
+                });
+                Seat {
+                    session: r.session_id,
+                    participant_no: r.participant_no,
+                    name: r.name,
+                    seat: r.seat,
+                    checked_in: r.checked_in_at.is_some(),
+                    live,
+                }
+            })
+            .collect())
+    }
 
-pub async fn detail(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let sitting = known_sitting(&state, &staff, &id).await?;
-    let seats = seats(&state, &id).await?;
-    Ok(Json(json!({
-        "id": sitting.id, "exam": sitting.exam_code, "venue": sitting.venue, "status": sitting.status,
-        "token": sitting.token, "seats": seats,
-    })))
-}
+    /// A sitting with its token and every seat.
+    pub async fn detail(&self, staff: &Staff, id: &str) -> Result<serde_json::Value, ApiError> {
+        let sitting = self.known_sitting(staff, id).await?;
+        let seats = self.seats(id).await?;
+        Ok(json!({
+            "id": sitting.id, "exam": sitting.exam_code, "venue": sitting.venue, "status": sitting.status,
+            "token": sitting.token, "seats": seats,
+        }))
+    }
 
-/// `open`, `close`, `pause`, `resume` and `rotate-token` on a whole sitting.
-pub async fn sitting_action(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((id, action)): Path<(String, String)>,
-    body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let r = reason_of(body)?;
-    let sitting = known_sitting(&state, &staff, &id).await?;
-    if sitting.status == "closed" && matches!(action.as_str(), "open" | "pause" | "resume") {
-        // A closed sitting accepts no logins and starts no exam; bringing it back is the
-        // exam committee's decision, not the room's.
-        staff.admin_only()?;
+    /// `open`, `close`, `pause`, `resume` and `rotate-token` on a whole sitting, audited;
+    /// `r` is [checked](Reason::checked).
+    pub async fn sitting_action(
+        &self,
+        staff: &Staff,
+        id: &str,
+        action: &str,
+        r: Reason,
+    ) -> Result<serde_json::Value, ApiError> {
+        let sitting = self.known_sitting(staff, id).await?;
+        let parsed = action.parse::<SittingAction>().ok();
+        if sitting.status.parse() == Ok(SittingStatus::Closed)
+            && matches!(parsed, Some(SittingAction::Open | SittingAction::Pause | SittingAction::Resume))
+        {
+            // A closed sitting accepts no logins and starts no exam; bringing it back is the
+            // exam committee's decision, not the room's.
+            staff.admin_only()?;
+        }
+        let Some(action) = parsed else {
+            return Err(ApiError::new(Code::UnknownAction, "actions: open, close, pause, resume, rotate-token"));
+        };
+        let done = match action {
+            SittingAction::Open => self.open(&sitting, r.rotate_token).await?,
+            SittingAction::RotateToken => self.rotate_token(&sitting).await?,
+            SittingAction::Close => self.close(&sitting).await?,
+            SittingAction::Pause => self.pause_or_resume(&sitting, Command::Pause, staff, &r.reason).await?,
+            SittingAction::Resume => self.pause_or_resume(&sitting, Command::Resume, staff, &r.reason).await?,
+        };
+        let rotated = done.token != sitting.token;
+        let detail = json!({
+            "reason": r.reason, "status": done.status, "rotated": rotated, "sessions": done.sessions,
+            "logins_ended": done.logins_ended,
+        });
+        self.registry
+            .record(&staff.username, LogAction::Sitting(action).as_str(), id, detail, store::Batch::default())
+            .await
+            .map_err(|e| ApiError::internal("audit", &e))?;
+        if action == SittingAction::Close {
+            // The room's results are final: a signed head that covers them goes out now.
+            self.heads.sign_now();
+        }
+        Ok(json!({
+            "id": id, "status": done.status, "token": done.token, "sessions": done.sessions,
+            "logins_ended": done.logins_ended, "working": done.working,
+        }))
     }
-    let store = state.registry.store();
-    let mut token = sitting.token.clone();
-    let (status, command) = match action.as_str() {
-        "open" => {
-            if r.rotate_token {
-                token = new_token();
-                store.set_sitting_token(&id, &token).await?;
-            }
-            ("open", None)
-        }
-        "rotate-token" => {
-            token = new_token();
-            store.set_sitting_token(&id, &token).await?;
-            (sitting.status.as_str(), None)
-        }
-        "close" => ("closed", None),
-        "pause" => ("paused", Some(Command::Pause)),
-        "resume" => ("open", Some(Command::Resume)),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_action",
-                "actions: open, close, pause, resume, rotate-token",
-            ));
-        }
-    };
-    if token != sitting.token {
-        // The old token stops working now (before the room reopens), not at the next
-        // watch of the logins; if the seats cannot be read, none is kept until they can.
-        if let Err(e) = state.auth.refresh_seats(store).await {
-            tracing::warn!(sitting = %id, error = %e, "cannot read the sitting's logins again; they go to the database");
-        }
-    }
-    let mut logins_ended = 0;
-    if action == "close" {
-        let ended = state.registry.close_sitting(&id).await?;
-        for session in &ended {
-            state.auth.forget_session(session);
-        }
-        logins_ended = ended.len();
-        state.auth.forget_sitting(&id);
-    } else {
-        state.registry.set_sitting_status(&id, status).await?;
-    }
-    if action == "open" {
+
+    /// Opens a sitting for logins (with a new token if asked) and loads its sessions
+    /// before the room logs in.
+    pub async fn open(&self, sitting: &store::SittingRow, rotate_token: bool) -> Result<SittingChange, ApiError> {
+        let token = if rotate_token { self.new_token(sitting).await? } else { sitting.token.clone() };
+        let status = SittingStatus::Open.as_str();
+        self.registry.set_sitting_status(&sitting.id, status).await?;
         // The room is about to log in at once: have its sessions in memory first.
-        let registry = state.registry.clone();
-        let auth = state.auth.clone();
-        let sitting = id.clone();
+        let registry = self.registry.clone();
+        let auth = self.auth.clone();
+        let id = sitting.id.clone();
         tokio::spawn(async move {
-            match registry.load_sitting(&sitting).await {
-                Ok(n) => tracing::info!(sitting = %sitting, sessions = n, "open sitting in memory"),
-                Err(e) => tracing::warn!(sitting = %sitting, error = %e, "cannot preload the sitting"),
+            match registry.load_sitting(&id).await {
+                Ok(n) => tracing::info!(sitting = %id, sessions = n, "open sitting in memory"),
+                Err(e) => tracing::warn!(sitting = %id, error = %e, "cannot preload the sitting"),
             }
-            if let Err(e) = auth.remember_sitting(registry.store(), &sitting).await {
-                tracing::warn!(sitting = %sitting, error = %e, "cannot keep the sitting's logins; they go to the database");
+            if let Err(e) = auth.remember_sitting(registry.store(), &id).await {
+                tracing::warn!(sitting = %id, error = %e, "cannot keep the sitting's logins; they go to the database");
             }
         });
+        Ok(SittingChange { status: status.to_owned(), token, ..SittingChange::default() })
     }
-    let mut affected = 0;
-    if let Some(command) = command {
-        // Every running seat of the room, in one go (a power cut): only those whose state
-        // changes count; not-started and finished seats are left as they are.
-        for seat in store.seats(&id).await? {
+
+    /// A new token for a sitting: the old one stops working for new logins at once.
+    pub async fn rotate_token(&self, sitting: &store::SittingRow) -> Result<SittingChange, ApiError> {
+        let token = self.new_token(sitting).await?;
+        self.registry.set_sitting_status(&sitting.id, &sitting.status).await?;
+        Ok(SittingChange { status: sitting.status.clone(), token, ..SittingChange::default() })
+    }
+
+    /// Stores a new token and makes the old one stop working now (before the room
+    /// reopens), not at the next watch of the logins; if the seats cannot be read, none is
+    /// kept until they can.
+    async fn new_token(&self, sitting: &store::SittingRow) -> Result<String, ApiError> {
+        let token = new_token();
+        let store = self.registry.store();
+        store.set_sitting_token(&sitting.id, &token).await?;
+        if let Err(e) = self.auth.refresh_seats(store).await {
+            tracing::warn!(sitting = %sitting.id, error = %e, "cannot read the sitting's logins again; they go to the database");
+        }
+        Ok(token)
+    }
+
+    /// Closes a sitting: the logins of seats that have not started end; running seats
+    /// work on (and are counted).
+    pub async fn close(&self, sitting: &store::SittingRow) -> Result<SittingChange, ApiError> {
+        let ended = self.registry.close_sitting(&sitting.id).await?;
+        for session in &ended {
+            self.auth.forget_session(session);
+        }
+        self.auth.forget_sitting(&sitting.id);
+        let seats = self.registry.store().seats(&sitting.id).await?;
+        let working = seats.iter().filter(|s| matches!(s.status.as_str(), "active" | "paused")).count();
+        Ok(SittingChange {
+            status: SittingStatus::Closed.as_str().to_owned(),
+            token: sitting.token.clone(),
+            logins_ended: ended.len(),
+            working,
+            ..SittingChange::default()
+        })
+    }
+
+    /// Pauses or resumes a whole room (a power cut): every running seat in one go; only
+    /// those whose state changes count, not-started and finished seats are left as they are.
+    pub async fn pause_or_resume(
+        &self,
+        sitting: &store::SittingRow,
+        command: Command,
+        staff: &Staff,
+        reason: &str,
+    ) -> Result<SittingChange, ApiError> {
+        let status = if command == Command::Pause { SittingStatus::Paused } else { SittingStatus::Open }.as_str();
+        self.registry.set_sitting_status(&sitting.id, status).await?;
+        let mut sessions = 0;
+        for seat in self.registry.store().seats(&sitting.id).await? {
             if matches!(seat.status.as_str(), "active" | "paused") {
-                match state.registry.supervise(&seat.session_id, command, &staff.username, &r.reason, false).await {
-                    Ok(true) => affected += 1,
+                match self.registry.supervise(&seat.session_id, command, &staff.username, reason, false).await {
+                    Ok(true) => sessions += 1,
                     Ok(false) => {}
-                    Err(e) if matches!(e.code, "not_paused" | "finished" | "not_started" | "time_expired") => {}
-                    Err(e) => return Err(wire(e)),
+                    Err(e)
+                        if matches!(
+                            e.code,
+                            Code::NotPaused | Code::Finished | Code::NotStarted | Code::TimeExpired
+                        ) => {}
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
+        Ok(SittingChange {
+            status: status.to_owned(),
+            token: sitting.token.clone(),
+            sessions,
+            ..SittingChange::default()
+        })
     }
-    let working = if action == "close" {
-        store.seats(&id).await?.iter().filter(|s| matches!(s.status.as_str(), "active" | "paused")).count()
-    } else {
-        0
-    };
-    let detail = json!({
-        "reason": r.reason, "status": status, "rotated": token != sitting.token, "sessions": affected,
-        "logins_ended": logins_ended,
-    });
-    state
-        .registry
-        .record(&staff.username, &format!("sitting.{action}"), &id, detail, store::Batch::default())
-        .await
-        .map_err(|e| ApiError::internal("audit", &e))?;
-    if action == "close" {
-        // The room's results are final: a signed head that covers them goes out now.
-        state.heads.sign_now();
-    }
-    Ok(Json(json!({
-        "id": id, "status": status, "token": token, "sessions": affected, "logins_ended": logins_ended,
-        "working": working,
-    })))
-}
 
-/// `checkin`, `pause`, `resume`, `extend`, `terminate` and `allow-move` on one session.
-pub async fn session_action(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((session, action)): Path<(String, String)>,
-    body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let r = reason_of(body)?;
-    sitting_of_session(&state, &staff, &session).await?;
-    let registry = &state.registry;
-    let store = registry.store();
-    let command = match action.as_str() {
-        "pause" => Some(Command::Pause),
-        "resume" => Some(Command::Resume),
-        "terminate" => Some(Command::Terminate),
-        "extend" => {
-            let minutes = r.minutes.filter(|m| (1..=240).contains(m)).ok_or_else(|| {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "extend needs minutes between 1 and 240")
-            })?;
-            Some(Command::Extend { ms: u64::from(minutes) * 60_000 })
-        }
-        "checkin" | "allow-move" => None,
-        _ => {
+    /// `r` is [checked](Reason::checked).
+    pub async fn session_action(
+        &self,
+        staff: &Staff,
+        session: &str,
+        action: &str,
+        r: Reason,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.sitting_of_session(staff, session).await?;
+        let registry = self.registry;
+        let store = registry.store();
+        let Ok(action) = action.parse::<SessionAction>() else {
             return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_action",
+                Code::UnknownAction,
                 "actions: checkin, pause, resume, extend, terminate, allow-move",
             ));
-        }
-    };
-    let changed = match command {
-        Some(c) => {
-            let admin = staff.role == crate::staff::Role::Admin;
-            registry.supervise(&session, c, &staff.username, &r.reason, admin).await.map_err(wire)?
-        }
-        None => {
-            let now = store::ts(registry.clock().utc());
-            if action == "checkin" {
-                store.check_in(&session, r.seat.as_deref(), &now).await?;
-            } else {
-                store.set_move_allowed(&session, true).await?;
+        };
+        let command = match action {
+            SessionAction::Pause => Some(Command::Pause),
+            SessionAction::Resume => Some(Command::Resume),
+            SessionAction::Terminate => Some(Command::Terminate),
+            SessionAction::Extend => {
+                let minutes = r
+                    .minutes
+                    .filter(|m| (1..=240).contains(m))
+                    .ok_or_else(|| ApiError::new(Code::BadRequest, "extend needs minutes between 1 and 240"))?;
+                Some(Command::Extend { ms: u64::from(minutes) * 60_000 })
             }
-            let detail = json!({ "reason": r.reason, "seat": r.seat });
-            registry
-                .record(&staff.username, &format!("session.{action}"), &session, detail, store::Batch::default())
-                .await
-                .map_err(|e| ApiError::internal("audit", &e))?;
-            true
-        }
-    };
-    Ok(Json(json!({ "session": session, "action": action, "changed": changed })))
-}
-
-/// The live seat monitor: every seat each second, and events as they happen.
-pub async fn monitor(
-    ws: WebSocketUpgrade,
-    State(state): State<AppState>,
-    staff: Staff,
-    headers: axum::http::HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    known_sitting(&state, &staff, &id).await?;
-    // The extractor found the login by this token; the monitor checks it again as it runs.
-    let token =
-        crate::auth::bearer_or_cookie(&headers, crate::staff::STAFF_COOKIE).ok_or_else(ApiError::unauthorized)?;
-    let token_hash = crate::auth::token_hash(&token);
-    Ok(ws
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
-        .on_upgrade(move |socket| run_monitor(socket, state, id, token_hash)))
-}
-
-/// Why a monitor stops: its staff login is no longer in force, or no longer covers the
-/// sitting. `None` while both hold (or the store cannot say: the next check decides).
-async fn monitor_refusal(state: &AppState, token_hash: &str, sitting: &str) -> Option<&'static str> {
-    let store = state.registry.store();
-    let now = store::ts(state.registry.clock().utc());
-    let row = match store.staff_for_token(token_hash, &now).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return Some("unauthorized"),
-        Err(e) => {
-            tracing::warn!(error = %e, "monitor: cannot check the staff login");
-            return None;
-        }
-    };
-    match row.role.as_str() {
-        "admin" => None,
-        "supervisor" => match store.supervises(&row.username, sitting).await {
-            Ok(true) => None,
-            Ok(false) => Some("forbidden"),
-            Err(e) => {
-                tracing::warn!(error = %e, "monitor: cannot check the supervisor's sittings");
-                None
+            SessionAction::CheckIn | SessionAction::AllowMove => None,
+        };
+        let changed = match command {
+            Some(c) => {
+                let admin = staff.role == Role::Admin;
+                registry.supervise(session, c, &staff.username, &r.reason, admin).await.map_err(ApiError::from)?
             }
-        },
-        _ => Some("forbidden"),
+            None => {
+                let now = store::ts(registry.clock().utc());
+                let logged = if action == SessionAction::CheckIn {
+                    store.check_in(session, r.seat.as_deref(), &now).await?;
+                    LogAction::SessionCheckIn
+                } else {
+                    store.set_move_allowed(session, true).await?;
+                    LogAction::SessionAllowMove
+                };
+                let detail = json!({ "reason": r.reason, "seat": r.seat });
+                registry
+                    .record(&staff.username, logged.as_str(), session, detail, store::Batch::default())
+                    .await
+                    .map_err(|e| ApiError::internal("audit", &e))?;
+                true
+            }
+        };
+        Ok(json!({ "session": session, "action": action.as_str(), "changed": changed }))
     }
-}
 
-async fn send_json(socket: &mut WebSocket, v: &serde_json::Value) -> bool {
-    socket.send(Message::Text(Utf8Bytes::from(v.to_string()))).await.is_ok()
-}
+    /// A supervisor lets a candidate whose PIN was refused too often try again at once
+    /// (audited, with the reason, which is [checked](Reason::checked)). Returns whether the
+    /// candidate was locked.
+    pub async fn unlock_candidate(&self, staff: &Staff, session: &str, reason: &str) -> Result<bool, ApiError> {
+        let sitting = self.sitting_of_session(staff, session).await?;
+        let participant = session
+            .strip_prefix(sitting.as_str())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .filter(|p| crate::sitting::session_id(&sitting, p) == session)
+            .ok_or_else(|| ApiError::internal("unlock", &format!("session {session} is not of sitting {sitting}")))?;
+        let now = self.registry.clock().tick();
+        let changed = self.auth.throttle.unlock_participant(participant, now);
+        let detail = serde_json::json!({ "reason": reason, "participant_no": participant, "was_locked": changed });
+        self.registry
+            .record(&staff.username, LogAction::CandidateUnlock.as_str(), session, detail, store::Batch::default())
+            .await
+            .map_err(|e| ApiError::internal("audit", &e))?;
+        Ok(changed)
+    }
 
-async fn run_monitor(mut socket: WebSocket, state: AppState, sitting: String, token_hash: String) {
-    let mut events = state.registry.monitor.subscribe(&sitting);
-    let mut every = tokio::time::interval(SEATS_EVERY);
-    let mut recheck = tokio::time::interval(STAFF_RECHECK_EVERY);
-    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut shutdown = state.shutdown.clone();
-    loop {
-        tokio::select! {
-            _ = recheck.tick() => {
-                if let Some(code) = monitor_refusal(&state, &token_hash, &sitting).await {
-                    let message = match code {
-                        "unauthorized" => "the staff login ended; log in again",
-                        _ => "you no longer supervise this sitting",
-                    };
-                    let _ = send_json(&mut socket, &json!({ "type": "closed", "code": code, "message": message })).await;
-                    let _ = socket.send(Message::Close(None)).await;
-                    break;
-                }
+    /// Why a monitor stops: its staff login is no longer in force, or no longer covers the
+    /// sitting. `None` while both hold (or the store cannot say: the next check decides).
+    pub async fn monitor_refusal(&self, token_hash: &str, sitting: &str) -> Option<Code> {
+        let store = self.registry.store();
+        let now = store::ts(self.registry.clock().utc());
+        let row = match store.staff_for_token(token_hash, &now).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Some(Code::Unauthorized),
+            Err(e) => {
+                tracing::warn!(error = %e, "monitor: cannot check the staff login");
+                return None;
             }
-            _ = every.tick() => {
-                let Ok(seats) = seats(&state, &sitting).await else { break };
-                if !send_json(&mut socket, &json!({ "type": "seats", "seats": seats })).await {
-                    break;
+        };
+        match row.role.parse() {
+            Ok(Role::Admin) => None,
+            Ok(Role::Supervisor) => match store.supervises(&row.username, sitting).await {
+                Ok(true) => None,
+                Ok(false) => Some(Code::Forbidden),
+                Err(e) => {
+                    tracing::warn!(error = %e, "monitor: cannot check the supervisor's sittings");
+                    None
                 }
-            }
-            ev = events.recv() => match ev {
-                Ok(ev) => {
-                    if !send_json(&mut socket, &json!({ "type": "event", "event": &*ev })).await {
-                        break;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    if !send_json(&mut socket, &json!({ "type": "lagged", "missed": n })).await {
-                        break;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
             },
-            frame = socket.recv() => match frame {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
-            () = crate::app::stopped(&mut shutdown) => break,
+            Err(_) => Some(Code::Forbidden),
         }
     }
 }

@@ -10,9 +10,11 @@ use anyhow::Context as _;
 use item_bank::Exam;
 use store::{NewCandidate, NewSupervisor, Store};
 
-use crate::app::{App, Config, shutdown_signal};
+use crate::config::Config;
 use crate::credentials;
 use crate::sitting::{self, SittingSpec};
+use crate::staff::Role;
+use crate::startup::App;
 
 pub const DEMO_SITTING: &str = "DEMO-1";
 
@@ -102,7 +104,7 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
                     username: "pengawas".into(),
                     name: "Pengawas Demo".into(),
                     password_hash: credentials::hash_secret(&password)?,
-                    role: "supervisor".into(),
+                    role: Role::Supervisor.as_str().into(),
                 },
                 now,
             )
@@ -117,7 +119,7 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
                     username: "panitia".into(),
                     name: "Panitia Demo".into(),
                     password_hash: credentials::hash_secret(&password)?,
-                    role: "admin".into(),
+                    role: Role::Admin.as_str().into(),
                 },
                 now,
             )
@@ -178,5 +180,5 @@ pub async fn run(config: &Config, opts: &DemoOptions) -> anyhow::Result<()> {
     println!();
     println!("  credentials are also in {}", config.data_dir.join("demo-credentials.csv").display());
     println!("  stop with ctrl-c; run again to continue where it stopped");
-    app.run_until(shutdown_signal()).await
+    app.run_until(crate::shutdown::signal()).await
 }

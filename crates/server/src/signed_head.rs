@@ -100,9 +100,7 @@ impl HeadPublisher {
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                // The watch's guard is dropped inside: held in `select!`'s output it would
-                // make this future not `Send`.
-                () = async { let _ = shutdown.wait_for(|s| *s).await; } => break,
+                () = crate::shutdown::stopped(&mut shutdown) => break,
             }
             let last = chrono::DateTime::parse_from_rfc3339(&self.latest.borrow().signed_at).ok();
             let due = last.is_none_or(|t| (self.clock.utc() - t.to_utc()).num_milliseconds() >= HEAD_INTERVAL_MS);

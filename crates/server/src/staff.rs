@@ -1,5 +1,5 @@
-//! Staff (admin and supervisor) login and the [`Staff`] extractor that every console
-//! route takes: it checks the token and gives the role; [`Staff::may_see`] checks scope.
+//! Staff (admin and supervisor) login and [`Staff`], whom every console route acts for:
+//! [`Staff::of_token`] checks the login and gives the role; [`Staff::may_see`] checks scope.
 //!
 //! CSRF: the cookie is `SameSite=Strict`, and every state-changing route takes a JSON
 //! body, which a cross-site form cannot send without a CORS preflight ujian never grants.
@@ -8,23 +8,18 @@
 //! locks out only itself, and per account from addresses it has not logged in from
 //! lately (see [`crate::throttle`]); an admin unlocks an account with [`unlock`].
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
+
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
-use crate::auth;
-use crate::client_ip::ClientIp;
-use crate::error::ApiError;
+use crate::actions::LogAction;
+use crate::auth::{self, Auth};
+use crate::error::{ApiError, Code};
+use crate::live::Registry;
 use crate::throttle::Subject;
 
-pub const STAFF_COOKIE: &str = "ujian_staff";
 /// A staff login lasts one exam day.
-const TOKEN_HOURS: i64 = 12;
+pub const TOKEN_HOURS: i64 = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,6 +30,32 @@ pub enum Role {
     Supervisor,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+        }
+    }
+}
+
+/// A stored role that is no [`Role`] (the account has no console role).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}")]
+pub struct UnknownRole(pub String);
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "supervisor" => Ok(Role::Supervisor),
+            _ => Err(UnknownRole(s.to_owned())),
+        }
+    }
+}
+
 /// A logged-in staff member.
 #[derive(Debug, Clone, Serialize)]
 pub struct Staff {
@@ -43,34 +64,28 @@ pub struct Staff {
     pub role: Role,
 }
 
-impl FromRequestParts<AppState> for Staff {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Staff, ApiError> {
-        let token = auth::bearer_or_cookie(&parts.headers, STAFF_COOKIE).ok_or_else(ApiError::unauthorized)?;
-        let now = store::ts(state.registry.clock().utc());
-        let row = state
-            .registry
+impl Staff {
+    /// The staff member whose login `token` is, if it is in force.
+    pub async fn of_token(registry: &Registry, token: Option<&str>) -> Result<Staff, ApiError> {
+        let token = token.ok_or_else(ApiError::unauthorized)?;
+        let now = store::ts(registry.clock().utc());
+        let row = registry
             .store()
-            .staff_for_token(&auth::token_hash(&token), &now)
+            .staff_for_token(&auth::token_hash(token), &now)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        let role = match row.role.as_str() {
-            "admin" => Role::Admin,
-            "supervisor" => Role::Supervisor,
-            _ => return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this account has no console role")),
-        };
+        let role = row.role.parse().map_err(|_| ApiError::new(Code::Forbidden, "this account has no console role"))?;
         Ok(Staff { username: row.username, name: row.name, role })
     }
 }
 
 impl Staff {
     /// 403 unless this staff member may see and act on `sitting`.
-    pub async fn may_see(&self, state: &AppState, sitting: &str) -> Result<(), ApiError> {
-        if self.role == Role::Admin || state.registry.store().supervises(&self.username, sitting).await? {
+    pub async fn may_see(&self, store: &store::Store, sitting: &str) -> Result<(), ApiError> {
+        if self.role == Role::Admin || store.supervises(&self.username, sitting).await? {
             Ok(())
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "you do not supervise this sitting"))
+            Err(ApiError::new(Code::Forbidden, "you do not supervise this sitting"))
         }
     }
 
@@ -78,7 +93,7 @@ impl Staff {
         if self.role == Role::Admin {
             Ok(())
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only the exam committee (admin) may do this"))
+            Err(ApiError::new(Code::Forbidden, "only the exam committee (admin) may do this"))
         }
     }
 }
@@ -89,22 +104,28 @@ pub struct StaffLogin {
     pub password: String,
 }
 
+/// A staff login that worked: its token, who, and in which role.
+#[derive(Debug, Serialize)]
+pub struct StaffLoggedIn {
+    pub token: String,
+    pub username: String,
+    pub role: String,
+}
+
+/// A staff login: the password checked against the throttle's counts per address, per
+/// account from this address, and per account from unfamiliar addresses.
 pub async fn login(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    body: Result<Json<StaffLogin>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(ApiError::from)?;
-    let bad = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "username or password is wrong");
+    auth: &Auth,
+    registry: &Registry,
+    client: IpAddr,
+    req: &StaffLogin,
+) -> Result<StaffLoggedIn, ApiError> {
+    let bad = || ApiError::new(Code::BadCredentials, "username or password is wrong");
     if !is_username(&req.username) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "a username holds letters, digits, '.', '-' and '_' (at most 64)",
-        ));
+        return Err(ApiError::new(Code::BadRequest, "a username holds letters, digits, '.', '-' and '_' (at most 64)"));
     }
-    let now = state.registry.clock().tick();
-    let throttle = &state.auth.throttle;
+    let now = registry.clock().tick();
+    let throttle = &auth.throttle;
     // Unknown usernames are counted like known ones: being locked out tells nothing either.
     let from_address = throttle.reserve(Subject::address(client), now).map_err(locked_out)?;
     let from_here = throttle.reserve(Subject::staff_at(&req.username, client), now).map_err(locked_out)?;
@@ -113,10 +134,10 @@ pub async fn login(
     } else {
         Some(throttle.reserve(Subject::staff(&req.username), now).map_err(locked_out)?)
     };
-    let row = state.registry.store().staff(&req.username).await?;
+    let row = registry.store().staff(&req.username).await?;
     let ok = match &row {
-        Some(r) => state.auth.verify(&req.password, &r.password_hash).await?,
-        None => state.auth.verify_nobody(&req.password).await?,
+        Some(r) => auth.verify(&req.password, &r.password_hash).await?,
+        None => auth.verify_nobody(&req.password).await?,
     };
     let Some(row) = row.filter(|_| ok) else {
         from_address.failed();
@@ -132,62 +153,54 @@ pub async fn login(
     drop((from_address, from_anywhere));
     throttle.remember_familiar(&row.username, client, now);
     let token = auth::new_token();
-    let utc = state.registry.clock().utc();
+    let utc = registry.clock().utc();
     let expires = utc + chrono::Duration::hours(TOKEN_HOURS);
-    state
-        .registry
+    registry
         .store()
         .put_staff_token(&auth::token_hash(&token), &row.username, &store::ts(utc), &store::ts(expires))
         .await?;
-    state
-        .registry
+    registry
         .record(
             &row.username,
-            "staff.login",
+            LogAction::StaffLogin.as_str(),
             &row.username,
             serde_json::json!({ "role": row.role }),
             store::Batch::default(),
         )
         .await
         .map_err(|e| ApiError::internal("audit staff login", &e))?;
-    let body = Json(serde_json::json!({ "token": token, "username": row.username, "role": row.role })).into_response();
-    auth::with_cookie(body, STAFF_COOKIE, &token, Some(TOKEN_HOURS * 3600), state.auth.secure_cookies())
+    Ok(StaffLoggedIn { token, username: row.username, role: row.role })
 }
 
 /// Ends the login on the server too, so a copied cookie or script token stops working.
-pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response, ApiError> {
-    if let Some(token) = auth::bearer_or_cookie(&headers, STAFF_COOKIE) {
-        state.registry.store().delete_staff_token(&auth::token_hash(&token)).await?;
+pub async fn logout(registry: &Registry, token: Option<&str>) -> Result<(), ApiError> {
+    if let Some(token) = token {
+        registry.store().delete_staff_token(&auth::token_hash(token)).await?;
     }
-    auth::with_cookie(StatusCode::NO_CONTENT.into_response(), STAFF_COOKIE, "", Some(0), state.auth.secure_cookies())
-}
-
-pub async fn me(staff: Staff) -> Json<Staff> {
-    Json(staff)
+    Ok(())
 }
 
 /// `POST /api/v1/staff/{username}/unlock`: an admin lets a staff account whose password
 /// was refused too often log in again at once, from every address (audited, with the
 /// reason). Unknown usernames are counted too, so any well-formed one can be unlocked.
+/// Returns whether the account was locked. The caller has checked that `staff` is an admin.
 pub async fn unlock(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(username): Path<String>,
-    body: Result<Json<crate::control::Reason>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    staff.admin_only()?;
-    let r = crate::control::reason_of(body)?;
-    if !is_username(&username) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "not a username"));
+    auth: &Auth,
+    registry: &Registry,
+    staff: &Staff,
+    username: &str,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    if !is_username(username) {
+        return Err(ApiError::new(Code::BadRequest, "not a username"));
     }
-    let changed = state.auth.throttle.unlock_staff(&username, state.registry.clock().tick());
-    let detail = serde_json::json!({ "reason": r.reason, "was_locked": changed });
-    state
-        .registry
-        .record(&staff.username, "staff.unlock", &username, detail, store::Batch::default())
+    let changed = auth.throttle.unlock_staff(username, registry.clock().tick());
+    let detail = serde_json::json!({ "reason": reason, "was_locked": changed });
+    registry
+        .record(&staff.username, LogAction::StaffUnlock.as_str(), username, detail, store::Batch::default())
         .await
         .map_err(|e| ApiError::internal("audit", &e))?;
-    Ok(Json(serde_json::json!({ "username": username, "action": "unlock", "changed": changed })))
+    Ok(changed)
 }
 
 /// True for what a staff username may be (as `ujian staff add` checks it): letters,
@@ -201,8 +214,7 @@ pub fn is_username(s: &str) -> bool {
 fn locked_out(locked: crate::throttle::Locked) -> ApiError {
     let minutes = locked.retry_after_ms.div_ceil(60_000).max(1);
     ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+        Code::TooManyAttempts,
         format!("too many failed logins; try again in {minutes} minutes or ask the exam committee (admin)"),
     )
 }

@@ -1,5 +1,5 @@
 //! A small run end to end: 20 candidates × 10 answers with reconnects, 5 board viewers,
-//! against `server::app::App` on port 0; then the stored answer log is checked.
+//! against `server::startup::App` on port 0; then the stored answer log is checked.
 
 use std::time::Duration;
 
@@ -7,7 +7,8 @@ use loadgen::candidate::Behaviour;
 use loadgen::check::{finished_sessions, verify_store};
 use loadgen::prepare::{PrepareSpec, prepare};
 use loadgen::run::{RunOptions, Target, drive};
-use server::app::{App, Config};
+use server::config::Config;
+use server::startup::App;
 use store::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

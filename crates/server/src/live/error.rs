@@ -3,7 +3,7 @@
 
 use session_engine::{Command, Refusal};
 
-use crate::error::WireError;
+use crate::error::{Code, WireError};
 use crate::exams::ExamError;
 
 /// Why a request to a seat did not go through. Expected refusals are variants; failures
@@ -84,26 +84,26 @@ impl From<ExamError> for Error {
 }
 
 /// The codes and messages are the wire's: clients and the pages' translations key on
-/// them. An internal failure is logged here, where it leaves the server.
+/// them. An internal failure keeps its cause, logged where the error leaves the server.
 impl From<Error> for WireError {
     fn from(e: Error) -> WireError {
         match e {
             Error::Refused(r) => r.into(),
             Error::AnsweredWhilePaused { .. } => Refusal::Paused.into(),
             Error::BadSeq(b) => WireError::bad_seq(b.to_string()),
-            e @ Error::BadChoice(_) => WireError::new("bad_choice", e.to_string()),
-            e @ Error::UnknownIndex { .. } => WireError::new("unknown_index", e.to_string()),
-            e @ Error::UnknownSession => WireError::new("unknown_session", e.to_string()),
+            e @ Error::BadChoice(_) => WireError::new(Code::BadChoice, e.to_string()),
+            e @ Error::UnknownIndex { .. } => WireError::new(Code::UnknownIndex, e.to_string()),
+            e @ Error::UnknownSession => WireError::new(Code::UnknownSession, e.to_string()),
             e @ (Error::ExamNotStored(_) | Error::Stale | Error::NotSupervisorAction(_)) => {
-                WireError::new("internal", e.to_string())
+                WireError::new(Code::Internal, e.to_string())
             }
-            e @ Error::SittingNotOpen => WireError::new("sitting_not_open", e.to_string()),
+            e @ Error::SittingNotOpen => WireError::new(Code::SittingNotOpen, e.to_string()),
             Error::SittingClosed => WireError::sitting_closed(),
             Error::SeatLocked => WireError::seat_locked(),
             Error::ExtensionLimit { cap_minutes, given_minutes } => {
                 WireError::extension_limit(cap_minutes, given_minutes)
             }
-            e @ Error::Busy => WireError::new("busy", e.to_string()),
+            e @ Error::Busy => WireError::new(Code::Busy, e.to_string()),
             Error::Internal { context, detail } => WireError::internal(context, &detail),
         }
     }
@@ -116,7 +116,7 @@ mod tests {
     #[track_caller]
     fn check(e: Error, code: &str, message: &str) {
         let wire = WireError::from(e);
-        assert_eq!((wire.code, wire.message.as_str()), (code, message));
+        assert_eq!((wire.code.as_str(), wire.message.as_str()), (code, message));
     }
 
     #[test]

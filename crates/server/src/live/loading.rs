@@ -47,6 +47,7 @@ impl Registry {
                 }
                 Err(e) => {
                     let e = WireError::from(e);
+                    e.log();
                     tracing::error!(session = %id, error = %e.message, "cannot load session");
                 }
             }
@@ -62,6 +63,7 @@ impl Registry {
                 Ok(c) => c,
                 Err(e) => {
                     let e = WireError::from(super::Error::from(e));
+                    e.log();
                     tracing::error!(exam = %row.exam_code, error = %e.message, "board: cannot load exam");
                     continue;
                 }

@@ -40,6 +40,7 @@ pub use self::error::{BadSeq, Error};
 use self::seat::{Accepted, Conn, Note, lock, settle};
 pub use self::seat::{Action, Push, Seat};
 pub use self::views::SeatLive;
+use crate::actions::LogAction;
 use crate::audit::{Audit, Entry};
 use crate::board::BoardHub;
 use crate::clock::Clock;
@@ -380,7 +381,7 @@ impl Registry {
             Some(r) => {
                 let detail =
                     serde_json::json!({ "reason": "submitted", "result": r, "answers_sha256": answers_sha256 });
-                self.record(id, "session.finished", id, detail, batch).await
+                self.record(id, LogAction::SessionFinished.as_str(), id, detail, batch).await
             }
             None => self.writer.write(batch).await,
         };
@@ -453,9 +454,11 @@ impl Registry {
         let utc = self.clock.utc();
         let (write, push, action, detail, tx) = {
             let (action, detail) = match command {
-                Command::Pause => ("session.paused", serde_json::json!({ "reason": reason })),
-                Command::Resume => ("session.resumed", serde_json::json!({ "reason": reason })),
-                Command::Extend { ms } => ("session.extended", serde_json::json!({ "reason": reason, "ms": ms })),
+                Command::Pause => (LogAction::SessionPaused.as_str(), serde_json::json!({ "reason": reason })),
+                Command::Resume => (LogAction::SessionResumed.as_str(), serde_json::json!({ "reason": reason })),
+                Command::Extend { ms } => {
+                    (LogAction::SessionExtended.as_str(), serde_json::json!({ "reason": reason, "ms": ms }))
+                }
                 other => return Err(Error::NotSupervisorAction(other).into()),
             };
             let mut s = lock(&seat);
@@ -546,7 +549,8 @@ impl Registry {
             (s.session_write(now, utc, false), result, answers_sha256, s.push_tx())
         };
         let detail = serde_json::json!({ "reason": reason, "result": &result, "answers_sha256": answers_sha256 });
-        if let Err(e) = self.record(actor, "session.finished", id, detail, Batch::session(write)).await {
+        if let Err(e) = self.record(actor, LogAction::SessionFinished.as_str(), id, detail, Batch::session(write)).await
+        {
             self.evict(id, &seat);
             return Err(Error::internal("store finish", &e).into());
         }

@@ -39,6 +39,7 @@ impl Registry {
             if let Some(id) = due
                 && let Err(e) = self.expire(&id).await
             {
+                e.log();
                 tracing::error!(session = %id, error = %e.message, "cannot finish session at its deadline");
             }
         }
@@ -83,9 +84,7 @@ impl Registry {
                 _ = sweep.tick() => self.sweep_deadlines().await,
                 () = self.sweep_now.notified() => self.sweep_deadlines().await,
                 _ = checkpoint.tick() => self.checkpoint(false).await,
-                // The watch's guard is dropped inside: held in `select!`'s output it would
-                // make this future not `Send`.
-                () = async { let _ = shutdown.wait_for(|s| *s).await; } => {
+                () = crate::shutdown::stopped(&mut shutdown) => {
                     self.checkpoint(true).await;
                     return;
                 }

@@ -2,7 +2,7 @@
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use server::app::{Access, routes};
+use server::http::{Access, routes};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use crate::helpers::{Candidate, PIN, Setup, TestApp, participant};

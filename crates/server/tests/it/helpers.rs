@@ -7,9 +7,10 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use item_bank::{Bank, Exam, Key, Label};
 use serde_json::{Value, json};
-use server::app::{App, Config};
 use server::clock::ManualClock;
+use server::config::Config;
 use server::sitting::{self, SittingSpec};
+use server::startup::App;
 use store::{NewCandidate, Store};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -203,7 +204,7 @@ pub(crate) struct TestApp {
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) token: String,
     pub(crate) url: String,
-    pub(crate) state: server::app::AppState,
+    pub(crate) state: server::http::AppState,
     configure: fn(&mut Config),
     /// Dropping it (with the app) stops the server too.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -235,8 +236,8 @@ impl TestApp {
     ) -> TestApp {
         let mut config = Config::new(dir.path().to_owned(), Some(url.clone()), "127.0.0.1:0".parse().expect("addr"));
         configure(&mut config);
-        config.trusted_proxies = server::client_ip::TrustedProxies::new(
-            proxies.iter().map(|p| server::client_ip::parse_proxy(p).expect("proxy")).collect(),
+        config.trusted_proxies = server::http::client_ip::TrustedProxies::new(
+            proxies.iter().map(|p| server::http::client_ip::parse_proxy(p).expect("proxy")).collect(),
         );
         let app = App::build_with_clock(&config, clock.clone()).await.expect("build app");
         let addr = app.local_addr();

@@ -176,9 +176,10 @@ async fn login_cookies_are_secure_when_the_public_address_is_https() {
     crate::helpers::init_logs();
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, token) = crate::helpers::prepare_data(&Setup::tiny(1), dir.path()).await;
-    let mut config = server::app::Config::new(dir.path().to_owned(), Some(url), "127.0.0.1:0".parse().expect("addr"));
+    let mut config =
+        server::config::Config::new(dir.path().to_owned(), Some(url), "127.0.0.1:0".parse().expect("addr"));
     config.public_url = Some("https://ujian.example.go.id".into());
-    let app = server::app::App::build(&config).await.expect("build");
+    let app = server::startup::App::build(&config).await.expect("build");
     let addr = app.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {

@@ -9,9 +9,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use tokio::sync::mpsc;
 
-use crate::app::AppState;
+use super::AppState;
+use super::login;
 use crate::auth;
-use crate::error::{ApiError, WireError};
+use crate::error::{ApiError, Code, WireError};
 use crate::live::{Action, Push, SessionRef};
 use crate::protocol::{ClientEvent, ClientMsg, ServerMsg, client_ts_text, parse_client};
 
@@ -63,11 +64,11 @@ pub(crate) async fn candidate_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let login = match auth::session_of(&state, &headers).await {
+    let login = match login::candidate(&state, &headers).await {
         Ok(login) => Ok(login),
         // A login that was ended or expired is told why over the socket: a browser sees
         // nothing of a refused upgrade but that it closed.
-        Err(e) if matches!(e.code, "sitting_closed" | "seat_locked" | "token_expired") => {
+        Err(e) if matches!(e.code, Code::SittingClosed | Code::SeatLocked | Code::TokenExpired) => {
             Err(WireError::new(e.code, e.message))
         }
         Err(e) => return Err(e),
@@ -98,8 +99,11 @@ async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> Result<(), axum::Error
     socket.send(Message::Text(Utf8Bytes::from(text))).await
 }
 
+/// An error as the frame that tells the candidate; where a WebSocket error leaves the
+/// server, so where it is logged.
 fn error_msg(e: WireError, seq: Option<i64>) -> ServerMsg {
-    ServerMsg::Error { code: e.code.to_owned(), message: e.message, seq }
+    e.log();
+    ServerMsg::Error { code: e.code.as_str().to_owned(), message: e.message, seq }
 }
 
 async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin) {
@@ -124,7 +128,7 @@ async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin
     let mut shutdown = state.shutdown.clone();
     // Made once: a fresh one each turn of the loop would join and leave the shutdown
     // signal's waiter list (a lock every connection shares) with every message.
-    let stopped = crate::app::stopped(&mut shutdown);
+    let stopped = crate::shutdown::stopped(&mut shutdown);
     tokio::pin!(stopped);
     let mut limiter = Limiter::new(registry.clock().tick());
     let mut seat = SessionRef::new(session.clone(), conn_id, tx);
@@ -137,7 +141,7 @@ async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin
                         tracing::warn!(session = %session, "closing a flooding connection");
                         break;
                     }
-                    let e = WireError::new("rate_limited", "too many messages; slow down");
+                    let e = WireError::new(Code::RateLimited, "too many messages; slow down");
                     if send(&mut socket, &error_msg(e, None)).await.is_err() {
                         break;
                     }
@@ -178,6 +182,7 @@ async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin
                         if let Err(e) = registry.reattach(&mut seat).await {
                             // The stored truth cannot be read now: the page reconnects and
                             // its welcome carries it.
+                            e.log();
                             tracing::warn!(session = %session, error = %e.message, "cannot reattach after an eviction");
                             let _ = socket.send(Message::Close(None)).await;
                             break;
@@ -198,7 +203,7 @@ async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin
 /// One text frame → the replies to send. Never fails: every problem is an `error` reply.
 async fn handle_text(state: &AppState, seat: &mut SessionRef, text: &str) -> Vec<ServerMsg> {
     if text.len() > MAX_TEXT {
-        return vec![error_msg(WireError::new("too_large", format!("a message is at most {MAX_TEXT} bytes")), None)];
+        return vec![error_msg(WireError::new(Code::TooLarge, format!("a message is at most {MAX_TEXT} bytes")), None)];
     }
     let msg = match parse_client(text) {
         Ok(m) => m,
@@ -230,7 +235,7 @@ async fn handle(state: &AppState, seat: &mut SessionRef, msg: ClientMsg) -> Cont
                 other => {
                     return ControlFlow::Break(error_msg(
                         WireError::new(
-                            "bad_choice",
+                            Code::BadChoice,
                             format!("choice must be a label such as \"A\" or null, not {other}"),
                         ),
                         Some(seq),
@@ -249,9 +254,11 @@ async fn handle(state: &AppState, seat: &mut SessionRef, msg: ClientMsg) -> Cont
     match registry.submit(seat, seq, action, client_ts_text(&client_ts)).await {
         Ok(replies) => ControlFlow::Continue(replies),
         Err(e) => {
-            if e.code == "time_expired" {
+            if e.code == Code::TimeExpired {
                 // The deadline passed between sweeps: finish now so the candidate gets the result.
-                let _ = registry.expire(seat.id()).await;
+                if let Err(e) = registry.expire(seat.id()).await {
+                    e.log();
+                }
             }
             ControlFlow::Break(error_msg(e, Some(seq)))
         }

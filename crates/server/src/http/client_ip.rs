@@ -19,7 +19,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
-use crate::app::AppState;
+use super::AppState;
 use crate::error::ApiError;
 
 /// The reverse proxies whose `X-Forwarded-For` is believed: addresses or CIDR blocks.

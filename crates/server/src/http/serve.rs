@@ -308,7 +308,7 @@ async fn connection<S>(
                 }
                 return;
             }
-            () = crate::app::stopped(&mut stop), if !stopping => {
+            () = crate::shutdown::stopped(&mut stop), if !stopping => {
                 // Finishes the request in flight, then closes.
                 conn.as_mut().graceful_shutdown();
                 stopping = true;

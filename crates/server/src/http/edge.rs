@@ -23,7 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// The policy of every page: only the server's own scripts, styles, images and
 /// connections, no plugins, no forms posting elsewhere, and no framing by any site (the
@@ -128,8 +128,7 @@ async fn check_origin(State(site): State<Arc<Site>>, request: Request, next: Nex
             origin = ?request.headers().get(ORIGIN),
             "refused a request from another origin"
         );
-        return ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "this request came from a page of another site")
-            .into_response();
+        return ApiError::new(Code::CrossOrigin, "this request came from a page of another site").into_response();
     }
     next.run(request).await
 }
@@ -148,13 +147,14 @@ async fn plain_errors(request: Request, next: Next) -> Response {
     let text = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
     tracing::info!(status = status.as_u16(), detail = %String::from_utf8_lossy(&text), "refused a request");
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "there is nothing at this address"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this address does not take this method"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is too large"),
-        s if s.is_server_error() => ("internal", "internal error; try again"),
-        _ => ("bad_request", "the request is malformed: check its address, query and body against the API"),
+        StatusCode::NOT_FOUND => (Code::NotFound, "there is nothing at this address"),
+        StatusCode::METHOD_NOT_ALLOWED => (Code::MethodNotAllowed, "this address does not take this method"),
+        StatusCode::PAYLOAD_TOO_LARGE => (Code::TooLarge, "the request body is too large"),
+        s if s.is_server_error() => (Code::Internal, "internal error; try again"),
+        _ => (Code::BadRequest, "the request is malformed: check its address, query and body against the API"),
     };
-    ApiError::new(status, code, message).into_response()
+    // The status stays as it was: a 415 or a 503 keeps saying what it says.
+    crate::http::error::response(status, code, message)
 }
 
 /// Cache-Control: no-store on a response that sets a cookie (a login, a logout): it

@@ -1,111 +1,38 @@
-//! The HTTP application: configuration, router, listener and graceful shutdown.
+//! The server's start and stop: [`App::build`] opens the database, starts the writer and
+//! timers, loads what was running and binds the listener; [`App::run_until`] serves until
+//! shutdown, then stops everything in order.
 //!
 //! [`App::build`] binds its own listener, so tests can ask for port 0 and read the real
 //! port back (zero-to-production's `startup.rs`).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::CACHE_CONTROL;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse as _, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Serialize;
 use store::Store;
 use store::group_commit::Writer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::audit::Audit;
-use crate::auth::{self, Auth};
+use crate::auth::Auth;
 use crate::board::{self, BoardHub, PageLimiter};
-use crate::client_ip::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
 use crate::credentials::PinKey;
-use crate::edge::{self, Site};
-use crate::error::ApiError;
+use crate::http::{AppState, Connections, Limits, Site};
 use crate::live::Registry;
 use crate::receipt::Signer;
-use crate::serve::{Connections, Limits};
-use crate::signed_head::{HeadPublisher, SignedHead};
+use crate::signed_head::HeadPublisher;
 use crate::sittings::SittingStatus;
-use crate::staff::Staff;
-use crate::{control, pages, staff, ws};
-
-/// Everything the server needs to start; passed explicitly, never read from globals.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Where the SQLite database, keys and other state live.
-    pub data_dir: PathBuf,
-    /// A PostgreSQL (or explicit SQLite) URL; `None` means SQLite in `data_dir`.
-    pub database_url: Option<String>,
-    pub listen: SocketAddr,
-    /// Two answers closer than this many milliseconds are flagged to the supervisor.
-    pub fast_answer_ms: u64,
-    /// The address users open, e.g. `https://cat.example.go.id`: only pages of its origin
-    /// may post to the server or open its WebSockets. Without it, the origin must match
-    /// the request's `Host`.
-    pub public_url: Option<String>,
-    /// Header-read and idle timeouts, and the caps on open connections.
-    pub connections: Limits,
-    /// Board pages built for a request (chosen with `offset` or `limit`) that one peer
-    /// address may ask for per second; the first page is served from a cache and is not
-    /// counted.
-    pub board_pages_per_second: u32,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
-    pub trusted_proxies: TrustedProxies,
-}
-
-impl Config {
-    /// A configuration with the default settings.
-    pub fn new(data_dir: PathBuf, database_url: Option<String>, listen: SocketAddr) -> Config {
-        Config {
-            data_dir,
-            database_url,
-            listen,
-            fast_answer_ms: 2_000,
-            public_url: None,
-            connections: Limits::default(),
-            board_pages_per_second: 10,
-            trusted_proxies: TrustedProxies::default(),
-        }
-    }
-
-    pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| store::sqlite_url_in(&self.data_dir))
-    }
-}
-
-/// Cheap handles shared by every request.
-#[derive(Clone)]
-pub struct AppState {
-    pub registry: Arc<Registry>,
-    pub board: Arc<BoardHub>,
-    pub signer: Arc<Signer>,
-    pub auth: Arc<Auth>,
-    /// The open connections, counted against the caps.
-    pub connections: Arc<Connections>,
-    /// The rate limit of board pages built for one request.
-    pub board_pages: Arc<PageLimiter>,
-    /// The audit chain's latest signed head, published at `/api/v1/audit/head`.
-    pub heads: Arc<HeadPublisher>,
-    /// Whose `X-Forwarded-For` to believe (see [`crate::client_ip`]).
-    pub proxies: Arc<TrustedProxies>,
-    /// Turns true when the server is shutting down: connections close, timers stop.
-    pub shutdown: watch::Receiver<bool>,
-}
 
 /// A built application: the listener is bound, the database open and migrated, the
 /// writer and timers running, unfinished sessions loaded.
 pub struct App {
     listener: TcpListener,
-    router: Router,
+    /// The allowed origin, for the router built when serving starts.
+    site: Site,
     limits: Limits,
     state: AppState,
     shutdown: watch::Sender<bool>,
@@ -193,10 +120,9 @@ impl App {
         let proxies = Arc::new(config.trusted_proxies.clone());
         let state =
             AppState { registry, board, signer, auth, connections, board_pages, heads, proxies, shutdown: shutdown_rx };
-        let router = router(state.clone(), site);
         Ok(App {
             listener,
-            router,
+            site,
             limits: config.connections.clone(),
             state,
             shutdown,
@@ -233,7 +159,7 @@ impl App {
             shutdown.await;
             let _ = signal.send(true);
         };
-        crate::serve::serve(self.listener, self.router, &self.limits, self.state.connections.clone(), stop).await;
+        crate::http::serve(self.listener, self.state.clone(), self.site, &self.limits, stop).await;
         // Order matters: connections and timers stop first (the timers write a last
         // checkpoint through the writer), then the writer commits what it holds and stops.
         let _ = self.shutdown.send(true);
@@ -246,93 +172,6 @@ impl App {
         self.store.close().await;
         Ok(())
     }
-}
-
-/// Who may use a route. Every route is listed in [`routes`] with its access, and the
-/// role-matrix test walks that list, so a new route cannot be added without saying.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone: pages, the public board, health, keys, logins.
-    Public,
-    /// A logged-in candidate, for their own session only.
-    Candidate,
-    /// A logged-in candidate for what is theirs (their own paper's images), or staff for
-    /// any.
-    CandidateOrStaff,
-    /// Staff (admin, or a supervisor of the sitting the path names).
-    Staff,
-    /// The exam committee (admin) only.
-    Admin,
-}
-
-/// One route: method, path, access and handler.
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub access: Access,
-    handler: axum::routing::MethodRouter<AppState>,
-}
-
-fn route(
-    method: &'static str,
-    path: &'static str,
-    access: Access,
-    handler: axum::routing::MethodRouter<AppState>,
-) -> Route {
-    Route { method, path, access, handler }
-}
-
-/// Every route of the server.
-pub fn routes() -> Vec<Route> {
-    let login_body = DefaultBodyLimit::max(auth::LOGIN_BODY_LIMIT);
-    use Access::{Admin, Candidate, CandidateOrStaff, Public, Staff};
-    vec![
-        route("GET", "/", Public, get(pages::candidate_page)),
-        route("GET", "/static/{file}", Public, get(pages::static_file)),
-        route("GET", "/board", Public, get(pages::board_page)),
-        route("GET", "/board/{kind}/{id}", Public, get(pages::board_page)),
-        route("GET", "/console", Public, get(pages::console_page)),
-        route("GET", "/console/{sitting}", Public, get(pages::console_page)),
-        route("GET", "/health", Public, get(health)),
-        route("GET", "/api/v1/keys", Public, get(keys)),
-        route("GET", "/api/v1/audit/head", Public, get(audit_head)),
-        route("POST", "/api/v1/candidate/login", Public, post(auth::login).layer(login_body)),
-        route("POST", "/api/v1/candidate/logout", Public, post(auth::logout)),
-        route("GET", "/api/v1/assets/{hash}/{name}", CandidateOrStaff, get(pages::asset)),
-        route("GET", "/ws/candidate", Candidate, get(ws::candidate_ws)),
-        route("GET", "/api/v1/boards", Public, get(board::list)),
-        route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),
-        route("GET", "/api/v1/boards/{kind}/{id}/feed", Public, get(board::feed)),
-        route("POST", "/api/v1/staff/login", Public, post(staff::login).layer(login_body)),
-        route("POST", "/api/v1/staff/logout", Public, post(staff::logout)),
-        route("GET", "/api/v1/staff/me", Staff, get(staff::me)),
-        route("POST", "/api/v1/staff/{username}/unlock", Admin, post(staff::unlock)),
-        route("GET", "/api/v1/sittings", Staff, get(control::list)),
-        route("GET", "/api/v1/sittings/{id}", Staff, get(control::detail)),
-        route("POST", "/api/v1/sittings/{id}/{action}", Staff, post(control::sitting_action)),
-        route("POST", "/api/v1/sessions/{id}/{action}", Staff, post(control::session_action)),
-        route("POST", "/api/v1/sessions/{id}/unlock", Staff, post(auth::unlock)),
-        route("GET", "/ws/monitor/{id}", Staff, get(control::monitor)),
-    ]
-}
-
-/// The largest request body any route takes unless it says otherwise: every body the
-/// server reads is a login or a supervisor's action with its reason.
-pub const BODY_LIMIT: usize = 16 * 1024;
-
-fn router(state: AppState, site: Site) -> Router {
-    let routes = routes().into_iter().fold(Router::new(), |r, route| {
-        let handler = match route.access {
-            Access::Public => route.handler,
-            // A candidate's or staff member's data (a sitting's detail holds its token):
-            // no cache may keep it.
-            _ => route
-                .handler
-                .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static(edge::NO_STORE))),
-        };
-        r.route(route.path, handler)
-    });
-    edge::layers(routes.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state), site)
 }
 
 /// Takes the data directory for this server alone. A second server on the same directory
@@ -365,78 +204,6 @@ fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
     file.set_len(0)?;
     write!(file, "{}", std::process::id())?;
     Ok(file)
-}
-
-/// Resolves once `shutdown` turns true (or its sender is gone). The watch guard is dropped
-/// inside, so callers can `select!` on it without holding a non-`Send` guard.
-pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|s| *s).await;
-}
-
-/// Resolves on ctrl-c or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
-}
-
-/// The public keys that sign result receipts, for anyone to check one.
-async fn keys(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "keys": [{ "id": state.signer.key_id, "alg": "Ed25519", "public_key_hex": state.signer.public_hex }]
-    }))
-}
-
-/// The audit chain's latest signed head, for anyone to keep and check the chain against
-/// later (`ujian audit verify --head`).
-async fn audit_head(State(state): State<AppState>) -> Json<SignedHead> {
-    Json(state.heads.latest())
-}
-
-/// What `/health` says: `ok` to anyone; the version, the database's durability settings
-/// and the open connections only to staff (they tell an attacker what to try).
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    database: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    connections: Option<usize>,
-}
-
-async fn health(State(state): State<AppState>, staff: Result<Staff, ApiError>) -> Result<Response, ApiError> {
-    let database = state.registry.store().durability().await.map_err(|e| {
-        tracing::error!(error = %e, "health check failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database cannot be reached")
-    })?;
-    let health = match staff {
-        Ok(_) => Health {
-            status: "ok",
-            version: Some(env!("CARGO_PKG_VERSION")),
-            database: Some(database),
-            connections: Some(state.connections.open()),
-        },
-        Err(_) => Health { status: "ok", version: None, database: None, connections: None },
-    };
-    Ok(([(CACHE_CONTROL, edge::NO_STORE)], Json(health)).into_response())
 }
 
 /// The accept queue: a room of candidates connects within the same second at exam start,
