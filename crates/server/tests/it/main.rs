@@ -17,3 +17,4 @@ mod login;
 mod oracle;
 mod results;
 mod seats;
+mod structure;
