@@ -138,7 +138,7 @@ pub(crate) const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// SQLite page cache of the shared pool's connections: SQLite's default. In WAL mode a
 /// connection drops its whole cache when another connection has committed since its last
 /// read, which under load is every time, and the drop walks the cache's hash table, which
-/// never shrinks: a large cache here made every read slower and saved none.
+/// never shrinks: a large cache here makes every read slower and saves nothing.
 pub(crate) const READER_CACHE_KIB: i64 = 2_000;
 
 /// ujian's settings on every SQLite connection, the pool's and the group commit's own
