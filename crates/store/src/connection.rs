@@ -221,7 +221,7 @@ pub(crate) fn open_sqlite(path: &Path, cache_kib: i64) -> Result<Connection> {
 /// `wal_autocheckpoint`.
 pub(crate) const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// Copies SQLite's WAL into the database file every [`WAL_CHECKPOINT_EVERY`], on a
+/// Copies SQLite's WAL into the database file every second (`WAL_CHECKPOINT_EVERY`), on a
 /// connection of its own, until `shutdown` turns true ([`Store::checkpoint`]): the
 /// writer's commits then seldom find the WAL at its `wal_autocheckpoint` size, and when
 /// they do, little is left to copy. Returns at once on PostgreSQL.
