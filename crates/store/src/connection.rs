@@ -138,7 +138,7 @@ pub(crate) const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// SQLite page cache of the shared pool's connections: SQLite's default. In WAL mode a
 /// connection drops its whole cache when another connection has committed since its last
 /// read, which under load is every time, and the drop walks the cache's hash table, which
-/// never shrinks: a large cache here made every read slower and saved none.
+/// never shrinks: a large cache here makes every read slower and saves nothing.
 pub(crate) const READER_CACHE_KIB: i64 = 2_000;
 
 /// ujian's settings on every SQLite connection, the pool's and the group commit's own
@@ -221,7 +221,7 @@ pub(crate) fn open_sqlite(path: &Path, cache_kib: i64) -> Result<Connection> {
 /// `wal_autocheckpoint`.
 pub(crate) const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// Copies SQLite's WAL into the database file every [`WAL_CHECKPOINT_EVERY`], on a
+/// Copies SQLite's WAL into the database file every second (`WAL_CHECKPOINT_EVERY`), on a
 /// connection of its own, until `shutdown` turns true ([`Store::checkpoint`]): the
 /// writer's commits then seldom find the WAL at its `wal_autocheckpoint` size, and when
 /// they do, little is left to copy. Returns at once on PostgreSQL.

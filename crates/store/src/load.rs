@@ -5,7 +5,8 @@
 //! read through the pool. The bulk loads, a sitting's room before its logins, every
 //! unfinished session at a restart and a sitting's every session for the results
 //! export, are hundreds of thousands of rows; through sqlx-sqlite each row is a message from the connection's
-//! thread and every value a copy, which made a restart of 3,000 sessions take ~3 s. On
+//! thread and every value a copy, so a restart of thousands of sessions
+//! would take seconds. On
 //! SQLite they are read on a blocking thread through a connection of their own (ujian's
 //! settings, `query_only`), in one read transaction: one snapshot for the three queries.
 

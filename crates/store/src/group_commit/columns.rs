@@ -210,8 +210,8 @@ mod tests {
         assert_eq!(words(generated), words(written));
     }
 
-    /// The SQLite writer's statements as they were written by hand before they were
-    /// generated: the generated ones must run exactly these.
+    /// The SQLite writer's statements written out by hand: what is generated must be
+    /// these, word for word, so that generating them changes nothing.
     #[test]
     fn the_sqlite_writer_runs_the_statements_it_always_ran() {
         same_sql(
@@ -248,8 +248,8 @@ mod tests {
         );
     }
 
-    /// The pooled writer's statements as they were written by hand, for one and two rows
-    /// on each backend.
+    /// The pooled writer's statements written out by hand, for one and two rows on each
+    /// backend.
     #[test]
     fn the_pooled_writer_runs_the_statements_it_always_ran() {
         for backend in [Backend::Sqlite, Backend::Postgres] {

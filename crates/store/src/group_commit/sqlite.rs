@@ -2,8 +2,8 @@
 //! synchronously on the thread that calls it.
 //!
 //! Through sqlx every statement is a message to the connection's own thread and a wake
-//! back, and every bound string is copied on the way; a commit of a few hundred rows was a
-//! dozen such hand-offs and a statement prepared afresh for each row count. Here the writer
+//! back, and every bound string is copied on the way; a commit of a few hundred rows would be
+//! a dozen such hand-offs and a statement prepared afresh for each row count. Here the writer
 //! thread itself runs SQLite: one prepared statement a table, executed once a row, inside a
 //! real transaction (`BEGIN IMMEDIATE` … `COMMIT`) that is rolled back on any failure.
 //!

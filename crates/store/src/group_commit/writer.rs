@@ -44,7 +44,7 @@ impl BatchWriter {
 impl Store {
     /// A connection of its own for the group-commit writer, which runs on its own thread so
     /// that its commits never queue behind the request handlers. On SQLite it is a
-    /// [`DirectWriter`] with the large page cache ([`WRITER_CACHE_KIB`]), used
+    /// [`DirectWriter`] with the large page cache (`WRITER_CACHE_KIB`), used
     /// synchronously on that thread (open it there); on PostgreSQL a pool of one
     /// connection, made on the calling runtime.
     pub async fn batch_writer(&self) -> Result<BatchWriter> {
