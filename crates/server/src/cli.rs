@@ -471,23 +471,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(file) => (Some(format_or_file), file),
                 None => (None, PathBuf::from(format_or_file)),
             };
-            let args = bank_formats::command::ImportArgs { format, file, out, skip_bad, section, name };
-            let outcome = bank_formats::command::import(&args)?;
-            for d in outcome.problems() {
-                eprintln!("{d}");
-            }
-            print!("{outcome}");
-            match outcome.refusal() {
-                Some(refusal) => {
-                    eprintln!("{refusal}");
-                    Ok(ExitCode::FAILURE)
-                }
-                None => Ok(ExitCode::SUCCESS),
-            }
+            committee::bank_import(&bank_formats::command::ImportArgs { format, file, out, skip_bad, section, name })
         }
         Command::Bank(BankCommand::Export { format, bank, out }) => {
-            println!("{}", bank_formats::command::export(&bank_formats::command::ExportArgs { format, bank, out })?);
-            Ok(ExitCode::SUCCESS)
+            committee::bank_export(&bank_formats::command::ExportArgs { format, bank, out })
         }
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,

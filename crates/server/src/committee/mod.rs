@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use item_bank::BankError;
 use store::Store;
 
-pub(crate) use bank::{bank_import_csv, bank_lint, bank_new, bank_validate};
+pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
 pub(crate) use verify::{audit_verify, receipt_verify};
