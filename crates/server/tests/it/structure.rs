@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 const MAX_LINES: usize = 600;
 
 fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).expect("crates/server is two levels down")
 }
 
 fn crate_src(name: &str) -> PathBuf {
@@ -23,7 +23,8 @@ fn shown(path: &Path) -> String {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> =
+        fs::read_dir(dir).expect("read a source folder").map(|e| e.expect("read a folder entry").path()).collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -41,8 +42,8 @@ fn modules(src: &Path) -> BTreeMap<String, Vec<PathBuf>> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     for file in files {
-        let rel = file.strip_prefix(src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+        let rel = file.strip_prefix(src).expect("a file under src");
+        let first = rel.components().next().expect("a relative path").as_os_str().to_string_lossy().into_owned();
         let name = first.strip_suffix(".rs").unwrap_or(&first).to_owned();
         if rel.components().count() == 1 && (name == "lib" || name == "main") {
             continue;
@@ -54,8 +55,8 @@ fn modules(src: &Path) -> BTreeMap<String, Vec<PathBuf>> {
 
 /// The text without `//` comments, so that a doc link is not counted as a dependency.
 fn code_of(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap();
-    text.lines().map(|l| l.split("//").next().unwrap()).collect::<Vec<_>>().join("\n")
+    let text = fs::read_to_string(path).expect("read a source file");
+    text.lines().map(|l| l.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n")
 }
 
 fn ident_at(s: &str) -> &str {
@@ -138,8 +139,7 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
             }
             if self.low[v] == self.index[v] {
                 let mut component = Vec::new();
-                loop {
-                    let w = self.stack.pop().unwrap();
+                while let Some(w) = self.stack.pop() {
                     self.on_stack.remove(w);
                     component.push(w.to_owned());
                     if w == v {
@@ -199,7 +199,7 @@ fn no_file_in_server_or_store_is_over_600_lines() {
         let mut files = Vec::new();
         rust_files(&crate_src(krate), &mut files);
         for file in files {
-            let lines = fs::read_to_string(&file).unwrap().lines().count();
+            let lines = fs::read_to_string(&file).expect("read a source file").lines().count();
             if lines > MAX_LINES {
                 long.push(format!("{} ({lines} lines)", shown(&file)));
             }
@@ -217,7 +217,7 @@ fn only_the_http_layer_the_cli_and_main_use_axum() {
     let offenders: Vec<String> = files
         .iter()
         .filter(|f| {
-            let first = f.strip_prefix(&src).unwrap().components().next().unwrap();
+            let first = f.strip_prefix(&src).expect("a file under src").components().next().expect("a relative path");
             !allowed.contains(&first.as_os_str().to_string_lossy().as_ref())
         })
         .filter(|f| code_of(f).contains("axum::"))
