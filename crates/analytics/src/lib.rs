@@ -1,0 +1,22 @@
+//! Evidence from answer logs: classical item analysis after a sitting, and the
+//! irregularities a sitting's logs show (answer similarity, timing, changes).
+//!
+//! Pure like `item-bank` and `scoring`: the caller hands in the items and each candidate's
+//! paper and answer lines with their server timestamps, and gets statistics back. Every
+//! flag is evidence for a person to weigh, never a verdict (docs/analytics.md).
+//!
+//! # Layout
+//!
+//! - [`input`]: [`ItemInfo`], [`Sheet`] and [`Line`], what every analysis reads.
+//! - [`items`]: [`items::analyse`], per item difficulty, discrimination, distractors and
+//!   time; per section KR-20 or α, SEM and a histogram.
+//! - `stats`: moments, correlation, quantiles, binomial and Poisson-binomial tails.
+
+pub mod input;
+pub mod items;
+mod stats;
+
+pub use input::{ItemInfo, Line, Sheet};
+pub use items::{
+    Analysis, ItemFlag, ItemReport, ItemScoring, OptionShare, Reliability, SectionReport, TimeSpent, analyse,
+};
