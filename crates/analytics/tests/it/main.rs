@@ -1,0 +1,4 @@
+//! The analytics crate against outside references: a statistics package's figures and
+//! simulated sittings.
+
+mod fixture;
