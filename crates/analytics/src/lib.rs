@@ -10,13 +10,17 @@
 //! - [`input`]: [`ItemInfo`], [`Sheet`] and [`Line`], what every analysis reads.
 //! - [`items`]: [`items::analyse`], per item difficulty, discrimination, distractors and
 //!   time; per section KR-20 or α, SEM and a histogram.
+//! - [`similarity`]: [`similarity::similarity`], improbably similar answers between the
+//!   candidates of a room.
 //! - `stats`: moments, correlation, quantiles, binomial and Poisson-binomial tails.
 
 pub mod input;
 pub mod items;
+pub mod similarity;
 mod stats;
 
 pub use input::{ItemInfo, Line, Sheet};
 pub use items::{
     Analysis, ItemFlag, ItemReport, ItemScoring, OptionShare, Reliability, SectionReport, TimeSpent, analyse,
 };
+pub use similarity::{Comparison, SimilarPair, SimilarityOptions, SimilarityReport, similarity};

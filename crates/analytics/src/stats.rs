@@ -1,4 +1,4 @@
-//! The small numeric pieces the analyses share: moments, correlation and quantiles.
+//! The small numeric pieces the analyses share: moments, correlation, quantiles and tails.
 
 pub(crate) fn mean(xs: &[f64]) -> f64 {
     if xs.is_empty() { 0.0 } else { xs.iter().sum::<f64>() / xs.len() as f64 }
@@ -36,9 +36,41 @@ pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// P(X ≥ m) for X a sum of independent Bernoulli variables with probabilities `ps` (the
+/// Poisson-binomial distribution), computed exactly by convolution.
+pub(crate) fn poisson_binomial_tail(ps: &[f64], m: usize, buf: &mut Vec<f64>) -> f64 {
+    if m == 0 {
+        return 1.0;
+    }
+    if m > ps.len() {
+        return 0.0;
+    }
+    buf.clear();
+    buf.resize(ps.len() + 1, 0.0);
+    buf[0] = 1.0;
+    for (k, &p) in ps.iter().enumerate() {
+        for j in (1..=k + 1).rev() {
+            buf[j] = buf[j] * (1.0 - p) + buf[j - 1] * p;
+        }
+        buf[0] *= 1.0 - p;
+    }
+    buf[m..].iter().sum::<f64>().min(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tails_match_hand_computed_values() {
+        let mut buf = Vec::new();
+        // Two fair coins: P(X ≥ 1) = 3/4, P(X ≥ 2) = 1/4.
+        assert!((poisson_binomial_tail(&[0.5, 0.5], 1, &mut buf) - 0.75).abs() < 1e-12);
+        assert!((poisson_binomial_tail(&[0.5, 0.5], 2, &mut buf) - 0.25).abs() < 1e-12);
+        // Equal probabilities are the binomial: ten heads of ten fair coins.
+        assert!((poisson_binomial_tail(&[0.5; 10], 10, &mut buf) - 1.0 / 1024.0).abs() < 1e-15);
+        assert_eq!(poisson_binomial_tail(&[0.5; 10], 11, &mut buf), 0.0);
+    }
 
     #[test]
     fn quantiles_interpolate_like_numpy() {

@@ -2,3 +2,5 @@
 //! simulated sittings.
 
 mod fixture;
+mod sim;
+mod similarity;
