@@ -12,15 +12,21 @@
 //!   time; per section KR-20 or α, SEM and a histogram.
 //! - [`similarity`]: [`similarity::similarity`], improbably similar answers between the
 //!   candidates of a room.
+//! - [`timing`]: fast right answers, idle gaps followed by bursts, seats answering in step.
+//! - [`changes`]: wrong-to-right changes above the room's rate, answer cycling.
 //! - `stats`: moments, correlation, quantiles, binomial and Poisson-binomial tails.
 
+pub mod changes;
 pub mod input;
 pub mod items;
 pub mod similarity;
 mod stats;
+pub mod timing;
 
+pub use changes::{ChangeRate, cycling, wrong_to_right};
 pub use input::{ItemInfo, Line, Sheet};
 pub use items::{
     Analysis, ItemFlag, ItemReport, ItemScoring, OptionShare, Reliability, SectionReport, TimeSpent, analyse,
 };
 pub use similarity::{Comparison, SimilarPair, SimilarityOptions, SimilarityReport, similarity};
+pub use timing::{FastAnswer, IdleBurst, Lockstep, fast_answers, idle_bursts, lockstep};
