@@ -1,11 +1,12 @@
 //! The analytics benchmark of docs/benchmarks.md: item analysis of 30,000 candidates × 110
-//! items, and similarity, lockstep and change checks over a room of 400.
+//! items with the per-candidate timing checks, and similarity, lockstep and change checks
+//! over a room of 400.
 //!
 //! `cargo run --release -p analytics --example bench`
 
 use std::time::Instant;
 
-use analytics::{Comparison, SimilarityOptions, analyse, lockstep, wrong_to_right};
+use analytics::{Comparison, SimilarityOptions, analyse, cycling, fast_answers, idle_bursts, lockstep, wrong_to_right};
 use rand::seq::SliceRandom as _;
 
 #[allow(dead_code, reason = "the tests' simulation; the benchmark uses part of it")]
@@ -40,6 +41,17 @@ fn main() {
         t.elapsed().as_secs_f64(),
         analysis.items.len(),
         analysis.sections.len()
+    );
+
+    let t = Instant::now();
+    let medians = analysis.item_medians(exam.items.len());
+    let flagged: usize = sheets
+        .iter()
+        .map(|s| fast_answers(&exam.items, s, &medians).len() + idle_bursts(&exam.items, s).len() + cycling(s).len())
+        .sum();
+    println!(
+        "fast answers, idle bursts and cycling, every candidate: {:.2} s ({flagged} found)",
+        t.elapsed().as_secs_f64()
     );
 
     let room: Vec<usize> = (0..ROOM).collect();

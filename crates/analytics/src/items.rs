@@ -122,6 +122,20 @@ pub struct Analysis {
     pub sections: Vec<SectionReport>,
 }
 
+impl Analysis {
+    /// Each item's median time spent, indexed like the analysed item list, for
+    /// [`crate::timing::fast_answers`].
+    pub fn item_medians(&self, items: usize) -> Vec<Option<f64>> {
+        let mut medians = vec![None; items];
+        for r in &self.items {
+            if let Some(m) = medians.get_mut(r.item) {
+                *m = r.time.map(|t| t.median_ms);
+            }
+        }
+        medians
+    }
+}
+
 /// One candidate's encounter with one item.
 struct Entry {
     score: i64,
@@ -371,6 +385,7 @@ mod tests {
         assert_eq!(p, 0.375);
         assert_eq!(discrimination, Some(1.0));
         assert_eq!(c.time.map(|t| t.median_ms), Some(10_000.0));
+        assert_eq!(analysis.item_medians(3)[2], Some(10_000.0));
         assert_eq!(analysis.sections[0].histogram.values().sum::<usize>(), 8);
     }
 

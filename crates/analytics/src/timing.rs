@@ -36,8 +36,8 @@ pub struct FastAnswer {
 }
 
 /// Right answers in `sheet` whose time spent was under [`FAST_SHARE`] of both the
-/// candidate's median and the item's (`item_median_ms[i]`, from [`crate::analyse`] or from
-/// earlier sittings). Incrementally: keep each candidate's times in a sorted list and each
+/// candidate's median and the item's (`item_median_ms[i]`, from [`crate::Analysis::item_medians`]
+/// or from earlier sittings; an item without one is not judged). Incrementally: keep each candidate's times in a sorted list and each
 /// item's median from the sittings before; judge an answer when its line arrives.
 pub fn fast_answers(items: &[ItemInfo], sheet: &Sheet, item_median_ms: &[Option<f64>]) -> Vec<FastAnswer> {
     let replayed = sheet.replay();
@@ -48,7 +48,9 @@ pub fn fast_answers(items: &[ItemInfo], sheet: &Sheet, item_median_ms: &[Option<
     for (position, (&item, (&choice, &spent))) in
         sheet.paper.iter().zip(replayed.choices.iter().zip(&replayed.spent_ms)).enumerate()
     {
-        let (Some(choice), Some(spent_ms), Some(item_median_ms)) = (choice, spent, item_median_ms[item]) else {
+        let (Some(choice), Some(spent_ms), Some(item_median_ms)) =
+            (choice, spent, item_median_ms.get(item).copied().flatten())
+        else {
             continue;
         };
         let fast = (spent_ms as f64) < FAST_SHARE * own_median_ms && (spent_ms as f64) < FAST_SHARE * item_median_ms;
