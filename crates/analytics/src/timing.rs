@@ -108,49 +108,52 @@ pub struct Lockstep {
     pub b: usize,
     /// Answer lines of `a` with a line of `b` on the same item within the window.
     pub together: usize,
-    /// The longest run of those in the same order on both seats.
+    /// The longest run of those on consecutive lines of both seats' logs.
     pub longest_run: usize,
 }
 
-/// Pairs of the room whose longest run of answers in step is at least [`LOCKSTEP_RUN`].
+/// Pairs of the room whose longest run of answers in step (the same items, one after the
+/// other on both seats, each within [`LOCKSTEP_WINDOW_MS`]) is at least [`LOCKSTEP_RUN`].
 /// Papers are shuffled per candidate, so honest neighbours rarely meet the same item at the
 /// same moment, let alone several in a row. Incrementally: keep each item's lines of the
 /// last [`LOCKSTEP_WINDOW_MS`] and each pair's current run; a new line is checked against
 /// that item's recent lines only.
 pub fn lockstep(items: &[ItemInfo], sheets: &[Sheet], room: &[usize]) -> Vec<Lockstep> {
-    // Every answer line of the room by item: (time, seat).
-    let mut by_item: Vec<Vec<(i64, usize)>> = vec![Vec::new(); items.len()];
+    // Every answer line of the room by item: (time, seat, the line's place in the seat's log).
+    let mut by_item: Vec<Vec<(i64, usize, usize)>> = vec![Vec::new(); items.len()];
     for &s in room {
-        for line in &sheets[s].lines {
+        for (n, line) in sheets[s].lines.iter().enumerate() {
             if let Some(&i) = sheets[s].paper.get(line.position) {
-                by_item[i].push((line.at_ms, s));
+                by_item[i].push((line.at_ms, s, n));
             }
         }
     }
-    // Each pair's meetings: (time on a, time on b).
-    let mut meetings: HashMap<(usize, usize), Vec<(i64, i64)>> = HashMap::new();
+    // Each pair's meetings: (line of a, line of b).
+    let mut meetings: HashMap<(usize, usize), Vec<(usize, usize)>> = HashMap::new();
     for lines in &mut by_item {
         lines.sort_unstable();
-        for (x, &(ta, sa)) in lines.iter().enumerate() {
-            for &(tb, sb) in lines[x + 1..].iter().take_while(|(tb, _)| tb - ta <= LOCKSTEP_WINDOW_MS) {
+        for (x, &(ta, sa, na)) in lines.iter().enumerate() {
+            for &(_, sb, nb) in lines[x + 1..].iter().take_while(|(tb, ..)| tb - ta <= LOCKSTEP_WINDOW_MS) {
                 if sa != sb {
-                    let (key, times) = if sa < sb { ((sa, sb), (ta, tb)) } else { ((sb, sa), (tb, ta)) };
-                    meetings.entry(key).or_default().push(times);
+                    let (key, lines) = if sa < sb { ((sa, sb), (na, nb)) } else { ((sb, sa), (nb, na)) };
+                    meetings.entry(key).or_default().push(lines);
                 }
             }
         }
     }
+    // A run is meetings on consecutive lines of both logs: the same items, in the same order,
+    // with nothing else answered in between on either seat.
     let mut out: Vec<Lockstep> = meetings
         .into_iter()
-        .filter_map(|((a, b), mut times)| {
-            times.sort_unstable();
+        .filter_map(|((a, b), mut lines)| {
+            lines.sort_unstable();
             let mut longest = 1;
             let mut run = 1;
-            for w in times.windows(2) {
-                run = if w[1].1 > w[0].1 { run + 1 } else { 1 };
+            for w in lines.windows(2) {
+                run = if w[1] == (w[0].0 + 1, w[0].1 + 1) { run + 1 } else { 1 };
                 longest = longest.max(run);
             }
-            (longest >= LOCKSTEP_RUN).then_some(Lockstep { a, b, together: times.len(), longest_run: longest })
+            (longest >= LOCKSTEP_RUN).then_some(Lockstep { a, b, together: lines.len(), longest_run: longest })
         })
         .collect();
     out.sort_by_key(|l| (std::cmp::Reverse(l.longest_run), l.a, l.b));

@@ -4,3 +4,4 @@
 mod fixture;
 mod sim;
 mod similarity;
+mod timing;
