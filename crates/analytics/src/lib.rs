@@ -14,7 +14,7 @@
 //!   candidates of a room.
 //! - [`timing`]: fast right answers, idle gaps followed by bursts, seats answering in step.
 //! - [`changes`]: wrong-to-right changes above the room's rate, answer cycling.
-//! - `stats`: moments, correlation, quantiles, binomial and Poisson-binomial tails.
+//! - `stats`: moments, correlation, quantiles and the Poisson-binomial tail.
 
 pub mod changes;
 pub mod input;

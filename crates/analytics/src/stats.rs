@@ -1,4 +1,5 @@
-//! The small numeric pieces the analyses share: moments, correlation, quantiles and tails.
+//! The small numeric pieces the analyses share: moments, correlation, quantiles and the
+//! Poisson-binomial tail.
 
 pub(crate) fn mean(xs: &[f64]) -> f64 {
     if xs.is_empty() { 0.0 } else { xs.iter().sum::<f64>() / xs.len() as f64 }
