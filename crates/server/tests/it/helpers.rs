@@ -56,8 +56,23 @@ pub(crate) fn databases() -> Vec<Db> {
     let mut v = vec![Db::Sqlite];
     if std::env::var("UJIAN_TEST_PG").is_ok_and(|s| !s.is_empty()) {
         v.push(Db::Postgres);
+    } else {
+        say_postgres_skipped();
     }
     v
+}
+
+/// Says once a run that the PostgreSQL half is skipped, straight to stderr: the harness
+/// hides what `eprintln!` prints in a test that passes, and a skip must be seen.
+fn say_postgres_skipped() {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped the PostgreSQL runs: set UJIAN_TEST_PG=postgres://USER@HOST/DATABASE to run them (.ci/run does)"
+        );
+    });
 }
 
 /// A fresh, empty PostgreSQL database on the `UJIAN_TEST_PG` server.
