@@ -1,5 +1,6 @@
 //! A seat as the wire shows it: the candidate's welcome and questions, the monitor's view
-//! of a seat and its events. The only place a seat meets the wire types.
+//! of a seat and its events. The registry's flow builds only the short replies (ack, finished,
+//! paused, resumed) itself.
 
 use session_engine::{Status, Tick};
 
