@@ -146,6 +146,22 @@ impl WireError {
             tracing::error!(error = %d.error, "{}", d.context);
         }
     }
+
+    /// Logs an error a background step drops, once, with what it was doing and what about
+    /// (a session, an exam): the internal cause when there is one, else the code and message.
+    pub fn log_dropped(&self, doing: &str, about: &str) {
+        match &self.detail {
+            Some(d) => tracing::error!(about, error = %d.error, "{doing}: {}", d.context),
+            None => tracing::error!(about, code = self.code.as_str(), "{doing}: {}", self.message),
+        }
+    }
+
+    /// This error as an internal failure of `context`, for a step that cannot fail for a
+    /// client's reason: the client reads "internal error", the log gets the cause.
+    pub fn into_internal(self, context: &str) -> ApiError {
+        let detail = self.detail.unwrap_or(Detail { context: context.to_owned(), error: self.message });
+        ApiError { detail: Some(detail), ..ApiError::new(Code::Internal, "internal error; try again") }
+    }
 }
 
 /// Refusals of a candidate's login (its connect or request) and of a supervisor's reach,

@@ -182,8 +182,7 @@ async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin
                         if let Err(e) = registry.reattach(&mut seat).await {
                             // The stored truth cannot be read now: the page reconnects and
                             // its welcome carries it.
-                            e.log();
-                            tracing::warn!(session = %session, error = %e.message, "cannot reattach after an eviction");
+                            e.log_dropped("cannot reattach after an eviction", &session);
                             let _ = socket.send(Message::Close(None)).await;
                             break;
                         }

@@ -120,7 +120,13 @@ async fn run_monitor(mut socket: WebSocket, state: AppState, sitting: String, to
                 }
             }
             _ = every.tick() => {
-                let Ok(seats) = state.control().seats(&sitting).await else { break };
+                let seats = match state.control().seats(&sitting).await {
+                    Ok(seats) => seats,
+                    Err(e) => {
+                        e.log();
+                        break;
+                    }
+                };
                 if !send_json(&mut socket, &json!({ "type": "seats", "seats": seats })).await {
                     break;
                 }

@@ -46,9 +46,7 @@ impl Registry {
                     }
                 }
                 Err(e) => {
-                    let e = WireError::from(e);
-                    e.log();
-                    tracing::error!(session = %id, error = %e.message, "cannot load session");
+                    WireError::from(e).log_dropped("cannot load session", &id);
                 }
             }
         }
@@ -62,17 +60,18 @@ impl Registry {
             let ctx = match self.exams.get(&row.exam_code).await {
                 Ok(c) => c,
                 Err(e) => {
-                    let e = WireError::from(super::Error::from(e));
-                    e.log();
-                    tracing::error!(exam = %row.exam_code, error = %e.message, "board: cannot load exam");
+                    WireError::from(super::Error::from(e)).log_dropped("board: cannot load exam", &row.exam_code);
                     continue;
                 }
             };
-            if is_running(&row.status)
-                && let Ok(seat) = self.get(&row.session_id).await
-            {
-                self.publish(&seat);
-                continue;
+            if is_running(&row.status) {
+                match self.get(&row.session_id).await {
+                    Ok(seat) => {
+                        self.publish(&seat);
+                        continue;
+                    }
+                    Err(e) => WireError::from(e).log_dropped("board: cannot load running session", &row.session_id),
+                }
             }
             let (scored, answered) = stored_score(&row.status, row.result.as_deref(), &ctx);
             self.board.update(RowUpdate {

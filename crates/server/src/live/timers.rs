@@ -39,8 +39,7 @@ impl Registry {
             if let Some(id) = due
                 && let Err(e) = self.expire(&id).await
             {
-                e.log();
-                tracing::error!(session = %id, error = %e.message, "cannot finish session at its deadline");
+                e.log_dropped("cannot finish session at its deadline", &id);
             }
         }
     }
