@@ -307,14 +307,11 @@ impl Auth {
             None => self.read_token(registry, &hash).await?,
         };
         let now = registry.clock().utc();
-        let status = match registry.status_of(&entry.session) {
-            Some(status) => status.as_str(),
-            None => entry.stored_status.as_str(),
-        };
+        let status = registry.status_of(&entry.session).or_else(|| Status::from_stored(&entry.stored_status, None));
         let expired = || ApiError::from(WireError::token_expired());
         match status {
-            "active" | "paused" => {}
-            "finished" => {
+            Some(Status::Active | Status::Paused) => {}
+            Some(Status::Finished(_)) => {
                 if entry.finished_at.is_none() {
                     // Finished since this entry was made: the stored time, or (its commit
                     // still under way) now.
@@ -398,7 +395,7 @@ impl Auth {
                 if self.pins.check_pin(participant, &req.pin, &seat.pin_hash) == PinCheck::Match {
                     registry.sitting_status(&seat.sitting_id).await?.map(|status| store::LoginCandidate {
                         sitting_status: status.as_str().to_owned(),
-                        session_status: "ready".to_owned(),
+                        session_status: Status::Ready.as_str().to_owned(),
                         ..seat
                     })
                 } else {
@@ -441,7 +438,7 @@ impl Auth {
         drop(from_address);
         // A started session stays on its PC: a new login (another PC) needs the supervisor's
         // leave, which it uses up, and the old PC's login stops working.
-        let moved = matches!(found.session_status.as_str(), "active" | "paused");
+        let moved = Status::from_stored(&found.session_status, None).is_some_and(Status::is_working);
         let at = store::ts(registry.clock().utc());
         if moved {
             // Taken in one statement: two PCs cannot both use one leave.
@@ -468,20 +465,24 @@ impl Auth {
         registry
             .record(
                 participant,
-                LogAction::CandidateLogin.as_str(),
+                LogAction::CandidateLogin,
                 &found.session_id,
                 serde_json::json!({ "moved": moved }),
                 with,
             )
             .await
             .map_err(|e| ApiError::internal("store login", &e))?;
-        if !moved && found.session_status == "ready" && registry.status_of(&found.session_id) != Some(Status::Ready) {
+        if !moved
+            && Status::from_stored(&found.session_status, None) == Some(Status::Ready)
+            && registry.status_of(&found.session_id) != Some(Status::Ready)
+        {
             // The session started with another login while this one was being stored (after
             // the start ended the others): end this one too.
             registry.store().revoke_token(&hash, store::Revoked::Superseded, &at).await?;
             return Err(revoked(store::Revoked::Superseded));
         }
-        let (allowed_ms, grace_ms) = registry.login_terms(&found.session_id).await.map_err(ApiError::from)?;
+        let (allowed_ms, grace_ms) =
+            registry.login_terms(&found.session_id).await.map_err(|e| e.into_internal("login"))?;
         let now = registry.clock().utc();
         let from = registry.sitting_start(&found.sitting_id).await?.map_or(now, |start| start.max(now));
         let entry = TokenEntry {
@@ -491,7 +492,10 @@ impl Auth {
             finished_at: None,
         };
         self.cache(hash, entry);
-        let exam = registry.exam_code(&found.session_id).await.unwrap_or_default();
+        let exam = registry.exam_code(&found.session_id).await.unwrap_or_else(|e| {
+            e.log_dropped("login: the exam's code", &found.session_id);
+            String::new()
+        });
         tracing::info!(participant = %participant, session = %found.session_id, "candidate logged in");
         Ok(LoginResponse { session: found.session_id, token, exam })
     }

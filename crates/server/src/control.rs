@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use session_engine::Command;
+use session_engine::{Command, Status};
 
 use crate::actions::{LogAction, SessionAction, SittingAction};
 use crate::auth::Auth;
@@ -197,7 +197,7 @@ impl Control<'_> {
             "logins_ended": done.logins_ended,
         });
         self.registry
-            .record(&staff.username, LogAction::Sitting(action).as_str(), id, detail, store::Batch::default())
+            .record(&staff.username, LogAction::Sitting(action), id, detail, store::Batch::default())
             .await
             .map_err(|e| ApiError::internal("audit", &e))?;
         if action == SittingAction::Close {
@@ -214,7 +214,7 @@ impl Control<'_> {
     /// before the room logs in.
     pub async fn open(&self, sitting: &store::SittingRow, rotate_token: bool) -> Result<SittingChange, ApiError> {
         let token = if rotate_token { self.new_token(sitting).await? } else { sitting.token.clone() };
-        let status = SittingStatus::Open.as_str();
+        let status = SittingStatus::Open;
         self.registry.set_sitting_status(&sitting.id, status).await?;
         // The room is about to log in at once: have its sessions in memory first.
         let registry = self.registry.clone();
@@ -229,13 +229,14 @@ impl Control<'_> {
                 tracing::warn!(sitting = %id, error = %e, "cannot keep the sitting's logins; they go to the database");
             }
         });
-        Ok(SittingChange { status: status.to_owned(), token, ..SittingChange::default() })
+        Ok(SittingChange { status: status.as_str().to_owned(), token, ..SittingChange::default() })
     }
 
     /// A new token for a sitting: the old one stops working for new logins at once.
     pub async fn rotate_token(&self, sitting: &store::SittingRow) -> Result<SittingChange, ApiError> {
         let token = self.new_token(sitting).await?;
-        self.registry.set_sitting_status(&sitting.id, &sitting.status).await?;
+        let status: SittingStatus = sitting.status.parse().map_err(|e| ApiError::internal("sitting status", &e))?;
+        self.registry.set_sitting_status(&sitting.id, status).await?;
         Ok(SittingChange { status: sitting.status.clone(), token, ..SittingChange::default() })
     }
 
@@ -261,7 +262,7 @@ impl Control<'_> {
         }
         self.auth.forget_sitting(&sitting.id);
         let seats = self.registry.store().seats(&sitting.id).await?;
-        let working = seats.iter().filter(|s| matches!(s.status.as_str(), "active" | "paused")).count();
+        let working = seats.iter().filter(|s| is_working(&s.status)).count();
         Ok(SittingChange {
             status: SittingStatus::Closed.as_str().to_owned(),
             token: sitting.token.clone(),
@@ -280,11 +281,11 @@ impl Control<'_> {
         staff: &Staff,
         reason: &str,
     ) -> Result<SittingChange, ApiError> {
-        let status = if command == Command::Pause { SittingStatus::Paused } else { SittingStatus::Open }.as_str();
+        let status = if command == Command::Pause { SittingStatus::Paused } else { SittingStatus::Open };
         self.registry.set_sitting_status(&sitting.id, status).await?;
         let mut sessions = 0;
         for seat in self.registry.store().seats(&sitting.id).await? {
-            if matches!(seat.status.as_str(), "active" | "paused") {
+            if is_working(&seat.status) {
                 match self.registry.supervise(&seat.session_id, command, &staff.username, reason, false).await {
                     Ok(true) => sessions += 1,
                     Ok(false) => {}
@@ -298,7 +299,7 @@ impl Control<'_> {
             }
         }
         Ok(SittingChange {
-            status: status.to_owned(),
+            status: status.as_str().to_owned(),
             token: sitting.token.clone(),
             sessions,
             ..SittingChange::default()
@@ -351,7 +352,7 @@ impl Control<'_> {
                 };
                 let detail = json!({ "reason": r.reason, "seat": r.seat });
                 registry
-                    .record(&staff.username, logged.as_str(), session, detail, store::Batch::default())
+                    .record(&staff.username, logged, session, detail, store::Batch::default())
                     .await
                     .map_err(|e| ApiError::internal("audit", &e))?;
                 true
@@ -374,7 +375,7 @@ impl Control<'_> {
         let changed = self.auth.throttle.unlock_participant(participant, now);
         let detail = serde_json::json!({ "reason": reason, "participant_no": participant, "was_locked": changed });
         self.registry
-            .record(&staff.username, LogAction::CandidateUnlock.as_str(), session, detail, store::Batch::default())
+            .record(&staff.username, LogAction::CandidateUnlock, session, detail, store::Batch::default())
             .await
             .map_err(|e| ApiError::internal("audit", &e))?;
         Ok(changed)
@@ -406,4 +407,9 @@ impl Control<'_> {
             Err(_) => Some(Code::Forbidden),
         }
     }
+}
+
+/// Whether a stored session status is a started, unfinished one (active or paused).
+fn is_working(status: &str) -> bool {
+    Status::from_stored(status, None).is_some_and(Status::is_working)
 }

@@ -13,6 +13,7 @@ use store::{NewCandidate, NewSupervisor, Store};
 use crate::config::Config;
 use crate::credentials;
 use crate::sitting::{self, SittingSpec};
+use crate::sittings::SittingStatus;
 use crate::staff::Role;
 use crate::startup::App;
 
@@ -137,8 +138,8 @@ pub async fn prepare(config: &Config, opts: &DemoOptions) -> anyhow::Result<(Str
     };
     let sitting = sitting::prepare(&store, &spec, now).await?;
     store.assign_supervisor(&sitting.id, "pengawas").await?;
-    if sitting.status != "open" {
-        store.set_sitting_status(&sitting.id, "open").await?;
+    if sitting.status.parse() != Ok(SittingStatus::Open) {
+        store.set_sitting_status(&sitting.id, SittingStatus::Open.as_str()).await?;
     }
     store.close().await;
     Ok((sitting.token, creds))

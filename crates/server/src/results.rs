@@ -12,8 +12,10 @@ use item_bank::{ItemId, Label, SectionCode};
 use scoring::selection::{Candidate, ResultCode, Standing, select};
 use scoring::{RankKey, Score};
 use serde::Serialize;
-use session_engine::{AnswerCycling, PaperEntry};
+use session_engine::{AnswerCycling, FinishReason, PaperEntry, Status};
 use store::Store;
+
+use crate::sittings::SittingStatus;
 
 /// One line of the export.
 #[derive(Debug, Clone, Serialize)]
@@ -86,7 +88,11 @@ pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow
         .sittings(None)
         .await?
         .into_iter()
-        .filter(|s| s.exam_code == exam_code && sitting.as_deref().is_none_or(|id| id == s.id) && s.status != "closed")
+        .filter(|s| {
+            s.exam_code == exam_code
+                && sitting.as_deref().is_none_or(|id| id == s.id)
+                && s.status.parse() != Ok(SittingStatus::Closed)
+        })
         .map(|s| format!("{} ({})", s.id, s.status))
         .collect();
     if !not_closed.is_empty() && !provisional {
@@ -205,9 +211,9 @@ fn rescore(
         .and_then(|v| v["total"].as_i64());
     let mismatch =
         stored_total.filter(|t| *t != score.total.0).map(|t| format!("stored total {t}, rescored {}", score.total.0));
-    let standing = match (rec.status.as_str(), rec.finish_reason.as_deref()) {
-        (_, Some("terminated")) => Standing::Disqualified,
-        ("ready", _) => Standing::Absent,
+    let standing = match Status::from_stored(&rec.status, rec.finish_reason.as_deref()) {
+        Some(Status::Finished(FinishReason::Terminated)) => Standing::Disqualified,
+        Some(Status::Ready) => Standing::Absent,
         _ => Standing::Sat { key: RankKey::of(exam, &score), passed: score.passed },
     };
     let line = ResultLine {

@@ -99,13 +99,9 @@ impl Sittings {
     }
 
     /// Stores a sitting's new status, then makes it the one [`Sittings::status`] answers.
-    pub async fn set(&self, id: &str, status: &str) -> store::Result<()> {
-        self.store.set_sitting_status(id, status).await?;
-        let mut statuses = lock(&self.statuses);
-        match status.parse::<SittingStatus>() {
-            Ok(status) => statuses.insert(id.to_owned(), status),
-            Err(_) => statuses.remove(id),
-        };
+    pub async fn set(&self, id: &str, status: SittingStatus) -> store::Result<()> {
+        self.store.set_sitting_status(id, status.as_str()).await?;
+        lock(&self.statuses).insert(id.to_owned(), status);
         Ok(())
     }
 

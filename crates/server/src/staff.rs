@@ -162,7 +162,7 @@ pub async fn login(
     registry
         .record(
             &row.username,
-            LogAction::StaffLogin.as_str(),
+            LogAction::StaffLogin,
             &row.username,
             serde_json::json!({ "role": row.role }),
             store::Batch::default(),
@@ -183,7 +183,8 @@ pub async fn logout(registry: &Registry, token: Option<&str>) -> Result<(), ApiE
 /// `POST /api/v1/staff/{username}/unlock`: an admin lets a staff account whose password
 /// was refused too often log in again at once, from every address (audited, with the
 /// reason). Unknown usernames are counted too, so any well-formed one can be unlocked.
-/// Returns whether the account was locked. The caller has checked that `staff` is an admin.
+/// Returns whether the account was locked. Only an admin may (checked here as well as by
+/// the route, so no other caller can skip it).
 pub async fn unlock(
     auth: &Auth,
     registry: &Registry,
@@ -191,13 +192,14 @@ pub async fn unlock(
     username: &str,
     reason: &str,
 ) -> Result<bool, ApiError> {
+    staff.admin_only()?;
     if !is_username(username) {
         return Err(ApiError::new(Code::BadRequest, "not a username"));
     }
     let changed = auth.throttle.unlock_staff(username, registry.clock().tick());
     let detail = serde_json::json!({ "reason": reason, "was_locked": changed });
     registry
-        .record(&staff.username, LogAction::StaffUnlock.as_str(), username, detail, store::Batch::default())
+        .record(&staff.username, LogAction::StaffUnlock, username, detail, store::Batch::default())
         .await
         .map_err(|e| ApiError::internal("audit", &e))?;
     Ok(changed)

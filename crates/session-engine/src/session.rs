@@ -56,6 +56,25 @@ impl Status {
             Status::Finished(_) => "finished",
         }
     }
+
+    /// A stored status back: the status column and, for a finished session, its finish
+    /// reason (a finish stored without one reads as submitted). `None`: not a status.
+    pub fn from_stored(status: &str, finish_reason: Option<&str>) -> Option<Status> {
+        Some(match status {
+            "ready" => Status::Ready,
+            "active" => Status::Active,
+            "paused" => Status::Paused,
+            "finished" => {
+                Status::Finished(finish_reason.and_then(FinishReason::parse).unwrap_or(FinishReason::Submitted))
+            }
+            _ => return None,
+        })
+    }
+
+    /// Started and not finished: the candidate is working, whether or not the clock runs.
+    pub fn is_working(self) -> bool {
+        matches!(self, Status::Active | Status::Paused)
+    }
 }
 
 /// Everything that can be done to a session.
@@ -297,6 +316,27 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_reads_back_as_it_is_stored() {
+        let reasons = [FinishReason::Submitted, FinishReason::TimeUp, FinishReason::Terminated];
+        for status in [Status::Ready, Status::Active, Status::Paused].into_iter().chain(reasons.map(Status::Finished)) {
+            let reason = match status {
+                Status::Finished(r) => Some(r.as_str()),
+                _ => None,
+            };
+            assert_eq!(Status::from_stored(status.as_str(), reason), Some(status));
+        }
+        assert_eq!(Status::from_stored("finished", None), Some(Status::Finished(FinishReason::Submitted)));
+        assert_eq!(Status::from_stored("Active", None), None, "a stored status is read exactly");
+        let working: Vec<&str> =
+            [Status::Ready, Status::Active, Status::Paused, Status::Finished(FinishReason::TimeUp)]
+                .into_iter()
+                .filter(|s| s.is_working())
+                .map(Status::as_str)
+                .collect();
+        assert_eq!(working, ["active", "paused"]);
+    }
 
     fn label(s: &str) -> Option<Label> {
         Label::parse(s)

@@ -32,6 +32,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use scoring::{RankIndex, RankKey};
 use serde::Serialize;
+use session_engine::Status;
 use tokio::sync::{broadcast, watch};
 
 pub use limiter::{PageLimiter, ServerClock};
@@ -60,9 +61,9 @@ enum BoardKey {
 
 impl BoardKey {
     fn of(u: &RowUpdate) -> BoardKey {
-        match (&u.scored, u.status.as_str()) {
+        match (&u.scored, Status::from_stored(&u.status, None)) {
             (Some(s), _) => BoardKey::Scored(s.key.clone()),
-            (None, "ready") => BoardKey::NotStarted,
+            (None, Some(Status::Ready)) => BoardKey::NotStarted,
             (None, _) => BoardKey::Running(Reverse(u.answered)),
         }
     }

@@ -15,7 +15,7 @@ impl Registry {
     }
 
     /// Stores a sitting's new status, then makes it the one `sitting_status` answers.
-    pub async fn set_sitting_status(&self, id: &str, status: &str) -> store::Result<()> {
+    pub async fn set_sitting_status(&self, id: &str, status: SittingStatus) -> store::Result<()> {
         self.sittings.set(id, status).await
     }
 

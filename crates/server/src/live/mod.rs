@@ -381,7 +381,7 @@ impl Registry {
             Some(r) => {
                 let detail =
                     serde_json::json!({ "reason": "submitted", "result": r, "answers_sha256": answers_sha256 });
-                self.record(id, LogAction::SessionFinished.as_str(), id, detail, batch).await
+                self.record(id, LogAction::SessionFinished, id, detail, batch).await
             }
             None => self.writer.write(batch).await,
         };
@@ -454,10 +454,10 @@ impl Registry {
         let utc = self.clock.utc();
         let (write, push, action, detail, tx) = {
             let (action, detail) = match command {
-                Command::Pause => (LogAction::SessionPaused.as_str(), serde_json::json!({ "reason": reason })),
-                Command::Resume => (LogAction::SessionResumed.as_str(), serde_json::json!({ "reason": reason })),
+                Command::Pause => (LogAction::SessionPaused, serde_json::json!({ "reason": reason })),
+                Command::Resume => (LogAction::SessionResumed, serde_json::json!({ "reason": reason })),
                 Command::Extend { ms } => {
-                    (LogAction::SessionExtended.as_str(), serde_json::json!({ "reason": reason, "ms": ms }))
+                    (LogAction::SessionExtended, serde_json::json!({ "reason": reason, "ms": ms }))
                 }
                 other => return Err(Error::NotSupervisorAction(other).into()),
             };
@@ -515,12 +515,12 @@ impl Registry {
     pub async fn record(
         &self,
         actor: &str,
-        action: &str,
+        action: LogAction,
         subject: &str,
         detail: serde_json::Value,
         with: Batch,
     ) -> Result<(), WriteError> {
-        let entry = Entry { at: store::ts(self.clock.utc()), actor, action, subject, detail };
+        let entry = Entry { at: store::ts(self.clock.utc()), actor, action: action.as_str(), subject, detail };
         self.audit.record(&self.writer, &self.store, entry, with).await
     }
 
@@ -549,8 +549,7 @@ impl Registry {
             (s.session_write(now, utc, false), result, answers_sha256, s.push_tx())
         };
         let detail = serde_json::json!({ "reason": reason, "result": &result, "answers_sha256": answers_sha256 });
-        if let Err(e) = self.record(actor, LogAction::SessionFinished.as_str(), id, detail, Batch::session(write)).await
-        {
+        if let Err(e) = self.record(actor, LogAction::SessionFinished, id, detail, Batch::session(write)).await {
             self.evict(id, &seat);
             return Err(Error::internal("store finish", &e).into());
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use item_bank::{Exam, ItemId, Label, SectionCode};
-use session_engine::{AnswerCycling, FinishReason, PaperEntry, Session, Status, Tick};
+use session_engine::{AnswerCycling, PaperEntry, Session, Status, Tick};
 use store::{SessionRecord, SessionWrite};
 
 use super::error::Error;
@@ -20,17 +20,6 @@ pub(super) fn finish_reason(status: Status) -> Option<String> {
         Status::Finished(r) => Some(r.as_str().to_owned()),
         _ => None,
     }
-}
-
-/// A stored status and finish reason as the engine's [`Status`] (`None`: not a status).
-fn status_of(status: &str, finish_reason: Option<&str>) -> Option<Status> {
-    Some(match status {
-        "ready" => Status::Ready,
-        "active" => Status::Active,
-        "paused" => Status::Paused,
-        "finished" => Status::Finished(finish_reason.and_then(FinishReason::parse).unwrap_or(FinishReason::Submitted)),
-        _ => return None,
-    })
 }
 
 impl Seat {
@@ -67,7 +56,7 @@ impl Seat {
             }
         }
         let result: Option<ResultView> = rec.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
-        let status = status_of(&rec.status, rec.finish_reason.as_deref())
+        let status = Status::from_stored(&rec.status, rec.finish_reason.as_deref())
             .ok_or_else(|| corrupt(format!("unknown status {:?}", rec.status)))?;
         let option_counts = entries.iter().map(|(e, _)| e.order.len() as u8).collect();
         let allowed = (rec.duration_ms + rec.extension_ms).max(0) as u64;
@@ -132,7 +121,8 @@ impl Seat {
 /// board may show; one not started has none, and a running one shows its status.
 pub(super) fn stored_score(status: &str, result: Option<&str>, ctx: &ExamCtx) -> (Option<Scored>, u32) {
     let stored: Option<ResultView> = result.and_then(|r| serde_json::from_str(r).ok());
-    let scored = stored.as_ref().filter(|_| status == "finished").map(|r| {
+    let finished = matches!(Status::from_stored(status, None), Some(Status::Finished(_)));
+    let scored = stored.as_ref().filter(|_| finished).map(|r| {
         let score = score_from_result(&ctx.exam, r);
         Scored { key: scoring::RankKey::of(&ctx.exam, &score), score }
     });
@@ -141,7 +131,7 @@ pub(super) fn stored_score(status: &str, result: Option<&str>, ctx: &ExamCtx) ->
 
 /// Whether a stored session's status is a running one (its seat belongs in memory).
 pub(super) fn is_running(status: &str) -> bool {
-    matches!(status_of(status, None), Some(Status::Active | Status::Paused))
+    Status::from_stored(status, None).is_some_and(Status::is_working)
 }
 
 /// A stored result as a [`scoring::Score`], for the board after a restart.
