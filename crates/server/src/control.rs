@@ -154,13 +154,10 @@ impl Control<'_> {
     }
 
     /// A sitting with its token and every seat.
-    pub async fn detail(&self, staff: &Staff, id: &str) -> Result<serde_json::Value, ApiError> {
+    pub async fn detail(&self, staff: &Staff, id: &str) -> Result<(store::SittingRow, Vec<Seat>), ApiError> {
         let sitting = self.known_sitting(staff, id).await?;
         let seats = self.seats(id).await?;
-        Ok(json!({
-            "id": sitting.id, "exam": sitting.exam_code, "venue": sitting.venue, "status": sitting.status,
-            "token": sitting.token, "seats": seats,
-        }))
+        Ok((sitting, seats))
     }
 
     /// `open`, `close`, `pause`, `resume` and `rotate-token` on a whole sitting, audited;
@@ -171,7 +168,7 @@ impl Control<'_> {
         id: &str,
         action: &str,
         r: Reason,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<SittingChange, ApiError> {
         let sitting = self.known_sitting(staff, id).await?;
         let parsed = action.parse::<SittingAction>().ok();
         if sitting.status.parse() == Ok(SittingStatus::Closed)
@@ -204,10 +201,7 @@ impl Control<'_> {
             // The room's results are final: a signed head that covers them goes out now.
             self.heads.sign_now();
         }
-        Ok(json!({
-            "id": id, "status": done.status, "token": done.token, "sessions": done.sessions,
-            "logins_ended": done.logins_ended, "working": done.working,
-        }))
+        Ok(done)
     }
 
     /// Opens a sitting for logins (with a new token if asked) and loads its sessions
@@ -313,7 +307,7 @@ impl Control<'_> {
         session: &str,
         action: &str,
         r: Reason,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<(SessionAction, bool), ApiError> {
         self.sitting_of_session(staff, session).await?;
         let registry = self.registry;
         let store = registry.store();
@@ -358,7 +352,7 @@ impl Control<'_> {
                 true
             }
         };
-        Ok(json!({ "session": session, "action": action.as_str(), "changed": changed }))
+        Ok((action, changed))
     }
 
     /// A supervisor lets a candidate whose PIN was refused too often try again at once

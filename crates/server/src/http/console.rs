@@ -40,7 +40,11 @@ pub(super) async fn detail(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(state.control().detail(&staff, &id).await?))
+    let (sitting, seats) = state.control().detail(&staff, &id).await?;
+    Ok(Json(json!({
+        "id": sitting.id, "exam": sitting.exam_code, "venue": sitting.venue, "status": sitting.status,
+        "token": sitting.token, "seats": seats,
+    })))
 }
 
 /// `open`, `close`, `pause`, `resume` and `rotate-token` on a whole sitting.
@@ -51,7 +55,11 @@ pub(super) async fn sitting_action(
     body: Result<Json<Reason>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let r = reason(body)?;
-    Ok(Json(state.control().sitting_action(&staff, &id, &action, r).await?))
+    let done = state.control().sitting_action(&staff, &id, &action, r).await?;
+    Ok(Json(json!({
+        "id": id, "status": done.status, "token": done.token, "sessions": done.sessions,
+        "logins_ended": done.logins_ended, "working": done.working,
+    })))
 }
 
 /// `checkin`, `pause`, `resume`, `extend`, `terminate` and `allow-move` on one session.
@@ -62,7 +70,8 @@ pub(super) async fn session_action(
     body: Result<Json<Reason>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let r = reason(body)?;
-    Ok(Json(state.control().session_action(&staff, &session, &action, r).await?))
+    let (action, changed) = state.control().session_action(&staff, &session, &action, r).await?;
+    Ok(Json(json!({ "session": session, "action": action.as_str(), "changed": changed })))
 }
 
 /// `POST /api/v1/sessions/{id}/unlock`: a supervisor lets a candidate whose PIN was
