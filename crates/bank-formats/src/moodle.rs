@@ -34,25 +34,6 @@ impl El {
     }
 }
 
-pub(crate) fn entity(name: &str) -> Option<char> {
-    match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some(' '),
-        _ => {
-            let num = name.strip_prefix('#')?;
-            let code = match num.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => num.parse().ok()?,
-            };
-            char::from_u32(code)
-        }
-    }
-}
-
 /// Reads the whole document into a tree; an XML error is reported at its line.
 fn tree(file: &str, text: &str, out: &mut Parsed) -> Option<El> {
     // Offsets to lines through an index: counting newlines from the start for every
@@ -111,7 +92,7 @@ fn tree(file: &str, text: &str, out: &mut Parsed) -> Option<El> {
             }
             Event::GeneralRef(r) => {
                 let name = r.to_string();
-                match entity(&name) {
+                match crate::xml::entity(&name) {
                     Some(c) => {
                         if let Some(el) = stack.last_mut() {
                             el.text.push(c);
@@ -405,7 +386,7 @@ pub(crate) fn html_to_text(html: &str) -> (String, Vec<String>) {
             while let Some((i, c)) = chars.next() {
                 let c = if c == '&'
                     && let Some(semi) = chunk[i..].find(';').filter(|s| *s <= 10)
-                    && let Some(decoded) = entity(&chunk[i + 1..i + semi])
+                    && let Some(decoded) = crate::xml::entity(&chunk[i + 1..i + semi])
                 {
                     while chars.peek().is_some_and(|(j, _)| *j <= i + semi) {
                         chars.next();
@@ -469,7 +450,7 @@ pub(crate) fn html_exact(html: &str) -> (String, Vec<String>) {
                 let c = chunk[i..].chars().next().unwrap_or(' ');
                 if c == '&'
                     && let Some(semi) = chunk[i..].find(';').filter(|s| *s <= 10)
-                    && let Some(decoded) = entity(&chunk[i + 1..i + semi])
+                    && let Some(decoded) = crate::xml::entity(&chunk[i + 1..i + semi])
                 {
                     out.push(decoded);
                     i += semi + 1;

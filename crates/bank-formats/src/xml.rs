@@ -145,7 +145,7 @@ pub(crate) fn parse(text: &str) -> Result<El, (usize, String)> {
             Event::CData(t) => push_text(&mut stack, &t),
             Event::GeneralRef(r) => {
                 let name = r.to_string();
-                match crate::moodle::entity(&name) {
+                match entity(&name) {
                     Some(c) => push_text(&mut stack, c.encode_utf8(&mut [0; 4])),
                     None => return Err((lines.at(at), format!("unknown entity &{name};"))),
                 }
@@ -158,4 +158,25 @@ pub(crate) fn parse(text: &str) -> Result<El, (usize, String)> {
         return Err((lines.at(text.len()), "the XML ends inside an element".to_owned()));
     }
     stack.pop().ok_or((1, "empty document".to_owned()))
+}
+
+/// The character an XML entity or character reference names (`amp`, `#233`, `#xE9`),
+/// with `nbsp`, which Moodle's HTML-in-XML uses.
+pub(crate) fn entity(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
 }
