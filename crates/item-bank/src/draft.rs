@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::check::Check;
 use crate::diag::Sink;
-use crate::lint::Check;
 use crate::model::{Item, ItemId, ItemOption, Key, Label, LintAllow, Points, SectionCode, Topic};
 use crate::walk::{At, Got, is_code, is_slug};
 

@@ -19,6 +19,7 @@
 //! - `walk`: reading spanned TOML tables field by field.
 
 pub mod bank;
+mod check;
 pub mod csv_import;
 pub mod diag;
 mod draft;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::lint::Check;
+use crate::check::Check;
 
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
