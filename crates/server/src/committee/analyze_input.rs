@@ -143,14 +143,18 @@ pub(super) fn flag_text(flag: &ItemFlag) -> String {
     }
 }
 
+/// One sheet of the room (its index) with its fast right answers, idle bursts and the
+/// positions it cycled through options on.
+pub(super) type OwnFlags = (usize, Vec<analytics::FastAnswer>, Vec<analytics::IdleBurst>, Vec<usize>);
+
 /// Everything the integrity report says about one sitting.
 pub(super) struct Integrity {
     pub(super) room: Vec<usize>,
     pub(super) similarity: analytics::SimilarityReport,
     pub(super) lockstep: Vec<analytics::Lockstep>,
     pub(super) wrong_to_right: Vec<analytics::ChangeRate>,
-    /// Per sheet of the room, in room order: fast right answers, idle bursts, cycled positions.
-    pub(super) per_candidate: Vec<(usize, Vec<analytics::FastAnswer>, Vec<analytics::IdleBurst>, Vec<usize>)>,
+    /// One per sheet of the room, in room order.
+    pub(super) per_candidate: Vec<OwnFlags>,
 }
 
 /// The flags of sheet `c`, as short words for a table.
