@@ -7,7 +7,7 @@ use std::process::Command;
 
 use item_bank::{Key, Label};
 
-use crate::helpers::{SITTING, Setup, TestApp, participant, repo};
+use crate::helpers::{Db, SITTING, Setup, TestApp, databases, participant, repo};
 
 const CANDIDATES: usize = 8;
 
@@ -45,7 +45,13 @@ fn rows(path: &std::path::Path) -> Vec<HashMap<String, String>> {
 
 #[tokio::test]
 async fn analyze_writes_item_statistics_and_finds_two_candidates_who_answered_alike() {
-    let mut app = TestApp::spawn(Setup::skd(CANDIDATES)).await;
+    for db in databases() {
+        analyze_on(db).await;
+    }
+}
+
+async fn analyze_on(db: Db) {
+    let mut app = TestApp::spawn(Setup::skd(CANDIDATES).on(db)).await;
     // Per item: how many papers held it and how many of those answered the key.
     let mut given: HashMap<String, (usize, usize)> = HashMap::new();
     for i in 1..=CANDIDATES {
