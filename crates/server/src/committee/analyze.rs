@@ -35,9 +35,11 @@ pub enum AnalyzeCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Irregularities in one sitting: improbably similar answers between pairs, fast right
-    /// answers, idle gaps then bursts, seats answering in step, wrong-to-right changes
-    /// above the room's rate, answer cycling.
+    /// Irregularities in one sitting: similar answers, timing and answer changes.
+    ///
+    /// Improbably similar answers between pairs of the sitting, fast right answers, idle
+    /// gaps then bursts, seats answering in step, wrong-to-right changes above the room's
+    /// rate, answer cycling.
     ///
     /// Flags are evidence for the committee to weigh, never verdicts. Writes pairs.csv (the
     /// pairs with their evidence), integrity.csv (one row per candidate), integrity.json
