@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use store::Store;
 
 use super::analyze_html as html;
-use super::analyze_input::{Data, Integrity, candidate_flags, flag_text, load, pairs};
+use super::analyze_input::{Data, Integrity, candidate_flags, events_text, flag_text, load, pairs};
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -240,7 +240,7 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
     let room = data.rooms.iter().find(|(id, _)| id == sitting).map(|(_, r)| r.clone()).unwrap_or_default();
     let medians = analytics::analyse(&data.items, &data.sheets).item_medians(data.items.len());
     let options = SimilarityOptions::default();
-    let found = Integrity {
+    let mut found = Integrity {
         similarity: analytics::Comparison::new(&data.items, &data.sheets, options).room(&room),
         lockstep: analytics::lockstep(&data.items, &data.sheets, &room),
         wrong_to_right: analytics::wrong_to_right(&data.items, &data.sheets, &room, options.alpha),
@@ -256,8 +256,16 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
                 )
             })
             .collect(),
+        events: std::collections::HashMap::new(),
         room,
     };
+    for &c in &found.room {
+        let log = store.answer_log(&data.who[c].1).await?;
+        let kinds = found.events.entry(c).or_default();
+        for line in log.iter().filter(|l| l.action == "event") {
+            *kinds.entry(line.choice.clone().unwrap_or_default()).or_default() += 1;
+        }
+    }
     warn_provisional(&data);
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("create {}: {e}", out.display()))?;
     write(out, "pairs.csv", &pairs_csv(&data, &found)?)?;
@@ -329,6 +337,7 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
         "wrong_to_right_expected",
         "wrong_to_right_p",
         "cycling",
+        "client_events",
         "flags",
     ])?;
     for (c, fast, idle, cycling) in &found.per_candidate {
@@ -359,6 +368,7 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
             opt(changes.map(|x| x.expected)),
             changes.map(|x| format!("{:e}", x.p_value)).unwrap_or_default(),
             cycling.len().to_string(),
+            events_text(found, c),
             candidate_flags(found, c).join(" "),
         ])?;
     }
@@ -396,6 +406,7 @@ fn integrity_json(data: &Data, found: &Integrity, sitting: &str) -> Value {
                     "expected": round(x.expected), "p_value": x.p_value,
                 })),
                 "cycling_positions": cycling,
+                "client_events": found.events.get(c),
             })
         })
         .collect();

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use analytics::{Analysis, ItemScoring, Reliability};
 
-use super::analyze_input::{Data, Integrity, candidate_flags, flag_text, pairs};
+use super::analyze_input::{Data, Integrity, candidate_flags, events_text, flag_text, pairs};
 
 /// What every page says first: a flag is a reason to look, never a verdict.
 const NOTICE: &str = "<p class=\"notice\"><strong>Catatan:</strong> setiap tanda di laporan ini adalah bukti \
@@ -195,7 +195,7 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
     b.push_str(
         "<h2>Per peserta / per candidate</h2>\n<table><tr><th class=\"l\">participant</th><th class=\"l\">name</th>\
          <th>fast right answers</th><th>idle then burst</th><th>wrong→right (expected)</th><th>cycling</th>\
-         <th class=\"l\">flags</th></tr>\n",
+         <th class=\"l\">client events</th><th class=\"l\">flags</th></tr>\n",
     );
     for (c, fast, idle, cycling) in &found.per_candidate {
         let changes = found
@@ -206,12 +206,13 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
         let _ = writeln!(
             b,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{changes}</td><td>{}</td>\
-             <td class=\"l flag\">{}</td></tr>",
+             <td class=\"l\">{}</td><td class=\"l flag\">{}</td></tr>",
             who(*c),
             esc(&data.who[*c].0),
             fast.len(),
             idle.len(),
             cycling.len(),
+            esc(&events_text(found, *c)),
             esc(&candidate_flags(found, *c).join(" "))
         );
     }

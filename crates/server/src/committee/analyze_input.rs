@@ -18,7 +18,7 @@ pub(super) struct Data {
     pub(super) items: Vec<ItemInfo>,
     /// One per started session; `candidate` is the participant number.
     pub(super) sheets: Vec<Sheet>,
-    /// The candidate's name and sitting, indexed like `sheets`.
+    /// The candidate's name and session id, indexed like `sheets`.
     pub(super) who: Vec<(String, String)>,
     /// Each sitting in scope with its sheets (indexes into `sheets`): the rooms compared.
     pub(super) rooms: Vec<(String, Vec<usize>)>,
@@ -77,7 +77,7 @@ pub(super) async fn load(store: &Store, exam: Option<&str>, sitting: Option<&str
             let sheet = sheet(&stored.bank, &rec, start.as_deref(), &log, &mut index_of, &mut data.items)?;
             room.push(data.sheets.len());
             data.sheets.push(sheet);
-            data.who.push((rec.name, rec.sitting_id));
+            data.who.push((rec.name, rec.id));
         }
         data.rooms.push((sitting_id, room));
     }
@@ -155,6 +155,9 @@ pub(super) struct Integrity {
     pub(super) wrong_to_right: Vec<analytics::ChangeRate>,
     /// One per sheet of the room, in room order.
     pub(super) per_candidate: Vec<OwnFlags>,
+    /// Per sheet of the room, the client events its log holds (focus lost, page hidden,
+    /// copy, …) by kind: context for the flags, not a flag.
+    pub(super) events: std::collections::HashMap<usize, std::collections::BTreeMap<String, usize>>,
 }
 
 /// The flags of sheet `c`, as short words for a table.
@@ -194,4 +197,12 @@ pub(super) fn pairs(found: &Integrity) -> Vec<(bool, &SimilarPair)> {
         found.similarity.most_similar.iter().filter(|p| !flagged.iter().any(|f| key(f) == key(p))).map(|p| (false, p)),
     );
     out
+}
+
+/// Sheet `c`'s client events as `kind:count` words.
+pub(super) fn events_text(found: &Integrity, c: usize) -> String {
+    found
+        .events
+        .get(&c)
+        .map_or_else(String::new, |kinds| kinds.iter().map(|(k, n)| format!("{k}:{n}")).collect::<Vec<_>>().join(" "))
 }

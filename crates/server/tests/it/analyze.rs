@@ -71,6 +71,12 @@ async fn analyze_on(db: Db) {
                 entry.1 += 1;
             }
         }
+        if i == 3 {
+            let seq = c.next_seq();
+            c.send(serde_json::json!({ "type": "event", "seq": seq, "kind": "focus_lost", "client_ts": null })).await;
+            let ack = c.recv().await;
+            assert_eq!(ack["type"], "ack", "{ack}");
+        }
         c.finish().await;
     }
     let (dir, url) = (app.dir.path().to_owned(), app.url.clone());
@@ -114,6 +120,8 @@ async fn analyze_on(db: Db) {
     assert_eq!(per_candidate.len(), CANDIDATES);
     let first = per_candidate.iter().find(|r| r["participant_no"] == participant(1)).expect("P-0001");
     assert_eq!(first["similar_to"], participant(2));
+    let third = per_candidate.iter().find(|r| r["participant_no"] == participant(3)).expect("P-0003");
+    assert_eq!((third["client_events"].as_str(), third["flags"].as_str()), ("focus_lost:1", ""), "context, not a flag");
     assert!(std::fs::read_to_string(out.join("report.html")).expect("report.html").contains("bukan putusan"));
     assert!(out.join("integrity.json").exists());
 
