@@ -90,6 +90,9 @@ pub enum Command {
     /// Check result receipts.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Report how the items worked and the irregularities in a sitting's logs.
+    #[command(subcommand)]
+    Analyze(committee::AnalyzeCommand),
     /// Manage staff accounts (committee admins and supervisors).
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -563,6 +566,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
             committee::receipt_verify(&config(g, None), &receipt, key.as_deref()).await
         }
+        Command::Analyze(command) => committee::analyze(&config(g, None), command).await,
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {
             committee::staff_add(&config(g, None), &username, &role, name.as_deref(), &sittings).await
         }

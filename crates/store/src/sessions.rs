@@ -220,6 +220,16 @@ impl Store {
 }
 
 impl Store {
+    /// When each session of a sitting started (`None` if it never did), in id order: the
+    /// analyses measure the time spent on a first answer from it.
+    pub async fn session_starts_of(&self, sitting_id: &str) -> Result<Vec<(String, Option<String>)>> {
+        let rows = sqlx::query("SELECT id, started_at FROM sessions WHERE sitting_id = $1 ORDER BY id")
+            .bind(sitting_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(|r| Ok((r.try_get("id")?, r.try_get("started_at")?))).collect()
+    }
+
     /// Every answer line of a sitting's sessions, by session and then in seq order.
     pub async fn answer_lines_of(&self, sitting_id: &str) -> Result<Vec<AnswerLine>> {
         let rows = sqlx::query(

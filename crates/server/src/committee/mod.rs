@@ -1,9 +1,12 @@
 //! The committee's commands: check banks and exams, convert CSV, import candidates, add
-//! staff, verify the audit chain and receipts.
+//! staff, verify the audit chain and receipts, analyse items and irregularities.
 //! Output is for people: tables on stdout, every problem on stderr, exit 1 on any problem.
 //! Every command that changes what an exam day depends on writes an audit entry
 //! ([`record`]), with the committee as its actor.
 
+mod analyze;
+mod analyze_html;
+mod analyze_input;
 mod bank;
 mod candidates;
 mod exam;
@@ -16,6 +19,8 @@ use anyhow::Context as _;
 use item_bank::BankError;
 use store::Store;
 
+pub(crate) use analyze::AnalyzeCommand;
+pub(crate) use analyze::analyze;
 pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};

@@ -2,6 +2,7 @@
 //! real databases (SQLite, and PostgreSQL when `UJIAN_TEST_PG` is set), the real binary
 //! for the CLI and crash tests, and headless Chromium for the candidate page.
 
+mod analyze;
 mod audit;
 mod board;
 mod browser;

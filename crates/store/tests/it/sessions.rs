@@ -129,6 +129,11 @@ async fn one_batch_stores_many_sessions_and_answers_in_a_few_statements() {
         assert_eq!(rec.paper.len(), 3);
         assert_eq!(rec.answers.get(&2).cloned().flatten().as_deref(), Some(["A", "B", "C"][(7 + 3) % 3]));
         assert_eq!(rec.acks.len(), 3, "{}", db.label);
+        // Each session's start, for the analyses' time spent on a first answer.
+        let starts = db.store.session_starts_of("S").await.expect("starts");
+        assert_eq!(starts.len(), 300, "{}", db.label);
+        assert!(starts.iter().all(|(_, at)| at.as_deref() == Some("t0")), "{}", db.label);
+        assert!(db.store.session_starts_of("nope").await.expect("starts").is_empty());
         let log = db.store.answer_log("S.P-300").await.expect("log");
         assert_eq!(
             log,

@@ -1,0 +1,208 @@
+//! Stored sessions turned into what `analytics` reads, and what the reports share: every item drawn in scope as an
+//! [`ItemInfo`], every started session as a [`Sheet`] with its answer lines in the item's
+//! own labels (the paper's option shuffle undone) and server times in milliseconds.
+
+use std::collections::HashMap;
+
+use analytics::{ItemFlag, ItemInfo, Line, Sheet, SimilarPair};
+use item_bank::{ItemId, Label};
+use session_engine::{PaperEntry, Status};
+use store::Store;
+
+use crate::sittings::SittingStatus;
+
+/// Everything an analysis of one exam (or one of its sittings) reads.
+pub(super) struct Data {
+    pub(super) exam: String,
+    /// Every item drawn on a started session's paper, in first-drawn order.
+    pub(super) items: Vec<ItemInfo>,
+    /// One per started session; `candidate` is the participant number.
+    pub(super) sheets: Vec<Sheet>,
+    /// The candidate's name and session id, indexed like `sheets`.
+    pub(super) who: Vec<(String, String)>,
+    /// Each sitting in scope with its sheets (indexes into `sheets`): the rooms compared.
+    pub(super) rooms: Vec<(String, Vec<usize>)>,
+    /// Sittings in scope that are not closed: their figures may still change.
+    pub(super) not_closed: Vec<String>,
+}
+
+/// Loads the started sessions of `sitting`, or of every sitting of `exam`. Refuses an
+/// unknown exam or sitting, or a sitting of another exam, before anything is written.
+pub(super) async fn load(store: &Store, exam: Option<&str>, sitting: Option<&str>) -> anyhow::Result<Data> {
+    let exam_code = match (exam, sitting) {
+        (_, Some(id)) => {
+            let s = store.get_sitting(id).await?.ok_or_else(|| anyhow::anyhow!("sitting {id} does not exist"))?;
+            if let Some(code) = exam.filter(|code| *code != s.exam_code) {
+                anyhow::bail!("sitting {id} is a sitting of exam {}, not of {code}", s.exam_code);
+            }
+            s.exam_code
+        }
+        (Some(code), None) => code.to_owned(),
+        (None, None) => anyhow::bail!("give --exam or --sitting"),
+    };
+    let stored = store.get_exam(&exam_code).await?.ok_or_else(|| anyhow::anyhow!("exam {exam_code} does not exist"))?;
+    let mut in_scope: Vec<(String, String)> = store
+        .sittings(None)
+        .await?
+        .into_iter()
+        .filter(|s| s.exam_code == exam_code && sitting.is_none_or(|id| id == s.id))
+        .map(|s| (s.id, s.status))
+        .collect();
+    in_scope.sort();
+    let mut data = Data {
+        exam: exam_code,
+        items: Vec::new(),
+        sheets: Vec::new(),
+        who: Vec::new(),
+        rooms: Vec::new(),
+        not_closed: Vec::new(),
+    };
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    for (sitting_id, status) in in_scope {
+        if status.parse() != Ok(SittingStatus::Closed) {
+            data.not_closed.push(format!("{sitting_id} ({status})"));
+        }
+        let starts: HashMap<String, Option<String>> = store.session_starts_of(&sitting_id).await?.into_iter().collect();
+        let mut lines: HashMap<String, Vec<store::AnswerLine>> = HashMap::new();
+        for line in store.answer_lines_of(&sitting_id).await? {
+            lines.entry(line.session_id.clone()).or_default().push(line);
+        }
+        let mut room = Vec::new();
+        for rec in store.load_every_session_of(&sitting_id).await? {
+            if matches!(Status::from_stored(&rec.status, rec.finish_reason.as_deref()), Some(Status::Ready)) {
+                continue;
+            }
+            let log = lines.remove(&rec.id).unwrap_or_default();
+            let start = starts.get(&rec.id).cloned().flatten();
+            let sheet = sheet(&stored.bank, &rec, start.as_deref(), &log, &mut index_of, &mut data.items)?;
+            room.push(data.sheets.len());
+            data.sheets.push(sheet);
+            data.who.push((rec.name, rec.id));
+        }
+        data.rooms.push((sitting_id, room));
+    }
+    Ok(data)
+}
+
+fn millis(ts: &str, session: &str) -> anyhow::Result<i64> {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| anyhow::anyhow!("session {session}: bad timestamp {ts:?}: {e}"))
+}
+
+/// One session as a sheet: its paper as indexes into `items` (adding the items first seen
+/// here) and its answer lines in the item's own labels.
+fn sheet(
+    bank: &item_bank::Bank,
+    rec: &store::SessionRecord,
+    started_at: Option<&str>,
+    log: &[store::AnswerLine],
+    index_of: &mut HashMap<String, usize>,
+    items: &mut Vec<ItemInfo>,
+) -> anyhow::Result<Sheet> {
+    let mut paper = Vec::with_capacity(rec.paper.len());
+    let mut orders = Vec::with_capacity(rec.paper.len());
+    for row in &rec.paper {
+        let index = match index_of.get(&row.item_id) {
+            Some(&i) => i,
+            None => {
+                let item = bank
+                    .item(&ItemId::new_unchecked(row.item_id.clone()))
+                    .ok_or_else(|| anyhow::anyhow!("session {}: item {} is not in the bank", rec.id, row.item_id))?;
+                items.push(ItemInfo::from(item));
+                index_of.insert(row.item_id.clone(), items.len() - 1);
+                items.len() - 1
+            }
+        };
+        paper.push(index);
+        orders.push(
+            PaperEntry::parse_order(&row.option_order)
+                .ok_or_else(|| anyhow::anyhow!("session {}: bad option order", rec.id))?,
+        );
+    }
+    let mut lines = Vec::with_capacity(log.len());
+    for line in log {
+        let Ok(position) = usize::try_from(line.position) else { continue };
+        let Some(order) = orders.get(position) else { continue };
+        let shown = line.choice.as_deref().and_then(Label::parse);
+        let choice = shown.and_then(|l| order.get(l.index()).copied());
+        lines.push(Line { at_ms: millis(&line.server_ts, &rec.id)?, position, choice });
+    }
+    let start_ms = match started_at {
+        Some(ts) => millis(ts, &rec.id)?,
+        None => lines.first().map_or(0, |l| l.at_ms),
+    };
+    Ok(Sheet { candidate: rec.participant_no.clone(), start_ms, paper, lines })
+}
+
+pub(super) fn flag_text(flag: &ItemFlag) -> String {
+    match flag {
+        ItemFlag::PossibleWrongKey(l) => format!("possible_wrong_key:{l}"),
+        ItemFlag::UnusedOption(l) => format!("unused_option:{l}"),
+        ItemFlag::NegativeDiscrimination => "negative_discrimination".to_owned(),
+    }
+}
+
+/// One sheet of the room (its index) with its fast right answers, idle bursts and the
+/// positions it cycled through options on.
+pub(super) type OwnFlags = (usize, Vec<analytics::FastAnswer>, Vec<analytics::IdleBurst>, Vec<usize>);
+
+/// Everything the integrity report says about one sitting.
+pub(super) struct Integrity {
+    pub(super) room: Vec<usize>,
+    pub(super) similarity: analytics::SimilarityReport,
+    pub(super) lockstep: Vec<analytics::Lockstep>,
+    pub(super) wrong_to_right: Vec<analytics::ChangeRate>,
+    /// One per sheet of the room, in room order.
+    pub(super) per_candidate: Vec<OwnFlags>,
+    /// Per sheet of the room, the client events its log holds (focus lost, page hidden,
+    /// copy, …) by kind: context for the flags, not a flag.
+    pub(super) events: std::collections::HashMap<usize, std::collections::BTreeMap<String, usize>>,
+}
+
+/// The flags of sheet `c`, as short words for a table.
+pub(super) fn candidate_flags(found: &Integrity, c: usize) -> Vec<String> {
+    let mut flags = Vec::new();
+    let similar = found.similarity.flagged.iter().filter(|p| p.a == c || p.b == c).count();
+    if similar > 0 {
+        flags.push(format!("similar_answers:{similar}"));
+    }
+    let lockstep = found.lockstep.iter().filter(|l| l.a == c || l.b == c).count();
+    if lockstep > 0 {
+        flags.push(format!("lockstep:{lockstep}"));
+    }
+    if found.wrong_to_right.iter().any(|w| w.candidate == c) {
+        flags.push("wrong_to_right".to_owned());
+    }
+    if let Some((_, fast, idle, cycling)) = found.per_candidate.iter().find(|(x, ..)| *x == c) {
+        if !fast.is_empty() {
+            flags.push(format!("fast_answers:{}", fast.len()));
+        }
+        if !idle.is_empty() {
+            flags.push(format!("idle_bursts:{}", idle.len()));
+        }
+        if !cycling.is_empty() {
+            flags.push(format!("cycling:{}", cycling.len()));
+        }
+    }
+    flags
+}
+
+/// The flagged pairs, then the most similar ones not flagged, each once.
+pub(super) fn pairs(found: &Integrity) -> Vec<(bool, &SimilarPair)> {
+    let flagged = &found.similarity.flagged;
+    let key = |p: &SimilarPair| (p.a, p.b);
+    let mut out: Vec<(bool, &SimilarPair)> = flagged.iter().map(|p| (true, p)).collect();
+    out.extend(
+        found.similarity.most_similar.iter().filter(|p| !flagged.iter().any(|f| key(f) == key(p))).map(|p| (false, p)),
+    );
+    out
+}
+
+/// Sheet `c`'s client events as `kind:count` words.
+pub(super) fn events_text(found: &Integrity, c: usize) -> String {
+    found
+        .events
+        .get(&c)
+        .map_or_else(String::new, |kinds| kinds.iter().map(|(k, n)| format!("{k}:{n}")).collect::<Vec<_>>().join(" "))
+}

@@ -1,0 +1,138 @@
+//! `ujian analyze`: the real binary over a sitting whose candidates answered through the
+//! real server, its files checked against figures the test works out itself.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+use std::process::Command;
+
+use item_bank::{Key, Label};
+
+use crate::helpers::{Db, SITTING, Setup, TestApp, databases, participant, repo};
+
+const CANDIDATES: usize = 8;
+
+fn ujian(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(args).current_dir(repo("")).output().expect("run ujian");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// The option (in the item's own labels) a candidate picks: the same for candidates 1 and
+/// 2 (who copy), a different spread for everyone else.
+fn pick(item: &str, candidate: usize, options: usize) -> usize {
+    let mut h = DefaultHasher::new();
+    item.hash(&mut h);
+    if candidate > 2 {
+        candidate.hash(&mut h);
+    }
+    (h.finish() % options as u64) as usize
+}
+
+fn rows(path: &std::path::Path) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn analyze_writes_item_statistics_and_finds_two_candidates_who_answered_alike() {
+    for db in databases() {
+        analyze_on(db).await;
+    }
+}
+
+async fn analyze_on(db: Db) {
+    let mut app = TestApp::spawn(Setup::skd(CANDIDATES).on(db)).await;
+    // Per item: how many papers held it and how many of those answered the key.
+    let mut given: HashMap<String, (usize, usize)> = HashMap::new();
+    for i in 1..=CANDIDATES {
+        let session = format!("{SITTING}.{}", participant(i));
+        let rec = app.store().load_session(&session).await.expect("load").expect("session");
+        let mut c = app.candidate(i).await;
+        for (q, row) in rec.paper.iter().enumerate() {
+            let item = app.bank.items().iter().find(|it| it.id().as_str() == row.item_id).expect("item in bank");
+            let own = pick(&row.item_id, i, item.options().len());
+            let shown = row.option_order.chars().position(|ch| ch as usize - 'A' as usize == own).expect("in order");
+            let label = Label::from_index(shown).expect("label").to_string();
+            let ack = c.answer(q, Some(&label)).await;
+            assert_eq!(ack["type"], "ack", "{ack}");
+            let entry = given.entry(row.item_id.clone()).or_default();
+            entry.0 += 1;
+            if matches!(item.key(), Key::Single(k) if k.index() == own) {
+                entry.1 += 1;
+            }
+        }
+        if i == 3 {
+            let seq = c.next_seq();
+            c.send(serde_json::json!({ "type": "event", "seq": seq, "kind": "focus_lost", "client_ts": null })).await;
+            let ack = c.recv().await;
+            assert_eq!(ack["type"], "ack", "{ack}");
+        }
+        c.finish().await;
+    }
+    let (dir, url) = (app.dir.path().to_owned(), app.url.clone());
+    app.shutdown().await;
+    let d = dir.to_str().expect("utf8").to_owned();
+
+    let out = dir.join("items-report");
+    let o = out.to_str().expect("utf8");
+    let (code, stdout, err) =
+        ujian(&["--data-dir", &d, "--database", &url, "analyze", "items", "--exam", "SKD-2026", "--out", o]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(stdout.contains(&format!("{CANDIDATES} candidates")), "{stdout}");
+    let items = rows(&out.join("items.csv"));
+    assert_eq!(items.len(), given.len(), "one row per item drawn");
+    let mut checked = 0;
+    for row in items.iter().filter(|r| r["scoring"] == "single") {
+        let (drawn, right) = given[&row["item"]];
+        assert_eq!(row["drawn"], drawn.to_string(), "{row:?}");
+        assert_eq!(row["difficulty"], format!("{:.4}", right as f64 / drawn as f64), "{row:?}");
+        checked += 1;
+    }
+    assert!(checked > 50, "single-keyed items checked: {checked}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("items.json")).expect("items.json")).expect("json");
+    assert_eq!(json["sections"].as_array().map(Vec::len), Some(3), "TWK, TIU, TKP");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.contains("<svg") && html.contains("bukan putusan") && html.contains("never a verdict"));
+
+    let out = dir.join("integrity-report");
+    let o = out.to_str().expect("utf8");
+    let (code, stdout, err) =
+        ujian(&["--data-dir", &d, "--database", &url, "analyze", "integrity", "--sitting", SITTING, "--out", o]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let flagged: Vec<(String, String)> = rows(&out.join("pairs.csv"))
+        .into_iter()
+        .filter(|r| r["flagged"] == "true")
+        .map(|r| (r["a"].clone(), r["b"].clone()))
+        .collect();
+    assert_eq!(flagged, [(participant(1), participant(2))], "only the pair who answered alike");
+    let per_candidate = rows(&out.join("integrity.csv"));
+    assert_eq!(per_candidate.len(), CANDIDATES);
+    let first = per_candidate.iter().find(|r| r["participant_no"] == participant(1)).expect("P-0001");
+    assert_eq!(first["similar_to"], participant(2));
+    let third = per_candidate.iter().find(|r| r["participant_no"] == participant(3)).expect("P-0003");
+    assert_eq!((third["client_events"].as_str(), third["flags"].as_str()), ("focus_lost:1", ""), "context, not a flag");
+    assert!(std::fs::read_to_string(out.join("report.html")).expect("report.html").contains("bukan putusan"));
+    assert!(out.join("integrity.json").exists());
+
+    // An unknown exam or sitting is refused and nothing is written.
+    for args in [["items", "--exam", "NOPE"], ["integrity", "--sitting", "NOPE"]] {
+        let nowhere = dir.join("nowhere");
+        let n = nowhere.to_str().expect("utf8");
+        let (code, _, err) =
+            ujian(&[&["--data-dir", &d, "--database", &url, "analyze"][..], &args, &["--out", n]].concat());
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains("NOPE does not exist"), "{err}");
+        assert!(!nowhere.exists(), "{args:?} wrote {n}");
+    }
+}
