@@ -88,19 +88,9 @@ pub fn cycling(sheet: &Sheet) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use item_bank::{ItemId, Key, SectionCode};
-
     use super::*;
     use crate::input::Line;
-
-    fn items(n: usize) -> Vec<ItemInfo> {
-        let key = Key::Single(Label::parse("A").expect("label"));
-        (0..n)
-            .map(|i| {
-                ItemInfo::new(ItemId::new_unchecked(format!("I-{i}")), SectionCode::new_unchecked("S"), key.clone(), 4)
-            })
-            .collect()
-    }
+    use crate::input::test_items as items;
 
     /// A sheet from `(second, position, choice)` lines over a paper of `n` items.
     fn sheet(n: usize, lines: &[(i64, usize, &str)]) -> Sheet {

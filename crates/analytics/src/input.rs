@@ -118,3 +118,14 @@ impl Sheet {
         r
     }
 }
+
+/// `n` single-keyed items of one section (key A, four options), for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_items(n: usize) -> Vec<ItemInfo> {
+    let key = Key::Single(Label::parse("A").expect("label"));
+    (0..n)
+        .map(|i| {
+            ItemInfo::new(ItemId::new_unchecked(format!("I-{i}")), SectionCode::new_unchecked("S"), key.clone(), 4)
+        })
+        .collect()
+}

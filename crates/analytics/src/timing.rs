@@ -162,19 +162,11 @@ pub fn lockstep(items: &[ItemInfo], sheets: &[Sheet], room: &[usize]) -> Vec<Loc
 
 #[cfg(test)]
 mod tests {
-    use item_bank::{ItemId, Key, Label, SectionCode};
+    use item_bank::Label;
 
     use super::*;
     use crate::input::Line;
-
-    fn items(n: usize) -> Vec<ItemInfo> {
-        let key = Key::Single(Label::parse("A").expect("label"));
-        (0..n)
-            .map(|i| {
-                ItemInfo::new(ItemId::new_unchecked(format!("I-{i}")), SectionCode::new_unchecked("S"), key.clone(), 4)
-            })
-            .collect()
-    }
+    use crate::input::test_items as items;
 
     /// A sheet answering `paper`'s positions in order at the given seconds with the given choices.
     fn sheet(paper: Vec<usize>, answers: &[(i64, &str)]) -> Sheet {
