@@ -443,3 +443,26 @@ fn bank_export_writes_qti3_and_moodle_xml_that_import_back_to_the_same_bank() {
     assert!(err.contains("word"), "the refusal names the unknown format: {err}");
     assert!(!dir.path().join("skd.docx").exists(), "a refused export writes nothing");
 }
+
+#[test]
+fn help_lists_the_committees_day_in_order_and_every_listed_command_exists() {
+    let (code, help, _) = ujian(&["--help"]);
+    assert_eq!(code, 0);
+    let day = ["bank validate", "bank lint", "exam check", "exam import", "candidates import", "sitting prepare"];
+    let day = day.iter().chain(&["staff add", "serve", "console", "results export", "audit verify", "receipt verify"]);
+    let mut rest = help.as_str();
+    for step in day {
+        let at = rest.find(step).unwrap_or_else(|| panic!("{step:?} missing or out of order in:\n{help}"));
+        rest = &rest[at + step.len()..];
+    }
+    assert!(help.contains("--role admin") && help.contains("--role supervisor"), "{help}");
+    let steps = help.lines().filter_map(|l| l.split_once(" ujian ")).filter(|(before, _)| {
+        let before = before.trim();
+        before.is_empty() || before.ends_with('.')
+    });
+    for (_, line) in steps {
+        let command: Vec<&str> = line.split_whitespace().take_while(|w| !w.starts_with('-')).take(2).collect();
+        let (code, _, err) = ujian(&[command.as_slice(), &["--help"]].concat());
+        assert_eq!(code, 0, "`ujian {}` listed in --help does not exist: {err}", command.join(" "));
+    }
+}
