@@ -565,8 +565,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut config =
                 Config { trusted_proxies: TrustedProxies::new(proxies.trusted_proxies), ..config(g, Some(listen)) };
             serve.apply(&mut config);
+            let store = store::Store::open(&config.database_url()).await?;
+            let has_admin = store.has_admin().await;
+            store.close().await;
             let app = App::build(&config).await?;
-            println!("ujian listening on http://{}", app.local_addr());
+            println!("{}", crate::welcome::serve_banner(app.local_addr(), has_admin?));
             app.run_until(crate::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }

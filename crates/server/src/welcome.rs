@@ -1,5 +1,8 @@
 //! What the command line tells a committee without being asked: `ujian --help` lists the
-//! exam day's commands in the order they are run.
+//! exam day's commands in the order they are run, and `serve` prints where its pages are
+//! and, while nobody can log in to the console, how to make the first admin.
+
+use std::net::SocketAddr;
 
 /// `ujian --help`'s long text. Every `ujian …` line names a real command (a test runs each
 /// with `--help`), so the list cannot drift from the commands it describes.
@@ -29,3 +32,21 @@ The committee's day, in order:
                                                     how the items worked (and `analyze integrity`)
   11. ujian audit verify                            recompute the audit log's hash chain
       ujian receipt verify 'UJ1.…'                  check a candidate's signed receipt";
+
+/// Printed when `serve` starts: the addresses to hand out, and the command that makes the
+/// first admin when there is none (without one nobody can open a sitting).
+pub fn serve_banner(addr: SocketAddr, has_admin: bool) -> String {
+    let mut text = format!(
+        "ujian listening on http://{addr}\n\
+         \x20 exam page (candidates):  http://{addr}/\n\
+         \x20 public board:            http://{addr}/board\n"
+    );
+    if !has_admin {
+        text.push_str(
+            "  no admin account yet: make one with `ujian staff add NAME --role admin` \
+             (it prints the password), then log in to the console\n",
+        );
+    }
+    text.push_str(&format!("  supervisor console:      http://{addr}/console"));
+    text
+}
