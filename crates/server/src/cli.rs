@@ -569,7 +569,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let has_admin = store.has_admin().await;
             store.close().await;
             let app = App::build(&config).await?;
-            println!("{}", crate::welcome::serve_banner(app.local_addr(), has_admin?));
+            crate::welcome::print(&crate::welcome::serve_banner(app.local_addr(), has_admin?));
             app.run_until(crate::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }

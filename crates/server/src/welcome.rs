@@ -50,3 +50,12 @@ pub fn serve_banner(addr: SocketAddr, has_admin: bool) -> String {
     text.push_str(&format!("  supervisor console:      http://{addr}/console"));
     text
 }
+
+/// Prints `text` to standard output, ignoring a reader that has gone: whoever started the
+/// server may read the listening line and close the pipe (loadgen and the crash tests do),
+/// and `println!` would then panic and take the server down with it.
+pub fn print(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
