@@ -19,16 +19,7 @@ use crate::startup::App;
     name = "ujian",
     version,
     about = "ujian: computer-assisted testing with live public scores",
-    long_about = "ujian runs computer-assisted exams: randomized papers, a server-owned timer, \
-                  durable answers and a live public scoreboard.\n\n\
-                  Committee workflow:\n  \
-                  1. ujian bank validate question-banks/skd       check a bank, list every mistake\n  \
-                  2. ujian bank lint question-banks/skd --exam question-banks/exams/skd.toml\n                                                  \
-                  find item-writing flaws (a pass without reading)\n  \
-                  3. ujian exam check question-banks/exams/skd.toml   check an exam can be drawn\n  \
-                  4. ujian exam import question-banks/exams/skd.toml  store it in the database\n  \
-                  5. ujian candidates import peserta.csv          register candidates\n  \
-                  6. ujian serve                                  start the server"
+    long_about = crate::welcome::LONG_ABOUT
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -574,8 +565,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut config =
                 Config { trusted_proxies: TrustedProxies::new(proxies.trusted_proxies), ..config(g, Some(listen)) };
             serve.apply(&mut config);
+            let store = store::Store::open(&config.database_url()).await?;
+            let has_admin = store.has_admin().await;
+            store.close().await;
             let app = App::build(&config).await?;
-            println!("ujian listening on http://{}", app.local_addr());
+            crate::welcome::print(&crate::welcome::serve_banner(app.local_addr(), has_admin?));
             app.run_until(crate::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -61,3 +61,4 @@ pub mod sittings;
 pub mod staff;
 pub mod startup;
 pub mod throttle;
+pub mod welcome;

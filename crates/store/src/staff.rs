@@ -43,6 +43,14 @@ impl Store {
         Ok(())
     }
 
+    /// Whether any admin account exists: without one nobody can open a sitting, and
+    /// `ujian serve` says how to make one.
+    pub async fn has_admin(&self) -> Result<bool> {
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM supervisors WHERE role = 'admin'").fetch_one(&self.pool).await?;
+        Ok(admins > 0)
+    }
+
     /// The staff member a token belongs to, if it has not expired at `now`.
     pub async fn staff_for_token(&self, token_hash: &str, now: &str) -> Result<Option<StaffRow>> {
         let username: Option<String> =

@@ -443,3 +443,79 @@ fn bank_export_writes_qti3_and_moodle_xml_that_import_back_to_the_same_bank() {
     assert!(err.contains("word"), "the refusal names the unknown format: {err}");
     assert!(!dir.path().join("skd.docx").exists(), "a refused export writes nothing");
 }
+
+#[test]
+fn help_lists_the_committees_day_in_order_and_every_listed_command_exists() {
+    let (code, help, _) = ujian(&["--help"]);
+    assert_eq!(code, 0);
+    let day = ["bank validate", "bank lint", "exam check", "exam import", "candidates import", "sitting prepare"];
+    let day = day.iter().chain(&["staff add", "serve", "console", "results export", "audit verify", "receipt verify"]);
+    let mut rest = help.as_str();
+    for step in day {
+        let at = rest.find(step).unwrap_or_else(|| panic!("{step:?} missing or out of order in:\n{help}"));
+        rest = &rest[at + step.len()..];
+    }
+    assert!(help.contains("--role admin") && help.contains("--role supervisor"), "{help}");
+    let steps = help.lines().filter_map(|l| l.split_once(" ujian ")).filter(|(before, _)| {
+        let before = before.trim();
+        before.is_empty() || before.ends_with('.')
+    });
+    for (_, line) in steps {
+        let command: Vec<&str> = line.split_whitespace().take_while(|w| !w.starts_with('-')).take(2).collect();
+        let (code, _, err) = ujian(&[command.as_slice(), &["--help"]].concat());
+        assert_eq!(code, 0, "`ujian {}` listed in --help does not exist: {err}", command.join(" "));
+    }
+}
+
+/// Starts `ujian serve` in `dir` and returns what it printed up to the console's URL.
+async fn serve_banner(dir: &std::path::Path) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = String::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("supervisor console") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), read).await.expect("serve printed its URLs");
+    (child, printed)
+}
+
+#[tokio::test]
+async fn serve_prints_its_urls_and_how_to_make_the_first_admin() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut child, printed) = serve_banner(dir.path()).await;
+    assert!(printed.contains("ujian staff add NAME --role admin"), "no hint to make an admin in:\n{printed}");
+    for (label, path) in
+        [("exam page (candidates):", "/"), ("public board:", "/board"), ("supervisor console:", "/console")]
+    {
+        let url = printed.lines().find_map(|l| l.trim().strip_prefix(label)).map(str::trim);
+        let url = url.unwrap_or_else(|| panic!("no {label:?} in:\n{printed}"));
+        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with(path), "{label} {url}");
+        assert_eq!(reqwest::get(url).await.expect("get").status(), 200, "{url}");
+    }
+    child.kill().await.expect("stop the server");
+    child.wait().await.expect("the server stopped");
+
+    let add = std::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(["staff", "add", "panitia", "--role", "admin", "--data-dir", "data"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run staff add");
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let (mut child, printed) = serve_banner(dir.path()).await;
+    assert!(!printed.contains("--role admin"), "an admin exists, yet serve says to make one:\n{printed}");
+    child.kill().await.expect("stop the server");
+}
