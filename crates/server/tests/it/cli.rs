@@ -331,28 +331,14 @@ fn every_committee_command_refused_for_a_planted_mistake_changes_nothing() {
 
 #[tokio::test]
 async fn the_demo_runs_from_an_empty_directory_and_prints_every_login() {
-    use tokio::io::AsyncBufReadExt as _;
     let dir = tempfile::tempdir().expect("tmp");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--candidates", "2", "--data-dir", "data"])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the demo");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut printed = String::new();
-    let read = async {
-        while let Some(line) = lines.next_line().await.expect("read") {
-            printed.push_str(&line);
-            printed.push('\n');
-            if line.contains("stop with ctrl-c") {
-                break;
-            }
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(120), read).await.expect("the demo printed its logins");
+    let (mut child, printed) = spawn_until(
+        dir.path(),
+        &["demo", "--listen", "127.0.0.1:0", "--candidates", "2", "--data-dir", "data"],
+        "stop with ctrl-c",
+        120,
+    )
+    .await;
     for expected in
         ["DEMO-0001", "DEMO-0002", "supervisor (this sitting): pengawas / ", "admin (every sitting):     panitia / "]
     {
@@ -467,30 +453,38 @@ fn help_lists_the_committees_day_in_order_and_every_listed_command_exists() {
     }
 }
 
-/// Starts `ujian serve` in `dir` and returns what it printed up to the console's URL.
-async fn serve_banner(dir: &std::path::Path) -> (tokio::process::Child, String) {
+/// Starts `ujian ARGS` in `dir` and returns the running process with what it printed up
+/// to the first line containing `until`, within `secs` seconds.
+async fn spawn_until(dir: &std::path::Path, args: &[&str], until: &str, secs: u64) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt as _;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .args(args)
         .current_dir(dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("start the server");
+        .expect("start ujian");
     let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut printed = String::new();
     let read = async {
         while let Some(line) = lines.next_line().await.expect("read") {
             printed.push_str(&line);
             printed.push('\n');
-            if line.contains("supervisor console") {
+            if line.contains(until) {
                 break;
             }
         }
     };
-    tokio::time::timeout(std::time::Duration::from_secs(60), read).await.expect("serve printed its URLs");
+    tokio::time::timeout(std::time::Duration::from_secs(secs), read)
+        .await
+        .unwrap_or_else(|_| panic!("ujian {args:?} printed no line with {until:?}"));
     (child, printed)
+}
+
+/// Starts `ujian serve` in `dir` and returns what it printed up to the console's URL.
+async fn serve_banner(dir: &std::path::Path) -> (tokio::process::Child, String) {
+    spawn_until(dir, &["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], "supervisor console", 60).await
 }
 
 #[tokio::test]
