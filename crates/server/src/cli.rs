@@ -565,11 +565,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut config =
                 Config { trusted_proxies: TrustedProxies::new(proxies.trusted_proxies), ..config(g, Some(listen)) };
             serve.apply(&mut config);
-            let store = store::Store::open(&config.database_url()).await?;
-            let has_admin = store.has_admin().await;
-            store.close().await;
             let app = App::build(&config).await?;
-            crate::welcome::print(&crate::welcome::serve_banner(app.local_addr(), has_admin?));
+            let has_admin = app.state().registry.store().has_admin().await?;
+            crate::welcome::print(&crate::welcome::serve_banner(app.local_addr(), has_admin));
             app.run_until(crate::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
