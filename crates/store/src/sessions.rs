@@ -230,6 +230,22 @@ impl Store {
         rows.into_iter().map(|r| Ok((r.try_get("id")?, r.try_get("started_at")?))).collect()
     }
 
+    /// The client events (`event` lines: focus lost, page hidden…) of a sitting's sessions,
+    /// counted by session and kind, in one query for the whole room.
+    pub async fn event_counts_of(&self, sitting_id: &str) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT l.session_id, COALESCE(l.choice, '') AS kind, COUNT(*) AS n
+             FROM answer_log l JOIN sessions s ON s.id = l.session_id
+             WHERE s.sitting_id = $1 AND l.action = 'event'
+             GROUP BY l.session_id, COALESCE(l.choice, '')
+             ORDER BY l.session_id, kind",
+        )
+        .bind(sitting_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok((r.try_get("session_id")?, r.try_get("kind")?, r.try_get("n")?))).collect()
+    }
+
     /// Every answer line of a sitting's sessions, by session and then in seq order.
     pub async fn answer_lines_of(&self, sitting_id: &str) -> Result<Vec<AnswerLine>> {
         let rows = sqlx::query(

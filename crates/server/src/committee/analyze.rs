@@ -259,11 +259,14 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
         events: std::collections::HashMap::new(),
         room,
     };
+    let sheet_of: std::collections::HashMap<&str, usize> =
+        found.room.iter().map(|&c| (data.who[c].1.as_str(), c)).collect();
     for &c in &found.room {
-        let log = store.answer_log(&data.who[c].1).await?;
-        let kinds = found.events.entry(c).or_default();
-        for line in log.iter().filter(|l| l.action == "event") {
-            *kinds.entry(line.choice.clone().unwrap_or_default()).or_default() += 1;
+        found.events.entry(c).or_default();
+    }
+    for (session, kind, n) in store.event_counts_of(sitting).await? {
+        if let Some(&c) = sheet_of.get(session.as_str()) {
+            found.events.entry(c).or_default().insert(kind, usize::try_from(n).unwrap_or(0));
         }
     }
     warn_provisional(&data);
