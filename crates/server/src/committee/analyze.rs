@@ -232,7 +232,9 @@ fn items_json(data: &Data, analysis: &Analysis, sitting: Option<&str>) -> Value 
 }
 
 async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<()> {
-    let s = store.get_sitting(sitting).await?.ok_or_else(|| anyhow::anyhow!("sitting {sitting} does not exist"))?;
+    let Some(s) = store.get_sitting(sitting).await? else {
+        return Err(super::analyze_input::not_stored(store, "sitting", sitting).await);
+    };
     // Popularity and item medians are counted over the whole exam, so that a small room
     // still has well-estimated shares; only the sitting's pairs are compared.
     let mut data = load(store, Some(&s.exam_code), None).await?;

@@ -26,12 +26,24 @@ pub(super) struct Data {
     pub(super) not_closed: Vec<String>,
 }
 
+/// The refusal for an exam or sitting that is not stored, naming those that are, so the
+/// committee need not guess a code.
+pub(super) async fn not_stored(store: &Store, what: &str, name: &str) -> anyhow::Error {
+    let sittings = store.sittings(None).await.unwrap_or_default();
+    let mut known: Vec<&str> =
+        sittings.iter().map(|s| if what == "exam" { s.exam_code.as_str() } else { s.id.as_str() }).collect();
+    known.sort_unstable();
+    known.dedup();
+    let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+    anyhow::anyhow!("{what} {name} does not exist (with sittings: {known})")
+}
+
 /// Loads the started sessions of `sitting`, or of every sitting of `exam`. Refuses an
 /// unknown exam or sitting, or a sitting of another exam, before anything is written.
 pub(super) async fn load(store: &Store, exam: Option<&str>, sitting: Option<&str>) -> anyhow::Result<Data> {
     let exam_code = match (exam, sitting) {
         (_, Some(id)) => {
-            let s = store.get_sitting(id).await?.ok_or_else(|| anyhow::anyhow!("sitting {id} does not exist"))?;
+            let Some(s) = store.get_sitting(id).await? else { return Err(not_stored(store, "sitting", id).await) };
             if let Some(code) = exam.filter(|code| *code != s.exam_code) {
                 anyhow::bail!("sitting {id} is a sitting of exam {}, not of {code}", s.exam_code);
             }
@@ -40,7 +52,9 @@ pub(super) async fn load(store: &Store, exam: Option<&str>, sitting: Option<&str
         (Some(code), None) => code.to_owned(),
         (None, None) => anyhow::bail!("give --exam or --sitting"),
     };
-    let stored = store.get_exam(&exam_code).await?.ok_or_else(|| anyhow::anyhow!("exam {exam_code} does not exist"))?;
+    let Some(stored) = store.get_exam(&exam_code).await? else {
+        return Err(not_stored(store, "exam", &exam_code).await);
+    };
     let mut in_scope: Vec<(String, String)> = store
         .sittings(None)
         .await?

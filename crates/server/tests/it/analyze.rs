@@ -126,13 +126,14 @@ async fn analyze_on(db: Db) {
     assert!(out.join("integrity.json").exists());
 
     // An unknown exam or sitting is refused and nothing is written.
-    for args in [["items", "--exam", "NOPE"], ["integrity", "--sitting", "NOPE"]] {
+    for (args, known) in [(["items", "--exam", "NOPE"], "SKD-2026"), (["integrity", "--sitting", "NOPE"], SITTING)] {
         let nowhere = dir.join("nowhere");
         let n = nowhere.to_str().expect("utf8");
         let (code, _, err) =
             ujian(&[&["--data-dir", &d, "--database", &url, "analyze"][..], &args, &["--out", n]].concat());
         assert_eq!(code, 1, "{args:?}: {err}");
         assert!(err.contains("NOPE does not exist"), "{err}");
+        assert!(err.contains(&format!("with sittings: {known}")), "the refusal names what is stored: {err}");
         assert!(!nowhere.exists(), "{args:?} wrote {n}");
     }
 }
