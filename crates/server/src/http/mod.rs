@@ -94,7 +94,7 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/api/v1/keys", Public, get(public::keys)),
         route("GET", "/api/v1/audit/head", Public, get(public::audit_head)),
         route("GET", "/api/v1/receipts/{code}", Public, get(public::receipt)),
-        route("GET", "/api/v1/receipts/{code}/qr.svg", Public, get(public::receipt_qr)),
+        route("GET", "/api/v1/receipts/qr.svg", Public, get(public::receipt_qr)),
         route("POST", "/api/v1/candidate/login", Public, post(login::login).layer(login_body)),
         route("POST", "/api/v1/candidate/logout", Public, post(login::logout)),
         route("GET", "/api/v1/assets/{hash}/{name}", CandidateOrStaff, get(assets::asset)),

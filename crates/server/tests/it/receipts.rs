@@ -17,7 +17,7 @@ async fn ujian(args: &[&str]) -> (i32, String, String) {
 }
 
 #[tokio::test]
-async fn a_short_code_gives_back_its_full_receipt_and_a_qr_code_and_nothing_else() {
+async fn a_short_code_gives_back_its_full_receipt_and_a_signed_receipt_its_qr_code() {
     let app = TestApp::spawn(Setup::tiny(2)).await;
     let mut c = app.candidate(1).await;
     c.answer(0, Some("A")).await;
@@ -38,10 +38,15 @@ async fn a_short_code_gives_back_its_full_receipt_and_a_qr_code_and_nothing_else
     let again: Value = get(app.http(&format!("/api/v1/receipts/{typed}"))).await.json().await.expect("json");
     assert_eq!(again["receipt"], full.as_str());
 
-    let qr = get(app.http(&format!("/api/v1/receipts/{code}/qr.svg"))).await;
+    // The QR code of a receipt this server signed; of nothing else.
+    let qr = get(app.http(&format!("/api/v1/receipts/qr.svg?receipt={full}"))).await;
     assert_eq!(qr.status(), 200);
     assert_eq!(qr.headers()["content-type"], "image/svg+xml");
     assert!(qr.text().await.expect("svg").contains("<svg"));
+    let forged = full.replacen("UJ1.e", "UJ1.f", 1);
+    assert_ne!(forged, full);
+    let qr = get(app.http(&format!("/api/v1/receipts/qr.svg?receipt={forged}"))).await;
+    assert_eq!(qr.status(), 404);
 
     // A code nobody holds, a running session's nothing, and text that is no code at all.
     for unknown in ["AAAA-AAAA-AAAA", "UJ1.x.y.z", "%25%25%25%25-%25%25%25%25-%25%25%25%25"] {
