@@ -327,6 +327,10 @@
     updateBanner();
   }
 
+  function clearToasts() {
+    el.toasts.textContent = '';
+  }
+
   function toast(message, kind) {
     Ujian.toast(el.toasts, message, kind, 6000);
   }
@@ -889,6 +893,9 @@
   }
 
   function onFinished(msg) {
+    // The result answers "Waktu habis. Menunggu hasil…": that toast goes with it.
+    clearToasts();
+    S.timeUpSince = 0;
     clearTimeout(S.expiredWaitTimer);
     S.expiredWaitTimer = null;
     S.status = 'finished';

@@ -184,3 +184,44 @@ async fn the_public_board_ranks_only_results_shows_codes_and_fits_a_phone_and_a_
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "board-results.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
 }
+
+#[tokio::test]
+async fn the_time_up_toast_goes_when_the_result_arrives() {
+    use tokio::io::{AsyncBufReadExt as _, BufReader};
+    let Some(dir) = browser_tests("the_time_up_toast_goes_when_the_result_arrives") else { return };
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut node = node_script(&dir, "candidate-timeup.mjs", &app)
+        .env("PARTICIPANT", participant(1))
+        .env("PIN", PIN)
+        .env("TOKEN", &app.token)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node");
+    let mut lines = BufReader::new(node.stdout.take().expect("stdout")).lines();
+    let mut output = Vec::new();
+    let time_up = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            output.push(line.clone());
+            if line.trim() == "TIME_UP" {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the page ran out of time in time");
+    if !time_up {
+        let stderr = read_stderr(&mut node).await;
+        panic!("candidate-timeup.mjs ended before TIME_UP:\n{}\nstderr:\n{stderr}", output.join("\n"));
+    }
+    // The server's clock reaches the deadline too: its sweep finishes the session.
+    app.clock.advance(11 * 60_000);
+    while let Some(line) = lines.next_line().await.expect("read") {
+        output.push(line);
+    }
+    let status = node.wait().await.expect("wait");
+    let stderr = read_stderr(&mut node).await;
+    assert!(status.success(), "candidate-timeup.mjs failed\nstdout:\n{}\nstderr:\n{stderr}", output.join("\n"));
+}
