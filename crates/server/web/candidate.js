@@ -290,6 +290,7 @@
     current: 0,
     questions: new Map(), // index -> question message (cache)
     requested: new Set(), // indexes with a `get` in flight on the current socket
+    refusals: 0, // messages the server refused for coming too fast (shown to tests)
 
     remainingMs: null,
     remainingAt: 0,
@@ -796,7 +797,23 @@
     if (index === S.current) renderQuestion();
   }
 
+  // Sends again what the server refused for coming too fast, and asks again for the
+  // question on screen if it never came: after a wait that grows while refusals go on
+  // (with jitter, so a room does not retry in step). A reconnect sends everything anyway.
+  const slowDown = new Ujian.Backoff(500, 8000, 500);
+  function retryRefused() {
+    if (slowDown.waiting) return;
+    slowDown.schedule(() => {
+      if (!canSend()) return;
+      for (const item of S.pending) {
+        if (item.limited) { item.limited = false; sendRaw(item.msg); }
+      }
+      if (S.screen === 'exam' && !S.questions.has(S.current)) requestQuestion(S.current, true);
+    });
+  }
+
   function onAck(msg) {
+    slowDown.reset();
     if (typeof msg.remaining_ms === 'number') setRemaining(msg.remaining_ms, S.status === 'active');
     const i = S.pending.findIndex((p) => p.seq === msg.seq);
     if (i < 0) return;
@@ -823,6 +840,21 @@
       return;
     }
     const item = msg.seq != null ? S.pending.find((p) => p.seq === msg.seq) : null;
+    if (code === 'rate_limited') {
+      // Sent faster than the server takes: the change was not applied, so it goes again
+      // under the same seq after a wait. A refusal naming no change was a question asked for.
+      S.refusals += 1;
+      if (item) item.limited = true;
+      else S.requested.clear();
+      retryRefused();
+      renderSaveStatus();
+      return;
+    }
+    if (!item && msg.seq == null && S.requested.size) {
+      // A question asked for did not come: ask again after a wait, not on the next click.
+      S.requested.clear();
+      retryRefused();
+    }
     if (item && code === 'internal') {
       // Not stored: send the same seq again shortly.
       toast(t('e_internal'), 'error');
@@ -1019,6 +1051,9 @@
   function renderSaveStatus() {
     const n = S.pending.filter((p) => p.msg.type !== 'event').length;
     el.saveStatus.dataset.pending = String(S.pending.length);
+    // How many the server refused for coming too fast, waiting to go again.
+    el.saveStatus.dataset.refused = String(S.pending.filter((p) => p.limited).length);
+    el.saveStatus.dataset.refusals = String(S.refusals);
     el.saveStatus.textContent = n ? t('saving', { n }) : (S.everWelcomed ? t('saved') : '');
   }
 
