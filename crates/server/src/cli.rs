@@ -69,9 +69,10 @@ pub enum Command {
         #[command(flatten)]
         proxies: Proxies,
     },
-    /// Prepare sittings (every paper is drawn in advance).
+    /// Prepare sittings (every paper drawn in advance); open, pause, resume, close and
+    /// read them on the day through the running server.
     #[command(subcommand)]
-    Sitting(SittingCommand),
+    Sitting(committee::SittingCommand),
     /// Export results.
     #[command(subcommand)]
     Results(ResultsCommand),
@@ -287,30 +288,6 @@ pub enum CandidatesCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SittingCommand {
-    /// Create a sitting of a stored exam for a list of registered candidates, drawing and
-    /// storing every candidate's paper now. Prints the sitting token. Running it again for
-    /// the same id changes nothing.
-    Prepare {
-        /// The sitting's id, e.g. SESI-2026-11-24-1.
-        #[arg(long)]
-        id: String,
-        /// The exam's code (as stored by `ujian exam import`).
-        #[arg(long)]
-        exam: String,
-        /// Where it is held.
-        #[arg(long)]
-        venue: String,
-        /// When it starts, RFC 3339 (2026-11-24T08:00:00+07:00).
-        #[arg(long)]
-        starts_at: String,
-        /// A file whose first column holds participant numbers (a header row is skipped).
-        #[arg(long)]
-        candidates: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 pub enum ResultsCommand {
     /// Export the results of a sitting or a whole exam as CSV or JSON.
     ///
@@ -482,37 +459,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::demo::run(&config, &crate::demo::DemoOptions { exam, candidates }).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sitting(SittingCommand::Prepare { id, exam, venue, starts_at, candidates }) => {
-            let starts_at = chrono::DateTime::parse_from_rfc3339(&starts_at)
-                .map_err(|e| anyhow::anyhow!("--starts-at {starts_at:?}: {e} (use e.g. 2026-11-24T08:00:00+07:00)"))?
-                .to_utc();
-            let text = std::fs::read_to_string(&candidates)?;
-            let numbers: Vec<String> = text
-                .lines()
-                .filter_map(|l| l.split(',').next().map(str::trim))
-                .filter(|n| !n.is_empty() && *n != "participant_no")
-                .map(str::to_owned)
-                .collect();
-            let store = store::Store::open(&config(g, None).database_url()).await?;
-            let existed = store.get_sitting(&id).await?.is_some();
-            let spec = crate::sitting::SittingSpec { id, exam_code: exam, venue, starts_at, candidates: numbers };
-            let sitting = crate::sitting::prepare(&store, &spec, chrono::Utc::now()).await?;
-            if !existed {
-                let detail = serde_json::json!({
-                    "exam": sitting.exam_code, "venue": sitting.venue, "starts_at": store::ts(spec.starts_at),
-                    "candidates": spec.candidates,
-                });
-                committee::record(&store, crate::actions::LogAction::SittingPrepared, &sitting.id, detail).await?;
-            }
-            let count = store.seats(&sitting.id).await?.len();
-            println!(
-                "sitting {} ({}, {}): {count} candidates, papers drawn; status {}",
-                sitting.id, sitting.exam_code, sitting.venue, sitting.status
-            );
-            println!("token {} (reveal it in the room when opening the sitting in the console)", sitting.token);
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Sitting(command) => committee::sitting(&config(g, None), command).await,
         Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, provisional, out }) => {
             let store = store::Store::open(&config(g, None).database_url()).await?;
             let scope = match (&sitting, &exam) {

@@ -10,6 +10,8 @@ mod analyze_input;
 mod bank;
 mod candidates;
 mod exam;
+mod server_api;
+mod sitting;
 mod verify;
 
 use std::path::Path;
@@ -24,6 +26,7 @@ pub(crate) use analyze::analyze;
 pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
+pub(crate) use sitting::{SittingCommand, sitting};
 pub(crate) use verify::{audit_verify, receipt_verify};
 
 use crate::actions::LogAction;

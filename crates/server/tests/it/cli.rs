@@ -513,3 +513,123 @@ async fn serve_prints_its_urls_and_how_to_make_the_first_admin() {
     assert!(!printed.contains("--role admin"), "an admin exists, yet serve says to make one:\n{printed}");
     child.kill().await.expect("stop the server");
 }
+
+/// Runs `ujian ARGS` against the test server as `user` (password from UJIAN_PASSWORD),
+/// without blocking the server that runs on the test's own thread.
+async fn ujian_on(app: &crate::helpers::TestApp, user: &str, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(args)
+        .args(["--server", &app.http(""), "--user", user])
+        .env("UJIAN_PASSWORD", crate::helpers::PIN)
+        .env_remove("UJIAN_LISTEN")
+        .stdin(std::process::Stdio::null())
+        .current_dir(repo(""))
+        .output()
+        .await
+        .expect("run ujian");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test]
+async fn the_committee_opens_pauses_resumes_and_closes_sittings_through_the_running_server() {
+    use crate::helpers::{Setup, TestApp};
+    let app = TestApp::spawn(Setup::tiny(3)).await;
+    let why = ["--reason", "jadwal panitia"];
+
+    let (code, out, err) = ujian_on(&app, "admin", &["sitting", "status", "T-1"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("sitting T-1 (TINY, Test): open\n"), "{out}");
+    assert!(out.contains(&format!("token {}\n", app.token)), "{out}");
+    assert!(out.contains("candidates 3: 3 ready\n"), "{out}");
+
+    // T-2 is prepared: it cannot be paused before it opens; opening it prints its token.
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "pause", "T-2"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-2 is prepared: open it first (sitting_not_open)"), "{err}");
+    let (code, out, err) = ujian_on(&app, "admin", &[&["sitting", "open", "T-2"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("sitting T-2: open; token "), "{out}");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "open", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is open: it is open already (bad_request)"), "{err}");
+
+    let mut c1 = app.candidate(1).await;
+    assert_eq!(c1.answer(0, Some("A")).await["type"], "ack");
+    let (code, out, err) = ujian_on(&app, "admin", &[&["sitting", "pause", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "sitting T-1: paused; 1 running candidates paused (audited)\n");
+    assert_eq!(c1.recv().await["type"], "paused");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "open", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is paused: resume it instead"), "{err}");
+    let (_, out, _) = ujian_on(&app, "admin", &["sitting", "status", "T-1"]).await;
+    assert!(out.starts_with("sitting T-1 (TINY, Test): paused\n") && out.contains("1 paused, 2 ready"), "{out}");
+
+    // A supervisor of another sitting, and a reason that says nothing, are refused.
+    let (code, _, err) = ujian_on(&app, "sup2", &[&["sitting", "resume", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("(forbidden)"), "{err}");
+    let (code, _, err) = ujian_on(&app, "admin", &["sitting", "resume", "T-1", "--reason", "ok"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("(reason_required)"), "{err}");
+
+    let (code, out, err) = ujian_on(&app, "sup1", &[&["sitting", "resume", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "sitting T-1: open; 1 paused candidates resumed (audited)\n");
+    assert_eq!(c1.recv().await["type"], "resumed");
+    let (code, out, err) = ujian_on(&app, "admin", &[&["sitting", "close", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sitting T-1: closed; 0 logins of candidates who had not started ended"), "{out}");
+    assert!(out.contains("1 candidates still working"), "{out}");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "close", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is closed: it is closed already (sitting_closed)"), "{err}");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "pause", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is closed: open it again first (sitting_closed)"), "{err}");
+
+    let log = app.store().audit_log().await.expect("log");
+    let steps: Vec<(&str, &str, &str)> = log
+        .iter()
+        .filter(|r| r.action.starts_with("sitting."))
+        .map(|r| (r.actor.as_str(), r.action.as_str(), r.subject.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("admin", "sitting.open", "T-2"),
+            ("admin", "sitting.pause", "T-1"),
+            ("sup1", "sitting.resume", "T-1"),
+            ("admin", "sitting.close", "T-1")
+        ]
+    );
+    assert!(log.iter().filter(|r| r.action.starts_with("sitting.")).all(|r| r.detail.contains("jadwal panitia")));
+    // Each command ended its staff login: no token is left in force.
+    let logins: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM staff_tokens").fetch_one(app.store().pool()).await.expect("count");
+    assert_eq!(logins, 0);
+}
+
+#[tokio::test]
+async fn sitting_commands_say_how_to_reach_a_server_and_where_the_password_comes_from() {
+    let (code, _, err) = tokio::task::spawn_blocking(|| {
+        ujian(&["sitting", "status", "T-1", "--server", "http://127.0.0.1:9", "--user", "admin"])
+    })
+    .await
+    .expect("run");
+    assert_eq!(code, 1);
+    assert!(err.contains("no password for admin: set UJIAN_PASSWORD"), "{err}");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(["sitting", "close", "T-1", "--reason", "selesai", "--server", "http://127.0.0.1:9", "--user", "admin"])
+        .env("UJIAN_PASSWORD", "x")
+        .output()
+        .await
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("cannot reach the server at http://127.0.0.1:9: start it with `ujian serve`"), "{err}");
+}
