@@ -75,7 +75,7 @@ pub enum Command {
     Sitting(committee::SittingCommand),
     /// Export results.
     #[command(subcommand)]
-    Results(ResultsCommand),
+    Results(committee::ResultsCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -288,40 +288,6 @@ pub enum CandidatesCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ResultsCommand {
-    /// Export the results of a sitting or a whole exam as CSV or JSON.
-    ///
-    /// Every session is rescored from its stored paper and answer log and checked against
-    /// its published result. Columns: rank, participant_no, name, sitting, venue, one per
-    /// section, total, passed, status, code. Codes: P/L (passed, within the cut), P
-    /// (passed, outside the cut), TL (below a threshold), TH (absent), DIS (disqualified).
-    Export {
-        /// One sitting…
-        #[arg(long, conflicts_with = "exam", required_unless_present = "exam")]
-        sitting: Option<String>,
-        /// …or every sitting of an exam.
-        #[arg(long)]
-        exam: Option<String>,
-        #[arg(long, value_parser = ["csv", "json"], default_value = "csv")]
-        format: String,
-        /// Openings for the position: the best `multiplier × openings` who passed (and all
-        /// tied with the last of them) are P/L. Without it everyone who passed is P.
-        #[arg(long)]
-        openings: Option<u32>,
-        #[arg(long, default_value_t = 3)]
-        multiplier: u32,
-        /// Export sittings that are not closed yet (candidates may still be working, or
-        /// never have started), with every line marked provisional. Without it such an
-        /// export is refused.
-        #[arg(long)]
-        provisional: bool,
-        /// Write here instead of standard output.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the audit log's hash chain end to end and name the first broken entry.
     ///
@@ -460,44 +426,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sitting(command) => committee::sitting(&config(g, None), command).await,
-        Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, provisional, out }) => {
-            let store = store::Store::open(&config(g, None).database_url()).await?;
-            let scope = match (&sitting, &exam) {
-                (Some(s), _) => crate::results::Scope::Sitting(s),
-                (None, Some(e)) => crate::results::Scope::Exam(e),
-                (None, None) => anyhow::bail!("give --sitting or --exam"),
-            };
-            let options = crate::results::Options { openings, multiplier, provisional };
-            let export = crate::results::export(&store, scope, options).await;
-            store.close().await;
-            let export = export?;
-            if export.is_provisional() {
-                eprintln!(
-                    "warning: provisional export: sitting {} not closed; every line is marked PROVISIONAL",
-                    export.provisional.join(", ")
-                );
-            }
-            let text = if format == "json" {
-                serde_json::to_string_pretty(&export)?
-            } else {
-                crate::results::to_csv(&export)?
-            };
-            let mismatches = export.lines.iter().filter(|l| l.mismatch.is_some()).count();
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, text)?;
-                    eprintln!("wrote {} results to {}", export.lines.len(), path.display());
-                }
-                None => print!("{text}"),
-            }
-            if mismatches > 0 {
-                eprintln!(
-                    "error: {mismatches} stored results differ from their rescore (see the mismatch field in --format json)"
-                );
-                return Ok(ExitCode::FAILURE);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Results(command) => committee::results(&config(g, None), command).await,
         Command::Audit(AuditCommand::Verify { head, key }) => {
             committee::audit_verify(&config(g, None), head.as_deref(), key.as_deref()).await
         }

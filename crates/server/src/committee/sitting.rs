@@ -187,7 +187,10 @@ async fn prepare(
     let store = store::Store::open(&config.database_url()).await?;
     let existed = store.get_sitting(&id).await?.is_some();
     let spec = crate::sitting::SittingSpec { id, exam_code: exam, venue, starts_at, candidates: numbers };
-    let sitting = crate::sitting::prepare(&store, &spec, chrono::Utc::now()).await?;
+    let bar = super::progress(spec.candidates.len() as u64, "drawing papers");
+    let sitting = crate::sitting::prepare_shown(&store, &spec, chrono::Utc::now(), &bar).await;
+    bar.finish_and_clear();
+    let sitting = sitting?;
     if !existed {
         let detail = json!({
             "exam": sitting.exam_code, "venue": sitting.venue, "starts_at": store::ts(spec.starts_at),

@@ -633,3 +633,65 @@ async fn sitting_commands_say_how_to_reach_a_server_and_where_the_password_comes
     assert_eq!(out.status.code(), Some(1));
     assert!(err.contains("cannot reach the server at http://127.0.0.1:9: start it with `ujian serve`"), "{err}");
 }
+
+/// Runs `ujian ARGS` on a pseudo-terminal (util-linux `script`), as a committee member at a
+/// terminal does; returns the exit code and everything the terminal showed.
+fn ujian_on_a_terminal(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_ujian"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let out = Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .current_dir(dir)
+        .env("COLUMNS", "120")
+        .output()
+        .expect("run script (util-linux) for a pseudo-terminal");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into())
+}
+
+#[test]
+fn long_committee_commands_show_a_bar_on_a_terminal_and_nothing_when_piped() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let exam = repo("question-banks/exams/sample-en.toml");
+    let rows: String = (1..=300).map(|i| format!("A-{i:03},Peserta {i},{:06}\n", 100_000 + i)).collect();
+    std::fs::write(d.join("peserta.csv"), format!("participant_no,name,pin\n{rows}")).expect("write");
+    let data = ["--data-dir", "data"];
+    let steps: [(&[&str], &str); 3] = [
+        (&["candidates", "import", "peserta.csv"], "checking candidates"),
+        (
+            &[
+                "sitting",
+                "prepare",
+                "--id",
+                "S-1",
+                "--exam",
+                "SAMPLE-EN",
+                "--venue",
+                "Aula",
+                "--starts-at",
+                "2026-11-24T08:00:00+07:00",
+                "--candidates",
+                "peserta.csv",
+            ],
+            "drawing papers",
+        ),
+        (&["results", "export", "--sitting", "S-1", "--provisional", "--out", "hasil.csv"], "rescoring"),
+    ];
+    let (code, _, err) =
+        ujian(&["--data-dir", d.join("data").to_str().expect("utf8"), "exam", "import", exam.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    for (args, bar) in steps {
+        let all = [&data[..], args].concat();
+        let (code, shown) = ujian_on_a_terminal(d, &all);
+        assert_eq!(code, 0, "{args:?}: {shown}");
+        assert!(shown.contains(bar) && shown.contains("/300"), "{args:?}: no {bar:?} bar in:\n{shown}");
+        // Piped (each step again: the second time changes nothing but the export's file),
+        // standard error holds no bar.
+        let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(&all).current_dir(d).output().expect("run");
+        let (code, err) = (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!err.contains(bar) && !err.contains('\r'), "{args:?}: a bar on a pipe:\n{err}");
+    }
+}
