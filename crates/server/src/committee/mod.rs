@@ -7,6 +7,7 @@
 mod analyze;
 mod analyze_html;
 mod analyze_input;
+mod announcement;
 mod bank;
 mod candidates;
 mod exam;
