@@ -202,6 +202,13 @@ pub enum BankCommand {
         #[arg(long, default_value = "question-banks")]
         dir: PathBuf,
     },
+    /// Write the sample banks and exams built into ujian (the SKD sample in Indonesian, a
+    /// short English exam) to start from. Refuses a folder that holds anything.
+    Samples {
+        /// Where to write them.
+        #[arg(long, default_value = "question-banks")]
+        dir: PathBuf,
+    },
     /// Turn a spreadsheet (CSV, XLSX or ODS) of items into an item file for a bank.
     ///
     /// Columns: id, section, topic, kind, difficulty, stem, image, answer, pin_options,
@@ -402,6 +409,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(committee::bank_lint(&path, exam.as_deref(), strict))
         }
         Command::Bank(BankCommand::New { name, dir }) => committee::bank_new(&dir, &name),
+        Command::Bank(BankCommand::Samples { dir }) => committee::bank_samples(&dir),
         Command::Bank(BankCommand::ImportCsv { csv, out, force }) => committee::bank_import_csv(&csv, &out, force),
         Command::Bank(BankCommand::Import { format_or_file, file, out, skip_bad, section, name }) => {
             let (format, file) = match file {

@@ -25,7 +25,7 @@ use store::Store;
 
 pub(crate) use analyze::AnalyzeCommand;
 pub(crate) use analyze::analyze;
-pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
+pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_samples, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
 pub(crate) use results::{ResultsCommand, results};

@@ -695,3 +695,92 @@ fn long_committee_commands_show_a_bar_on_a_terminal_and_nothing_when_piped() {
         assert!(!err.contains(bar) && !err.contains('\r'), "{args:?}: a bar on a pipe:\n{err}");
     }
 }
+
+/// The commands of README's "For exam committees" walkthrough (its first `sh` block):
+/// comments and comment-only lines left out.
+fn readme_walkthrough() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    let section = readme.split("\n## For exam committees\n").nth(1).expect("a For exam committees section");
+    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("\n```").next()).expect("an sh block");
+    block
+        .lines()
+        .map(|line| {
+            // A comment starts at a '#' outside quotes.
+            let mut quote = None;
+            let end = line
+                .char_indices()
+                .find(|&(_, c)| {
+                    match (quote, c) {
+                        (None, '\'' | '"') => quote = Some(c),
+                        (Some(q), c) if c == q => quote = None,
+                        _ => {}
+                    }
+                    quote.is_none() && c == '#'
+                })
+                .map_or(line.len(), |(i, _)| i);
+            line[..end].trim().to_owned()
+        })
+        .filter(|command| !command.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_readme_walkthrough_runs_command_by_command_in_an_empty_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ujian")).parent().expect("the binary's folder");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+    let listen = format!("127.0.0.1:{port}");
+    let commands = readme_walkthrough();
+    assert!(commands.len() >= 15 && commands[0].starts_with("ujian "), "{commands:?}");
+    // What a committee member types by hand: the password `staff add` printed.
+    let mut password = None;
+    let mut server = None;
+    for command in &commands {
+        let shell = |command: &str| {
+            let mut sh = tokio::process::Command::new("sh");
+            sh.args(["-c", command])
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .env("UJIAN_LISTEN", &listen)
+                .env_remove("UJIAN_DATA_DIR")
+                .env_remove("UJIAN_DATABASE_URL")
+                .env_remove("UJIAN_SERVER")
+                .env_remove("UJIAN_USER")
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true);
+            match &password {
+                Some(p) => sh.env("UJIAN_PASSWORD", p),
+                None => sh.env_remove("UJIAN_PASSWORD"),
+            };
+            sh
+        };
+        if let Some(background) = command.strip_suffix('&') {
+            let mut sh = shell(&format!("exec {}", background.trim()));
+            let child = sh.stdout(std::process::Stdio::null()).spawn().expect("start the server");
+            server = Some(child);
+            let health = format!("http://{listen}/health");
+            let up = async {
+                while !reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(60), up)
+                .await
+                .unwrap_or_else(|_| panic!("`{command}`: the server did not answer within a minute"));
+            continue;
+        }
+        let out = shell(command).output().await.expect("run sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "`{command}` failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        if command.contains("--role admin") {
+            password = stdout.split("password ").nth(1).map(|p| p.trim().to_owned());
+        }
+    }
+    let mut server = server.expect("the walkthrough starts a server");
+    server.kill().await.expect("stop the server");
+    let results = std::fs::read_to_string(dir.path().join("hasil.csv")).expect("the walkthrough's export");
+    assert_eq!(results.lines().count(), 3, "a header and both candidates: {results}");
+    let pdf = std::fs::read(dir.path().join("pengumuman.pdf")).expect("the published list");
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+}
