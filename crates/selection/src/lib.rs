@@ -1,9 +1,10 @@
-//! A civil-service selection around the exams: formations and applicants, read from the
-//! committee's files into validated types.
+//! A civil-service selection around the exams: formations and applicants, the SKD cut,
+//! the SKB and the final ranking, as pure functions over a selection's data.
 //!
 //! The rules (result codes, the multiplier cut with ties at the cut, the 40/60 final
-//! score and its tie-breaks, exact thousandths) are scoring's; this crate decides what
-//! goes into them. `docs/selection.md` describes the flow and the formats.
+//! score and its tie-breaks, exact thousandths) are scoring's [`scoring::select`],
+//! [`scoring::FinalScore`] and [`scoring::FinalKey`]; this crate decides what goes into
+//! them. `docs/selection.md` describes the flow and the formulas.
 //!
 //! # Layout
 //!
@@ -11,9 +12,12 @@
 //!   tracks and openings, the SKD stage, the SKB components and rubrics, final weights).
 //! - [`applicants`]: the applicant list (CSV or XLSX) into [`Applicants`], every mistake
 //!   at once with line and column.
+//! - [`skd`]: stage 1, [`stage_one`]: per formation and track, P/L, P, TL, TH, DIS.
 
 pub mod applicants;
 pub mod definition;
+pub mod skd;
 
 pub use applicants::{Applicant, Applicants, ParticipantNo};
 pub use definition::{Component, ComponentId, ComponentRule, Formation, FormationCode, Selection, Shortfall, Track};
+pub use skd::{SkdError, SkdLine, SkdResult, SkdRules, SkdSheet, SkdTrack, stage_one};
