@@ -75,6 +75,10 @@ impl fmt::Display for FormationCode {
 pub struct ComponentId(String);
 
 impl ComponentId {
+    /// A component id as the selection file and the score files write it.
+    pub fn parse(s: &str) -> Option<ComponentId> {
+        is_code(s).then(|| ComponentId(s.to_owned()))
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -13,11 +13,17 @@
 //! - [`applicants`]: the applicant list (CSV or XLSX) into [`Applicants`], every mistake
 //!   at once with line and column.
 //! - [`skd`]: stage 1, [`stage_one`]: per formation and track, P/L, P, TL, TH, DIS.
+//! - [`skb`]: stage 2, [`stage_two`]: each component normalised and weighed into the SKB
+//!   score; assessed components by two assessors, held when they disagree.
 
 pub mod applicants;
 pub mod definition;
+pub mod skb;
 pub mod skd;
 
 pub use applicants::{Applicant, Applicants, ParticipantNo};
 pub use definition::{Component, ComponentId, ComponentRule, Formation, FormationCode, Selection, Shortfall, Track};
+pub use skb::{
+    AssessorScore, ComponentInput, Hold, Reconciliation, SkbError, SkbOutcome, SkbResult, SkbSheet, stage_two,
+};
 pub use skd::{SkdError, SkdLine, SkdResult, SkdRules, SkdSheet, SkdTrack, stage_one};

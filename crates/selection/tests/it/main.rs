@@ -3,6 +3,7 @@
 
 mod applicants;
 mod definition;
+mod skb;
 mod skd;
 
 use std::path::PathBuf;
