@@ -15,14 +15,18 @@
 //! - [`skd`]: stage 1, [`stage_one`]: per formation and track, P/L, P, TL, TH, DIS.
 //! - [`skb`]: stage 2, [`stage_two`]: each component normalised and weighed into the SKB
 //!   score; assessed components by two assessors, held when they disagree.
+//! - [`final_ranking`]: [`final_ranking()`] fills the openings in final order;
+//!   [`optimisation`] lists who may fill a formation left unfilled.
 
 pub mod applicants;
 pub mod definition;
+pub mod final_ranking;
 pub mod skb;
 pub mod skd;
 
 pub use applicants::{Applicant, Applicants, ParticipantNo};
 pub use definition::{Component, ComponentId, ComponentRule, Formation, FormationCode, Selection, Shortfall, Track};
+pub use final_ranking::{FinalLine, FinalRankingError, FinalTrack, Outcome, Vacancy, final_ranking, optimisation};
 pub use skb::{
     AssessorScore, ComponentInput, Hold, Reconciliation, SkbError, SkbOutcome, SkbResult, SkbSheet, stage_two,
 };

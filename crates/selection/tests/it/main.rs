@@ -3,6 +3,7 @@
 
 mod applicants;
 mod definition;
+mod finals;
 mod skb;
 mod skd;
 
