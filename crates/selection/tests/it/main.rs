@@ -3,6 +3,7 @@
 
 mod applicants;
 mod definition;
+mod end_to_end;
 mod finals;
 mod skb;
 mod skd;
