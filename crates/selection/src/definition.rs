@@ -91,12 +91,17 @@ impl fmt::Display for ComponentId {
 }
 
 /// One track of a formation: its openings and, where the rules of the year give the track
-/// lower SKD thresholds, those (a section not named keeps the exam's threshold).
+/// its own SKD thresholds, those.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackSlot {
     pub track: Track,
     pub openings: u32,
+    /// Replaces the exam's threshold of each section named; a section not named keeps
+    /// the exam's, and 0 drops it (the 2019 special tracks had a TIU minimum only).
     pub thresholds: BTreeMap<SectionCode, Points>,
+    /// A minimum SKD total on top of the section thresholds (the 2019 special tracks'
+    /// "nilai kumulatif").
+    pub min_total: Option<Points>,
 }
 
 /// A formation: one position in one unit, with the tracks it admits.
@@ -350,6 +355,7 @@ struct RawTrack {
     openings: u32,
     #[serde(default)]
     thresholds: BTreeMap<String, i64>,
+    min_total: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -501,7 +507,16 @@ fn formation(f: &Spanned<RawFormation>, s: &mut Sink<'_>) -> Option<Formation> {
                 thresholds.insert(SectionCode::new_unchecked(section), Points(points));
             }
         }
-        tracks.push(TrackSlot { track, openings: rt.openings, thresholds });
+        if let Some(m) = rt.min_total
+            && m < 0
+        {
+            s.at(
+                t,
+                "min_total",
+                format!("formation {} track {track}: min_total cannot be negative, got {m}", raw.code),
+            );
+        }
+        tracks.push(TrackSlot { track, openings: rt.openings, thresholds, min_total: rt.min_total.map(Points) });
     }
     (s.problems.len() == before).then(|| Formation {
         code: FormationCode(raw.code.clone()),

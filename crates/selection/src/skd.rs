@@ -52,12 +52,15 @@ impl SkdRules {
         RankKey::from_parts(total, &parts)
     }
 
-    /// Whether every section meets its threshold, a track's own threshold where it has one.
-    fn passed(&self, slot: &TrackSlot, sections: &[(SectionCode, Points)]) -> bool {
-        self.sections.iter().all(|(code, exam_threshold)| {
-            let threshold = slot.thresholds.get(code).unwrap_or(exam_threshold);
-            sections.iter().find(|(c, _)| c == code).is_some_and(|(_, p)| p >= threshold)
-        })
+    /// Whether every section meets its threshold (a track's own threshold where it has
+    /// one) and the total meets the track's minimum, if it has one.
+    pub fn passed(&self, slot: &TrackSlot, sections: &[(SectionCode, Points)]) -> bool {
+        let total: Points = sections.iter().map(|(_, p)| *p).sum();
+        slot.min_total.is_none_or(|m| total >= m)
+            && self.sections.iter().all(|(code, exam_threshold)| {
+                let threshold = slot.thresholds.get(code).unwrap_or(exam_threshold);
+                sections.iter().find(|(c, _)| c == code).is_some_and(|(_, p)| p >= threshold)
+            })
     }
 }
 

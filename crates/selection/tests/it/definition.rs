@@ -124,6 +124,20 @@ selection.toml:8: track: "pns" is not a track (one of general, cumlaude_diaspora
 }
 
 #[test]
+fn a_negative_track_minimum_is_refused() {
+    check(
+        &[(
+            "{ track = \"umum\", openings = 2 }",
+            "{ track = \"umum\", openings = 2, min_total = -5, thresholds = { TIU = -1 } }",
+        )],
+        r#"
+selection.toml:8: thresholds: TIU: a threshold cannot be negative, got -1
+selection.toml:8: min_total: formation F1 track general: min_total cannot be negative, got -5
+"#,
+    );
+}
+
+#[test]
 fn a_formation_defined_twice_is_refused() {
     let second = "[[formation]]\ncode = \"F1\"\nposition = \"P\"\nunit = \"U\"\neducation = \"E\"\ntracks = [{ track = \"papua\", openings = 1 }]\n\n[skd]";
     check(&[("[skd]", second)], "selection.toml:10: code: formation F1 is defined twice");

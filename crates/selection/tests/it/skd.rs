@@ -177,6 +177,23 @@ fn fill_by_total_gives_places_the_passers_left_to_those_below_a_threshold() {
 }
 
 #[test]
+fn a_track_may_replace_the_thresholds_by_a_total_and_a_tiu_minimum_as_in_2019() {
+    // The 2019 disability track: cumulative SKD at least 260 and TIU at least 70, no
+    // TWK or TKP threshold.
+    let (s, a) = world(
+        &SELECTION.replace("thresholds = { TIU = 60 }", "thresholds = { TWK = 0, TIU = 70, TKP = 0 }, min_total = 260"),
+    );
+    let mut sheets = skd_sheets();
+    sheets.insert(no("D2"), sat(40, 70, 150)); // 260: passes here, fails TWK and TKP in the exam
+    sheets.insert(no("D1"), sat(70, 65, 170)); // TIU 65 < 70
+    let result = stage_one(&s, &a, rules(), &sheets).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(show_skd(&result).lines().nth(1), Some("F1/disability: D2:P/L#1 D1:TL"));
+    sheets.insert(no("D2"), sat(40, 70, 145)); // 255 < 260
+    let result = stage_one(&s, &a, rules(), &sheets).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(show_skd(&result).lines().nth(1), Some("F1/disability: D1:TL D2:TL"));
+}
+
+#[test]
 fn unusable_skd_sheets_are_all_refused() {
     let (s, a) = world(&SELECTION.replace("thresholds = { TIU = 60 }", "thresholds = { TIX = 60 }"));
     let mut sheets = skd_sheets();
