@@ -231,6 +231,11 @@ fn items_json(data: &Data, analysis: &Analysis, sitting: Option<&str>) -> Value 
     })
 }
 
+/// The chance, for a room of honest candidates, that any candidate's wrong-to-right count
+/// is flagged. Lower than the similarity's α: a change count is a weaker kind of evidence
+/// than a pair's shared wrong answers, so it must be the more improbable to be shown.
+const CHANGES_ALPHA: f64 = 0.001;
+
 async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<()> {
     let Some(s) = store.get_sitting(sitting).await? else {
         return Err(super::analyze_input::not_stored(store, "sitting", sitting).await);
@@ -245,7 +250,7 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
     let mut found = Integrity {
         similarity: analytics::Comparison::new(&data.items, &data.sheets, options).room(&room),
         lockstep: analytics::lockstep(&data.items, &data.sheets, &room),
-        wrong_to_right: analytics::wrong_to_right(&data.items, &data.sheets, &room, options.alpha),
+        wrong_to_right: analytics::wrong_to_right(&data.items, &data.sheets, &room, CHANGES_ALPHA),
         per_candidate: room
             .iter()
             .map(|&c| {
