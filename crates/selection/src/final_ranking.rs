@@ -14,7 +14,7 @@ use scoring::FinalError;
 /// Why the final ranking cannot be made yet, or at all.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FinalRankingError {
-    #[error("{participant} {component}: held ({hold:?}); settle it before the final ranking")]
+    #[error("{participant} {component}: held, {hold}; the final ranking waits for it")]
     Held { participant: ParticipantNo, component: String, hold: Hold },
     #[error("{participant}: {error}")]
     Score { participant: ParticipantNo, error: FinalError },
