@@ -1,4 +1,4 @@
-//! The committee's commands: check banks and exams, convert CSV, import candidates, add
+//! The committee's commands: check banks, exams and selections, convert CSV, import candidates, add
 //! staff, verify the audit chain and receipts, analyse items and irregularities.
 //! Output is for people: tables on stdout, every problem on stderr, exit 1 on any problem.
 //! Every command that changes what an exam day depends on writes an audit entry
@@ -10,6 +10,7 @@ mod analyze_input;
 mod bank;
 mod candidates;
 mod exam;
+mod selection;
 mod verify;
 
 use std::path::Path;
@@ -24,6 +25,8 @@ pub(crate) use analyze::analyze;
 pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
+pub(crate) use selection::SelectionCommand;
+pub(crate) use selection::run as selection;
 pub(crate) use verify::{audit_verify, receipt_verify};
 
 use crate::actions::LogAction;
