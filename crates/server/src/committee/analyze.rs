@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use store::Store;
 
 use super::analyze_html as html;
-use super::analyze_input::{Data, Integrity, candidate_flags, events_text, flag_text, load, pairs};
+use super::analyze_input::{Data, Integrity, SESSION_CHECKS, candidate_flags, events_text, flag_text, load, pairs};
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -35,11 +35,12 @@ pub enum AnalyzeCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Irregularities in one sitting: similar answers, timing and answer changes.
+    /// Irregularities in one sitting: similar answers, timing, answer changes, session events.
     ///
     /// Improbably similar answers between pairs of the sitting, fast right answers, idle
     /// gaps then bursts, seats answering in step, wrong-to-right changes above the room's
-    /// rate, answer cycling.
+    /// rate, answer cycling, focus losses, copy/paste, logins again and PC moves far above
+    /// the room's.
     ///
     /// Flags are evidence for the committee to weigh, never verdicts. Writes pairs.csv (the
     /// pairs with their evidence), integrity.csv (one row per candidate), integrity.json
@@ -231,10 +232,11 @@ fn items_json(data: &Data, analysis: &Analysis, sitting: Option<&str>) -> Value 
     })
 }
 
-/// The chance, for a room of honest candidates, that any candidate's wrong-to-right count
-/// is flagged. Lower than the similarity's α: a change count is a weaker kind of evidence
-/// than a pair's shared wrong answers, so it must be the more improbable to be shown.
-const CHANGES_ALPHA: f64 = 0.001;
+/// The chance, for a room of honest candidates, that any candidate's wrong-to-right count,
+/// or count of one kind of session event, is flagged. Lower than the similarity's α: a count
+/// is a weaker kind of evidence than a pair's shared wrong answers, so it must be the more
+/// improbable to be shown.
+const COUNTS_ALPHA: f64 = 0.001;
 
 async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<()> {
     let Some(s) = store.get_sitting(sitting).await? else {
@@ -250,7 +252,7 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
     let mut found = Integrity {
         similarity: analytics::Comparison::new(&data.items, &data.sheets, options).room(&room),
         lockstep: analytics::lockstep(&data.items, &data.sheets, &room),
-        wrong_to_right: analytics::wrong_to_right(&data.items, &data.sheets, &room, CHANGES_ALPHA),
+        wrong_to_right: analytics::wrong_to_right(&data.items, &data.sheets, &room, COUNTS_ALPHA),
         per_candidate: room
             .iter()
             .map(|&c| {
@@ -264,6 +266,8 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
             })
             .collect(),
         events: std::collections::HashMap::new(),
+        session_counts: std::collections::HashMap::new(),
+        unusual: Vec::new(),
         room,
     };
     let sheet_of: std::collections::HashMap<&str, usize> =
@@ -276,6 +280,13 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
             found.events.entry(c).or_default().insert(kind, usize::try_from(n).unwrap_or(0));
         }
     }
+    let mut logins = std::collections::HashMap::new();
+    for (session, n, moved) in store.login_counts_of(sitting).await? {
+        if let Some(&c) = sheet_of.get(session.as_str()) {
+            logins.insert(c, (usize::try_from(n).unwrap_or(0), usize::try_from(moved).unwrap_or(0)));
+        }
+    }
+    super::analyze_input::judge_sessions(&mut found, &logins, COUNTS_ALPHA);
     warn_provisional(&data);
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("create {}: {e}", out.display()))?;
     write(out, "pairs.csv", &pairs_csv(&data, &found)?)?;
@@ -348,6 +359,10 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
         "wrong_to_right_p",
         "cycling",
         "client_events",
+        "focus_losses",
+        "copy_paste",
+        "relogins",
+        "pc_moves",
         "flags",
     ])?;
     for (c, fast, idle, cycling) in &found.per_candidate {
@@ -367,7 +382,7 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
             .map(|l| data.sheets[other(l.a, l.b)].candidate.as_str())
             .collect();
         let changes = found.wrong_to_right.iter().find(|x| x.candidate == c);
-        w.write_record([
+        let mut row = vec![
             crate::results::text_cell(&data.sheets[c].candidate),
             crate::results::text_cell(&data.who[c].0),
             crate::results::text_cell(&similar.join(" ")),
@@ -379,10 +394,35 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
             changes.map(|x| format!("{:e}", x.p_value)).unwrap_or_default(),
             cycling.len().to_string(),
             events_text(found, c),
-            candidate_flags(found, c).join(" "),
-        ])?;
+        ];
+        let counts = found.session_counts.get(&c).copied().unwrap_or_default();
+        row.extend(counts.iter().map(usize::to_string));
+        row.push(candidate_flags(found, c).join(" "));
+        w.write_record(row)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Sheet `c`'s count of each session check, with the room's mean and the p-value where the
+/// count stands out.
+fn session_events(found: &Integrity, c: usize) -> Value {
+    let counts = found.session_counts.get(&c).copied().unwrap_or_default();
+    let checks: serde_json::Map<String, Value> = SESSION_CHECKS
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(check, ((name, _), count))| {
+            let unusual = found.unusual.iter().find(|(k, u)| *k == check && u.candidate == c).map(|(_, u)| u);
+            let total: usize = found.session_counts.values().map(|n| n[check]).sum();
+            let value = json!({
+                "count": count, "flagged": unusual.is_some(),
+                "room_mean": round(total as f64 / found.room.len().max(1) as f64),
+                "p_value": unusual.map(|u| u.p_value),
+            });
+            ((*name).to_owned(), value)
+        })
+        .collect();
+    Value::Object(checks)
 }
 
 fn integrity_json(data: &Data, found: &Integrity, sitting: &str) -> Value {
@@ -417,6 +457,7 @@ fn integrity_json(data: &Data, found: &Integrity, sitting: &str) -> Value {
                 })),
                 "cycling_positions": cycling,
                 "client_events": found.events.get(c),
+                "session_events": session_events(found, *c),
             })
         })
         .collect();

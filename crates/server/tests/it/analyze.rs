@@ -10,6 +10,7 @@ use item_bank::{Key, Label};
 use crate::helpers::{Db, SITTING, Setup, TestApp, databases, participant, repo};
 
 const CANDIDATES: usize = 8;
+const FOCUS_LOSSES: usize = 12;
 
 fn ujian(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(args).current_dir(repo("")).output().expect("run ujian");
@@ -71,9 +72,19 @@ async fn analyze_on(db: Db) {
                 entry.1 += 1;
             }
         }
-        if i == 3 {
+        // Candidate 3 leaves the window once (ordinary); candidate 4 twelve times, the page
+        // hidden among them.
+        let losses = match i {
+            3 => 1,
+            4 => FOCUS_LOSSES,
+            _ => 0,
+        };
+        for n in 0..losses {
+            // A second between them on the server's clock: within the message rate limit.
+            app.clock.advance(1_000);
             let seq = c.next_seq();
-            c.send(serde_json::json!({ "type": "event", "seq": seq, "kind": "focus_lost", "client_ts": null })).await;
+            let kind = if n % 4 == 3 { "page_hidden" } else { "focus_lost" };
+            c.send(serde_json::json!({ "type": "event", "seq": seq, "kind": kind, "client_ts": null })).await;
             let ack = c.recv().await;
             assert_eq!(ack["type"], "ack", "{ack}");
         }
@@ -122,8 +133,19 @@ async fn analyze_on(db: Db) {
     assert_eq!(first["similar_to"], participant(2));
     let third = per_candidate.iter().find(|r| r["participant_no"] == participant(3)).expect("P-0003");
     assert_eq!((third["client_events"].as_str(), third["flags"].as_str()), ("focus_lost:1", ""), "context, not a flag");
+    assert_eq!(
+        (third["focus_losses"].as_str(), third["relogins"].as_str(), third["pc_moves"].as_str()),
+        ("1", "0", "0")
+    );
+    let fourth = per_candidate.iter().find(|r| r["participant_no"] == participant(4)).expect("P-0004");
+    assert_eq!(fourth["client_events"], "focus_lost:9 page_hidden:3");
+    assert_eq!(fourth["flags"], format!("focus_losses:{FOCUS_LOSSES}"), "far above the room's 13 in 8");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("integrity.json")).expect("json")).expect("json");
+    let events = &json["candidates"][3]["session_events"]["focus_losses"];
+    assert_eq!((events["count"].as_u64(), events["flagged"].as_bool()), (Some(12), Some(true)), "{events}");
+    assert_eq!(events["room_mean"].as_f64(), Some(1.625));
     assert!(std::fs::read_to_string(out.join("report.html")).expect("report.html").contains("bukan putusan"));
-    assert!(out.join("integrity.json").exists());
 
     // An unknown exam or sitting is refused and nothing is written.
     for (args, known) in [(["items", "--exam", "NOPE"], "SKD-2026"), (["integrity", "--sitting", "NOPE"], SITTING)] {
