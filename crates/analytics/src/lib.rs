@@ -31,5 +31,5 @@ pub use input::{ItemInfo, Line, Sheet};
 pub use items::{
     Analysis, ItemFlag, ItemReport, ItemScoring, OptionShare, Reliability, SectionReport, TimeSpent, analyse,
 };
-pub use similarity::{Comparison, SimilarPair, SimilarityOptions, SimilarityReport, similarity};
+pub use similarity::{Comparison, PairCell, SimilarPair, SimilarityOptions, SimilarityReport, similarity};
 pub use timing::{FastAnswer, IdleBurst, Lockstep, fast_answers, idle_bursts, lockstep};

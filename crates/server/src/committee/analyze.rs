@@ -85,15 +85,38 @@ fn warn_provisional(data: &Data) {
     }
 }
 
+/// From this many candidates an analysis takes long enough to show a progress bar.
+const LARGE: usize = 2_000;
+
+/// The bar of an analysis of `candidates` in `steps`, on stderr. Hidden for a small exam,
+/// and by indicatif itself when stderr is not a terminal (a pipe, a log file, a test).
+fn progress(candidates: usize, steps: usize) -> indicatif::ProgressBar {
+    if candidates < LARGE {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(steps as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+            .expect("a fixed template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 async fn items(store: &Store, exam: &str, sitting: Option<&str>, out: &Path) -> anyhow::Result<()> {
     let data = load(store, Some(exam), sitting).await?;
+    let bar = progress(data.sheets.len(), 2);
+    bar.set_message("item analysis");
     let analysis = analytics::analyse(&data.items, &data.sheets);
+    bar.inc(1);
+    bar.set_message("writing the reports");
     warn_provisional(&data);
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("create {}: {e}", out.display()))?;
     write(out, "items.csv", &items_csv(&data, &analysis)?)?;
     write(out, "sections.csv", &sections_csv(&analysis)?)?;
     write(out, "items.json", &serde_json::to_string_pretty(&items_json(&data, &analysis, sitting))?)?;
     write(out, "report.html", &html::items(&data, &analysis, sitting))?;
+    bar.finish_and_clear();
     let flagged = analysis.items.iter().filter(|r| !r.flags.is_empty()).count();
     println!(
         "exam {}: {} candidates, {} items drawn, {flagged} items flagged",
@@ -247,16 +270,29 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
     let mut data = load(store, Some(&s.exam_code), None).await?;
     data.not_closed.retain(|n| n.split(' ').next() == Some(sitting));
     let room = data.rooms.iter().find(|(id, _)| id == sitting).map(|(_, r)| r.clone()).unwrap_or_default();
+    // Steps: item medians, similarity, lockstep and changes, then one per candidate.
+    let bar = progress(data.sheets.len(), 3 + room.len());
+    bar.set_message("item medians");
     let medians = analytics::analyse(&data.items, &data.sheets).item_medians(data.items.len());
+    bar.inc(1);
+    bar.set_message("answer similarity");
     let options = SimilarityOptions::default();
+    let similarity = analytics::Comparison::new(&data.items, &data.sheets, options).room(&room);
+    bar.inc(1);
+    bar.set_message("lockstep and changes");
+    let lockstep = analytics::lockstep(&data.items, &data.sheets, &room);
+    let wrong_to_right = analytics::wrong_to_right(&data.items, &data.sheets, &room, COUNTS_ALPHA);
+    bar.inc(1);
+    bar.set_message("timing, per candidate");
     let mut found = Integrity {
-        similarity: analytics::Comparison::new(&data.items, &data.sheets, options).room(&room),
-        lockstep: analytics::lockstep(&data.items, &data.sheets, &room),
-        wrong_to_right: analytics::wrong_to_right(&data.items, &data.sheets, &room, COUNTS_ALPHA),
+        similarity,
+        lockstep,
+        wrong_to_right,
         per_candidate: room
             .iter()
             .map(|&c| {
                 let sheet = &data.sheets[c];
+                bar.inc(1);
                 (
                     c,
                     analytics::fast_answers(&data.items, sheet, &medians),
@@ -287,6 +323,7 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
         }
     }
     super::analyze_input::judge_sessions(&mut found, &logins, COUNTS_ALPHA);
+    bar.finish_and_clear();
     warn_provisional(&data);
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("create {}: {e}", out.display()))?;
     write(out, "pairs.csv", &pairs_csv(&data, &found)?)?;
@@ -474,4 +511,12 @@ fn integrity_json(data: &Data, found: &Integrity, sitting: &str) -> Value {
         })).collect::<Vec<_>>(),
         "candidates": candidates,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_small_exam_shows_no_progress_bar() {
+        assert!(super::progress(super::LARGE - 1, 5).is_hidden());
+    }
 }

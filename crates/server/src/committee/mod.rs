@@ -7,6 +7,7 @@
 mod analyze;
 mod analyze_html;
 mod analyze_input;
+mod analyze_svg;
 mod bank;
 mod candidates;
 mod exam;

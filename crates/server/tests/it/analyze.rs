@@ -115,6 +115,10 @@ async fn analyze_on(db: Db) {
     assert_eq!(json["sections"].as_array().map(Vec::len), Some(3), "TWK, TIU, TKP");
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(html.contains("<svg") && html.contains("bukan putusan") && html.contains("never a verdict"));
+    // The charts: one scatter, option bars on every item's row.
+    assert_eq!(html.matches("aria-label=\"difficulty against discrimination\"").count(), 1);
+    assert_eq!(html.matches("aria-label=\"option shares\"").count(), given.len());
+    assert_eq!(err.lines().filter(|l| !l.starts_with("warning: ")).count(), 0, "no progress bar on a pipe: {err}");
 
     let out = dir.join("integrity-report");
     let o = out.to_str().expect("utf8");
@@ -145,7 +149,16 @@ async fn analyze_on(db: Db) {
     let events = &json["candidates"][3]["session_events"]["focus_losses"];
     assert_eq!((events["count"].as_u64(), events["flagged"].as_bool()), (Some(12), Some(true)), "{events}");
     assert_eq!(events["room_mean"].as_f64(), Some(1.625));
-    assert!(std::fs::read_to_string(out.join("report.html")).expect("report.html").contains("bukan putusan"));
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.contains("bukan putusan"));
+    // The room of 8 drawn whole: 28 pairs, each cell twice; the flagged pair in red.
+    assert_eq!(html.matches("aria-label=\"similarity matrix\"").count(), 1);
+    let matrix = &html[html.find("aria-label=\"similarity matrix\"").expect("matrix")..];
+    let matrix = &matrix[..matrix.find("</svg>").expect("svg end")];
+    assert_eq!(matrix.matches("<rect").count(), 2 * 28);
+    assert_eq!(matrix.matches("fill=\"#c0392b\"").count(), 2, "the one flagged pair");
+    // A timeline for each flagged candidate: the pair and the one who kept leaving the window.
+    assert_eq!(html.matches("aria-label=\"answer timeline\"").count(), 3, "P-0001, P-0002, P-0004");
 
     // An unknown exam or sitting is refused and nothing is written.
     for (args, known) in [(["items", "--exam", "NOPE"], "SKD-2026"), (["integrity", "--sitting", "NOPE"], SITTING)] {
