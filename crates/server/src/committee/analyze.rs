@@ -86,11 +86,11 @@ fn warn_provisional(data: &Data) {
 }
 
 /// From this many candidates an analysis takes long enough to show a progress bar.
-const LARGE: usize = 2_000;
+pub(super) const LARGE: usize = 2_000;
 
 /// The bar of an analysis of `candidates` in `steps`, on stderr. Hidden for a small exam,
 /// and by indicatif itself when stderr is not a terminal (a pipe, a log file, a test).
-fn progress(candidates: usize, steps: usize) -> indicatif::ProgressBar {
+pub(super) fn progress(candidates: usize, steps: usize) -> indicatif::ProgressBar {
     if candidates < LARGE {
         return indicatif::ProgressBar::hidden();
     }
@@ -255,12 +255,6 @@ fn items_json(data: &Data, analysis: &Analysis, sitting: Option<&str>) -> Value 
     })
 }
 
-/// The chance, for a room of honest candidates, that any candidate's wrong-to-right count,
-/// or count of one kind of session event, is flagged. Lower than the similarity's α: a count
-/// is a weaker kind of evidence than a pair's shared wrong answers, so it must be the more
-/// improbable to be shown.
-const COUNTS_ALPHA: f64 = 0.001;
-
 async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<()> {
     let Some(s) = store.get_sitting(sitting).await? else {
         return Err(super::analyze_input::not_stored(store, "sitting", sitting).await);
@@ -276,53 +270,8 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
     let medians = analytics::analyse(&data.items, &data.sheets).item_medians(data.items.len());
     bar.inc(1);
     bar.set_message("answer similarity");
-    let options = SimilarityOptions::default();
-    let similarity = analytics::Comparison::new(&data.items, &data.sheets, options).room(&room);
-    bar.inc(1);
-    bar.set_message("lockstep and changes");
-    let lockstep = analytics::lockstep(&data.items, &data.sheets, &room);
-    let wrong_to_right = analytics::wrong_to_right(&data.items, &data.sheets, &room, COUNTS_ALPHA);
-    bar.inc(1);
-    bar.set_message("timing, per candidate");
-    let mut found = Integrity {
-        similarity,
-        lockstep,
-        wrong_to_right,
-        per_candidate: room
-            .iter()
-            .map(|&c| {
-                let sheet = &data.sheets[c];
-                bar.inc(1);
-                (
-                    c,
-                    analytics::fast_answers(&data.items, sheet, &medians),
-                    analytics::idle_bursts(&data.items, sheet),
-                    analytics::cycling(sheet),
-                )
-            })
-            .collect(),
-        events: std::collections::HashMap::new(),
-        session_counts: std::collections::HashMap::new(),
-        unusual: Vec::new(),
-        room,
-    };
-    let sheet_of: std::collections::HashMap<&str, usize> =
-        found.room.iter().map(|&c| (data.who[c].1.as_str(), c)).collect();
-    for &c in &found.room {
-        found.events.entry(c).or_default();
-    }
-    for (session, kind, n) in store.event_counts_of(sitting).await? {
-        if let Some(&c) = sheet_of.get(session.as_str()) {
-            found.events.entry(c).or_default().insert(kind, usize::try_from(n).unwrap_or(0));
-        }
-    }
-    let mut logins = std::collections::HashMap::new();
-    for (session, n, moved) in store.login_counts_of(sitting).await? {
-        if let Some(&c) = sheet_of.get(session.as_str()) {
-            logins.insert(c, (usize::try_from(n).unwrap_or(0), usize::try_from(moved).unwrap_or(0)));
-        }
-    }
-    super::analyze_input::judge_sessions(&mut found, &logins, COUNTS_ALPHA);
+    let comparison = analytics::Comparison::new(&data.items, &data.sheets, SimilarityOptions::default());
+    let found = super::irregular::examine(store, &data, &comparison, &medians, (sitting, room), &bar).await?;
     bar.finish_and_clear();
     warn_provisional(&data);
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("create {}: {e}", out.display()))?;

@@ -11,6 +11,7 @@ mod analyze_svg;
 mod bank;
 mod candidates;
 mod exam;
+mod irregular;
 mod verify;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ pub(crate) use analyze::analyze;
 pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
+pub(crate) use irregular::add_irregularities;
 pub(crate) use verify::{audit_verify, receipt_verify};
 
 use crate::actions::LogAction;

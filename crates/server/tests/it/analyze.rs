@@ -160,6 +160,26 @@ async fn analyze_on(db: Db) {
     // A timeline for each flagged candidate: the pair and the one who kept leaving the window.
     assert_eq!(html.matches("aria-label=\"answer timeline\"").count(), 3, "P-0001, P-0002, P-0004");
 
+    // The results export names each candidate's flags, for the committee deciding on DIS.
+    let (code, stdout, err) =
+        ujian(&["--data-dir", &d, "--database", &url, "results", "export", "--sitting", SITTING, "--provisional"]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    let flags: HashMap<String, String> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            let get = |name: &str| r.get(headers.iter().position(|h| h == name).expect(name)).expect(name).to_owned();
+            (get("participant_no"), get("irregularities"))
+        })
+        .collect();
+    assert_eq!(flags.len(), CANDIDATES);
+    assert_eq!(flags[&participant(1)], format!("SIM:{}", participant(2)));
+    assert_eq!(flags[&participant(2)], format!("SIM:{}", participant(1)));
+    assert_eq!(flags[&participant(4)], format!("FOCUS:{FOCUS_LOSSES}"));
+    assert_eq!(flags[&participant(3)], "", "one focus loss is no flag");
+
     // An unknown exam or sitting is refused and nothing is written.
     for (args, known) in [(["items", "--exam", "NOPE"], "SKD-2026"), (["integrity", "--sitting", "NOPE"], SITTING)] {
         let nowhere = dir.join("nowhere");
