@@ -77,7 +77,26 @@ pub struct SimilarityReport {
     /// what a reviewer looks at next when copying is suspected but nothing crossed the
     /// threshold (the test is conservative by design).
     pub most_similar: Vec<SimilarPair>,
+    /// For a room of at most [`MATRIX_ROOM`] candidates, every pair compared: what a
+    /// similarity matrix of the room draws. Empty for a larger room (its report shows only
+    /// the pairs listed above).
+    pub matrix: Vec<PairCell>,
 }
+
+/// One pair of a room's similarity matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairCell {
+    pub a: usize,
+    pub b: usize,
+    pub compared: usize,
+    pub identical: usize,
+    /// The pair's p-value: exact for a pair listed in the report, else the screening
+    /// estimate (within a few percent in the far tail, 1 at or below the mean).
+    pub p_value: f64,
+}
+
+/// The largest room whose every pair is kept for the matrix.
+pub const MATRIX_ROOM: usize = 60;
 
 /// How many pairs [`SimilarityReport::most_similar`] keeps.
 pub const SHOWN: usize = 10;
@@ -253,8 +272,20 @@ impl<'a> Comparison<'a> {
             .collect();
         exact.sort_by(|x, y| x.p_value.total_cmp(&y.p_value).then((x.a, x.b).cmp(&(y.a, y.b))));
         let flagged = exact.iter().take_while(|ev| ev.p_value < threshold).cloned().collect();
+        let matrix = if room.len() <= MATRIX_ROOM {
+            judged
+                .iter()
+                .map(|j| {
+                    let listed = exact.iter().find(|e| (e.a, e.b) == (j.a, j.b)).map(|e| e.p_value);
+                    let p_value = listed.unwrap_or((DIRECTIONS * j.estimate).min(1.0));
+                    PairCell { a: j.a, b: j.b, compared: j.compared, identical: j.identical, p_value }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         exact.truncate(SHOWN);
-        SimilarityReport { pairs, threshold, flagged, most_similar: exact }
+        SimilarityReport { pairs, threshold, flagged, most_similar: exact, matrix }
     }
 
     /// The items both of a pair answered, into `s.compared`.

@@ -525,7 +525,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, None) => anyhow::bail!("give --sitting or --exam"),
             };
             let options = crate::results::Options { openings, multiplier, provisional };
-            let export = crate::results::export(&store, scope, options).await;
+            let export = match crate::results::export(&store, scope, options).await {
+                Ok(export) => committee::add_irregularities(&store, export).await,
+                refused => refused,
+            };
             store.close().await;
             let export = export?;
             if export.is_provisional() {

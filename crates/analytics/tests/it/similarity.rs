@@ -57,6 +57,12 @@ fn a_weaker_copier_is_the_most_similar_pair_of_the_room() {
     let top = &report.most_similar[0];
     assert_eq!((top.a, top.b), (0, 1), "{:?}", report.most_similar);
     assert!(report.most_similar.windows(2).all(|w| w[0].p_value <= w[1].p_value));
+    // A room of 50 keeps every pair for its matrix, the listed ones with their exact p-value.
+    assert_eq!(report.matrix.len(), report.pairs);
+    let cell = report.matrix.iter().find(|c| (c.a, c.b) == (0, 1)).expect("the pair's cell");
+    assert_eq!((cell.identical, cell.p_value), (top.identical, top.p_value));
+    let least = report.matrix.iter().map(|c| c.p_value).fold(1.0, f64::min);
+    assert_eq!(least, top.p_value, "no pair of the matrix is less probable than the top pair");
 }
 
 #[test]

@@ -7,9 +7,11 @@
 mod analyze;
 mod analyze_html;
 mod analyze_input;
+mod analyze_svg;
 mod bank;
 mod candidates;
 mod exam;
+mod irregular;
 mod selection;
 mod verify;
 
@@ -25,6 +27,7 @@ pub(crate) use analyze::analyze;
 pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
+pub(crate) use irregular::add_irregularities;
 pub(crate) use selection::SelectionCommand;
 pub(crate) use selection::run as selection;
 pub(crate) use verify::{audit_verify, receipt_verify};
