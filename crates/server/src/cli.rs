@@ -49,6 +49,9 @@ pub enum Command {
     /// Register candidates.
     #[command(subcommand)]
     Candidates(CandidatesCommand),
+    /// Check a selection (formations, stages) and its applicants.
+    #[command(subcommand)]
+    Selection(committee::SelectionCommand),
     /// Prepare a demo exam (SKD sample, demo candidates, an open sitting) and serve it.
     ///
     /// Prints the exam page URL, the sitting token and every demo login. Running it again
@@ -422,6 +425,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             committee::bank_export(&bank_formats::command::ExportArgs { format, bank, out })
         }
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
+        Command::Selection(command) => committee::selection(&command),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
             committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await

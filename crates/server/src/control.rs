@@ -130,17 +130,16 @@ impl Control<'_> {
     /// Every seat of a sitting, as the console shows it.
     pub async fn seats(&self, sitting: &str) -> Result<Vec<Seat>, ApiError> {
         let rows = self.registry.store().seats(sitting).await?;
+        // Seats not in memory (finished before a restart, not started) read their paper's
+        // length from the exam.
+        let questions = match self.registry.store().get_sitting(sitting).await? {
+            Some(s) => self.registry.exams().get(&s.exam_code).await.map_or(0, |e| e.exam.total_items()),
+            None => 0,
+        };
         Ok(rows
             .into_iter()
             .map(|r| {
-                let live = self.registry.seat_view(&r.session_id).unwrap_or(SeatLive {
-                    connected: false,
-                    answered: 0,
-                    total: 0,
-                    remaining_ms: 0,
-                    score: None,
-                    status: r.status.clone(),
-                });
+                let live = self.registry.seat_view(&r.session_id).unwrap_or_else(|| SeatLive::stored(&r, questions));
                 Seat {
                     session: r.session_id,
                     participant_no: r.participant_no,

@@ -33,6 +33,10 @@ pub struct ResultLine {
     /// Questions answered with three or more different options within a minute, by the
     /// stored answer log: what probing a board for the key looks like.
     pub answer_cycling: usize,
+    /// The candidate's irregularity flags as short codes (`SIM:P-0012;FAST:3;CYCLE:1`), from
+    /// the integrity checks of `ujian analyze integrity`: evidence for the committee to
+    /// weigh before a DIS, never a verdict. Empty when nothing was flagged.
+    pub irregularities: String,
     /// The stored result disagrees with the rescore (should never happen; reported loudly).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mismatch: Option<String>,
@@ -242,6 +246,7 @@ fn rescore(
         status: rec.finish_reason.unwrap_or(rec.status),
         code: String::new(),
         answer_cycling: 0,
+        irregularities: String::new(),
         mismatch,
     };
     Ok((standing, line))
@@ -267,7 +272,7 @@ pub fn to_csv(export: &Export) -> anyhow::Result<String> {
         header.insert(0, "provisional");
     }
     header.extend(export.sections.iter().map(String::as_str));
-    header.extend(["total", "passed", "status", "code", "answer_cycling"]);
+    header.extend(["total", "passed", "status", "code", "answer_cycling", "irregularities"]);
     w.write_record(&header)?;
     for l in &export.lines {
         let mut rec = vec![];
@@ -288,6 +293,7 @@ pub fn to_csv(export: &Export) -> anyhow::Result<String> {
             text_cell(&l.status),
             text_cell(&l.code),
             l.answer_cycling.to_string(),
+            text_cell(&l.irregularities),
         ]);
         w.write_record(&rec)?;
     }

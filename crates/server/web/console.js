@@ -69,6 +69,8 @@
       seat_active: 'Mengerjakan',
       seat_paused: 'Dijeda',
       seat_finished: 'Selesai',
+      seat_time_up: 'Selesai (waktu habis)',
+      seat_terminated: 'Didiskualifikasi',
       online: 'Online',
       offline: 'Offline',
       checked_in: '✓ Hadir',
@@ -294,6 +296,8 @@
       seat_active: 'Working',
       seat_paused: 'Paused',
       seat_finished: 'Finished',
+      seat_time_up: 'Finished (time up)',
+      seat_terminated: 'Disqualified',
       online: 'Online',
       offline: 'Offline',
       checked_in: '✓ Checked in',
@@ -932,7 +936,9 @@
     return /^(pc|komputer|computer)\b/i.test(s) ? s : t('pc', { seat: s });
   }
 
-  function seatStatusLabel(status) {
+  // A finished seat says how it ended: a disqualification must not read like a finish.
+  function seatStatusLabel(status, reason) {
+    if (status === 'finished' && reason && has(`seat_${reason}`)) return t(`seat_${reason}`);
     return has(`seat_${status}`) ? t(`seat_${status}`) : String(status || '');
   }
 
@@ -1072,7 +1078,9 @@
     setText(c.checkin, t(d.checked_in ? 'checked_in' : 'not_checked_in'));
     setText(c.pc, d.seat ? pcLabel(d.seat) : t('no_pc'));
     setAttr(c.status, 'data-status', status);
-    setText(c.status, seatStatusLabel(status));
+    setAttr(rec.el, 'data-reason', d.reason || '');
+    setAttr(c.status, 'data-reason', d.reason || '');
+    setText(c.status, seatStatusLabel(status, d.reason));
 
     const answered = Number(d.answered) || 0;
     const total = Number(d.total) || 0;

@@ -185,6 +185,11 @@ pub struct SeatRow {
     pub participant_no: String,
     pub name: String,
     pub status: String,
+    /// Set when finished: `submitted`, `time_up`, `terminated`.
+    pub finish_reason: Option<String>,
+    /// The published result (JSON) once finished: what the console shows of a finished
+    /// session that is no longer in memory.
+    pub result: Option<String>,
     pub seat: Option<String>,
     pub checked_in_at: Option<String>,
 }

@@ -114,7 +114,7 @@ impl Store {
 
     pub async fn seats(&self, sitting_id: &str) -> Result<Vec<SeatRow>> {
         let rows = sqlx::query(
-            "SELECT s.id, s.participant_no, c.name, s.status, s.seat, s.checked_in_at
+            "SELECT s.id, s.participant_no, c.name, s.status, s.finish_reason, s.result, s.seat, s.checked_in_at
              FROM sessions s JOIN candidates c ON c.participant_no = s.participant_no
              WHERE s.sitting_id = $1 ORDER BY s.participant_no",
         )
@@ -128,6 +128,8 @@ impl Store {
                     participant_no: r.try_get("participant_no")?,
                     name: r.try_get("name")?,
                     status: r.try_get("status")?,
+                    finish_reason: r.try_get("finish_reason")?,
+                    result: r.try_get("result")?,
                     seat: r.try_get("seat")?,
                     checked_in_at: r.try_get("checked_in_at")?,
                 })

@@ -1,4 +1,4 @@
-//! The committee's commands: check banks and exams, convert CSV, import candidates, add
+//! The committee's commands: check banks, exams and selections, convert CSV, import candidates, add
 //! staff, verify the audit chain and receipts, analyse items and irregularities.
 //! Output is for people: tables on stdout, every problem on stderr, exit 1 on any problem.
 //! Every command that changes what an exam day depends on writes an audit entry
@@ -7,11 +7,14 @@
 mod analyze;
 mod analyze_html;
 mod analyze_input;
+mod analyze_svg;
 mod announcement;
 mod bank;
 mod candidates;
 mod exam;
+mod irregular;
 mod results;
+mod selection;
 mod server_api;
 mod sitting;
 mod verify;
@@ -28,7 +31,10 @@ pub(crate) use analyze::analyze;
 pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_samples, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
+pub(crate) use irregular::add_irregularities;
 pub(crate) use results::{ResultsCommand, results};
+pub(crate) use selection::SelectionCommand;
+pub(crate) use selection::run as selection;
 pub(crate) use sitting::{SittingCommand, sitting};
 pub(crate) use verify::{audit_verify, receipt_verify};
 

@@ -6,7 +6,7 @@ use session_engine::{Status, Tick};
 
 use super::seat::{Note, Seat};
 use crate::monitor::SeatEvent;
-use crate::protocol::{OptionView, QuestionView, SectionInfo, ServerMsg};
+use crate::protocol::{OptionView, QuestionView, ResultView, SectionInfo, ServerMsg};
 
 /// A seat as the monitor sees it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -20,6 +20,30 @@ pub struct SeatLive {
     /// board shows it (`null` otherwise).
     pub score: Option<i64>,
     pub status: String,
+    /// Why a finished session ended (`submitted`, `time_up`, `terminated`): a
+    /// disqualification must not read like a normal finish.
+    pub reason: Option<String>,
+}
+
+impl SeatLive {
+    /// A seat not in memory, from its stored row: a finished session's stored result
+    /// (answered and total, whatever the policy, as a finished seat in memory shows it), a
+    /// paper of `questions` otherwise. Sessions still working are kept in memory, so
+    /// this is a finished or a not-started session.
+    pub fn stored(row: &store::SeatRow, questions: u32) -> SeatLive {
+        let finished = matches!(Status::from_stored(&row.status, None), Some(Status::Finished(_)));
+        let result: Option<ResultView> =
+            row.result.as_deref().filter(|_| finished).and_then(|r| serde_json::from_str(r).ok());
+        SeatLive {
+            connected: false,
+            answered: result.as_ref().map_or(0, |r| r.answered),
+            total: questions,
+            remaining_ms: 0,
+            score: result.as_ref().map(|r| r.total),
+            status: row.status.clone(),
+            reason: row.finish_reason.clone().filter(|_| finished),
+        }
+    }
 }
 
 impl Seat {
@@ -99,6 +123,7 @@ impl Seat {
             remaining_ms: self.session.remaining(now),
             score: self.supervisor_score().map(|s| s.total.0),
             status: self.session.status().as_str().to_owned(),
+            reason: super::records::finish_reason(self.session.status()),
         }
     }
 

@@ -414,3 +414,59 @@ async fn staff_logout_ends_the_token_on_the_server() {
     assert_eq!(resp.status(), 204);
     assert_eq!(me(token).await, 401);
 }
+
+/// The console's seats of sitting T-1, by participant number.
+async fn console_seats(app: &TestApp, token: &str) -> std::collections::HashMap<String, Value> {
+    let detail: Value = reqwest::Client::new()
+        .get(app.http("/api/v1/sittings/T-1"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let seats = detail["seats"].as_array().expect("seats").iter();
+    seats.map(|s| (s["participant_no"].as_str().expect("no").to_owned(), s.clone())).collect()
+}
+
+#[tokio::test]
+async fn a_seat_finished_before_a_restart_shows_its_result_and_a_disqualification_its_reason() {
+    let app = TestApp::spawn(Setup::tiny(3)).await;
+    let sup = app.staff("sup1").await;
+    let mut c1 = app.candidate(1).await;
+    c1.answer(0, Some("A")).await;
+    c1.answer(1, Some("B")).await;
+    let (_, finished) = c1.finish().await;
+    let total = finished["total"].as_i64().expect("total");
+    let mut c2 = app.candidate(2).await;
+    c2.answer(0, Some("A")).await;
+    let (status, _) =
+        app.act(&sup, "/api/v1/sessions/T-1.P-0002/terminate", json!({ "reason": "membawa catatan" })).await;
+    assert_eq!(status, 200);
+    let check = |seats: &std::collections::HashMap<String, Value>, when: &str| {
+        let s1 = &seats[&participant(1)];
+        assert_eq!(
+            (&s1["status"], &s1["reason"], &s1["answered"], &s1["total"], s1["score"].as_i64()),
+            (&json!("finished"), &json!("submitted"), &json!(2), &json!(4), Some(total)),
+            "{when}: {s1}"
+        );
+        let s2 = &seats[&participant(2)];
+        assert_eq!(
+            (&s2["status"], &s2["reason"], &s2["answered"]),
+            (&json!("finished"), &json!("terminated"), &json!(1)),
+            "{when}: {s2}"
+        );
+        let s3 = &seats[&participant(3)];
+        assert_eq!(
+            (&s3["status"], &s3["answered"], &s3["total"], &s3["score"]),
+            (&json!("ready"), &json!(0), &json!(4), &Value::Null),
+            "{when}: {s3}"
+        );
+    };
+    check(&console_seats(&app, &sup).await, "before the restart");
+    drop((c1, c2));
+    let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
+    let sup = app.staff("sup1").await;
+    check(&console_seats(&app, &sup).await, "after the restart");
+}

@@ -21,7 +21,8 @@
 // reason is typed) and the sitting shows paused; A shows the paused overlay; B resumes and
 // the overlay goes; B extends PARTICIPANT by 5 minutes and the event log shows it while the
 // remaining time grows on both pages; B opens the close dialog, which warns how many
-// candidates are still working, and cancels; screenshots out/console.png and
+// candidates are still working, and cancels; B disqualifies PARTICIPANT and the seat reads
+// "Didiskualifikasi"; screenshots out/console.png and
 // console-candidate.png. Exit 0 when every step passed; otherwise 1 with the failing step
 // and out/console-failure.png (and console-candidate-failure.png).
 
@@ -188,6 +189,20 @@ await run('supervisor console', async ({ step, newPage }) => {
     assert.match(warning, /^1 (peserta|candidates) /, `the warning "${warning}" counts the one candidate working`);
     await sup.click(tid('reason-cancel'));
     await sup.waitForSelector(tid('reason-dialog'), { state: 'hidden' });
+  });
+
+  await step(`B: disqualifies ${PARTICIPANT}; the seat reads "Didiskualifikasi", not a normal finish`, async () => {
+    await sup.click(seat('seat-action-terminate-'));
+    await sup.waitForSelector(tid('reason-dialog'), { state: 'visible' });
+    await sup.fill(tid('reason-input'), 'Membawa catatan (uji otomatis)');
+    // A disqualification asks twice: the first press shows the warning.
+    await sup.click(tid('reason-confirm'));
+    await sup.waitForSelector(tid('reason-warning'), { state: 'visible' });
+    await sup.click(tid('reason-confirm'));
+    await sup.waitForSelector(tid('reason-dialog'), { state: 'hidden' });
+    await sup.waitForSelector(`${seat('seat-')}[data-status="finished"][data-reason="terminated"]`);
+    const label = (await sup.textContent(seat('seat-status-'))).trim();
+    assert.equal(label, 'Didiskualifikasi', `the seat status "${label}" names the disqualification`);
   });
 
   await step('screenshots: out/console.png and console-candidate.png', async () => {
