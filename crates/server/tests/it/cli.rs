@@ -757,7 +757,10 @@ async fn the_readme_walkthrough_runs_command_by_command_in_an_empty_folder() {
         };
         if let Some(background) = command.strip_suffix('&') {
             let mut sh = shell(&format!("exec {}", background.trim()));
-            let child = sh.stdout(std::process::Stdio::null()).spawn().expect("start the server");
+            // The server's log goes to a file (shown if it does not come up), not into the
+            // test run's output.
+            let log = std::fs::File::create(dir.path().join("server.log")).expect("a log file");
+            let child = sh.stdout(std::process::Stdio::null()).stderr(log).spawn().expect("start the server");
             server = Some(child);
             let health = format!("http://{listen}/health");
             let up = async {
@@ -765,9 +768,10 @@ async fn the_readme_walkthrough_runs_command_by_command_in_an_empty_folder() {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
             };
-            tokio::time::timeout(std::time::Duration::from_secs(60), up)
-                .await
-                .unwrap_or_else(|_| panic!("`{command}`: the server did not answer within a minute"));
+            tokio::time::timeout(std::time::Duration::from_secs(60), up).await.unwrap_or_else(|_| {
+                let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+                panic!("`{command}`: the server did not answer within a minute; its log:\n{log}")
+            });
             continue;
         }
         let out = shell(command).output().await.expect("run sh");
