@@ -522,7 +522,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let options = crate::results::Options { openings, multiplier, provisional };
             let export = match crate::results::export(&store, scope, options).await {
-                Ok(export) => committee::add_irregularities(&store, export).await,
+                Ok(export) => Ok(committee::add_irregularities(&store, export).await),
                 refused => refused,
             };
             store.close().await;
