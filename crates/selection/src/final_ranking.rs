@@ -14,7 +14,7 @@ use scoring::FinalError;
 /// Why the final ranking cannot be made yet, or at all.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FinalRankingError {
-    #[error("{participant} {component}: held ({hold:?}); settle it before the final ranking")]
+    #[error("{participant} {component}: held, {hold}; the final ranking waits for it")]
     Held { participant: ParticipantNo, component: String, hold: Hold },
     #[error("{participant}: {error}")]
     Score { participant: ParticipantNo, error: FinalError },
@@ -169,40 +169,49 @@ pub struct Vacancy {
     pub candidates: Vec<OptimisationCandidate>,
 }
 
-/// For every track left with openings after the final ranking: the applicants with a
-/// final score, not appointed, of the same track in a formation of the same position in
-/// another unit of this selection. The committee decides; this only lists.
-pub fn optimisation(selection: &Selection, finals: &[FinalTrack]) -> Vec<Vacancy> {
-    let position = |code: &FormationCode| selection.formation(code.as_str()).map(|f| (f.position(), f.unit()));
-    finals
-        .iter()
-        .filter(|t| t.unfilled() > 0)
-        .map(|t| {
-            let (pos, unit) = position(&t.formation).unwrap_or_default();
-            let mut pool: Vec<(&FinalKey, OptimisationCandidate)> = finals
-                .iter()
-                .filter(|o| o.track == t.track && o.formation != t.formation)
-                .filter(|o| position(&o.formation).is_some_and(|(p, u)| p == pos && u != unit))
-                .flat_map(|o| {
-                    o.lines.iter().filter(|l| l.outcome == Outcome::NotAppointed).filter_map(|l| {
-                        Some((
-                            l.key.as_ref()?,
-                            OptimisationCandidate {
-                                participant: l.participant.clone(),
-                                from: o.formation.clone(),
-                                score: l.score?,
-                            },
-                        ))
-                    })
-                })
-                .collect();
-            pool.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.participant.cmp(&b.1.participant)));
-            Vacancy {
-                formation: t.formation.clone(),
-                track: t.track,
-                unfilled: t.unfilled(),
-                candidates: pool.into_iter().map(|(_, c)| c).collect(),
+/// For every track left with openings after the final ranking, who may fill them, as the
+/// optimisation was reported for the 2019 intake (see docs/selection.md): applicants with
+/// a final score who were not appointed, who applied for the same position with the same
+/// education requirement, and who meet the SKD thresholds of the vacant track; from the
+/// same track in another unit, and for a special track also from the general track of
+/// any unit. In final order across their formations. The committee decides; this lists.
+pub fn optimisation(selection: &Selection, rules: &SkdRules, skd: &SkdResult, finals: &[FinalTrack]) -> Vec<Vacancy> {
+    let formation = |code: &FormationCode| selection.formation(code.as_str());
+    let mut out = Vec::new();
+    for t in finals.iter().filter(|t| t.unfilled() > 0) {
+        let (Some(vacant), Some(slot)) =
+            (formation(&t.formation), formation(&t.formation).and_then(|f| f.track(t.track)))
+        else {
+            continue;
+        };
+        let mut pool: Vec<(&FinalKey, OptimisationCandidate)> = Vec::new();
+        for o in finals {
+            let Some(from) = formation(&o.formation) else { continue };
+            let same_job = from.position() == vacant.position() && from.education() == vacant.education();
+            let same_track_elsewhere = o.track == t.track && from.unit() != vacant.unit();
+            let general_to_special = t.track != Track::General && o.track == Track::General;
+            if !same_job || !(same_track_elsewhere || general_to_special) {
+                continue;
             }
-        })
-        .collect()
+            for l in o.lines.iter().filter(|l| l.outcome == Outcome::NotAppointed) {
+                let meets = skd
+                    .line(&l.participant)
+                    .and_then(|(_, s)| s.score.as_ref())
+                    .is_some_and(|s| rules.passed(slot, &s.sections));
+                if let (Some(key), Some(score), true) = (l.key.as_ref(), l.score, meets) {
+                    let c =
+                        OptimisationCandidate { participant: l.participant.clone(), from: o.formation.clone(), score };
+                    pool.push((key, c));
+                }
+            }
+        }
+        pool.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.participant.cmp(&b.1.participant)));
+        out.push(Vacancy {
+            formation: t.formation.clone(),
+            track: t.track,
+            unfilled: t.unfilled(),
+            candidates: pool.into_iter().map(|(_, c)| c).collect(),
+        });
+    }
+    out
 }

@@ -94,6 +94,18 @@ pub enum Hold {
     Disagreement { first: i64, second: i64, tolerance: i64 },
 }
 
+impl std::fmt::Display for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hold::AwaitingSecond => f.write_str("awaiting the second assessor"),
+            Hold::Disagreement { first, second, tolerance } => write!(
+                f,
+                "assessors' sums {first} and {second} differ by more than {tolerance}: a third assessor or a reconciliation settles it"
+            ),
+        }
+    }
+}
+
 /// One applicant's SKB outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkbOutcome {

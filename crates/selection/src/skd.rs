@@ -81,8 +81,10 @@ pub enum SkdError {
     Sections { participant: ParticipantNo, got: String, expected: String },
     #[error("the selection's SKD is exam {selection}, the results are of exam {exam}")]
     Exam { selection: String, exam: String },
-    #[error("{participant}: a track threshold names section {section}, which exam {exam} does not have")]
-    ThresholdSection { participant: ParticipantNo, section: SectionCode, exam: String },
+    #[error(
+        "formation {formation} track {track}: a threshold names section {section}, which exam {exam} does not have"
+    )]
+    ThresholdSection { formation: FormationCode, track: Track, section: SectionCode, exam: String },
 }
 
 /// An applicant's SKD numbers, for the announcement and the final tie-breaks.
@@ -151,11 +153,23 @@ pub fn stage_one(
         errors.push(SkdError::Exam { selection: selection.skd().exam.clone(), exam: rules.code.clone() });
     }
     let expected: Vec<&SectionCode> = rules.sections.iter().map(|(c, _)| c).collect();
+    for formation in selection.formations() {
+        for slot in formation.tracks() {
+            for section in slot.thresholds.keys().filter(|s| !expected.contains(s)) {
+                errors.push(SkdError::ThresholdSection {
+                    formation: formation.code().clone(),
+                    track: slot.track,
+                    section: section.clone(),
+                    exam: rules.code.clone(),
+                });
+            }
+        }
+    }
     for (participant, sheet) in sheets {
-        let Some(applicant) = applicants.get(participant) else {
+        if applicants.get(participant).is_none() {
             errors.push(SkdError::UnknownParticipant(participant.clone()));
             continue;
-        };
+        }
         if let SkdSheet::Sat(score) = sheet {
             let got: Vec<&SectionCode> = score.sections.iter().map(|s| &s.code).collect();
             if got != expected {
@@ -163,16 +177,6 @@ pub fn stage_one(
                     participant: participant.clone(),
                     got: join(&got),
                     expected: join(&expected),
-                });
-            }
-        }
-        let slot = selection.formation(applicant.formation().as_str()).and_then(|f| f.track(applicant.track()));
-        for section in slot.into_iter().flat_map(|s| s.thresholds.keys()) {
-            if !expected.contains(&section) {
-                errors.push(SkdError::ThresholdSection {
-                    participant: participant.clone(),
-                    section: section.clone(),
-                    exam: rules.code.clone(),
                 });
             }
         }

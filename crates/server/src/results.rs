@@ -80,6 +80,16 @@ pub struct Options {
 /// `multiplier × openings` who passed (and everyone tied with the last of them) are P/L.
 /// Refused while a sitting in scope is not closed, unless `options.provisional`.
 pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow::Result<Export> {
+    export_shown(store, scope, options, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`export`], moving `bar` through the sessions as they are rescored.
+pub async fn export_shown(
+    store: &Store,
+    scope: Scope<'_>,
+    options: Options,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<Export> {
     let Options { openings, multiplier, provisional } = options;
     let (exam_code, sitting) = match scope {
         Scope::Exam(code) => (code.to_owned(), None),
@@ -123,6 +133,8 @@ pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow
         by_sitting.entry(row.sitting_id.as_str()).or_default().push(i);
     }
     let mut rescored: Vec<Option<(Standing, ResultLine)>> = (0..rows.len()).map(|_| None).collect();
+    bar.set_length(rows.len() as u64);
+    bar.set_message("rescoring");
     for (sitting_id, slots) in by_sitting {
         let mut recs: HashMap<String, store::SessionRecord> =
             store.load_every_session_of(sitting_id).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
@@ -134,8 +146,10 @@ pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow
             let (candidate, mut line) = rescore(exam, bank, rec)?;
             line.answer_cycling = cycling.get(id.as_str()).copied().unwrap_or(0);
             rescored[i] = Some((candidate, line));
+            bar.inc(1);
         }
     }
+    bar.finish_and_clear();
     // The candidate's id in the ranking is its line's position; the tie-break after the
     // key is participant, then sitting: the same order on every backend, whatever its
     // collation did to the rows' order.

@@ -80,7 +80,7 @@ impl App {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (writer_stop, writer_stop_rx) = watch::channel(false);
         let (writer, writer_task) = Writer::spawn(store.clone(), writer_stop_rx).await.context("start the writer")?;
-        let board = Arc::new(BoardHub::new());
+        let board = Arc::new(BoardHub::new(clock.clone()));
         let signer = Arc::new(Signer::load_or_create(&config.data_dir)?);
         let https = config.public_url.as_deref().is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"));
         let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?, https));

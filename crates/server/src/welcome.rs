@@ -24,8 +24,12 @@ The committee's day, in order:
       ujian staff add pengawas1 --role supervisor --sitting SESI-1
                                                     a room's supervisor; each prints a password
    8. ujian serve --listen 0.0.0.0:8080             prints the candidate, board and console URLs
-   9. open the sitting in the console (http://HOST/console) and reveal its token in the room;
-      close it there when the time is up
+   9. ujian sitting open SESI-1 --reason \"sesi dimulai\" --user panitia
+                                                    open it through the running server (or in
+                                                    the console, http://HOST/console); reveal
+                                                    the token it prints in the room
+      ujian sitting status SESI-1 --user panitia    who is ready, working, finished
+      ujian sitting close SESI-1 --reason \"waktu habis\" --user panitia
   10. ujian results export --sitting SESI-1 --out hasil.csv
                                                     ranked results with P/L, P, TL, TH, DIS
       ujian analyze items --exam SKD-2026 --out laporan

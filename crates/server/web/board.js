@@ -56,6 +56,7 @@
       counts_label: 'Ringkasan papan skor',
       page: 'Halaman',
       col_rank: 'Peringkat',
+      col_rank_short: '#',
       col_no: 'Nomor Peserta',
       col_name: 'Nama',
       col_sitting: 'Sesi',
@@ -80,7 +81,18 @@
       st_finished: 'Selesai',
       st_time_up: 'Selesai (waktu habis)',
       st_time_up_short: 'Waktu habis',
-      st_terminated: 'Dihentikan',
+      st_terminated: 'Didiskualifikasi',
+      code_P: 'P',
+      code_TL: 'TL',
+      code_DIS: 'DIS',
+      code_P_long: 'Lolos ambang batas',
+      code_TL_long: 'Tidak lolos',
+      code_DIS_long: 'Didiskualifikasi',
+      code_P_title: 'P: memenuhi ambang batas setiap bagian',
+      code_TL_title: 'TL: tidak memenuhi ambang batas',
+      code_DIS_title: 'DIS: didiskualifikasi pengawas',
+      count_time_left: 'Sisa waktu',
+      time_left_none: '–',
       moved_up: 'naik {n}',
       moved_down: 'turun {n}',
       below: 'di bawah ambang batas',
@@ -136,6 +148,7 @@
       counts_label: 'Scoreboard summary',
       page: 'Page',
       col_rank: 'Rank',
+      col_rank_short: '#',
       col_no: 'Participant no.',
       col_name: 'Name',
       col_sitting: 'Sitting',
@@ -160,7 +173,18 @@
       st_finished: 'Finished',
       st_time_up: 'Finished (time up)',
       st_time_up_short: 'Time up',
-      st_terminated: 'Terminated',
+      st_terminated: 'Disqualified',
+      code_P: 'P',
+      code_TL: 'TL',
+      code_DIS: 'DIS',
+      code_P_long: 'Passes thresholds',
+      code_TL_long: 'Below threshold',
+      code_DIS_long: 'Disqualified',
+      code_P_title: 'P: meets every section\'s threshold',
+      code_TL_title: 'TL: below a threshold',
+      code_DIS_title: 'DIS: disqualified by a supervisor',
+      count_time_left: 'Time left',
+      time_left_none: '–',
       moved_up: 'up {n}',
       moved_down: 'down {n}',
       below: 'below the threshold',
@@ -204,6 +228,7 @@
     countFinished: $('count-finished'),
     countActive: $('count-active'),
     countPassed: $('count-passed'),
+    timeLeft: $('time-left'),
     pageNo: $('page-no'),
     note: $('board-note'),
     policy: $('board-policy'),
@@ -236,7 +261,9 @@
   function parseRoute() {
     const params = new URLSearchParams(location.search);
     const bigParam = params.get('big');
-    const big = bigParam === '1' || bigParam === 'true';
+    // A 16:9 frame for a video stream of the room's board: the big screen's type and paging.
+    const stream = params.get('layout') === 'stream';
+    const big = stream || bigParam === '1' || bigParam === 'true';
     const path = location.pathname.replace(/\/+$/, '') || '/';
     if (path === '/board' || path === '/') return { view: 'index', big };
     const m = /^\/board\/([^/]+)\/([^/]+)$/.exec(path);
@@ -252,7 +279,7 @@
     if (!KINDS.includes(kind) || !id) return { view: 'error', error: 'bad_address', big };
     const exam = params.get('exam') || '';
     if (kind === 'venue' && !exam) return { view: 'error', error: 'venue_needs_exam', big };
-    return { view: 'board', kind, id, exam, big };
+    return { view: 'board', kind, id, exam, big, stream };
   }
 
   function boardHref(kind, id, exam, bigScreen) {
@@ -306,6 +333,36 @@
   // ------------------------------------------------------------------ clock & sweeps
   function tickSecond() {
     setText(el.clock, hms(new Date()));
+    if (route.view === 'board') renderTimeLeft();
+  }
+
+  // The sitting's time left: until the last running session's time is up, on the server's
+  // clock (each frame says when it was made; the freshest frame gives the offset, since a
+  // shared first page may be older than it looks).
+  function noteServerTime(serverMs) {
+    if (serverMs == null || !Number.isFinite(Number(serverMs))) return;
+    const offset = Number(serverMs) - Date.now();
+    B.serverOffset = B.serverOffset == null ? offset : Math.max(B.serverOffset, offset);
+  }
+
+  function renderTimeLeft() {
+    if (!el.timeLeft) return;
+    let last = null;
+    for (const rec of B.rows.values()) {
+      const r = rec.data;
+      if (r.status === 'active' && r.deadline != null && (last == null || r.deadline > last)) last = r.deadline;
+    }
+    const left = last == null ? null : Math.max(0, last - (Date.now() + (B.serverOffset || 0)));
+    setText(el.timeLeft, left == null ? t('time_left_none') : mmss(left));
+    setAttr(el.timeLeft, 'data-ms', left == null ? '' : String(left));
+  }
+
+  function mmss(ms) {
+    const s = Math.ceil(ms / 1000);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const pad = (n) => String(n).padStart(2, '0');
+    return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
   }
 
   // ================================================================== index
@@ -434,6 +491,7 @@
     rowH: 0,
     pageTimer: 0,
     progressAnim: null,
+    serverOffset: null, // server time minus this page's clock, ms (from the frames)
   };
 
   // ---------------------------------------------------------------- model
@@ -458,14 +516,30 @@
       passed: r.passed === true,
       status: String(r.status || ''),
       reason: r.reason == null ? null : String(r.reason),
+      deadline: r.deadline_ms == null ? null : num(r.deadline_ms),
       rank: r.rank == null ? null : num(r.rank),
     };
   }
 
+  // A disqualified candidate's score is no result: never ranked, listed last.
+  function disqualified(row) {
+    return row.status === 'finished' && row.reason === 'terminated';
+  }
+
+  // The result code of the committee's export (without formations: P, not P/L), once a
+  // session is finished; none while it runs or before it starts.
+  function codeOf(row) {
+    if (row.status !== 'finished') return null;
+    if (disqualified(row)) return 'DIS';
+    if (!row.scored) return null;
+    return row.passed ? 'P' : 'TL';
+  }
+
   // As the server orders: rows with a score (by total, then the tie-break sections), then
-  // running rows without one (most answered first), then rows not started. Larger first.
+  // running rows without one (most answered first), then rows not started, then the
+  // disqualified. Larger first.
   function keyOf(row) {
-    const tier = row.scored ? 2 : row.status === 'ready' ? 0 : 1;
+    const tier = disqualified(row) ? -1 : row.scored ? 2 : row.status === 'ready' ? 0 : 1;
     const k = [tier, row.scored ? row.total : tier === 1 ? (row.answered || 0) : 0];
     for (const i of B.tieIdx) k.push(row.scored && i >= 0 && i < row.scores.length ? row.scores[i] : 0);
     return k;
@@ -571,6 +645,7 @@
     if (B.structural) for (const rec of B.rows.values()) rec.key = keyOf(rec.data);
     B.scoreChanged.clear();
     B.version = num(snap.version);
+    noteServerTime(snap.server_ms);
     B.totalRows = num(snap.total_rows);
     B.fromSnapshot = true;
     B.everSnapshot = true;
@@ -590,6 +665,7 @@
       if (!prev || scoresDiffer(prev, row)) B.scoreChanged.add(row.id);
     }
     B.version = version;
+    noteServerTime(delta.server_ms);
     noteUpdate();
   }
 
@@ -627,7 +703,9 @@
       cols.push(c);
       return c;
     };
-    col('c-rank'); th('c-rank num', 'col_rank');
+    // A phone shows the short heading (board.css).
+    col('c-rank');
+    th('c-rank num').append(make('span', 'head-long', t('col_rank')), make('span', 'head-short', t('col_rank_short')));
     col('c-no'); th('c-no', 'col_no');
     col('c-name'); th('c-name', 'col_name');
     if (B.extraCol) { col('c-place'); th('c-place', B.extraCol === 'venue' ? 'col_venue' : 'col_sitting'); }
@@ -701,11 +779,11 @@
     rec.shown = { rank: null, pno: null, name: null, place: null, scores: [], total: undefined, answered: null, status: null };
   }
 
-  // No badge without a score: a hidden score is not a failing one.
+  // The badge is the finished session's result code: nothing for a session still running
+  // or not started (a hidden or running score is not a failing one).
   function passKey(row) {
-    if (!row.scored) return null;
-    if (row.passed) return 'passed';
-    return row.status === 'finished' ? 'not_passed' : 'not_yet_passed';
+    const code = codeOf(row);
+    return code && `code_${code}`;
   }
 
   function progKey(row) {
@@ -773,17 +851,25 @@
       sh.status = statusSig;
       const pk = passKey(row);
       const prk = progKey(row);
-      c.pass.textContent = pk ? t(shortOr(pk)) : '';
+      // Codes in the table, whole words on the big screen (read from across a room).
+      c.pass.textContent = pk ? t(B.big ? `${pk}_long` : pk) : '';
       if (pk) c.pass.dataset.pass = pk;
       else delete c.pass.dataset.pass;
+      if (pk) c.pass.dataset.code = codeOf(row);
+      else delete c.pass.dataset.code;
+      // A finished row's code says it all; the progress word is for the others.
+      setHidden(c.prog, !!pk);
       c.prog.textContent = prk ? t(shortOr(prk, true)) : row.status;
       c.status.dataset.passed = row.passed ? 'true' : 'false';
       c.status.dataset.status = row.status;
       if (row.reason) c.status.dataset.reason = row.reason;
       else delete c.status.dataset.reason;
-      c.status.title = `${pk ? `${t(pk)} · ` : ''}${prk ? t(prk) : row.status}`;
+      c.status.title = pk ? t(`${pk}_title`) : prk ? t(prk) : row.status;
       rec.tr.dataset.status = row.status;
       rec.tr.dataset.passed = row.passed ? 'true' : 'false';
+      const code = codeOf(row);
+      if (code) rec.tr.dataset.code = code;
+      else delete rec.tr.dataset.code;
     }
     if (relabel && rec.moveUntil) setMoveLabel(rec);
   }
@@ -838,7 +924,7 @@
     let mismatch = null;
     for (let i = 0; i < sorted.length; i++) {
       const rec = sorted[i];
-      if (!rec.data.scored) {
+      if (!rec.data.scored || disqualified(rec.data)) {
         rec.rank = 0;
         if (snapshot && rec.data.rank != null && !mismatch) mismatch = rec;
         if (rec.shown.rank !== 0) {
@@ -1044,8 +1130,9 @@
       const r = rec.data;
       if (r.status === 'finished') finished++;
       else if (r.status === 'active') active++;
-      if (r.passed) passed++;
+      if (codeOf(r) === 'P') passed++;
     }
+    renderTimeLeft();
     const shown = B.rows.size;
     const truncated = B.totalRows > shown;
     setText(el.countTotal, String(truncated ? B.totalRows : shown));
@@ -1287,6 +1374,7 @@
     el.body.dataset.big = B.big ? 'true' : 'false';
     document.documentElement.classList.toggle('big', B.big);
     el.body.dataset.kind = route.kind;
+    document.documentElement.classList.toggle('stream', !!route.stream);
     showScreen('board');
     applyLanguage();
     renderLive();

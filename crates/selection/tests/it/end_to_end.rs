@@ -429,7 +429,7 @@ fn a_whole_selection_ranks_as_the_rules_computed_independently_say() {
     let expected: Vec<String> =
         pool.iter().map(|(_, no, fin)| format!("{no}<-PK-DISKOMINFO({})", milli(*fin))).collect();
     assert!(expected.len() >= 3, "PK-DISKOMINFO has applicants with a final score left over");
-    let vacancies = optimisation(&selection, &finals);
+    let vacancies = optimisation(&selection, rules(), &skd, &finals);
     let got: Vec<(String, u32, Vec<String>)> = vacancies
         .iter()
         .map(|v| {

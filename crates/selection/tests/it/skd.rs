@@ -206,8 +206,8 @@ fn unusable_skd_sheets_are_all_refused() {
     assert_eq!(
         errors,
         [
+            "formation F1 track disability: a threshold names section TIX, which exam SKD-2026 does not have",
             "A4: the sheet's sections (TWK, TIU) are not the exam's (TWK, TIU, TKP)",
-            "D1: a track threshold names section TIX, which exam SKD-2026 does not have",
             "Z9: not an applicant of this selection",
         ]
     );

@@ -35,6 +35,8 @@ use serde::Serialize;
 use session_engine::Status;
 use tokio::sync::{broadcast, watch};
 
+use crate::clock::Clock;
+
 pub use limiter::{PageLimiter, ServerClock};
 pub use rows::{
     BoardExam, BoardId, BoardInfo, BoardListing, BoardSection, Names, Row, RowUpdate, Scored, Snapshot, UnknownNames,
@@ -51,16 +53,21 @@ pub const MAX_PAGE: usize = 5_000;
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// A row's place on a board: rows with a score first, ranked by it; then running rows
-/// without one, most answered first; then rows not started. Ties fall to the session id.
+/// without one, most answered first; then rows not started; then the disqualified, whose
+/// score is not a result. Only scored rows are ranked. Ties fall to the session id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum BoardKey {
     Scored(RankKey),
     Running(Reverse<u32>),
     NotStarted,
+    Disqualified,
 }
 
 impl BoardKey {
     fn of(u: &RowUpdate) -> BoardKey {
+        if u.reason.as_deref() == Some(TERMINATED) {
+            return BoardKey::Disqualified;
+        }
         match (&u.scored, Status::from_stored(&u.status, None)) {
             (Some(s), _) => BoardKey::Scored(s.key.clone()),
             (None, Some(Status::Ready)) => BoardKey::NotStarted,
@@ -68,6 +75,9 @@ impl BoardKey {
         }
     }
 }
+
+/// The finish reason of a session a supervisor ended: a disqualification.
+const TERMINATED: &str = "terminated";
 
 /// A frame for viewers, serialised once as a whole Server-Sent Event
 /// (`event: NAME\ndata: JSON\n\n`) and shared: each viewer's response sends the same
@@ -117,14 +127,18 @@ struct Hub {
 
 /// Something whose board row is read when the board next needs it: a live session.
 pub trait RowSource: Send + Sync {
-    /// The row as stored now; `None` when this source no longer speaks for its row (a
-    /// copy replaced by another, which is marked in its place).
-    fn row_update(&self) -> Option<RowUpdate>;
+    /// The row as stored now (`clock`: for when a running session's time runs out);
+    /// `None` when this source no longer speaks for its row (a copy replaced by another,
+    /// which is marked in its place).
+    fn row_update(&self, clock: &dyn Clock) -> Option<RowUpdate>;
 }
 
 /// Every board, shared by the answer path (updates) and the viewers (reads).
-#[derive(Default)]
 pub struct BoardHub {
+    /// The server's clock: rows carry when a session's time runs out, frames the time
+    /// they were made, so that a page counts the sitting's time left down on the server's
+    /// time, not its own.
+    clock: Arc<dyn Clock>,
     inner: Mutex<Hub>,
     /// Rows changed since the last flush, by the identity of their source.
     dirty: Mutex<HashMap<usize, Arc<dyn RowSource>>>,
@@ -147,8 +161,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 impl BoardHub {
-    pub fn new() -> BoardHub {
-        BoardHub { epoch: rand::random(), ..BoardHub::default() }
+    pub fn new(clock: Arc<dyn Clock>) -> BoardHub {
+        BoardHub {
+            clock,
+            inner: Mutex::default(),
+            dirty: Mutex::default(),
+            flushing: Mutex::default(),
+            feed_pages: Mutex::default(),
+            pages_built: AtomicU64::default(),
+            epoch: rand::random(),
+        }
+    }
+
+    /// The server's wall-clock time in milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64 {
+        self.clock.utc().timestamp_millis()
     }
 
     /// Notes that `source`'s row changed; it is read at the next flush (every read of the
@@ -163,7 +190,7 @@ impl BoardHub {
         let _one_at_a_time = lock(&self.flushing);
         let dirty = std::mem::take(&mut *lock(&self.dirty));
         for source in dirty.into_values() {
-            if let Some(row) = source.row_update() {
+            if let Some(row) = source.row_update(&*self.clock) {
                 self.update(row);
             }
         }
@@ -185,6 +212,7 @@ impl BoardHub {
             passed: u.scored.as_ref().map(|s| s.score.passed),
             status: u.status.clone(),
             reason: u.reason,
+            deadline_ms: u.deadline_ms,
             rank: None,
         };
         let ids = [
@@ -249,6 +277,7 @@ impl BoardHub {
             kind: "snapshot",
             board: BoardInfo { kind: id.kind(), id: id.name().to_owned(), exam: (*board.exam).clone() },
             version: board.version,
+            server_ms: self.now_ms(),
             total_rows: board.index.len(),
             offset,
             rows,
@@ -300,6 +329,7 @@ impl BoardHub {
     /// Turns each board's changes since the last tick into one delta frame.
     pub fn tick(&self) {
         self.flush();
+        let now_ms = self.now_ms();
         let mut hub = lock(&self.inner);
         let Hub { rows, boards } = &mut *hub;
         for board in boards.values_mut() {
@@ -314,6 +344,7 @@ impl BoardHub {
             let delta = Delta {
                 kind: "delta",
                 version: board.version,
+                server_ms: now_ms,
                 rows: changed.iter().filter_map(|id| rows.get(id)).collect(),
             };
             match Frame::event(board.version, "delta", &delta) {
@@ -351,6 +382,8 @@ struct Delta<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     version: u64,
+    /// When the frame was made (server time, ms since the Unix epoch).
+    server_ms: i64,
     rows: Vec<&'a Row>,
 }
 /// A viewer's feed after its first page: the page, then every delta above its version, a

@@ -168,6 +168,10 @@ pub struct Row {
     /// Set when finished: `submitted`, `time_up`, `terminated`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// While the session's clock runs: when its time runs out (server time, ms since the
+    /// Unix epoch, to the second), so that a page shows the sitting's time left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<i64>,
     /// Competition rank on the board it is sent for (snapshots only), among the rows with
     /// a score; absent for the others.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,6 +200,9 @@ pub struct RowUpdate {
     pub answered: u32,
     pub status: String,
     pub reason: Option<String>,
+    /// When a running session's time runs out (ms since the Unix epoch); `None` unless
+    /// its clock runs.
+    pub deadline_ms: Option<i64>,
 }
 
 /// "Ani Lestari" → "A** L******": enough for a candidate to find themself, not enough to
@@ -233,6 +240,8 @@ pub struct Snapshot {
     pub kind: &'static str,
     pub board: BoardInfo,
     pub version: u64,
+    /// When the page was made (server time, ms since the Unix epoch).
+    pub server_ms: i64,
     pub total_rows: usize,
     pub offset: usize,
     pub rows: Vec<Row>,

@@ -50,13 +50,18 @@ fn update(id: &str, total: i64, exam: &Arc<BoardExam>) -> RowUpdate {
         answered: 0,
         status: "active".into(),
         reason: None,
+        deadline_ms: None,
     }
+}
+
+fn clock() -> Arc<dyn crate::clock::Clock> {
+    Arc::new(crate::clock::ManualClock::new(chrono::Utc::now()))
 }
 
 #[test]
 fn many_updates_between_ticks_become_one_frame_per_board() {
     let exam = exam("full");
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     hub.update(update("a", 0, &exam));
     let board = BoardId::Sitting("S".into());
     let mut rx = hub.subscribe(&board).expect("board exists");
@@ -85,7 +90,7 @@ struct Counting {
 }
 
 impl RowSource for Counting {
-    fn row_update(&self) -> Option<RowUpdate> {
+    fn row_update(&self, _clock: &dyn crate::clock::Clock) -> Option<RowUpdate> {
         self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Some(update("m", *self.total.lock().expect("lock"), &self.exam))
     }
@@ -94,7 +99,7 @@ impl RowSource for Counting {
 #[test]
 fn marked_rows_are_read_once_per_flush_and_every_read_sees_them() {
     let exam = exam("full");
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     hub.update(update("a", 50, &exam));
     hub.tick();
     let board = BoardId::Sitting("S".into());
@@ -121,7 +126,7 @@ fn marked_rows_are_read_once_per_flush_and_every_read_sees_them() {
 #[test]
 fn an_unchanged_row_is_not_sent_again() {
     let exam = exam("masked");
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     hub.update(update("a", 5, &exam));
     let board = BoardId::Exam("E".into());
     let mut rx = hub.subscribe(&board).expect("board");
@@ -136,7 +141,7 @@ fn an_unchanged_row_is_not_sent_again() {
 #[tokio::test]
 async fn viewers_share_one_first_page_until_the_board_ticks() {
     let exam = exam("full");
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     hub.update(update("a", 10, &exam));
     hub.update(update("b", 20, &exam));
     hub.tick();
@@ -175,7 +180,7 @@ async fn viewers_share_one_first_page_until_the_board_ticks() {
 #[tokio::test]
 async fn a_page_nobody_watches_is_dropped_once_the_board_moves_past_it() {
     let exam = exam("full");
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     hub.update(update("a", 10, &exam));
     hub.tick();
     let board = BoardId::Sitting("S".into());
@@ -201,7 +206,7 @@ async fn a_page_nobody_watches_is_dropped_once_the_board_moves_past_it() {
 
 #[tokio::test]
 async fn a_board_that_does_not_exist_gets_no_page_and_no_slot() {
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     assert!(hub.feed_page(&BoardId::Sitting("nope".into())).await.is_none());
     assert!(lock(&hub.feed_pages).is_empty(), "a name anyone may send keeps nothing");
 }
@@ -209,7 +214,7 @@ async fn a_board_that_does_not_exist_gets_no_page_and_no_slot() {
 #[tokio::test]
 async fn the_snapshots_json_is_the_feed_pages_data_line() {
     let exam = exam("full");
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     hub.update(update("a", 10, &exam));
     let page = hub.feed_page(&BoardId::Sitting("S".into())).await.expect("page");
     let json: serde_json::Value = serde_json::from_slice(&page.json()).expect("json");
@@ -221,7 +226,7 @@ async fn the_snapshots_json_is_the_feed_pages_data_line() {
 async fn a_feed_sends_its_page_then_newer_deltas_and_a_comment_when_quiet() {
     use futures_util::StreamExt as _;
     let exam = exam("full");
-    let hub = Arc::new(BoardHub::new());
+    let hub = Arc::new(BoardHub::new(clock()));
     hub.update(update("a", 10, &exam));
     hub.tick();
     let board = BoardId::Sitting("S".into());
@@ -248,7 +253,7 @@ async fn a_feed_sends_its_page_then_newer_deltas_and_a_comment_when_quiet() {
 #[test]
 fn hidden_scores_are_listed_after_the_scored_by_progress_unranked_and_not_started_last() {
     let exam = exam("full");
-    let hub = BoardHub::new();
+    let hub = BoardHub::new(clock());
     let hidden = |id: &str, answered: u32, status: &str| RowUpdate {
         scored: None,
         answered,
@@ -284,4 +289,22 @@ fn names_are_masked_word_by_word() {
     assert_eq!(mask_name("Ani Lestari"), "A** L******");
     assert_eq!(mask_name("Ø"), "Ø");
     assert_eq!(mask_name("  "), "");
+}
+
+#[test]
+fn a_disqualified_candidate_is_listed_last_and_not_ranked_whatever_the_score() {
+    let exam = exam("full");
+    let hub = BoardHub::new(clock());
+    let finished = |id: &str, total: i64, reason: &str| RowUpdate {
+        status: "finished".into(),
+        reason: Some(reason.into()),
+        ..update(id, total, &exam)
+    };
+    hub.update(finished("cheat", 90, "terminated"));
+    hub.update(finished("good", 40, "submitted"));
+    hub.update(RowUpdate { scored: None, status: "ready".into(), ..update("absent", 0, &exam) });
+    hub.update(finished("late", 20, "time_up"));
+    let snap = hub.snapshot(&BoardId::Sitting("S".into()), 0, 10).expect("snapshot");
+    let got: Vec<(&str, Option<usize>)> = snap.rows.iter().map(|r| (r.id.as_str(), r.rank)).collect();
+    assert_eq!(got, [("good", Some(1)), ("late", Some(2)), ("absent", None), ("cheat", None)]);
 }

@@ -85,6 +85,7 @@ impl Registry {
                 answered,
                 status: row.status,
                 reason: row.finish_reason,
+                deadline_ms: None,
             });
         }
         Ok(())

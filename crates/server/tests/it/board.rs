@@ -304,3 +304,56 @@ async fn unknown_boards_are_404_with_a_code() {
         assert_eq!(body["error"]["code"], "unknown_board", "{path}");
     }
 }
+
+#[tokio::test]
+async fn only_finished_results_are_ranked_and_a_running_row_says_when_its_time_is_up() {
+    let app = TestApp::spawn(Setup::tiny(4)).await;
+    let sup = app.staff("sup1").await;
+    // P-0001 finishes with one best answer; P-0002 answers everything best and is
+    // disqualified; P-0003 is still working; P-0004 never starts.
+    let mut c1 = app.candidate(1).await;
+    let key = best_and_worst(&app, "T-1.P-0001").await;
+    c1.answer(0, Some(&key[0].0)).await;
+    c1.finish().await;
+    let mut c2 = app.candidate(2).await;
+    let key = best_and_worst(&app, "T-1.P-0002").await;
+    for (i, (best, ..)) in key.iter().enumerate() {
+        assert_eq!(c2.answer(i, Some(best)).await["type"], "ack");
+    }
+    let (status, _) = app.act(&sup, "/api/v1/sessions/T-1.P-0002/terminate", json!({ "reason": "joki" })).await;
+    assert_eq!(status, 200);
+    let mut c3 = app.candidate(3).await;
+    c3.answer(0, Some("A")).await;
+    app.clock.advance(60_000);
+
+    let board: Value =
+        reqwest::get(app.http("/api/v1/boards/sitting/T-1?offset=0")).await.expect("get").json().await.expect("json");
+    let now_ms = server::clock::Clock::utc(&*app.clock).timestamp_millis();
+    assert_eq!(board["server_ms"], now_ms, "a page says when it was made, on the server's clock");
+    let rows: Vec<(&str, &Value, &Value)> = board["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["participant_no"].as_str().expect("no"), &r["rank"], &r["status"]))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("P-0001", &json!(1), &json!("finished")),
+            ("P-0003", &Value::Null, &json!("active")),
+            ("P-0004", &Value::Null, &json!("ready")),
+            ("P-0002", &Value::Null, &json!("finished")),
+        ],
+        "{board}"
+    );
+    let row = |no: &str| board["rows"].as_array().expect("rows").iter().find(|r| r["participant_no"] == no).cloned();
+    // The disqualified row keeps its reason; its score is no result and earns no rank.
+    assert_eq!(row("P-0002").expect("row")["reason"], "terminated");
+    // Ten minutes from its start, one of which has passed: nine minutes left (to the second).
+    let running = row("P-0003").expect("row");
+    let deadline = running["deadline_ms"].as_i64().expect("a running row's deadline");
+    assert!((deadline - (now_ms + 9 * 60_000)).abs() <= 500, "{running} at {now_ms}");
+    for no in ["P-0001", "P-0002", "P-0004"] {
+        assert!(row(no).expect("row").get("deadline_ms").is_none(), "{no} has no running clock");
+    }
+}

@@ -147,3 +147,40 @@ async fn a_supervisor_pauses_the_sitting_in_the_console_and_the_candidate_page_s
     }
     assert_eq!(server::audit::verify(&log), Ok(log.len()));
 }
+
+#[tokio::test]
+async fn the_public_board_ranks_only_results_shows_codes_and_fits_a_phone_and_a_stream() {
+    let Some(dir) = browser_tests("the_public_board_ranks_only_results_shows_codes_and_fits_a_phone_and_a_stream")
+    else {
+        return;
+    };
+    let app = TestApp::spawn(Setup::skd(4)).await;
+    let sup = app.staff("sup1").await;
+    let mut finished = app.candidate(1).await;
+    let key = crate::helpers::best_and_worst(&app, "T-1.P-0001").await;
+    assert_eq!(finished.answer(0, Some(&key[0].0)).await["type"], "ack");
+    assert_eq!(finished.finish().await.1["type"], "finished");
+    let mut cheat = app.candidate(2).await;
+    let key = crate::helpers::best_and_worst(&app, "T-1.P-0002").await;
+    for (i, (best, ..)) in key.iter().enumerate().take(20) {
+        assert_eq!(cheat.answer(i, Some(best)).await["type"], "ack");
+    }
+    let (status, _) =
+        app.act(&sup, "/api/v1/sessions/T-1.P-0002/terminate", serde_json::json!({ "reason": "joki" })).await;
+    assert_eq!(status, 200);
+    let mut working = app.candidate(3).await;
+    assert_eq!(working.answer(0, Some("A")).await["type"], "ack");
+    let out = node_script(&dir, "board-results.mjs", &app)
+        .env("BOARD_PATH", "/board/sitting/T-1")
+        .env("FINISHED", participant(1))
+        .env("DISQUALIFIED", participant(2))
+        .env("WORKING", participant(3))
+        .env("ABSENT", participant(4))
+        .env("QUESTIONS", "110")
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "board-results.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+}

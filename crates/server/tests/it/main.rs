@@ -18,4 +18,5 @@ mod login;
 mod oracle;
 mod results;
 mod seats;
+mod selection;
 mod structure;
