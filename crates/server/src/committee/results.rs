@@ -65,11 +65,13 @@ pub(crate) async fn results(config: &Config, command: ResultsCommand) -> anyhow:
     };
     let options = Options { openings, multiplier, provisional };
     let bar = super::progress(0, "rescoring");
-    let export = match crate::results::export_shown(&store, scope, options, &bar).await {
-        Ok(export) => super::add_irregularities(&store, export).await,
+    let export = crate::results::export_shown(&store, scope, options, &bar).await;
+    bar.finish_and_clear();
+    // The irregularity checks show their own bar on a large exam.
+    let export = match export {
+        Ok(export) => Ok(super::add_irregularities(&store, export).await),
         refused => refused,
     };
-    bar.finish_and_clear();
     let export = match export {
         Ok(export) => export,
         Err(e) => {
