@@ -24,6 +24,8 @@ pub struct AppState {
     pub connections: Arc<Connections>,
     /// The rate limit of board pages built for one request.
     pub board_pages: Arc<PageLimiter>,
+    /// The rate limit of receipt lookups by short code (each reads the database).
+    pub receipt_lookups: Arc<PageLimiter>,
     /// The audit chain's latest signed head, published at `/api/v1/audit/head`.
     pub heads: Arc<HeadPublisher>,
     /// Whose `X-Forwarded-For` to believe (see [`super::client_ip`]).
