@@ -14,9 +14,11 @@
 //!   candidates of a room.
 //! - [`timing`]: fast right answers, idle gaps followed by bursts, seats answering in step.
 //! - [`changes`]: wrong-to-right changes above the room's rate, answer cycling.
+//! - [`events`]: counts of session events (focus losses, logins, PC moves) above the room's.
 //! - `stats`: moments, correlation, quantiles and the Poisson-binomial tail.
 
 pub mod changes;
+pub mod events;
 pub mod input;
 pub mod items;
 pub mod similarity;
@@ -24,9 +26,10 @@ mod stats;
 pub mod timing;
 
 pub use changes::{ChangeRate, cycling, wrong_to_right};
+pub use events::{UnusualCount, unusual_counts};
 pub use input::{ItemInfo, Line, Sheet};
 pub use items::{
     Analysis, ItemFlag, ItemReport, ItemScoring, OptionShare, Reliability, SectionReport, TimeSpent, analyse,
 };
-pub use similarity::{Comparison, SimilarPair, SimilarityOptions, SimilarityReport, similarity};
+pub use similarity::{Comparison, PairCell, SimilarPair, SimilarityOptions, SimilarityReport, similarity};
 pub use timing::{FastAnswer, IdleBurst, Lockstep, fast_answers, idle_bursts, lockstep};

@@ -1,18 +1,21 @@
 //! Answer similarity between the candidates of a room: pairs who chose the same options far
 //! more often than candidates of their scores do independently.
 //!
-//! For a pair, on the items both answered, each of b's answers matches a's under
-//! independence with the chance that candidates of b's score group pick a's option (so two
-//! strong candidates agreeing on keys is expected). The counts of identical answers, and of
-//! identical answers on the items a got wrong, then have Poisson-binomial distributions;
-//! their upper tails, both ways round, give the pair's p-value, compared with
-//! `alpha / pairs` (Bonferroni), so the chance of any false flag in a room is at most
-//! `alpha`.
+//! For a pair, on the items both answered, each of the copier's answers matches the
+//! source's under independence with the chance `p` that candidates of the copier's score
+//! group pick the source's option (so two strong candidates agreeing on keys is expected).
+//! The statistic is the log-likelihood ratio of "the copier took a share γ of the source's
+//! answers" against independence: each identical answer weighs `ln(1 + γ / ((1 − γ) p))`, so
+//! a shared unpopular wrong answer weighs far more than a shared key. Its distribution under
+//! independence is computed exactly (the weights rounded to a lattice, the sum convolved);
+//! the smaller tail of the two directions, times two, is the pair's p-value, compared with
+//! `alpha / pairs` (Bonferroni), so the chance of any false flag in a room is at most `alpha`.
+//! docs/analytics.md gives the sources and the measured power.
 
 use item_bank::Label;
 
 use crate::input::{ItemInfo, Sheet};
-use crate::stats::poisson_binomial_tail;
+use crate::stats::{approximate_tail, poisson_binomial_tail, weighted_tail};
 
 /// How the similarity test is run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,7 +32,7 @@ pub struct SimilarityOptions {
 
 impl Default for SimilarityOptions {
     fn default() -> SimilarityOptions {
-        SimilarityOptions { alpha: 0.001, group_size: 50, min_compared: 20 }
+        SimilarityOptions { alpha: 0.05, group_size: 50, min_compared: 20 }
     }
 }
 
@@ -52,12 +55,12 @@ pub struct SimilarPair {
     /// What independence expects of each count, given the source's answers.
     pub expected_identical: f64,
     pub expected_identical_wrong: f64,
-    /// P(at least `identical` identical answers) under independence.
+    /// P(at least `identical` identical answers) under independence, in `source`'s direction.
     pub p_identical: f64,
     /// P(at least `identical_wrong` identical wrong answers) under independence.
     pub p_identical_wrong: f64,
-    /// The pair's p-value: the smallest of the four tails (two counts, two directions)
-    /// times four, at most 1.
+    /// The pair's p-value: the smaller tail of the likelihood-ratio statistic over the two
+    /// directions, times two, at most 1. The two tails above are evidence beside it.
     pub p_value: f64,
 }
 
@@ -74,7 +77,26 @@ pub struct SimilarityReport {
     /// what a reviewer looks at next when copying is suspected but nothing crossed the
     /// threshold (the test is conservative by design).
     pub most_similar: Vec<SimilarPair>,
+    /// For a room of at most [`MATRIX_ROOM`] candidates, every pair compared: what a
+    /// similarity matrix of the room draws. Empty for a larger room (its report shows only
+    /// the pairs listed above).
+    pub matrix: Vec<PairCell>,
 }
+
+/// One pair of a room's similarity matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairCell {
+    pub a: usize,
+    pub b: usize,
+    pub compared: usize,
+    pub identical: usize,
+    /// The pair's p-value: exact for a pair listed in the report, else the screening
+    /// estimate (within a few percent in the far tail, 1 at or below the mean).
+    pub p_value: f64,
+}
+
+/// The largest room whose every pair is kept for the matrix.
+pub const MATRIX_ROOM: usize = 60;
 
 /// How many pairs [`SimilarityReport::most_similar`] keeps.
 pub const SHOWN: usize = 10;
@@ -84,6 +106,8 @@ struct Popularity {
     group_of: Vec<usize>,
     /// `p[(item * groups + g) * MAX + o]`: the smoothed share choosing option o.
     p: Vec<f64>,
+    /// The [`weight`] of a match on that option, beside its share.
+    w: Vec<u32>,
     groups: usize,
 }
 
@@ -136,12 +160,19 @@ impl Popularity {
                 }
             }
         }
-        Popularity { group_of, p, groups }
+        let w = p.iter().map(|&p| if p > 0.0 { weight(p) } else { 0 }).collect();
+        Popularity { group_of, p, w, groups }
     }
 
     fn shares(&self, item: usize, candidate: usize) -> &[f64] {
         let base = (item * self.groups + self.group_of[candidate]) * MAX;
         &self.p[base..base + MAX]
+    }
+
+    /// The share and the match weight of option `o` of `item` in `candidate`'s group.
+    fn share_and_weight(&self, item: usize, candidate: usize, o: u8) -> (f64, u32) {
+        let at = (item * self.groups + self.group_of[candidate]) * MAX + usize::from(o);
+        (self.p[at], self.w[at])
     }
 }
 
@@ -188,18 +219,16 @@ impl<'a> Comparison<'a> {
 
     /// Compares every pair of `room` (indexes into the sheets given to [`Comparison::new`]).
     pub fn room(&self, room: &[usize]) -> SimilarityReport {
-        let (items, answers, popularity, options) = (self.items, &self.answers, &self.popularity, self.options);
+        let (items, answers, options) = (self.items, &self.answers, self.options);
         let mut scratch = Scratch::default();
-        let mut judged = Vec::new();
+        // First pass: every pair's counts and the screening estimate of its p-value.
+        let mut judged: Vec<Judged> = Vec::new();
         for (x, &a) in room.iter().enumerate() {
             for &b in &room[x + 1..] {
                 let (mut shared, mut identical, mut identical_wrong) = (0, 0, 0);
                 scratch.compared.clear();
                 for (i, (&oa, &ob)) in answers[a].iter().zip(&answers[b]).enumerate() {
-                    if oa == NOT_DRAWN {
-                        continue;
-                    }
-                    if ob == NOT_DRAWN {
+                    if oa == NOT_DRAWN || ob == NOT_DRAWN {
                         continue;
                     }
                     shared += 1;
@@ -212,41 +241,152 @@ impl<'a> Comparison<'a> {
                         identical_wrong += usize::from(!is_right(&items[i], oa));
                     }
                 }
-                let compared = scratch.compared.len();
-                if compared < options.min_compared {
+                if scratch.compared.len() < options.min_compared {
                     continue;
                 }
-                let ab = judge(items, popularity, answers, (a, b), (identical, identical_wrong), &mut scratch);
-                let ba = judge(items, popularity, answers, (b, a), (identical, identical_wrong), &mut scratch);
-                let (source, d) = if ab.smallest() <= ba.smallest() { (a, ab) } else { (b, ba) };
-                judged.push(SimilarPair {
+                let ab = self.screen((a, b), &mut scratch);
+                let ba = self.screen((b, a), &mut scratch);
+                let (source, estimate) = if ab <= ba { (a, ab) } else { (b, ba) };
+                judged.push(Judged {
                     a,
                     b,
                     shared,
-                    compared,
+                    compared: scratch.compared.len(),
                     identical,
                     identical_wrong,
                     source,
-                    expected_identical: d.expected_identical,
-                    expected_identical_wrong: d.expected_identical_wrong,
-                    p_identical: d.p_identical,
-                    p_identical_wrong: d.p_identical_wrong,
-                    p_value: (TESTS * d.smallest()).min(1.0),
+                    estimate,
                 });
             }
         }
         let pairs = judged.len();
         let threshold = options.alpha / pairs.max(1) as f64;
-        judged.sort_by(|x, y| x.p_value.total_cmp(&y.p_value).then((x.a, x.b).cmp(&(y.a, y.b))));
-        let flagged = judged.iter().take_while(|ev| ev.p_value < threshold).cloned().collect();
-        judged.truncate(SHOWN);
-        SimilarityReport { pairs, threshold, flagged, most_similar: judged }
+        // Second pass: the exact p-value for every pair the estimate puts near or below the
+        // threshold, and for the least probable pairs, which the report shows either way.
+        judged.sort_by(|x, y| x.estimate.total_cmp(&y.estimate).then((x.a, x.b).cmp(&(y.a, y.b))));
+        let mut exact: Vec<SimilarPair> = judged
+            .iter()
+            .enumerate()
+            .take_while(|&(rank, j)| rank < 2 * SHOWN || j.estimate < SCREEN * threshold)
+            .map(|(_, j)| self.evidence(j, &mut scratch))
+            .collect();
+        exact.sort_by(|x, y| x.p_value.total_cmp(&y.p_value).then((x.a, x.b).cmp(&(y.a, y.b))));
+        let flagged = exact.iter().take_while(|ev| ev.p_value < threshold).cloned().collect();
+        let matrix = if room.len() <= MATRIX_ROOM {
+            judged
+                .iter()
+                .map(|j| {
+                    let listed = exact.iter().find(|e| (e.a, e.b) == (j.a, j.b)).map(|e| e.p_value);
+                    let p_value = listed.unwrap_or((DIRECTIONS * j.estimate).min(1.0));
+                    PairCell { a: j.a, b: j.b, compared: j.compared, identical: j.identical, p_value }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        exact.truncate(SHOWN);
+        SimilarityReport { pairs, threshold, flagged, most_similar: exact, matrix }
+    }
+
+    /// The items both of a pair answered, into `s.compared`.
+    fn compared(&self, (a, b): (usize, usize), s: &mut Scratch) {
+        s.compared.clear();
+        for (i, (&oa, &ob)) in self.answers[a].iter().zip(&self.answers[b]).enumerate() {
+            if oa < OMITTED && ob < OMITTED {
+                s.compared.push(i);
+            }
+        }
+    }
+
+    /// One direction's weights into `s.weights` and chances into `s.all`, and the observed
+    /// weighted count of identical answers.
+    fn weigh(&self, (source, copier): (usize, usize), s: &mut Scratch) -> u32 {
+        s.all.clear();
+        s.weights.clear();
+        let mut observed = 0;
+        for &i in &s.compared {
+            let o = self.answers[source][i];
+            let (p, w) = self.popularity.share_and_weight(i, copier, o);
+            s.all.push(p);
+            s.weights.push(w);
+            if self.answers[copier][i] == o {
+                observed += w;
+            }
+        }
+        observed
+    }
+
+    /// A quick estimate of one direction's p-value (`s.compared` holds the pair's items):
+    /// 1 at or below the mean, else the Bahadur–Rao approximation of the tail, never above
+    /// the Chernoff bound.
+    fn screen(&self, pair: (usize, usize), s: &mut Scratch) -> f64 {
+        let observed = self.weigh(pair, s);
+        approximate_tail(&s.all, &s.weights, observed)
+    }
+
+    /// The full evidence on a pair, with its exact p-value.
+    fn evidence(&self, j: &Judged, s: &mut Scratch) -> SimilarPair {
+        self.compared((j.a, j.b), s);
+        let mut p_value = 1.0_f64;
+        for pair in [(j.a, j.b), (j.b, j.a)] {
+            let observed = self.weigh(pair, s);
+            p_value = p_value.min(weighted_tail(&s.all, &s.weights, observed, &mut s.buf));
+        }
+        let copier = if j.source == j.a { j.b } else { j.a };
+        let d =
+            judge(self.items, &self.popularity, &self.answers, (j.source, copier), (j.identical, j.identical_wrong), s);
+        SimilarPair {
+            a: j.a,
+            b: j.b,
+            shared: j.shared,
+            compared: j.compared,
+            identical: j.identical,
+            identical_wrong: j.identical_wrong,
+            source: j.source,
+            expected_identical: d.expected_identical,
+            expected_identical_wrong: d.expected_identical_wrong,
+            p_identical: d.p_identical,
+            p_identical_wrong: d.p_identical_wrong,
+            p_value: (DIRECTIONS * p_value).min(1.0),
+        }
     }
 }
 
-/// Two counts in two directions: a pair's p-value is the smallest of the four tails times
-/// four (Bonferroni within the pair, before the correction over pairs).
-const TESTS: f64 = 4.0;
+/// A pair after the first pass.
+struct Judged {
+    a: usize,
+    b: usize,
+    shared: usize,
+    compared: usize,
+    identical: usize,
+    identical_wrong: usize,
+    source: usize,
+    estimate: f64,
+}
+
+/// Pairs whose estimated p-value is within this factor of the threshold get the exact
+/// computation. The estimate's relative error in the far tail is a few percent, so a
+/// hundredfold margin loses no flag to the screen.
+const SCREEN: f64 = 100.0;
+
+/// The share of answers copied that the likelihood ratio is built against. The test is the
+/// most powerful against exactly this share and stays close to it for shares around it.
+const GAMMA: f64 = 0.3;
+
+/// Units of the lattice weights are rounded to, in nats: the statistic is the rounded sum,
+/// so its exact distribution is a convolution over integers.
+const STEP: f64 = 0.05;
+
+/// An identical answer's weight: the log of how much likelier that match is when the copier
+/// copies a share `GAMMA` of the source's answers than under independence, against a
+/// non-match (`ln((γ + (1−γ)p) / p) − ln(1 − γ)`), in units of `STEP`.
+fn weight(p: f64) -> u32 {
+    let w = (1.0 + GAMMA / ((1.0 - GAMMA) * p)).ln();
+    (w / STEP).round().max(1.0) as u32
+}
+
+/// Both directions are tested: the pair's p-value is the smaller tail times two.
+const DIRECTIONS: f64 = 2.0;
 
 fn is_right(item: &ItemInfo, code: u8) -> bool {
     Label::from_index(usize::from(code)).is_some_and(|l| item.is_right(l))
@@ -257,6 +397,7 @@ struct Scratch {
     compared: Vec<usize>,
     all: Vec<f64>,
     wrong: Vec<f64>,
+    weights: Vec<u32>,
     buf: Vec<f64>,
 }
 
@@ -266,12 +407,6 @@ struct Direction {
     expected_identical_wrong: f64,
     p_identical: f64,
     p_identical_wrong: f64,
-}
-
-impl Direction {
-    fn smallest(&self) -> f64 {
-        self.p_identical.min(self.p_identical_wrong)
-    }
 }
 
 /// Under independence, the copier matches the source's answer on an item with the chance

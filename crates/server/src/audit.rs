@@ -4,7 +4,9 @@
 //!
 //! Entries are numbered and chained here, under one lock, and handed to the group-commit
 //! writer in that order (its queue is FIFO), usually in the same transaction as the change
-//! they record.
+//! they record. The command line appends entries beside a running server; the writing
+//! transaction links each entry to the head it really follows (`store::chain`), and this
+//! head follows what the commits report, so nobody's entry is refused for its place.
 //!
 //! A chain alone does not stop someone who can write the database from rebuilding it from
 //! genesis. So the server signs the head of the stored chain with its Ed25519 key
@@ -15,32 +17,12 @@
 
 use std::sync::Mutex;
 
-use ring::digest;
 use serde::{Deserialize, Serialize};
 use store::{AuditRow, Batch, Store};
 
 use store::group_commit::{WriteError, Writer};
 
-/// The `prev_hash` of the first entry.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// The hash of an entry: SHA-256 over its fields, each length-prefixed.
-pub fn entry_hash(
-    prev_hash: &str,
-    seq: i64,
-    at: &str,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> String {
-    let mut ctx = digest::Context::new(&digest::SHA256);
-    for part in ["ujian-audit-v1", prev_hash, &seq.to_string(), at, actor, action, subject, detail] {
-        ctx.update(&(part.len() as u64).to_be_bytes());
-        ctx.update(part.as_bytes());
-    }
-    hex::encode(ctx.finish())
-}
+pub use store::chain::{GENESIS, entry_hash};
 
 /// A place in the chain: an entry's number and hash (0 and [`GENESIS`] before the first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,19 +137,35 @@ impl Audit {
         entry: Entry<'_>,
         mut with: Batch,
     ) -> Result<(), WriteError> {
-        let (pending, head) = {
+        let pending = {
             // Chain order must be queue order: hold the chain's lock until queued.
             let (row, _guard) = self.next(&entry.at, entry.actor, entry.action, entry.subject, &entry.detail).await;
-            let head = ChainHead { seq: row.seq, hash: row.hash.clone() };
             with.audit.push(row);
-            (writer.enqueue(with).await?, head)
+            writer.enqueue(with).await?
         };
-        let result = pending.committed().await;
-        match result {
-            Ok(()) => self.stored(head),
-            Err(_) => self.reload(store).await,
+        match pending.committed_audit_head().await {
+            Ok(Some((seq, hash))) => {
+                self.followed(seq, &hash).await;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => {
+                self.reload(store).await;
+                Err(e)
+            }
         }
-        result
+    }
+
+    /// A commit stored entries up to `seq`: the last known to be stored. Where entries
+    /// were appended beside this server (the command line), the commit placed this
+    /// server's after them, and the next ones are numbered from there. Entries still
+    /// queued were numbered before and are placed by their own commit.
+    async fn followed(&self, seq: i64, hash: &str) {
+        self.stored(ChainHead { seq, hash: hash.to_owned() });
+        let mut head = self.head.lock().await;
+        if seq >= head.0 {
+            *head = (seq, hash.to_owned());
+        }
     }
 
     /// After a failed commit the stored chain is the truth again.
@@ -182,7 +180,7 @@ impl Audit {
 
 /// Appends an entry from the command line (which may run beside a server: see
 /// [`Store::append_audit`]). A server that numbered an entry of its own for the same place
-/// meanwhile has that commit refused and reads the head again.
+/// meanwhile has it placed after this one by its commit.
 pub async fn append(
     store: &Store,
     at: &str,
@@ -192,22 +190,7 @@ pub async fn append(
     detail: &serde_json::Value,
 ) -> anyhow::Result<AuditRow> {
     let detail = detail.to_string();
-    Ok(store
-        .append_audit(|head| {
-            let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
-            let seq = prev_seq + 1;
-            AuditRow {
-                seq,
-                at: at.to_owned(),
-                actor: actor.to_owned(),
-                action: action.to_owned(),
-                subject: subject.to_owned(),
-                hash: entry_hash(&prev_hash, seq, at, actor, action, subject, &detail),
-                detail,
-                prev_hash,
-            }
-        })
-        .await?)
+    Ok(store.append_audit(|head| AuditRow::after(head, at, actor, action, subject, &detail)).await?)
 }
 
 /// Where a chain breaks.

@@ -49,6 +49,9 @@ pub enum Command {
     /// Register candidates.
     #[command(subcommand)]
     Candidates(CandidatesCommand),
+    /// Check a selection (formations, stages) and its applicants.
+    #[command(subcommand)]
+    Selection(committee::SelectionCommand),
     /// Prepare a demo exam (SKD sample, demo candidates, an open sitting) and serve it.
     ///
     /// Prints the exam page URL, the sitting token and every demo login. Running it again
@@ -69,12 +72,13 @@ pub enum Command {
         #[command(flatten)]
         proxies: Proxies,
     },
-    /// Prepare sittings (every paper is drawn in advance).
+    /// Prepare sittings (every paper drawn in advance); open, pause, resume, close and
+    /// read them on the day through the running server.
     #[command(subcommand)]
-    Sitting(SittingCommand),
+    Sitting(committee::SittingCommand),
     /// Export results.
     #[command(subcommand)]
-    Results(ResultsCommand),
+    Results(committee::ResultsCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -201,6 +205,13 @@ pub enum BankCommand {
         #[arg(long, default_value = "question-banks")]
         dir: PathBuf,
     },
+    /// Write the sample banks and exams built into ujian (the SKD sample in Indonesian, a
+    /// short English exam) to start from. Refuses a folder that holds anything.
+    Samples {
+        /// Where to write them.
+        #[arg(long, default_value = "question-banks")]
+        dir: PathBuf,
+    },
     /// Turn a spreadsheet (CSV, XLSX or ODS) of items into an item file for a bank.
     ///
     /// Columns: id, section, topic, kind, difficulty, stem, image, answer, pin_options,
@@ -283,64 +294,6 @@ pub enum CandidatesCommand {
         /// Where to write generated PINs (participant_no,pin). Required if any row lacks a PIN.
         #[arg(long)]
         pins_out: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SittingCommand {
-    /// Create a sitting of a stored exam for a list of registered candidates, drawing and
-    /// storing every candidate's paper now. Prints the sitting token. Running it again for
-    /// the same id changes nothing.
-    Prepare {
-        /// The sitting's id, e.g. SESI-2026-11-24-1.
-        #[arg(long)]
-        id: String,
-        /// The exam's code (as stored by `ujian exam import`).
-        #[arg(long)]
-        exam: String,
-        /// Where it is held.
-        #[arg(long)]
-        venue: String,
-        /// When it starts, RFC 3339 (2026-11-24T08:00:00+07:00).
-        #[arg(long)]
-        starts_at: String,
-        /// A file whose first column holds participant numbers (a header row is skipped).
-        #[arg(long)]
-        candidates: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ResultsCommand {
-    /// Export the results of a sitting or a whole exam as CSV or JSON.
-    ///
-    /// Every session is rescored from its stored paper and answer log and checked against
-    /// its published result. Columns: rank, participant_no, name, sitting, venue, one per
-    /// section, total, passed, status, code. Codes: P/L (passed, within the cut), P
-    /// (passed, outside the cut), TL (below a threshold), TH (absent), DIS (disqualified).
-    Export {
-        /// One sitting…
-        #[arg(long, conflicts_with = "exam", required_unless_present = "exam")]
-        sitting: Option<String>,
-        /// …or every sitting of an exam.
-        #[arg(long)]
-        exam: Option<String>,
-        #[arg(long, value_parser = ["csv", "json"], default_value = "csv")]
-        format: String,
-        /// Openings for the position: the best `multiplier × openings` who passed (and all
-        /// tied with the last of them) are P/L. Without it everyone who passed is P.
-        #[arg(long)]
-        openings: Option<u32>,
-        #[arg(long, default_value_t = 3)]
-        multiplier: u32,
-        /// Export sittings that are not closed yet (candidates may still be working, or
-        /// never have started), with every line marked provisional. Without it such an
-        /// export is refused.
-        #[arg(long)]
-        provisional: bool,
-        /// Write here instead of standard output.
-        #[arg(long)]
-        out: Option<PathBuf>,
     },
 }
 
@@ -465,6 +418,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(committee::bank_lint(&path, exam.as_deref(), strict))
         }
         Command::Bank(BankCommand::New { name, dir }) => committee::bank_new(&dir, &name),
+        Command::Bank(BankCommand::Samples { dir }) => committee::bank_samples(&dir),
         Command::Bank(BankCommand::ImportCsv { csv, out, force }) => committee::bank_import_csv(&csv, &out, force),
         Command::Bank(BankCommand::Import { format_or_file, file, out, skip_bad, section, name }) => {
             let (format, file) = match file {
@@ -477,6 +431,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             committee::bank_export(&bank_formats::command::ExportArgs { format, bank, out })
         }
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
+        Command::Selection(command) => committee::selection(&command),
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
             committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await
@@ -488,75 +443,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::demo::run(&config, &crate::demo::DemoOptions { exam, candidates }).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sitting(SittingCommand::Prepare { id, exam, venue, starts_at, candidates }) => {
-            let starts_at = chrono::DateTime::parse_from_rfc3339(&starts_at)
-                .map_err(|e| anyhow::anyhow!("--starts-at {starts_at:?}: {e} (use e.g. 2026-11-24T08:00:00+07:00)"))?
-                .to_utc();
-            let text = std::fs::read_to_string(&candidates)?;
-            let numbers: Vec<String> = text
-                .lines()
-                .filter_map(|l| l.split(',').next().map(str::trim))
-                .filter(|n| !n.is_empty() && *n != "participant_no")
-                .map(str::to_owned)
-                .collect();
-            let store = store::Store::open(&config(g, None).database_url()).await?;
-            let existed = store.get_sitting(&id).await?.is_some();
-            let spec = crate::sitting::SittingSpec { id, exam_code: exam, venue, starts_at, candidates: numbers };
-            let sitting = crate::sitting::prepare(&store, &spec, chrono::Utc::now()).await?;
-            if !existed {
-                let detail = serde_json::json!({
-                    "exam": sitting.exam_code, "venue": sitting.venue, "starts_at": store::ts(spec.starts_at),
-                    "candidates": spec.candidates,
-                });
-                committee::record(&store, crate::actions::LogAction::SittingPrepared, &sitting.id, detail).await?;
-            }
-            let count = store.seats(&sitting.id).await?.len();
-            println!(
-                "sitting {} ({}, {}): {count} candidates, papers drawn; status {}",
-                sitting.id, sitting.exam_code, sitting.venue, sitting.status
-            );
-            println!("token {} (reveal it in the room when opening the sitting in the console)", sitting.token);
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Results(ResultsCommand::Export { sitting, exam, format, openings, multiplier, provisional, out }) => {
-            let store = store::Store::open(&config(g, None).database_url()).await?;
-            let scope = match (&sitting, &exam) {
-                (Some(s), _) => crate::results::Scope::Sitting(s),
-                (None, Some(e)) => crate::results::Scope::Exam(e),
-                (None, None) => anyhow::bail!("give --sitting or --exam"),
-            };
-            let options = crate::results::Options { openings, multiplier, provisional };
-            let export = crate::results::export(&store, scope, options).await;
-            store.close().await;
-            let export = export?;
-            if export.is_provisional() {
-                eprintln!(
-                    "warning: provisional export: sitting {} not closed; every line is marked PROVISIONAL",
-                    export.provisional.join(", ")
-                );
-            }
-            let text = if format == "json" {
-                serde_json::to_string_pretty(&export)?
-            } else {
-                crate::results::to_csv(&export)?
-            };
-            let mismatches = export.lines.iter().filter(|l| l.mismatch.is_some()).count();
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, text)?;
-                    eprintln!("wrote {} results to {}", export.lines.len(), path.display());
-                }
-                None => print!("{text}"),
-            }
-            if mismatches > 0 {
-                eprintln!(
-                    "error: {mismatches} stored results differ from their rescore (see the mismatch field in --format json)"
-                );
-                return Ok(ExitCode::FAILURE);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Sitting(command) => committee::sitting(&config(g, None), command).await,
+        Command::Results(command) => committee::results(&config(g, None), command).await,
         Command::Audit(AuditCommand::Verify { head, key }) => {
             committee::audit_verify(&config(g, None), head.as_deref(), key.as_deref()).await
         }

@@ -180,6 +180,10 @@ impl Control<'_> {
         let Some(action) = parsed else {
             return Err(ApiError::new(Code::UnknownAction, "actions: open, close, pause, resume, rotate-token"));
         };
+        let status = sitting.status.parse().map_err(|e| ApiError::internal("sitting status", &e))?;
+        if let Some((code, why)) = refusal(status, action) {
+            return Err(ApiError::new(code, format!("sitting {id} is {}: {why}", status.as_str())));
+        }
         let done = match action {
             SittingAction::Open => self.open(&sitting, r.rotate_token).await?,
             SittingAction::RotateToken => self.rotate_token(&sitting).await?,
@@ -403,6 +407,24 @@ impl Control<'_> {
 }
 
 /// Whether a stored session status is a started, unfinished one (active or paused).
+/// Why a sitting in `status` refuses `action`, if it does (the console offers the same
+/// steps). Only a room that is open or paused is paused or resumed (a paused sitting
+/// accepts logins: pausing one not yet opened would open it; doing either again catches
+/// seats that started or were paused one by one since); opening a paused room would leave
+/// its seats paused.
+fn refusal(status: SittingStatus, action: SittingAction) -> Option<(Code, &'static str)> {
+    use SittingStatus::{Closed, Open, Paused, Prepared};
+    match (action, status) {
+        (SittingAction::Open, Open) => Some((Code::BadRequest, "it is open already")),
+        (SittingAction::Open, Paused) => Some((Code::BadRequest, "resume it instead")),
+        (SittingAction::Pause | SittingAction::Resume, Prepared) => Some((Code::SittingNotOpen, "open it first")),
+        (SittingAction::Pause | SittingAction::Resume, Closed) => Some((Code::SittingClosed, "open it again first")),
+        (SittingAction::Close, Closed) => Some((Code::SittingClosed, "it is closed already")),
+        (SittingAction::RotateToken, Closed) => Some((Code::SittingClosed, "open it again with a new token")),
+        _ => None,
+    }
+}
+
 fn is_working(status: &str) -> bool {
     Status::from_stored(status, None).is_some_and(Status::is_working)
 }

@@ -33,6 +33,10 @@ pub struct ResultLine {
     /// Questions answered with three or more different options within a minute, by the
     /// stored answer log: what probing a board for the key looks like.
     pub answer_cycling: usize,
+    /// The candidate's irregularity flags as short codes (`SIM:P-0012;FAST:3;CYCLE:1`), from
+    /// the integrity checks of `ujian analyze integrity`: evidence for the committee to
+    /// weigh before a DIS, never a verdict. Empty when nothing was flagged.
+    pub irregularities: String,
     /// The stored result disagrees with the rescore (should never happen; reported loudly).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mismatch: Option<String>,
@@ -76,6 +80,16 @@ pub struct Options {
 /// `multiplier × openings` who passed (and everyone tied with the last of them) are P/L.
 /// Refused while a sitting in scope is not closed, unless `options.provisional`.
 pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow::Result<Export> {
+    export_shown(store, scope, options, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`export`], moving `bar` through the sessions as they are rescored.
+pub async fn export_shown(
+    store: &Store,
+    scope: Scope<'_>,
+    options: Options,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<Export> {
     let Options { openings, multiplier, provisional } = options;
     let (exam_code, sitting) = match scope {
         Scope::Exam(code) => (code.to_owned(), None),
@@ -119,6 +133,8 @@ pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow
         by_sitting.entry(row.sitting_id.as_str()).or_default().push(i);
     }
     let mut rescored: Vec<Option<(Standing, ResultLine)>> = (0..rows.len()).map(|_| None).collect();
+    bar.set_length(rows.len() as u64);
+    bar.set_message("rescoring");
     for (sitting_id, slots) in by_sitting {
         let mut recs: HashMap<String, store::SessionRecord> =
             store.load_every_session_of(sitting_id).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
@@ -130,8 +146,10 @@ pub async fn export(store: &Store, scope: Scope<'_>, options: Options) -> anyhow
             let (candidate, mut line) = rescore(exam, bank, rec)?;
             line.answer_cycling = cycling.get(id.as_str()).copied().unwrap_or(0);
             rescored[i] = Some((candidate, line));
+            bar.inc(1);
         }
     }
+    bar.finish_and_clear();
     // The candidate's id in the ranking is its line's position; the tie-break after the
     // key is participant, then sitting: the same order on every backend, whatever its
     // collation did to the rows' order.
@@ -228,6 +246,7 @@ fn rescore(
         status: rec.finish_reason.unwrap_or(rec.status),
         code: String::new(),
         answer_cycling: 0,
+        irregularities: String::new(),
         mismatch,
     };
     Ok((standing, line))
@@ -253,7 +272,7 @@ pub fn to_csv(export: &Export) -> anyhow::Result<String> {
         header.insert(0, "provisional");
     }
     header.extend(export.sections.iter().map(String::as_str));
-    header.extend(["total", "passed", "status", "code", "answer_cycling"]);
+    header.extend(["total", "passed", "status", "code", "answer_cycling", "irregularities"]);
     w.write_record(&header)?;
     for l in &export.lines {
         let mut rec = vec![];
@@ -274,6 +293,7 @@ pub fn to_csv(export: &Export) -> anyhow::Result<String> {
             text_cell(&l.status),
             text_cell(&l.code),
             l.answer_cycling.to_string(),
+            text_cell(&l.irregularities),
         ]);
         w.write_record(&rec)?;
     }

@@ -32,6 +32,16 @@ pub fn session_id(sitting: &str, participant_no: &str) -> String {
 
 /// Creates the sitting with every paper drawn, unless it exists (then returns it as it is).
 pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> anyhow::Result<SittingRow> {
+    prepare_shown(store, spec, now, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`prepare`], moving `bar` through the candidates twice: checked and drawn, then stored.
+pub async fn prepare_shown(
+    store: &Store,
+    spec: &SittingSpec,
+    now: DateTime<Utc>,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<SittingRow> {
     if let Some(existing) = store.get_sitting(&spec.id).await? {
         return Ok(existing);
     }
@@ -44,7 +54,10 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
     // Every candidate is checked before the first error is reported, so that one run lists
     // every unregistered number and unknown accommodation.
     let mut problems = Vec::new();
+    bar.set_length(spec.candidates.len() as u64);
+    bar.set_message("drawing papers");
     for no in &spec.candidates {
+        bar.inc(1);
         let Some(accommodation) = store.candidate_accommodation(no).await? else {
             problems.push(format!("candidate {no} is not registered; run `ujian candidates import` first"));
             continue;
@@ -83,7 +96,10 @@ pub async fn prepare(store: &Store, spec: &SittingSpec, now: DateTime<Utc>) -> a
         created_at: store::ts(now),
         sessions,
     };
-    store.create_sitting(&sitting).await?;
+    bar.set_position(0);
+    bar.set_message("storing papers");
+    store.create_sitting_counted(&sitting, &mut || bar.inc(1)).await?;
+    bar.finish_and_clear();
     store.get_sitting(&spec.id).await?.context("sitting vanished after creation")
 }
 

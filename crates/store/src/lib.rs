@@ -23,6 +23,8 @@
 //!   written by the group commit and read back into memory by `load`.
 //! - `multi_row`: statements of many rows through the pool (the pooled writer, papers).
 //! - `staff`: staff tokens and scopes, seats, check-in, and reading the audit log.
+//! - [`chain`]: the audit log's hash chain, and linking a commit's entries to the head
+//!   it really follows.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
 //! - `tokens`: candidate login tokens: what a presented one stands for, and ending them
@@ -35,6 +37,7 @@
 
 mod append_only;
 mod banks;
+pub mod chain;
 mod connection;
 mod error;
 mod exams;

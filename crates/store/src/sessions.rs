@@ -12,6 +12,12 @@ impl Store {
     /// Creates a sitting with all its sessions and papers in one transaction. Returns false
     /// (and changes nothing) if a sitting with this id exists.
     pub async fn create_sitting(&self, s: &NewSitting) -> Result<bool> {
+        self.create_sitting_counted(s, &mut || {}).await
+    }
+
+    /// [`Store::create_sitting`], calling `stored` after each session's rows (a progress
+    /// bar: 30,000 candidates' papers take seconds).
+    pub async fn create_sitting_counted(&self, s: &NewSitting, stored: &mut (dyn FnMut() + Send)) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM sittings WHERE id = $1").bind(&s.id).fetch_optional(&mut *tx).await?;
@@ -60,6 +66,7 @@ impl Store {
                 },
             )
             .await?;
+            stored();
         }
         tx.commit().await?;
         Ok(true)
@@ -257,6 +264,24 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(|r| Ok((r.try_get("session_id")?, r.try_get("kind")?, r.try_get("n")?))).collect()
+    }
+
+    /// Per session of a sitting that has logged in: its candidate logins and how many of them
+    /// moved the started session to another PC, from the audit log (`candidate.login`
+    /// entries, whose detail says `"moved":true` for a move), in one query for the room.
+    pub async fn login_counts_of(&self, sitting_id: &str) -> Result<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.subject AS session_id, COUNT(*) AS logins,
+                    SUM(CASE WHEN a.detail LIKE '%\"moved\":true%' THEN 1 ELSE 0 END) AS moves
+             FROM audit_log a JOIN sessions s ON s.id = a.subject
+             WHERE s.sitting_id = $1 AND a.action = 'candidate.login'
+             GROUP BY a.subject
+             ORDER BY a.subject",
+        )
+        .bind(sitting_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok((r.try_get("session_id")?, r.try_get("logins")?, r.try_get("moves")?))).collect()
     }
 
     /// Every answer line of a sitting's sessions, by session and then in seq order.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use store::Store;
 
 use super::analyze_html as html;
-use super::analyze_input::{Data, Integrity, candidate_flags, events_text, flag_text, load, pairs};
+use super::analyze_input::{Data, Integrity, SESSION_CHECKS, candidate_flags, events_text, flag_text, load, pairs};
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -35,11 +35,12 @@ pub enum AnalyzeCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Irregularities in one sitting: similar answers, timing and answer changes.
+    /// Irregularities in one sitting: similar answers, timing, answer changes, session events.
     ///
     /// Improbably similar answers between pairs of the sitting, fast right answers, idle
     /// gaps then bursts, seats answering in step, wrong-to-right changes above the room's
-    /// rate, answer cycling.
+    /// rate, answer cycling, focus losses, copy/paste, logins again and PC moves far above
+    /// the room's.
     ///
     /// Flags are evidence for the committee to weigh, never verdicts. Writes pairs.csv (the
     /// pairs with their evidence), integrity.csv (one row per candidate), integrity.json
@@ -84,15 +85,38 @@ fn warn_provisional(data: &Data) {
     }
 }
 
+/// From this many candidates an analysis takes long enough to show a progress bar.
+pub(super) const LARGE: usize = 2_000;
+
+/// The bar of an analysis of `candidates` in `steps`, on stderr. Hidden for a small exam,
+/// and by indicatif itself when stderr is not a terminal (a pipe, a log file, a test).
+pub(super) fn progress(candidates: usize, steps: usize) -> indicatif::ProgressBar {
+    if candidates < LARGE {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(steps as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+            .expect("a fixed template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 async fn items(store: &Store, exam: &str, sitting: Option<&str>, out: &Path) -> anyhow::Result<()> {
     let data = load(store, Some(exam), sitting).await?;
+    let bar = progress(data.sheets.len(), 2);
+    bar.set_message("item analysis");
     let analysis = analytics::analyse(&data.items, &data.sheets);
+    bar.inc(1);
+    bar.set_message("writing the reports");
     warn_provisional(&data);
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("create {}: {e}", out.display()))?;
     write(out, "items.csv", &items_csv(&data, &analysis)?)?;
     write(out, "sections.csv", &sections_csv(&analysis)?)?;
     write(out, "items.json", &serde_json::to_string_pretty(&items_json(&data, &analysis, sitting))?)?;
     write(out, "report.html", &html::items(&data, &analysis, sitting))?;
+    bar.finish_and_clear();
     let flagged = analysis.items.iter().filter(|r| !r.flags.is_empty()).count();
     println!(
         "exam {}: {} candidates, {} items drawn, {flagged} items flagged",
@@ -240,37 +264,15 @@ async fn integrity(store: &Store, sitting: &str, out: &Path) -> anyhow::Result<(
     let mut data = load(store, Some(&s.exam_code), None).await?;
     data.not_closed.retain(|n| n.split(' ').next() == Some(sitting));
     let room = data.rooms.iter().find(|(id, _)| id == sitting).map(|(_, r)| r.clone()).unwrap_or_default();
+    // Steps: item medians, similarity, lockstep and changes, then one per candidate.
+    let bar = progress(data.sheets.len(), 3 + room.len());
+    bar.set_message("item medians");
     let medians = analytics::analyse(&data.items, &data.sheets).item_medians(data.items.len());
-    let options = SimilarityOptions::default();
-    let mut found = Integrity {
-        similarity: analytics::Comparison::new(&data.items, &data.sheets, options).room(&room),
-        lockstep: analytics::lockstep(&data.items, &data.sheets, &room),
-        wrong_to_right: analytics::wrong_to_right(&data.items, &data.sheets, &room, options.alpha),
-        per_candidate: room
-            .iter()
-            .map(|&c| {
-                let sheet = &data.sheets[c];
-                (
-                    c,
-                    analytics::fast_answers(&data.items, sheet, &medians),
-                    analytics::idle_bursts(&data.items, sheet),
-                    analytics::cycling(sheet),
-                )
-            })
-            .collect(),
-        events: std::collections::HashMap::new(),
-        room,
-    };
-    let sheet_of: std::collections::HashMap<&str, usize> =
-        found.room.iter().map(|&c| (data.who[c].1.as_str(), c)).collect();
-    for &c in &found.room {
-        found.events.entry(c).or_default();
-    }
-    for (session, kind, n) in store.event_counts_of(sitting).await? {
-        if let Some(&c) = sheet_of.get(session.as_str()) {
-            found.events.entry(c).or_default().insert(kind, usize::try_from(n).unwrap_or(0));
-        }
-    }
+    bar.inc(1);
+    bar.set_message("answer similarity");
+    let comparison = analytics::Comparison::new(&data.items, &data.sheets, SimilarityOptions::default());
+    let found = super::irregular::examine(store, &data, &comparison, &medians, (sitting, room), &bar).await?;
+    bar.finish_and_clear();
     warn_provisional(&data);
     std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("create {}: {e}", out.display()))?;
     write(out, "pairs.csv", &pairs_csv(&data, &found)?)?;
@@ -343,6 +345,10 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
         "wrong_to_right_p",
         "cycling",
         "client_events",
+        "focus_losses",
+        "copy_paste",
+        "relogins",
+        "pc_moves",
         "flags",
     ])?;
     for (c, fast, idle, cycling) in &found.per_candidate {
@@ -362,7 +368,7 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
             .map(|l| data.sheets[other(l.a, l.b)].candidate.as_str())
             .collect();
         let changes = found.wrong_to_right.iter().find(|x| x.candidate == c);
-        w.write_record([
+        let mut row = vec![
             crate::results::text_cell(&data.sheets[c].candidate),
             crate::results::text_cell(&data.who[c].0),
             crate::results::text_cell(&similar.join(" ")),
@@ -374,10 +380,35 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
             changes.map(|x| format!("{:e}", x.p_value)).unwrap_or_default(),
             cycling.len().to_string(),
             events_text(found, c),
-            candidate_flags(found, c).join(" "),
-        ])?;
+        ];
+        let counts = found.session_counts.get(&c).copied().unwrap_or_default();
+        row.extend(counts.iter().map(usize::to_string));
+        row.push(candidate_flags(found, c).join(" "));
+        w.write_record(row)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Sheet `c`'s count of each session check, with the room's mean and the p-value where the
+/// count stands out.
+fn session_events(found: &Integrity, c: usize) -> Value {
+    let counts = found.session_counts.get(&c).copied().unwrap_or_default();
+    let checks: serde_json::Map<String, Value> = SESSION_CHECKS
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(check, ((name, _), count))| {
+            let unusual = found.unusual.iter().find(|(k, u)| *k == check && u.candidate == c).map(|(_, u)| u);
+            let total: usize = found.session_counts.values().map(|n| n[check]).sum();
+            let value = json!({
+                "count": count, "flagged": unusual.is_some(),
+                "room_mean": round(total as f64 / found.room.len().max(1) as f64),
+                "p_value": unusual.map(|u| u.p_value),
+            });
+            ((*name).to_owned(), value)
+        })
+        .collect();
+    Value::Object(checks)
 }
 
 fn integrity_json(data: &Data, found: &Integrity, sitting: &str) -> Value {
@@ -412,6 +443,7 @@ fn integrity_json(data: &Data, found: &Integrity, sitting: &str) -> Value {
                 })),
                 "cycling_positions": cycling,
                 "client_events": found.events.get(c),
+                "session_events": session_events(found, *c),
             })
         })
         .collect();
@@ -428,4 +460,12 @@ fn integrity_json(data: &Data, found: &Integrity, sitting: &str) -> Value {
         })).collect::<Vec<_>>(),
         "candidates": candidates,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_small_exam_shows_no_progress_bar() {
+        assert!(super::progress(super::LARGE - 1, 5).is_hidden());
+    }
 }

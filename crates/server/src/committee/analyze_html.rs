@@ -8,6 +8,10 @@ use std::fmt::Write as _;
 use analytics::{Analysis, ItemScoring, Reliability};
 
 use super::analyze_input::{Data, Integrity, candidate_flags, events_text, flag_text, pairs};
+use super::analyze_svg as svg;
+
+/// At most this many flagged candidates get a timeline on the page.
+const TIMELINES: usize = 20;
 
 /// What every page says first: a flag is a reason to look, never a verdict.
 const NOTICE: &str = "<p class=\"notice\"><strong>Catatan:</strong> setiap tanda di laporan ini adalah bukti \
@@ -16,7 +20,7 @@ const NOTICE: &str = "<p class=\"notice\"><strong>Catatan:</strong> setiap tanda
     is evidence for the committee to weigh with what the supervisors saw, never a verdict. No flag should \
     change a score or disqualify a candidate by itself.</p>";
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -101,10 +105,18 @@ pub(super) fn items(data: &Data, analysis: &Analysis, sitting: Option<&str>) -> 
             histogram(&s.histogram)
         );
     }
+    let _ = write!(
+        b,
+        "<h2>Tingkat kesukaran dan daya beda / difficulty and discrimination</h2>\n<p>Single-keyed items; red: \
+         an item with a flag. Items below the D = 0.2 line tell candidates apart weakly.</p>\n{}\n",
+        svg::difficulty_scatter(data, &analysis.items)
+    );
     b.push_str(
-        "<h2>Items</h2>\n<table><tr><th class=\"l\">item</th><th class=\"l\">section</th><th>drawn</th>\
+        "<h2>Items</h2>\n<p>Option bars: for each option its share overall, in the upper 27% and in the lower \
+         27% (darker to lighter); green the key or a top weight.</p>\n<table><tr><th class=\"l\">item</th><th class=\"l\">section</th><th>drawn</th>\
          <th>answered</th><th>omitted</th><th>difficulty / mean points</th><th>discrimination D</th>\
-         <th>item–rest r</th><th>median time (s)</th><th class=\"l\">options: overall / upper / lower</th>\
+         <th>item–rest r</th><th>median time (s)</th><th class=\"l\">options</th>\
+         <th class=\"l\">options: overall / upper / lower</th>\
          <th class=\"l\">flags</th></tr>\n",
     );
     for r in &analysis.items {
@@ -119,7 +131,8 @@ pub(super) fn items(data: &Data, analysis: &Analysis, sitting: Option<&str>) -> 
         let _ = writeln!(
             b,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{level}</td>\
-             <td>{d}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l flag\">{}</td></tr>",
+             <td>{d}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>\
+             <td class=\"l flag\">{}</td></tr>",
             esc(item.id().as_str()),
             esc(item.section().as_str()),
             r.drawn,
@@ -127,6 +140,7 @@ pub(super) fn items(data: &Data, analysis: &Analysis, sitting: Option<&str>) -> 
             r.omitted,
             num(r.item_rest),
             num(r.time.map(|t| t.median_ms / 1000.0)),
+            svg::option_bars(r, item),
             esc(&options.join("; ")),
             esc(&flags.join(" "))
         );
@@ -173,7 +187,21 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
             p.p_value
         );
     }
-    b.push_str("</table>\n<h2>Serempak / seats in lockstep</h2>\n");
+    b.push_str("</table>\n");
+    let matrix = svg::similarity_matrix(data, found);
+    if !matrix.is_empty() {
+        let scope = if found.similarity.matrix.is_empty() {
+            "the candidates of the pairs listed above (the room is too large to draw whole)"
+        } else {
+            "every pair of the room"
+        };
+        let _ = write!(
+            b,
+            "<h3>Matriks kemiripan / similarity matrix</h3>\n<p>{scope}: the darker a cell, the less probable \
+             the pair's agreement under independence; red: flagged.</p>\n{matrix}\n"
+        );
+    }
+    b.push_str("<h2>Serempak / seats in lockstep</h2>\n");
     if found.lockstep.is_empty() {
         b.push_str("<p>None.</p>\n");
     } else {
@@ -195,6 +223,7 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
     b.push_str(
         "<h2>Per peserta / per candidate</h2>\n<table><tr><th class=\"l\">participant</th><th class=\"l\">name</th>\
          <th>fast right answers</th><th>idle then burst</th><th>wrong→right (expected)</th><th>cycling</th>\
+         <th>focus losses</th><th>logins again</th><th>PC moves</th>\
          <th class=\"l\">client events</th><th class=\"l\">flags</th></tr>\n",
     );
     for (c, fast, idle, cycling) in &found.per_candidate {
@@ -203,9 +232,11 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
             .iter()
             .find(|x| x.candidate == *c)
             .map_or_else(|| "–".to_owned(), |x| format!("{} ({:.1})", x.wrong_to_right, x.expected));
+        let [focus, _, relogins, moves] = found.session_counts.get(c).copied().unwrap_or_default();
         let _ = writeln!(
             b,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{changes}</td><td>{}</td>\
+             <td>{focus}</td><td>{relogins}</td><td>{moves}</td>\
              <td class=\"l\">{}</td><td class=\"l flag\">{}</td></tr>",
             who(*c),
             esc(&data.who[*c].0),
@@ -217,5 +248,26 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
         );
     }
     b.push_str("</table>\n");
+    let flagged: Vec<usize> =
+        found.per_candidate.iter().map(|(c, ..)| *c).filter(|&c| !candidate_flags(found, c).is_empty()).collect();
+    if !flagged.is_empty() {
+        b.push_str(
+            "<h2>Linimasa / answer timelines of flagged candidates</h2>\n<p>Each answer line: minutes since the \
+             start across, question down; green right, red wrong, grey cleared, an orange ring a fast right \
+             answer.</p>\n",
+        );
+        for &c in flagged.iter().take(TIMELINES) {
+            let _ = write!(
+                b,
+                "<h3>{} ({})</h3>\n{}\n",
+                esc(&data.sheets[c].candidate),
+                esc(&candidate_flags(found, c).join(" ")),
+                svg::timeline(data, found, c)
+            );
+        }
+        if flagged.len() > TIMELINES {
+            let _ = writeln!(b, "<p>… and {} more flagged candidates (integrity.csv).</p>", flagged.len() - TIMELINES);
+        }
+    }
     page(&format!("ujian analyze integrity: sitting {sitting}"), data, &b)
 }

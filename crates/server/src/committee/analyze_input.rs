@@ -172,7 +172,42 @@ pub(super) struct Integrity {
     /// Per sheet of the room, the client events its log holds (focus lost, page hidden,
     /// copy, …) by kind: context for the flags, not a flag.
     pub(super) events: std::collections::HashMap<usize, std::collections::BTreeMap<String, usize>>,
+    /// Per sheet of the room, its count of each of [`SESSION_CHECKS`], in that order.
+    pub(super) session_counts: HashMap<usize, [usize; SESSION_CHECKS.len()]>,
+    /// The counts that stand out from the room's, with the index of their check.
+    pub(super) unusual: Vec<(usize, analytics::UnusualCount)>,
 }
+
+/// The session events compared against the room, as (flag word, what is counted). Client
+/// events are the page's own claims; logins and moves come from the audit log. A takeover
+/// or a reconnect on the same login is not stored (the seat monitor shows it live), so it
+/// is not among them.
+pub(super) const SESSION_CHECKS: [(&str, &[&str]); 4] = [
+    ("focus_losses", &["focus_lost", "page_hidden", "fullscreen_exit"]),
+    ("copy_paste", &["copy", "paste", "print"]),
+    ("relogins", &["candidate.login after the first"]),
+    ("pc_moves", &["candidate.login that moved the session"]),
+];
+
+/// Fills `found.session_counts` and `found.unusual` from the client events already in
+/// `found.events` and each session's `(logins, moves)`.
+pub(super) fn judge_sessions(found: &mut Integrity, logins: &HashMap<usize, (usize, usize)>, alpha: f64) {
+    for &c in &found.room {
+        let kinds = found.events.get(&c);
+        let client = |names: &[&str]| names.iter().map(|k| kinds.and_then(|m| m.get(*k)).copied().unwrap_or(0)).sum();
+        let (logins, moves) = logins.get(&c).copied().unwrap_or((0, 0));
+        let counts = [client(SESSION_CHECKS[0].1), client(SESSION_CHECKS[1].1), logins.saturating_sub(1), moves];
+        found.session_counts.insert(c, counts);
+    }
+    for check in 0..SESSION_CHECKS.len() {
+        let counts: Vec<(usize, usize)> =
+            found.room.iter().map(|&c| (c, found.session_counts.get(&c).map_or(0, |n| n[check]))).collect();
+        found.unusual.extend(analytics::unusual_counts(&counts, alpha, MIN_EVENTS).into_iter().map(|u| (check, u)));
+    }
+}
+
+/// Fewer events of a kind than this are never flagged, however quiet the room.
+const MIN_EVENTS: usize = 3;
 
 /// The flags of sheet `c`, as short words for a table.
 pub(super) fn candidate_flags(found: &Integrity, c: usize) -> Vec<String> {
@@ -198,6 +233,9 @@ pub(super) fn candidate_flags(found: &Integrity, c: usize) -> Vec<String> {
         if !cycling.is_empty() {
             flags.push(format!("cycling:{}", cycling.len()));
         }
+    }
+    for (check, u) in found.unusual.iter().filter(|(_, u)| u.candidate == c) {
+        flags.push(format!("{}:{}", SESSION_CHECKS[*check].0, u.count));
     }
     flags
 }

@@ -149,6 +149,19 @@ pub(crate) fn bank_new(dir: &Path, name: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ujian bank samples`: the sample banks and exams built into the binary, written to
+/// `dir` to start from (or to follow README's walkthrough in an empty folder). Refuses a
+/// folder that holds anything, so nobody's edited bank is overwritten.
+pub(crate) fn bank_samples(dir: &Path) -> anyhow::Result<ExitCode> {
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        anyhow::bail!("{} is not empty; give another --dir", dir.display());
+    }
+    let exam = crate::demo::unpack_samples(dir)?;
+    println!("wrote the sample banks and exams to {}", dir.display());
+    println!("the SKD sample exam: {} (try `ujian exam check {}`)", exam.display(), exam.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The example items of `bank new`: one keyed item, one weighted.
 const NEW_BANK_ITEMS: &str = r#"# One [[item]] table per question. docs/bank-format.md lists every field.
 

@@ -165,14 +165,19 @@ pub(crate) async fn candidates_import(
     // A participant already registered whose PIN hash changes has had their PIN re-issued.
     let mut reissued = Vec::new();
     let mut added = 0;
+    let bar = super::progress(candidates.len() as u64, "checking candidates");
     for c in &candidates {
         match store.candidate_pin_hash(&c.participant_no).await? {
             None => added += 1,
             Some(old) if old != c.pin_hash => reissued.push(c.participant_no.clone()),
             Some(_) => {}
         }
+        bar.inc(1);
     }
+    bar.set_message("storing");
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     store.put_candidates(&candidates, chrono::Utc::now()).await?;
+    bar.finish_and_clear();
     println!("imported {} candidates ({} in the database)", candidates.len(), store.candidate_count().await?);
     let detail = serde_json::json!({
         "file_sha256": sha256_hex(text.as_bytes()),

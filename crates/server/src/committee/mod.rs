@@ -1,4 +1,4 @@
-//! The committee's commands: check banks and exams, convert CSV, import candidates, add
+//! The committee's commands: check banks, exams and selections, convert CSV, import candidates, add
 //! staff, verify the audit chain and receipts, analyse items and irregularities.
 //! Output is for people: tables on stdout, every problem on stderr, exit 1 on any problem.
 //! Every command that changes what an exam day depends on writes an audit entry
@@ -7,9 +7,16 @@
 mod analyze;
 mod analyze_html;
 mod analyze_input;
+mod analyze_svg;
+mod announcement;
 mod bank;
 mod candidates;
 mod exam;
+mod irregular;
+mod results;
+mod selection;
+mod server_api;
+mod sitting;
 mod verify;
 
 use std::path::Path;
@@ -21,9 +28,14 @@ use store::Store;
 
 pub(crate) use analyze::AnalyzeCommand;
 pub(crate) use analyze::analyze;
-pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_validate};
+pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_samples, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
+pub(crate) use irregular::add_irregularities;
+pub(crate) use results::{ResultsCommand, results};
+pub(crate) use selection::SelectionCommand;
+pub(crate) use selection::run as selection;
+pub(crate) use sitting::{SittingCommand, sitting};
 pub(crate) use verify::{audit_verify, receipt_verify};
 
 use crate::actions::LogAction;
@@ -53,6 +65,20 @@ pub(crate) async fn record(
         .with_context(|| format!("write the audit entry {action} {subject}"))?;
     println!("audit entry {}: {action} {subject}", row.seq);
     Ok(())
+}
+
+/// A progress bar on standard error for a step that can take seconds (30,000 candidates'
+/// papers take 14): `{msg}` says what is being done. Hidden when standard error is not a
+/// terminal, so piped or logged output stays as it was.
+pub(crate) fn progress(len: u64, message: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = indicatif::ProgressStyle::with_template("{msg:<24} {bar:40} {pos}/{len} ({eta} left)")
+        .expect("a fixed template")
+        .progress_chars("=> ");
+    indicatif::ProgressBar::new(len).with_style(style).with_message(message.to_owned())
 }
 
 /// Creates (or truncates) a file only its owner can read: PIN slips. A file that existed

@@ -10,6 +10,7 @@ use item_bank::{Key, Label};
 use crate::helpers::{Db, SITTING, Setup, TestApp, databases, participant, repo};
 
 const CANDIDATES: usize = 8;
+const FOCUS_LOSSES: usize = 12;
 
 fn ujian(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(args).current_dir(repo("")).output().expect("run ujian");
@@ -71,9 +72,19 @@ async fn analyze_on(db: Db) {
                 entry.1 += 1;
             }
         }
-        if i == 3 {
+        // Candidate 3 leaves the window once (ordinary); candidate 4 twelve times, the page
+        // hidden among them.
+        let losses = match i {
+            3 => 1,
+            4 => FOCUS_LOSSES,
+            _ => 0,
+        };
+        for n in 0..losses {
+            // A second between them on the server's clock: within the message rate limit.
+            app.clock.advance(1_000);
             let seq = c.next_seq();
-            c.send(serde_json::json!({ "type": "event", "seq": seq, "kind": "focus_lost", "client_ts": null })).await;
+            let kind = if n % 4 == 3 { "page_hidden" } else { "focus_lost" };
+            c.send(serde_json::json!({ "type": "event", "seq": seq, "kind": kind, "client_ts": null })).await;
             let ack = c.recv().await;
             assert_eq!(ack["type"], "ack", "{ack}");
         }
@@ -104,6 +115,10 @@ async fn analyze_on(db: Db) {
     assert_eq!(json["sections"].as_array().map(Vec::len), Some(3), "TWK, TIU, TKP");
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(html.contains("<svg") && html.contains("bukan putusan") && html.contains("never a verdict"));
+    // The charts: one scatter, option bars on every item's row.
+    assert_eq!(html.matches("aria-label=\"difficulty against discrimination\"").count(), 1);
+    assert_eq!(html.matches("aria-label=\"option shares\"").count(), given.len());
+    assert_eq!(err.lines().filter(|l| !l.starts_with("warning: ")).count(), 0, "no progress bar on a pipe: {err}");
 
     let out = dir.join("integrity-report");
     let o = out.to_str().expect("utf8");
@@ -122,8 +137,48 @@ async fn analyze_on(db: Db) {
     assert_eq!(first["similar_to"], participant(2));
     let third = per_candidate.iter().find(|r| r["participant_no"] == participant(3)).expect("P-0003");
     assert_eq!((third["client_events"].as_str(), third["flags"].as_str()), ("focus_lost:1", ""), "context, not a flag");
-    assert!(std::fs::read_to_string(out.join("report.html")).expect("report.html").contains("bukan putusan"));
-    assert!(out.join("integrity.json").exists());
+    assert_eq!(
+        (third["focus_losses"].as_str(), third["relogins"].as_str(), third["pc_moves"].as_str()),
+        ("1", "0", "0")
+    );
+    let fourth = per_candidate.iter().find(|r| r["participant_no"] == participant(4)).expect("P-0004");
+    assert_eq!(fourth["client_events"], "focus_lost:9 page_hidden:3");
+    assert_eq!(fourth["flags"], format!("focus_losses:{FOCUS_LOSSES}"), "far above the room's 13 in 8");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("integrity.json")).expect("json")).expect("json");
+    let events = &json["candidates"][3]["session_events"]["focus_losses"];
+    assert_eq!((events["count"].as_u64(), events["flagged"].as_bool()), (Some(12), Some(true)), "{events}");
+    assert_eq!(events["room_mean"].as_f64(), Some(1.625));
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.contains("bukan putusan"));
+    // The room of 8 drawn whole: 28 pairs, each cell twice; the flagged pair in red.
+    assert_eq!(html.matches("aria-label=\"similarity matrix\"").count(), 1);
+    let matrix = &html[html.find("aria-label=\"similarity matrix\"").expect("matrix")..];
+    let matrix = &matrix[..matrix.find("</svg>").expect("svg end")];
+    assert_eq!(matrix.matches("<rect").count(), 2 * 28);
+    assert_eq!(matrix.matches("fill=\"#c0392b\"").count(), 2, "the one flagged pair");
+    // A timeline for each flagged candidate: the pair and the one who kept leaving the window.
+    assert_eq!(html.matches("aria-label=\"answer timeline\"").count(), 3, "P-0001, P-0002, P-0004");
+
+    // The results export names each candidate's flags, for the committee deciding on DIS.
+    let (code, stdout, err) =
+        ujian(&["--data-dir", &d, "--database", &url, "results", "export", "--sitting", SITTING, "--provisional"]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    let flags: HashMap<String, String> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            let get = |name: &str| r.get(headers.iter().position(|h| h == name).expect(name)).expect(name).to_owned();
+            (get("participant_no"), get("irregularities"))
+        })
+        .collect();
+    assert_eq!(flags.len(), CANDIDATES);
+    assert_eq!(flags[&participant(1)], format!("SIM:{}", participant(2)));
+    assert_eq!(flags[&participant(2)], format!("SIM:{}", participant(1)));
+    assert_eq!(flags[&participant(4)], format!("FOCUS:{FOCUS_LOSSES}"));
+    assert_eq!(flags[&participant(3)], "", "one focus loss is no flag");
 
     // An unknown exam or sitting is refused and nothing is written.
     for (args, known) in [(["items", "--exam", "NOPE"], "SKD-2026"), (["integrity", "--sitting", "NOPE"], SITTING)] {

@@ -313,3 +313,51 @@ async fn every_committee_command_that_changes_an_exam_day_leaves_an_audit_entry(
         assert!(out.contains("ok: 5 audit entries, chain intact"), "{db:?}: {out}");
     }
 }
+
+#[tokio::test]
+async fn a_committee_entry_written_beside_a_running_server_takes_nothing_from_the_servers_entries() {
+    for db in databases() {
+        let mut app = TestApp::spawn(Setup::tiny(3).on(db)).await;
+        let d = app.dir.path().to_str().expect("utf8").to_owned();
+        let url = app.url.clone();
+        let mut c1 = app.candidate(1).await;
+        // The committee adds a supervisor while the server runs: an entry the server did
+        // not number, at the place it would give its next one.
+        let (code, out, err) = ujian(&["--data-dir", &d, "--database", &url, "staff", "add", "pengawas9"]);
+        assert_eq!(code, 0, "{db:?}: {out}{err}");
+        // Every audited write of the server after it is stored: a login, answers, a finish
+        // with its published result, a supervisor's pause of the room.
+        let mut c2 = app.candidate(2).await;
+        assert_eq!(c1.answer(0, Some("A")).await["type"], "ack", "{db:?}");
+        assert_eq!(c2.answer(0, Some("A")).await["type"], "ack", "{db:?}");
+        let (ack, finished) = c1.finish().await;
+        assert_eq!((ack["type"].as_str(), finished["type"].as_str()), (Some("ack"), Some("finished")), "{db:?}");
+        let receipt = finished["receipt_full"].as_str().expect("receipt").to_owned();
+        let admin = app.staff("admin").await;
+        let (status, body) = app.act(&admin, "/api/v1/sittings/T-1/pause", json!({ "reason": "listrik padam" })).await;
+        assert_eq!(status, 200, "{db:?}: {body}");
+        // And again after a second append: the server's head follows the stored chain.
+        let (code, out, err) = ujian(&["--data-dir", &d, "--database", &url, "staff", "add", "pengawas10"]);
+        assert_eq!(code, 0, "{db:?}: {out}{err}");
+        let (status, body) = app.act(&admin, "/api/v1/sittings/T-1/resume", json!({ "reason": "listrik pulih" })).await;
+        assert_eq!(status, 200, "{db:?}: {body}");
+        assert_eq!(c2.recv().await["type"], "paused", "{db:?}");
+        assert_eq!(c2.recv().await["type"], "resumed", "{db:?}");
+        let after = c2.answer(1, Some("A")).await;
+        assert_eq!(after["type"], "ack", "{db:?}: {after}");
+        let log = app.store().audit_log().await.expect("log");
+        let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
+        for action in ["staff.added", "session.finished", "sitting.pause", "sitting.resume"] {
+            assert!(actions.contains(&action), "{db:?}: {action} in {actions:?}");
+        }
+        assert_eq!(actions.iter().filter(|a| **a == "staff.added").count(), 2, "{db:?}");
+        app.shutdown().await;
+        let (code, out, err) = ujian(&["--data-dir", &d, "--database", &url, "audit", "verify"]);
+        assert_eq!(code, 0, "{db:?}: {out}{err}");
+        assert!(out.contains(&format!("ok: {} audit entries, chain intact", log.len())), "{db:?}: {out}");
+        // The receipt names a head the stored chain holds.
+        let (code, out, err) = ujian(&["--data-dir", &d, "--database", &url, "receipt", "verify", &receipt]);
+        assert_eq!(code, 0, "{db:?}: {out}{err}");
+        assert!(out.contains("ok: the audit chain holds the receipt's head"), "{db:?}: {out}");
+    }
+}

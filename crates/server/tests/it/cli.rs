@@ -513,3 +513,319 @@ async fn serve_prints_its_urls_and_how_to_make_the_first_admin() {
     assert!(!printed.contains("--role admin"), "an admin exists, yet serve says to make one:\n{printed}");
     child.kill().await.expect("stop the server");
 }
+
+/// Runs `ujian ARGS` against the test server as `user` (password from UJIAN_PASSWORD),
+/// without blocking the server that runs on the test's own thread.
+async fn ujian_on(app: &crate::helpers::TestApp, user: &str, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(args)
+        .args(["--server", &app.http(""), "--user", user])
+        .env("UJIAN_PASSWORD", crate::helpers::PIN)
+        .env_remove("UJIAN_LISTEN")
+        .stdin(std::process::Stdio::null())
+        .current_dir(repo(""))
+        .output()
+        .await
+        .expect("run ujian");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test]
+async fn the_committee_opens_pauses_resumes_and_closes_sittings_through_the_running_server() {
+    use crate::helpers::{Setup, TestApp};
+    let app = TestApp::spawn(Setup::tiny(3)).await;
+    let why = ["--reason", "jadwal panitia"];
+
+    let (code, out, err) = ujian_on(&app, "admin", &["sitting", "status", "T-1"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("sitting T-1 (TINY, Test): open\n"), "{out}");
+    assert!(out.contains(&format!("token {}\n", app.token)), "{out}");
+    assert!(out.contains("candidates 3: 3 ready\n"), "{out}");
+
+    // T-2 is prepared: it cannot be paused before it opens; opening it prints its token.
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "pause", "T-2"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-2 is prepared: open it first (sitting_not_open)"), "{err}");
+    let (code, out, err) = ujian_on(&app, "admin", &[&["sitting", "open", "T-2"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("sitting T-2: open; token "), "{out}");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "open", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is open: it is open already (bad_request)"), "{err}");
+
+    let mut c1 = app.candidate(1).await;
+    assert_eq!(c1.answer(0, Some("A")).await["type"], "ack");
+    let (code, out, err) = ujian_on(&app, "admin", &[&["sitting", "pause", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "sitting T-1: paused; 1 running candidates paused (audited)\n");
+    assert_eq!(c1.recv().await["type"], "paused");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "open", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is paused: resume it instead"), "{err}");
+    let (_, out, _) = ujian_on(&app, "admin", &["sitting", "status", "T-1"]).await;
+    assert!(out.starts_with("sitting T-1 (TINY, Test): paused\n") && out.contains("1 paused, 2 ready"), "{out}");
+
+    // A supervisor of another sitting, and a reason that says nothing, are refused.
+    let (code, _, err) = ujian_on(&app, "sup2", &[&["sitting", "resume", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("(forbidden)"), "{err}");
+    let (code, _, err) = ujian_on(&app, "admin", &["sitting", "resume", "T-1", "--reason", "ok"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("(reason_required)"), "{err}");
+
+    let (code, out, err) = ujian_on(&app, "sup1", &[&["sitting", "resume", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "sitting T-1: open; 1 paused candidates resumed (audited)\n");
+    assert_eq!(c1.recv().await["type"], "resumed");
+    let (code, out, err) = ujian_on(&app, "admin", &[&["sitting", "close", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sitting T-1: closed; 0 logins of candidates who had not started ended"), "{out}");
+    assert!(out.contains("1 candidates still working"), "{out}");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "close", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is closed: it is closed already (sitting_closed)"), "{err}");
+    let (code, _, err) = ujian_on(&app, "admin", &[&["sitting", "pause", "T-1"][..], &why].concat()).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("sitting T-1 is closed: open it again first (sitting_closed)"), "{err}");
+
+    let log = app.store().audit_log().await.expect("log");
+    let steps: Vec<(&str, &str, &str)> = log
+        .iter()
+        .filter(|r| r.action.starts_with("sitting."))
+        .map(|r| (r.actor.as_str(), r.action.as_str(), r.subject.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("admin", "sitting.open", "T-2"),
+            ("admin", "sitting.pause", "T-1"),
+            ("sup1", "sitting.resume", "T-1"),
+            ("admin", "sitting.close", "T-1")
+        ]
+    );
+    assert!(log.iter().filter(|r| r.action.starts_with("sitting.")).all(|r| r.detail.contains("jadwal panitia")));
+    // Each command ended its staff login: no token is left in force.
+    let logins: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM staff_tokens").fetch_one(app.store().pool()).await.expect("count");
+    assert_eq!(logins, 0);
+}
+
+#[tokio::test]
+async fn sitting_commands_say_how_to_reach_a_server_and_where_the_password_comes_from() {
+    let (code, _, err) = tokio::task::spawn_blocking(|| {
+        ujian(&["sitting", "status", "T-1", "--server", "http://127.0.0.1:9", "--user", "admin"])
+    })
+    .await
+    .expect("run");
+    assert_eq!(code, 1);
+    assert!(err.contains("no password for admin: set UJIAN_PASSWORD"), "{err}");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ujian"))
+        .args(["sitting", "close", "T-1", "--reason", "selesai", "--server", "http://127.0.0.1:9", "--user", "admin"])
+        .env("UJIAN_PASSWORD", "x")
+        .output()
+        .await
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("cannot reach the server at http://127.0.0.1:9: start it with `ujian serve`"), "{err}");
+}
+
+/// Runs `ujian ARGS` on a pseudo-terminal (util-linux `script`), as a committee member at a
+/// terminal does; returns the exit code and everything the terminal showed.
+fn ujian_on_a_terminal(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_ujian"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let out = Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .current_dir(dir)
+        .env("COLUMNS", "120")
+        .output()
+        .expect("run script (util-linux) for a pseudo-terminal");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into())
+}
+
+#[test]
+fn long_committee_commands_show_a_bar_on_a_terminal_and_nothing_when_piped() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let exam = repo("question-banks/exams/sample-en.toml");
+    let rows: String = (1..=300).map(|i| format!("A-{i:03},Peserta {i},{:06}\n", 100_000 + i)).collect();
+    std::fs::write(d.join("peserta.csv"), format!("participant_no,name,pin\n{rows}")).expect("write");
+    let data = ["--data-dir", "data"];
+    let steps: [(&[&str], &str); 3] = [
+        (&["candidates", "import", "peserta.csv"], "checking candidates"),
+        (
+            &[
+                "sitting",
+                "prepare",
+                "--id",
+                "S-1",
+                "--exam",
+                "SAMPLE-EN",
+                "--venue",
+                "Aula",
+                "--starts-at",
+                "2026-11-24T08:00:00+07:00",
+                "--candidates",
+                "peserta.csv",
+            ],
+            "drawing papers",
+        ),
+        (&["results", "export", "--sitting", "S-1", "--provisional", "--out", "hasil.csv"], "rescoring"),
+    ];
+    let (code, _, err) =
+        ujian(&["--data-dir", d.join("data").to_str().expect("utf8"), "exam", "import", exam.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    for (args, bar) in steps {
+        let all = [&data[..], args].concat();
+        let (code, shown) = ujian_on_a_terminal(d, &all);
+        assert_eq!(code, 0, "{args:?}: {shown}");
+        assert!(shown.contains(bar) && shown.contains("/300"), "{args:?}: no {bar:?} bar in:\n{shown}");
+        // Piped (each step again: the second time changes nothing but the export's file),
+        // standard error holds no bar.
+        let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(&all).current_dir(d).output().expect("run");
+        let (code, err) = (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!err.contains(bar) && !err.contains('\r'), "{args:?}: a bar on a pipe:\n{err}");
+    }
+}
+
+/// The commands of README's "For exam committees" walkthrough (its first `sh` block):
+/// comments and comment-only lines left out.
+fn readme_walkthrough() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    let section = readme.split("\n## For exam committees\n").nth(1).expect("a For exam committees section");
+    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("\n```").next()).expect("an sh block");
+    block
+        .lines()
+        .map(|line| {
+            // A comment starts at a '#' outside quotes.
+            let mut quote = None;
+            let end = line
+                .char_indices()
+                .find(|&(_, c)| {
+                    match (quote, c) {
+                        (None, '\'' | '"') => quote = Some(c),
+                        (Some(q), c) if c == q => quote = None,
+                        _ => {}
+                    }
+                    quote.is_none() && c == '#'
+                })
+                .map_or(line.len(), |(i, _)| i);
+            line[..end].trim().to_owned()
+        })
+        .filter(|command| !command.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_readme_walkthrough_runs_command_by_command_in_an_empty_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ujian")).parent().expect("the binary's folder");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+    let listen = format!("127.0.0.1:{port}");
+    let commands = readme_walkthrough();
+    assert!(commands.len() >= 15 && commands[0].starts_with("ujian "), "{commands:?}");
+    // What a committee member types by hand: the password `staff add` printed.
+    let mut password = None;
+    let mut server = None;
+    for command in &commands {
+        let shell = |command: &str| {
+            let mut sh = tokio::process::Command::new("sh");
+            sh.args(["-c", command])
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .env("UJIAN_LISTEN", &listen)
+                .env_remove("UJIAN_DATA_DIR")
+                .env_remove("UJIAN_DATABASE_URL")
+                .env_remove("UJIAN_SERVER")
+                .env_remove("UJIAN_USER")
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true);
+            match &password {
+                Some(p) => sh.env("UJIAN_PASSWORD", p),
+                None => sh.env_remove("UJIAN_PASSWORD"),
+            };
+            sh
+        };
+        if let Some(background) = command.strip_suffix('&') {
+            let mut sh = shell(&format!("exec {}", background.trim()));
+            // The server's log goes to a file (shown if it does not come up), not into the
+            // test run's output.
+            let log = std::fs::File::create(dir.path().join("server.log")).expect("a log file");
+            let child = sh.stdout(std::process::Stdio::null()).stderr(log).spawn().expect("start the server");
+            server = Some(child);
+            let health = format!("http://{listen}/health");
+            let up = async {
+                while !reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(60), up).await.unwrap_or_else(|_| {
+                let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+                panic!("`{command}`: the server did not answer within a minute; its log:\n{log}")
+            });
+            continue;
+        }
+        let out = shell(command).output().await.expect("run sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "`{command}` failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        if command.contains("--role admin") {
+            password = stdout.split("password ").nth(1).map(|p| p.trim().to_owned());
+        }
+    }
+    let mut server = server.expect("the walkthrough starts a server");
+    server.kill().await.expect("stop the server");
+    let results = std::fs::read_to_string(dir.path().join("hasil.csv")).expect("the walkthrough's export");
+    assert_eq!(results.lines().count(), 3, "a header and both candidates: {results}");
+    let pdf = std::fs::read(dir.path().join("pengumuman.pdf")).expect("the published list");
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+}
+
+#[tokio::test]
+async fn a_sitting_command_on_a_terminal_asks_for_the_password_without_showing_it() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Setup::tiny(1)).await;
+    let command =
+        format!("'{}' sitting status T-1 --server {} --user admin", env!("CARGO_BIN_EXE_ujian"), app.http(""));
+    let mut child = tokio::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("UJIAN_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run script (util-linux) for a pseudo-terminal");
+    // Typed once the prompt shows, as a person does (typed ahead, the terminal would echo
+    // it before the prompt turned echo off).
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut shown = Vec::new();
+    let prompt = async {
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&shown).contains("password for admin: ") {
+            let n = stdout.read(&mut buf).await.expect("read");
+            assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&shown));
+            shown.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), prompt).await.expect("a prompt in time");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(format!("{}\n", crate::helpers::PIN).as_bytes()).await.expect("type the password");
+    let rest = async {
+        stdout.read_to_end(&mut shown).await.expect("read");
+        child.wait().await.expect("script")
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(60), rest).await.expect("done in time");
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(status.success(), "{shown}");
+    assert!(shown.contains("password for admin: "), "{shown}");
+    assert!(shown.contains("sitting T-1 (TINY, Test): open"), "{shown}");
+    assert!(!shown.contains(crate::helpers::PIN), "the password was shown:\n{shown}");
+}

@@ -19,4 +19,5 @@ mod oracle;
 mod receipts;
 mod results;
 mod seats;
+mod selection;
 mod structure;

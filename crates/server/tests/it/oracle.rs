@@ -341,7 +341,7 @@ async fn cycling_one_question_through_its_options_is_reported_once_and_exported(
         assert_eq!(by_no, BTreeMap::from([("P-0001", 1), ("P-0002", 0)]), "{tag}");
         let csv = server::results::to_csv(&export).expect("csv");
         let header = csv.lines().next().expect("header");
-        assert!(header.ends_with(",answer_cycling"), "{tag}: {header}");
+        assert!(header.ends_with(",answer_cycling,irregularities"), "{tag}: {header}");
     }
 }
 

@@ -79,9 +79,9 @@ async fn the_export_ranks_rescored_results_with_their_codes() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("rank,participant_no,name,sitting,venue,K,W,total,passed,status,code,answer_cycling")
+        Some("rank,participant_no,name,sitting,venue,K,W,total,passed,status,code,answer_cycling,irregularities")
     );
-    assert_eq!(lines.next(), Some("1,P-0001,Peserta 1,T-1,Test,10,8,18,true,submitted,P,0"));
+    assert_eq!(lines.next(), Some("1,P-0001,Peserta 1,T-1,Test,10,8,18,true,submitted,P,0,"));
 }
 
 /// Runs `ujian results export` on a test app's data; returns the exit code, stdout, stderr.
@@ -174,7 +174,10 @@ async fn an_export_while_candidates_are_still_working_is_refused_or_marked_provi
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
-        Some("provisional,rank,participant_no,name,sitting,venue,K,W,total,passed,status,code,answer_cycling")
+        Some(
+            "provisional,rank,participant_no,name,sitting,venue,K,W,total,passed,status,code,answer_cycling,\
+             irregularities"
+        )
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 2);

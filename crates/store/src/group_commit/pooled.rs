@@ -5,7 +5,8 @@
 
 use super::batch::{Batch, merge_sessions};
 use super::columns::{ANSWER_LOG, AUDIT, LOGIN_TOKENS, revoke_other_logins_sql, update_sessions_sql};
-use crate::connection::{Store, WRITER_CACHE_KIB, connect};
+use crate::chain::relink;
+use crate::connection::{Backend, Store, WRITER_CACHE_KIB, connect};
 use crate::error::Result;
 use crate::multi_row::execute_chunked;
 
@@ -27,12 +28,28 @@ impl PooledWriter {
     /// Session updates keep what the answer path promises whatever order they arrive in:
     /// a finished session is final, used time and extensions only grow, and a write
     /// without a status (a clock checkpoint) never changes the status.
-    pub async fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+    ///
+    /// Returns the audit log's head after it when the batch holds entries: they are
+    /// linked to the head read in this transaction ([`relink`]).
+    pub async fn write_batch(&mut self, batch: &Batch) -> Result<Option<(i64, String)>> {
         let backend = self.store.backend;
         let mut tx = self.store.begin_write().await?;
+        let mut audit_head = None;
+        let mut audit = std::borrow::Cow::Borrowed(&batch.audit[..]);
+        if !batch.audit.is_empty() {
+            if backend == Backend::Postgres {
+                // As `append_audit` does: nobody appends between this read and the commit.
+                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+            }
+            let head: Option<(i64, String)> =
+                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            (audit, audit_head) = relink(&batch.audit, head);
+        }
         execute_chunked(
             &mut tx,
-            &batch.audit,
+            &audit,
             |n| AUDIT.rows(backend, n),
             |q, _, a| {
                 q.bind(a.seq)
@@ -96,7 +113,7 @@ impl PooledWriter {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(audit_head)
     }
 
     pub async fn close(self) {

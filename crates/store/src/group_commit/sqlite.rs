@@ -14,10 +14,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
 use super::batch::{Batch, merge_sessions};
 use super::columns::{ANSWER_LOG, AUDIT, LOGIN_TOKENS, revoke_other_logins, update_session};
+use crate::chain::relink;
 use crate::connection::open_sqlite;
 use crate::error::Result;
 
@@ -65,7 +66,8 @@ impl DirectWriter {
     }
 
     /// The group commit: all of `batch` in one durable transaction, or none of it.
-    pub fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+    /// Returns the audit log's head after it when the batch holds entries.
+    pub fn write_batch(&mut self, batch: &Batch) -> Result<Option<(i64, String)>> {
         let conn = self.connection()?;
         let result = store(conn, batch);
         if result.is_err() && !conn.is_autocommit() {
@@ -106,11 +108,19 @@ pub struct WriterSettings {
     pub temp_store: i64,
 }
 
-fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
+fn store(conn: &mut Connection, batch: &Batch) -> Result<Option<(i64, String)>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut audit_head = None;
     if !batch.audit.is_empty() {
+        // BEGIN IMMEDIATE holds the write lock: the head read here is the one the entries
+        // follow when this commits.
+        let head = tx
+            .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (rows, head) = relink(&batch.audit, head);
+        audit_head = head;
         let mut insert = tx.prepare_cached(&INSERT_AUDIT)?;
-        for a in &batch.audit {
+        for a in rows.iter() {
             insert.execute(params![a.seq, a.at, a.actor, a.action, a.subject, a.detail, a.prev_hash, a.hash])?;
         }
     }
@@ -159,7 +169,7 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<()> {
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(audit_head)
 }
 
 #[cfg(test)]
@@ -172,16 +182,7 @@ mod tests {
     use crate::rows::AuditRow;
 
     fn audit(seq: i64) -> Batch {
-        let row = AuditRow {
-            seq,
-            at: "t".into(),
-            actor: "a".into(),
-            action: "x".into(),
-            subject: "s".into(),
-            detail: "{}".into(),
-            prev_hash: String::new(),
-            hash: format!("h{seq}"),
-        };
+        let row = AuditRow::after(Some((seq - 1, String::new())), "t", "a", "x", "s", "{}");
         Batch { audit: vec![row], ..Batch::default() }
     }
 
@@ -203,6 +204,7 @@ mod tests {
         drop(other);
         writer.write_batch(&audit(3)).expect("a new connection commits");
         let seqs: Vec<i64> = store.audit_log().await.expect("audit").iter().map(|a| a.seq).collect();
-        assert_eq!(seqs, [1, 3]);
+        // Entry 2 was never stored: the third commit's entry takes its place.
+        assert_eq!(seqs, [1, 2]);
     }
 }

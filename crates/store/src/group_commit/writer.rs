@@ -26,8 +26,9 @@ pub enum BatchWriter {
 
 impl BatchWriter {
     /// The group commit: all of `batch` in one durable transaction, or none of it (see
-    /// [`PooledWriter::write_batch`] for the rules a session update keeps).
-    pub async fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+    /// [`PooledWriter::write_batch`] for the rules a session update keeps). Returns the
+    /// audit log's head after it when the batch holds entries.
+    pub async fn write_batch(&mut self, batch: &Batch) -> Result<Option<(i64, String)>> {
         match self {
             BatchWriter::Direct(w) => w.write_batch(batch),
             BatchWriter::Pooled(w) => w.write_batch(batch).await,
@@ -55,18 +56,27 @@ impl Store {
     }
 }
 
+/// What a commit answers: the audit log's head after it (`None` when it stored no entry).
+type Committed = Result<Option<(i64, String)>, String>;
+
 struct WriteReq {
     write: Batch,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Committed>,
 }
 
 /// A queued write; await it for the commit.
-pub struct Pending(oneshot::Receiver<Result<(), String>>);
+pub struct Pending(oneshot::Receiver<Committed>);
 
 impl Pending {
     pub async fn committed(self) -> Result<(), WriteError> {
+        self.committed_audit_head().await.map(|_| ())
+    }
+
+    /// Waits for the commit; returns the audit log's head after it when the commit stored
+    /// entries (which it linked to the head it found: see [`crate::chain`]).
+    pub async fn committed_audit_head(self) -> Result<Option<(i64, String)>, WriteError> {
         match self.0.await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(head)) => Ok(head),
             Ok(Err(e)) => Err(WriteError::Commit(e)),
             Err(_) => Err(WriteError::Stopped),
         }

@@ -33,7 +33,7 @@ impl TestDb {
         let mut writer = self.writer().await;
         let result = writer.write_batch(batch).await;
         writer.close().await;
-        result
+        result.map(|_| ())
     }
 }
 
@@ -113,16 +113,12 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").expect("ts").to_utc()
 }
 
-/// An audit row numbered `seq` (its chain hashes are not checked here).
+/// The audit row numbered `seq` of a chain whose entry `n` has subject `S.P-n`: linked to
+/// the ones before, as the writer stores rows that follow the stored head unchanged.
 pub(crate) fn audit_row(seq: i64) -> store::AuditRow {
-    store::AuditRow {
-        seq,
-        at: "t".into(),
-        actor: "a".into(),
-        action: "x".into(),
-        subject: format!("S.P-{seq}"),
-        detail: "{}".into(),
-        prev_hash: String::new(),
-        hash: format!("h{seq}"),
+    let mut row = store::AuditRow::after(None, "t", "a", "x", "S.P-1", "{}");
+    for n in 2..=seq {
+        row = store::AuditRow::after(Some((row.seq, row.hash.clone())), "t", "a", "x", &format!("S.P-{n}"), "{}");
     }
+    row
 }

@@ -1,0 +1,110 @@
+//! `ujian selection check`: a selection's definition and its applicant list, read-only.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use item_bank::Diagnostics;
+use selection::{Applicants, ComponentRule, Selection};
+
+#[derive(Debug, Subcommand)]
+pub enum SelectionCommand {
+    /// Check a selection file and, with --applicants, its applicant list (CSV or XLSX);
+    /// print every mistake with file and line (exit 1), or a summary per formation.
+    /// Nothing is stored.
+    Check {
+        /// The selection file, e.g. question-banks/selections/sawahlunto-2026/selection.toml.
+        selection: PathBuf,
+        /// The applicant list: columns nomor_peserta, nama, formasi, jalur,
+        /// nilai_pendidikan, tanggal_lahir.
+        #[arg(long)]
+        applicants: Option<PathBuf>,
+    },
+}
+
+pub(crate) fn run(command: &SelectionCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SelectionCommand::Check { selection, applicants } => check(selection, applicants.as_deref()),
+    }
+}
+
+fn check(path: &Path, applicants: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("read {}: {e}", path.display()))?;
+    let selection = match Selection::parse(&path.display().to_string(), &text) {
+        Ok(s) => s,
+        Err(d) => return Ok(problems(&d)),
+    };
+    let list = match applicants {
+        None => None,
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|e| anyhow::anyhow!("read {}: {e}", p.display()))?;
+            let name = p.display().to_string();
+            let is_xlsx = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            let parsed = if is_xlsx {
+                Applicants::parse_xlsx(&name, &bytes, &selection)
+            } else {
+                Applicants::parse_csv(&name, &bytes, &selection)
+            };
+            match parsed {
+                Ok(a) => Some(a),
+                Err(d) => return Ok(problems(&d)),
+            }
+        }
+    };
+    summary(&selection, list.as_ref());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn problems(diags: &Diagnostics) -> ExitCode {
+    for d in diags.iter() {
+        eprintln!("{d}");
+    }
+    let n = diags.len();
+    eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
+    ExitCode::FAILURE
+}
+
+fn summary(s: &Selection, applicants: Option<&Applicants>) {
+    println!("selection {}", s.name());
+    println!(
+        "SKD: exam {}, {} x openings go on, shortfall {}",
+        s.skd().exam,
+        s.skd().multiplier,
+        s.skd().shortfall.as_str()
+    );
+    println!();
+    println!("{:<16} {:<20} {:>8} {:>10}  position / unit", "formation", "track", "openings", "applicants");
+    for f in s.formations() {
+        for (i, t) in f.tracks().iter().enumerate() {
+            let count = applicants.map_or("-".to_owned(), |a| a.of(f.code(), t.track).count().to_string());
+            let what = match i {
+                0 => format!("{} / {}", f.position(), f.unit()),
+                _ => String::new(),
+            };
+            let code = if i == 0 { f.code().as_str() } else { "" };
+            let line = format!("{code:<16} {:<20} {:>8} {count:>10}  {what}", t.track.indonesian(), t.openings);
+            println!("{}", line.trim_end());
+        }
+    }
+    println!();
+    println!("SKB components:");
+    for c in s.skb() {
+        let how = match c.rule() {
+            ComponentRule::Cat { weight, raw_max } => format!("{weight}%, CAT out of {raw_max}"),
+            ComponentRule::Assessed { weight, rubric } => format!(
+                "{weight}%, two assessors, {} criteria out of {}, tolerance {}",
+                rubric.criteria().len(),
+                rubric.max(),
+                rubric.tolerance()
+            ),
+            ComponentRule::PassFail => "pass/fail".to_owned(),
+        };
+        println!("  {:<14} {:<28} {how}", c.id().as_str(), c.name());
+    }
+    println!("final: SKD {}% + SKB {}%", s.weights().skd(), s.weights().skb());
+    let openings: u32 = s.formations().iter().map(|f| f.openings()).sum();
+    match applicants {
+        Some(a) => println!("ok: {} formations, {openings} openings, {} applicants", s.formations().len(), a.len()),
+        None => println!("ok: {} formations, {openings} openings", s.formations().len()),
+    }
+}
