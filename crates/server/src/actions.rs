@@ -116,6 +116,10 @@ pub enum LogAction {
     SessionResumed,
     SessionExtended,
     SessionFinished,
+    /// A selection and its applicants stored (`ujian selection import`).
+    SelectionImported,
+    /// A signed announcement stored (`ujian selection announce`).
+    AnnouncementPublished,
 }
 
 impl LogAction {
@@ -140,6 +144,8 @@ impl LogAction {
             LogAction::SessionResumed => "session.resumed",
             LogAction::SessionExtended => "session.extended",
             LogAction::SessionFinished => "session.finished",
+            LogAction::SelectionImported => "selection.imported",
+            LogAction::AnnouncementPublished => "announcement.published",
         }
     }
 
@@ -160,6 +166,8 @@ impl LogAction {
             LogAction::SessionResumed,
             LogAction::SessionExtended,
             LogAction::SessionFinished,
+            LogAction::SelectionImported,
+            LogAction::AnnouncementPublished,
         ]
         .into_iter()
         .chain(SittingAction::ALL.into_iter().map(LogAction::Sitting))
