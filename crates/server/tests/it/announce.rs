@@ -1,6 +1,6 @@
 //! A selection made real: imported, its SKD sat through the real server, closed,
-//! announced (signed), verified, tampered with, corrected; and a refused import that
-//! changes nothing.
+//! announced (signed), verified, tampered with, served publicly, looked up by a
+//! candidate, corrected; and a refused import that changes nothing.
 
 use std::process::Command;
 
@@ -163,6 +163,52 @@ async fn an_skd_announcement_is_signed_verified_tampered_with_and_corrected() {
     let (code, _, _) = run(&["announcement", "verify", &file("flipped.json", &flipped)]);
     assert_eq!(code, 1, "one byte changed");
 
+    // Public: the list, the signed announcement (which verifies with the published key
+    // as saved from the server), and a candidate's own standing.
+    let get = |path: String| {
+        let url = app.http(&path);
+        async move {
+            let resp = reqwest::get(url).await.expect("get");
+            let status = resp.status().as_u16();
+            (status, resp.text().await.expect("body"))
+        }
+    };
+    let (status, body) = get("/api/v1/selections/UJI-1/announcements".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let listing: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(listing["announcements"][0]["no"], json!("UJI-1-001"));
+    assert_eq!(listing["announcements"][0]["superseded_by"], Value::Null);
+    let (status, body) = get("/api/v1/announcements/UJI-1-001".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let served: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(served, signed, "the server serves what the command wrote");
+    let (_, keys) = get("/api/v1/keys".into()).await;
+    let keys: Value = serde_json::from_str(&keys).expect("json");
+    let key = keys["keys"][0]["public_key_hex"].as_str().expect("key").to_owned();
+    let elsewhere = tempfile::tempdir().expect("tmp");
+    let (code, out, err) =
+        ujian(elsewhere.path(), None, &["announcement", "verify", &file("served.json", &body), "--key", &key]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok: announcement UJI-1-001"), "{out}");
+    assert_eq!(get("/api/v1/announcements/UJI-1-999".into()).await.0, 404);
+
+    let (status, body) = get("/api/v1/selections/UJI-1/standing?participant=P-0001&born=1999-01-02".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let standing: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!((standing["name"].as_str(), standing["formation"].as_str()), (Some("Ani"), Some("F-A")));
+    let entry = &standing["announcements"][0];
+    assert_eq!(entry["no"], json!("UJI-1-001"));
+    assert_eq!(entry["line"]["code"], json!("P/L"));
+    assert_eq!(entry["line"]["rank"], json!(1));
+    assert_eq!(entry["line"]["scores"], json!({ "K": 10, "W": 8 }));
+    assert_eq!((entry["quota"].clone(), entry["openings"].clone()), (json!(2), json!(1)));
+    assert_eq!(entry["thresholds"], json!({ "K": 5, "W": 5 }));
+    assert_eq!(entry["applicants"], json!(4));
+    let wrong_date = get("/api/v1/selections/UJI-1/standing?participant=P-0001&born=1999-01-03".into()).await;
+    let unknown = get("/api/v1/selections/UJI-1/standing?participant=P-9999&born=1999-01-02".into()).await;
+    assert_eq!(wrong_date.0, 404);
+    assert_eq!(wrong_date, unknown, "a wrong birth date learns nothing an unknown number does not");
+
     // The same stage again without a reason: refused, nothing stored.
     let (code, _, err) = run(&["selection", "announce", "UJI-1", "--stage", "skd", "--out", out_arg]);
     assert_eq!(code, 1);
@@ -188,6 +234,27 @@ async fn an_skd_announcement_is_signed_verified_tampered_with_and_corrected() {
     let (code, out, err) = run(&["announcement", "verify", out_dir.join("UJI-1-002.json").to_str().expect("utf8")]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("supersedes UJI-1-001: 1 lines changed; reason: salah formasi"), "{out}");
+    // The list says which is in force; the standing shows the correction's line.
+    let (_, body) = get("/api/v1/selections/UJI-1/announcements".into()).await;
+    let listing: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(listing["announcements"][0]["superseded_by"], json!("UJI-1-002"));
+    let (status, body) = get("/api/v1/selections/UJI-1/standing?participant=P-0003&born=1997-03-04".into()).await;
+    assert_eq!(status, 200, "{body}");
+    let standing: Value = serde_json::from_str(&body).expect("json");
+    let entries = standing["announcements"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "only the announcement in force: {body}");
+    assert_eq!((entries[0]["no"].as_str(), standing["formation"].as_str()), (Some("UJI-1-002"), Some("F-B")));
+    // Lookups are rate-limited per address (the server's clock is held still here).
+    let mut limited = false;
+    for _ in 0..20 {
+        let (status, _) = get("/api/v1/selections/UJI-1/standing?participant=P-0003&born=2000-01-01".into()).await;
+        if status == 429 {
+            limited = true;
+            break;
+        }
+        assert_eq!(status, 404);
+    }
+    assert!(limited, "twenty lookups in an instant were all answered");
     // Both stay stored as they were; every step is in the audit log.
     let stored = app.store().announcements_of("UJI-1").await.expect("list");
     assert_eq!(stored.iter().map(|r| r.no.as_str()).collect::<Vec<_>>(), ["UJI-1-001", "UJI-1-002"]);
