@@ -38,6 +38,16 @@ pub struct ApplicantRow {
     pub birth_date: String,
 }
 
+/// One assessor's scores for one applicant's SKB component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessorScoreRow {
+    pub component: String,
+    pub participant_no: String,
+    pub assessor: String,
+    /// One per rubric criterion, in the rubric's order.
+    pub criteria: Vec<i64>,
+}
+
 /// A published announcement: the payload exactly as it was signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnnouncementRow {
@@ -143,6 +153,57 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(applicant).transpose()
+    }
+
+    /// Adds assessors' scores in one transaction: all or none. A score an assessor already
+    /// gave for the same applicant and component is refused by the key, never replaced.
+    pub async fn put_assessor_scores(
+        &self,
+        selection_id: &str,
+        scores: &[AssessorScoreRow],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for s in scores {
+            let criteria: Vec<String> = s.criteria.iter().map(i64::to_string).collect();
+            sqlx::query(
+                "INSERT INTO assessor_scores (selection_id, component, participant_no, assessor, criteria, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(selection_id)
+            .bind(&s.component)
+            .bind(&s.participant_no)
+            .bind(&s.assessor)
+            .bind(criteria.join(","))
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every assessor's scores for a component of a selection, by participant and assessor.
+    pub async fn assessor_scores(&self, selection_id: &str, component: &str) -> Result<Vec<AssessorScoreRow>> {
+        let rows = sqlx::query(
+            "SELECT component, participant_no, assessor, criteria FROM assessor_scores
+             WHERE selection_id = $1 AND component = $2 ORDER BY participant_no, assessor",
+        )
+        .bind(selection_id)
+        .bind(component)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let criteria: String = r.try_get("criteria")?;
+                Ok(AssessorScoreRow {
+                    component: r.try_get("component")?,
+                    participant_no: r.try_get("participant_no")?,
+                    assessor: r.try_get("assessor")?,
+                    criteria: criteria.split(',').filter_map(|c| c.parse().ok()).collect(),
+                })
+            })
+            .collect()
     }
 
     /// Adds an announcement. There is no way to change or remove one.

@@ -98,3 +98,31 @@ async fn a_selection_is_replaced_with_its_applicants_and_announcements_only_adde
         assert_eq!(db.store.get_announcement("SWL-001").await.expect("get"), Some(a), "{}", db.label);
     }
 }
+
+#[tokio::test]
+async fn assessor_scores_are_added_all_or_none_and_never_replaced() {
+    use store::{AssessorScoreRow, SelectionRow};
+    for db in stores().await {
+        let selection = SelectionRow {
+            id: "SWL".into(),
+            name: "Seleksi".into(),
+            source: "name = 1".into(),
+            stored_at: String::new(),
+        };
+        db.store.put_selection(&selection, &[], now()).await.expect("put");
+        let score = |no: &str, by: &str, criteria: Vec<i64>| AssessorScoreRow {
+            component: "wawancara".into(),
+            participant_no: no.into(),
+            assessor: by.into(),
+            criteria,
+        };
+        let first = vec![score("A-1", "Rina", vec![20, 18]), score("A-1", "Hadi", vec![15, 10])];
+        db.store.put_assessor_scores("SWL", &first, now()).await.expect("scores");
+        // Rina again in a batch with a new score: refused, and the new one is not kept.
+        let again = [score("A-2", "Rina", vec![1, 2]), score("A-1", "Rina", vec![0, 0])];
+        assert!(db.store.put_assessor_scores("SWL", &again, now()).await.is_err(), "{}", db.label);
+        let stored = db.store.assessor_scores("SWL", "wawancara").await.expect("read");
+        assert_eq!(stored, vec![first[1].clone(), first[0].clone()], "{}", db.label);
+        assert!(db.store.assessor_scores("SWL", "praktik").await.expect("read").is_empty());
+    }
+}
