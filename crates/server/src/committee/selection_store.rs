@@ -74,7 +74,8 @@ pub(crate) async fn announce(
     let json = serde_json::to_string_pretty(&signed)?;
     let detail = serde_json::json!({
         "stage": a.stage,
-        "payload_sha256": super::sha256_hex(json.as_bytes()),
+        // Ties the entry to exactly this signed document.
+        "signature": signed.signature,
         "supersedes": a.supersedes,
         "reason": a.reason,
         "audit_head": a.audit_head,
