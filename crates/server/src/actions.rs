@@ -120,6 +120,8 @@ pub enum LogAction {
     SelectionImported,
     /// A signed announcement stored (`ujian selection announce`).
     AnnouncementPublished,
+    /// An assessor's scores for one applicant's SKB component (`ujian selection scores import`).
+    AssessorScored,
 }
 
 impl LogAction {
@@ -146,6 +148,7 @@ impl LogAction {
             LogAction::SessionFinished => "session.finished",
             LogAction::SelectionImported => "selection.imported",
             LogAction::AnnouncementPublished => "announcement.published",
+            LogAction::AssessorScored => "skb.scored",
         }
     }
 
@@ -168,6 +171,7 @@ impl LogAction {
             LogAction::SessionFinished,
             LogAction::SelectionImported,
             LogAction::AnnouncementPublished,
+            LogAction::AssessorScored,
         ]
         .into_iter()
         .chain(SittingAction::ALL.into_iter().map(LogAction::Sitting))

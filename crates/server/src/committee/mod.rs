@@ -15,6 +15,7 @@ mod exam;
 mod irregular;
 mod results;
 mod selection;
+mod selection_scores;
 mod selection_store;
 mod server_api;
 mod sitting;

@@ -54,6 +54,27 @@ pub enum SelectionCommand {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// Assessors' scores for an SKB component.
+    #[command(subcommand)]
+    Scores(ScoresCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScoresCommand {
+    /// Import assessors' scores for an assessed SKB component from CSV: columns
+    /// nomor_peserta, penilai (the assessor's name) and one per rubric criterion (its id).
+    /// Every mistake is listed with its line and nothing is stored (an applicant not P/L
+    /// in the SKD announcement, a score outside the criterion's range, an assessor who
+    /// already scored); otherwise all are stored in one transaction, each with an audit
+    /// entry naming the assessor. A score is never replaced.
+    Import {
+        /// The selection's id, as imported.
+        selection: String,
+        /// The component's id in selection.toml, e.g. wawancara.
+        #[arg(long)]
+        component: String,
+        file: PathBuf,
+    },
 }
 
 pub(crate) async fn run(config: &Config, command: &SelectionCommand) -> anyhow::Result<ExitCode> {
@@ -64,6 +85,9 @@ pub(crate) async fn run(config: &Config, command: &SelectionCommand) -> anyhow::
         }
         SelectionCommand::Announce { selection, stage, reason, out } => {
             super::selection_store::announce(config, selection, stage, reason.as_deref(), out).await
+        }
+        SelectionCommand::Scores(ScoresCommand::Import { selection, component, file }) => {
+            super::selection_scores::import(config, selection, component, file).await
         }
     }
 }

@@ -33,8 +33,21 @@ multiplier = 2
 id = "cat"
 name = "SKB CAT"
 kind = "cat"
-weight = 100
+weight = 50
 raw_max = 100
+
+[[skb.component]]
+id = "wawancara"
+name = "Wawancara"
+kind = "assessed"
+weight = 50
+
+[skb.component.rubric]
+tolerance = 5
+criteria = [
+  { id = "motivasi", name = "Motivasi", min = 0, max = 25 },
+  { id = "komunikasi", name = "Komunikasi", min = 0, max = 25 },
+]
 "#;
 
 fn applicants(p3_formation: &str) -> String {
@@ -274,6 +287,54 @@ async fn an_skd_announcement_is_signed_verified_tampered_with_and_corrected() {
         ]
     );
     server::audit::verify(&log).expect("the chain holds");
+
+    // Interview scores: every mistake with its line and nothing stored; then stored, each
+    // with an audit entry naming the assessor; never replaced.
+    let bad = file(
+        "wawancara-salah.csv",
+        "nomor_peserta,penilai,motivasi,komunikasi\n\
+         P-0001,Rina,20,30\n\
+         P-0003,Rina,10,10\n\
+         P-0009,Hadi,1,1\n\
+         P-0002,,5,5\n\
+         P-0001,Rina,x,5\n",
+    );
+    let (code, out, err) = run(&["selection", "scores", "import", "UJI-1", "--component", "wawancara", &bad]);
+    assert_eq!(code, 1, "{out}");
+    for says in [
+        format!("{bad}:2: komunikasi: 30 is outside 0..=25 (Komunikasi)"),
+        format!("{bad}:3: nomor_peserta: P-0003 did not go on from the SKD (UJI-1-002): not P/L"),
+        format!("{bad}:4: nomor_peserta: \"P-0009\" is not an applicant of UJI-1"),
+        format!("{bad}:5: penilai: the assessor's name is empty"),
+        format!("{bad}:6: penilai: Rina scores P-0001 twice (also line 2)"),
+        format!("{bad}:6: motivasi: \"x\" is not a whole number (0..=25)"),
+    ] {
+        assert!(err.contains(&says), "missing {says:?} in\n{err}");
+    }
+    assert!(app.store().assessor_scores("UJI-1", "wawancara").await.expect("scores").is_empty());
+    assert_eq!(app.store().audit_log().await.expect("log").len(), log.len(), "nothing audited");
+
+    let good = file(
+        "wawancara.csv",
+        "nomor_peserta;penilai;motivasi;komunikasi\nP-0001;Rina;20;18\nP-0001;Hadi;15;10\nP-0002;Rina;22;21\n",
+    );
+    let (code, out, err) = run(&["selection", "scores", "import", "UJI-1", "--component", "wawancara", &good]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("stored 3 scores of wawancara for selection UJI-1"), "{out}");
+    let scores = app.store().assessor_scores("UJI-1", "wawancara").await.expect("scores");
+    let got: Vec<(&str, &str, &[i64])> =
+        scores.iter().map(|s| (s.participant_no.as_str(), s.assessor.as_str(), s.criteria.as_slice())).collect();
+    assert_eq!(got, [("P-0001", "Hadi", &[15, 10][..]), ("P-0001", "Rina", &[20, 18]), ("P-0002", "Rina", &[22, 21])]);
+    let log = app.store().audit_log().await.expect("log");
+    let scored: Vec<(&str, String)> =
+        log.iter().filter(|r| r.action == "skb.scored").map(|r| (r.subject.as_str(), r.detail.to_string())).collect();
+    assert_eq!(scored.len(), 3);
+    assert_eq!(scored[0].0, "UJI-1/wawancara/P-0001");
+    assert!(scored[0].1.contains("Rina") && scored[0].1.contains("[20,18]"), "{}", scored[0].1);
+    let (code, _, err) = run(&["selection", "scores", "import", "UJI-1", "--component", "wawancara", &good]);
+    assert_eq!(code, 1);
+    assert!(err.contains("penilai: Rina already scored P-0001 on wawancara; a score is never replaced"), "{err}");
+    assert_eq!(app.store().assessor_scores("UJI-1", "wawancara").await.expect("scores").len(), 3);
 }
 
 /// The database file's bytes once the last command closed it.
