@@ -87,12 +87,14 @@ pub(crate) async fn announce(
     let csv_path = out.join(format!("{}.csv", a.no));
     std::fs::write(&json_path, json).with_context(|| format!("write {}", json_path.display()))?;
     std::fs::write(&csv_path, csv(&signed)?).with_context(|| format!("write {}", csv_path.display()))?;
+    let printed = printable(&signed, out)?;
     let lines: usize = a.tracks.iter().map(|t| t.lines.len()).sum();
     println!("announcement {} ({} of {}): {} tracks, {lines} lines", a.no, a.stage, a.selection, a.tracks.len());
     if let Some(old) = &a.supersedes {
         println!("supersedes {old}: {} lines changed", a.changes.len());
     }
     println!("wrote {} and {}", json_path.display(), csv_path.display());
+    println!("wrote {printed} XLSX and PDF lists (one per formation and track) to {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -126,6 +128,58 @@ fn csv(signed: &Signed) -> anyhow::Result<String> {
         }
     }
     Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// The list a committee publishes, one XLSX and one PDF per formation and track, laid
+/// out by `committee/announcement.rs` as the results export's are. Returns how many
+/// tracks were written.
+fn printable(signed: &Signed, out: &Path) -> anyhow::Result<usize> {
+    use super::announcement::{Heading, pdf, xlsx};
+    use crate::results::{Export, ResultLine};
+    let a = &signed.announcement;
+    for t in &a.tracks {
+        let lines = t
+            .lines
+            .iter()
+            .map(|l| ResultLine {
+                rank: l.rank,
+                participant_no: l.participant_no.clone(),
+                name: l.name.clone(),
+                sitting: String::new(),
+                venue: String::new(),
+                scores: l.scores.clone(),
+                total: l.total.unwrap_or(0),
+                passed: matches!(l.code.as_str(), "P/L" | "P"),
+                status: String::new(),
+                code: l.code.clone(),
+                answer_cycling: 0,
+                irregularities: String::new(),
+                mismatch: None,
+            })
+            .collect();
+        let export = Export {
+            exam: a.exam.clone(),
+            sections: a.sections.clone(),
+            openings: Some(t.openings),
+            provisional: Vec::new(),
+            lines,
+        };
+        let scope = match &a.supersedes {
+            Some(old) => format!("Pengumuman {} (menggantikan {old}), {}", a.no, a.selection_name),
+            None => format!("Pengumuman {}, {}", a.no, a.selection_name),
+        };
+        let heading = Heading {
+            title: format!("PENGUMUMAN HASIL SELEKSI KOMPETENSI DASAR {}", a.selection_name.to_uppercase()),
+            scope,
+            date: a.date.clone(),
+            formation: format!("{} ({}) {} - {}", t.formation, t.track, t.position, t.unit),
+        };
+        let stem = out.join(format!("{}-{}-{}", a.no, t.formation, t.track));
+        let (x, p) = (stem.with_extension("xlsx"), stem.with_extension("pdf"));
+        std::fs::write(&x, xlsx(&export, &heading)?).with_context(|| format!("write {}", x.display()))?;
+        std::fs::write(&p, pdf(&export, &heading)).with_context(|| format!("write {}", p.display()))?;
+    }
+    Ok(a.tracks.len())
 }
 
 pub(crate) fn announcement_verify(config: &Config, file: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {

@@ -157,6 +157,16 @@ async fn an_skd_announcement_is_signed_verified_tampered_with_and_corrected() {
     let csv = std::fs::read_to_string(out_dir.join("UJI-1-001.csv")).expect("csv");
     assert!(csv.starts_with("announcement,formation,track,rank,participant_no,name,K,W,total,code,below_threshold\n"));
     assert!(csv.contains("UJI-1-001,F-A,general,1,P-0001,Ani,10,8,18,P/L,false\n"), "{csv}");
+    for printed in ["UJI-1-001-F-A-general.xlsx", "UJI-1-001-F-B-general.pdf"] {
+        let bytes = std::fs::read(out_dir.join(printed)).unwrap_or_else(|e| panic!("{printed}: {e}"));
+        assert!(bytes.starts_with(b"PK") || bytes.starts_with(b"%PDF"), "{printed}");
+    }
+    let book = out_dir.join("UJI-1-001-F-A-general.xlsx");
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&book).expect("xlsx");
+    let sheet = calamine::Reader::worksheet_range_at(&mut book, 0).expect("sheet").expect("range");
+    let cells: Vec<String> = sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(cells.iter().any(|c| c.contains("Pengumuman UJI-1-001")), "{cells:?}");
+    assert!(cells.iter().any(|c| c == "P-0001") && cells.iter().any(|c| c == "TH"), "{cells:?}");
 
     // Verified with the server's key; a changed score or signature fails.
     let path_arg = path.to_str().expect("utf8");
