@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Setup, TestApp, best_and_worst, participant, repo};
+use crate::helpers::{Db, Setup, TestApp, best_and_worst, databases, participant, repo};
 
 const SELECTION: &str = r#"
 name = "Seleksi Uji"
@@ -79,7 +79,13 @@ fn ujian(dir: &std::path::Path, database: Option<&str>, args: &[&str]) -> (i32, 
 
 #[tokio::test]
 async fn an_skd_announcement_is_signed_verified_tampered_with_and_corrected() {
-    let app = TestApp::spawn(Setup::tiny(6)).await;
+    for db in databases() {
+        announce_on(db).await;
+    }
+}
+
+async fn announce_on(db: Db) {
+    let app = TestApp::spawn(Setup::tiny(6).on(db)).await;
     let (data, url) = (app.dir.path().to_owned(), app.url.clone());
     let files = tempfile::tempdir().expect("tmp");
     let file = |name: &str, text: &str| {
