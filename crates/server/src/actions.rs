@@ -116,6 +116,12 @@ pub enum LogAction {
     SessionResumed,
     SessionExtended,
     SessionFinished,
+    /// A selection and its applicants stored (`ujian selection import`).
+    SelectionImported,
+    /// A signed announcement stored (`ujian selection announce`).
+    AnnouncementPublished,
+    /// An assessor's scores for one applicant's SKB component (`ujian selection scores import`).
+    AssessorScored,
 }
 
 impl LogAction {
@@ -140,6 +146,9 @@ impl LogAction {
             LogAction::SessionResumed => "session.resumed",
             LogAction::SessionExtended => "session.extended",
             LogAction::SessionFinished => "session.finished",
+            LogAction::SelectionImported => "selection.imported",
+            LogAction::AnnouncementPublished => "announcement.published",
+            LogAction::AssessorScored => "skb.scored",
         }
     }
 
@@ -160,6 +169,9 @@ impl LogAction {
             LogAction::SessionResumed,
             LogAction::SessionExtended,
             LogAction::SessionFinished,
+            LogAction::SelectionImported,
+            LogAction::AnnouncementPublished,
+            LogAction::AssessorScored,
         ]
         .into_iter()
         .chain(SittingAction::ALL.into_iter().map(LogAction::Sitting))

@@ -27,6 +27,9 @@
 //!   it really follows.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
+//! - `selections`: selections (their `selection.toml` text), their applicants linked to
+//!   candidates by participant number, assessors' SKB scores, and signed announcements,
+//!   only ever added.
 //! - `tokens`: candidate login tokens: what a presented one stands for, and ending them
 //!   (marked with a reason, never deleted).
 //!
@@ -47,6 +50,7 @@ mod multi_row;
 mod open;
 mod people;
 mod rows;
+mod selections;
 mod sessions;
 mod staff;
 mod tokens;
@@ -61,5 +65,6 @@ pub use rows::{
     NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow, StaffRow,
     StoredBank, TokenRevocation, TokenRow, ts,
 };
+pub use selections::{AnnouncementRow, ApplicantRow, AssessorScoreRow, SelectionRow};
 /// The digest a [`SessionRecord`] carries on; the answer log's rules live in session-engine.
 pub use session_engine::LogDigest;

@@ -12,7 +12,12 @@
 //! - `console`: sitting and seat control, and the live seat monitor.
 //! - `staff`: staff login and the [`Staff`](crate::staff::Staff) extractor.
 //! - `pages`: the three pages and the files under `/static/`.
+<<<<<<< HEAD
 //! - `public`: health, the receipt keys, receipts by short code, the audit head.
+=======
+//! - `public`: health, the receipt keys, the audit head.
+//! - `selection`: a selection's signed announcements and a candidate's own standing.
+>>>>>>> sel2
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`serve`]: the accept loop: header-read and idle timeouts, connection caps.
 //! - [`client_ip`]: the client's address, through trusted reverse proxies.
@@ -28,6 +33,7 @@ pub(crate) mod error;
 mod login;
 mod pages;
 mod public;
+mod selection;
 pub mod serve;
 mod staff;
 pub mod state;
@@ -102,6 +108,9 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/api/v1/boards", Public, get(board::list)),
         route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),
         route("GET", "/api/v1/boards/{kind}/{id}/feed", Public, get(board::feed)),
+        route("GET", "/api/v1/selections/{id}/announcements", Public, get(selection::list)),
+        route("GET", "/api/v1/selections/{id}/standing", Public, get(selection::standing)),
+        route("GET", "/api/v1/announcements/{no}", Public, get(selection::announcement)),
         route("POST", "/api/v1/staff/login", Public, post(staff::login).layer(login_body)),
         route("POST", "/api/v1/staff/logout", Public, post(staff::logout)),
         route("GET", "/api/v1/staff/me", Staff, get(staff::me)),

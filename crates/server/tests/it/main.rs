@@ -3,6 +3,7 @@
 //! for the CLI and crash tests, and headless Chromium for the candidate page.
 
 mod analyze;
+mod announce;
 mod audit;
 mod board;
 mod browser;
