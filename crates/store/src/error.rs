@@ -25,6 +25,8 @@ pub enum StoreError {
     BankHashMismatch { expected: String, stored: String },
     #[error("exam {exam} names bank {bank}, which is not stored")]
     MissingBank { exam: String, bank: String },
+    #[error("sitting leases need PostgreSQL: a single node on SQLite owns every sitting")]
+    LeasesNeedPostgres,
     #[error("stored exam {code} no longer parses: {message}")]
     CorruptExam { code: String, message: String },
 }

@@ -27,6 +27,8 @@
 //!   it really follows.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
+//! - `leases`: which cluster node owns a sitting ([`Lease`]), taken and renewed by the
+//!   database's clock, and the fence check a group commit runs in its own transaction.
 //! - `tokens`: candidate login tokens: what a presented one stands for, and ending them
 //!   (marked with a reason, never deleted).
 //!
@@ -42,6 +44,7 @@ mod connection;
 mod error;
 mod exams;
 pub mod group_commit;
+mod leases;
 mod load;
 mod multi_row;
 mod open;
@@ -55,6 +58,7 @@ pub use connection::{Backend, Store, WalCheckpoint, run_wal_checkpoints};
 pub use error::{Result, StoreError};
 pub use exams::StoredExam;
 pub use group_commit::Batch;
+pub use leases::{Lease, LeaseRow};
 pub use open::{create_private_dir, sqlite_url_in};
 pub use rows::{
     AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, NewCandidate, NewLoginToken, NewSession, NewSitting,
