@@ -5,13 +5,14 @@
 
 use std::time::Duration;
 
-use sqlx::Row as _;
+use sqlx::{AssertSqlSafe, Row as _};
 
 use crate::connection::{Backend, Store};
 use crate::error::{Result, StoreError};
 
 /// A sitting owned by a node, at an epoch. Only [`Store::take_lease`] makes one, so a
-/// lease in hand was once really held; whether it still is, only the database can tell.
+/// lease in hand was once really held; whether it still is, only a group commit that
+/// carries it as a fence ([`crate::Batch::fenced`]) can tell.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Lease {
     sitting: String,
@@ -130,4 +131,39 @@ impl Store {
             Backend::Sqlite => Err(StoreError::LeasesNeedPostgres),
         }
     }
+}
+
+/// The fences of a group commit, checked inside its transaction: the sittings of
+/// `fences` whose lease is no longer held at that epoch by that node, in order. The
+/// leases that do hold stay locked (`FOR SHARE`) until the transaction ends, so no node
+/// takes one over between this check and the commit: its `UPDATE` waits.
+pub(crate) async fn broken_fences(conn: &mut sqlx::AnyConnection, fences: &[Lease]) -> Result<Vec<String>> {
+    let mut fences: Vec<&Lease> = fences.iter().collect();
+    fences.sort_by(|a, b| (&a.sitting, &a.node, a.epoch).cmp(&(&b.sitting, &b.node, b.epoch)));
+    fences.dedup();
+    let values: Vec<String> =
+        (0..fences.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+    // Locked in sitting order, as every commit does, so two commits never wait on each other.
+    let sql = format!(
+        "SELECT sitting_id, node_id, epoch FROM sitting_leases
+         WHERE (sitting_id, node_id, epoch) IN (VALUES {})
+         ORDER BY sitting_id FOR SHARE",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for f in &fences {
+        q = q.bind(f.sitting.as_str()).bind(f.node.as_str()).bind(f.epoch);
+    }
+    let held = q.fetch_all(&mut *conn).await?;
+    let held: Vec<(String, String, i64)> = held
+        .iter()
+        .map(|r| Ok((r.try_get("sitting_id")?, r.try_get("node_id")?, r.try_get("epoch")?)))
+        .collect::<Result<_>>()?;
+    let mut broken: Vec<String> = fences
+        .iter()
+        .filter(|f| !held.iter().any(|(s, n, e)| *s == f.sitting && *n == f.node && *e == f.epoch))
+        .map(|f| f.sitting.clone())
+        .collect();
+    broken.dedup();
+    Ok(broken)
 }

@@ -1,13 +1,15 @@
-//! Sitting leases (docs/cluster.md), on PostgreSQL:
+//! Sitting leases and the fences group commits carry (docs/cluster.md), on PostgreSQL:
 //! leases are PostgreSQL's, so these run only when `UJIAN_TEST_PG` is set, except the
 //! check that SQLite refuses them.
 
 use std::time::Duration;
 
 use item_bank::Exam;
-use store::{Lease, NewCandidate, NewSession, NewSitting, PaperRow, Store, StoreError};
+use store::group_commit::{BatchWriter, WriteError, Writer};
+use store::{Batch, Lease, LogEntry, NewCandidate, NewSession, NewSitting, PaperRow, Store, StoreError};
+use tokio::sync::watch;
 
-use crate::{fresh_pg_database, now, repo};
+use crate::{audit_row, fresh_pg_database, now, repo};
 
 const TTL: Duration = Duration::from_secs(30);
 
@@ -52,8 +54,46 @@ async fn two_sittings() -> Option<Store> {
     Some(store)
 }
 
+/// An answer to position 0 of `session`, as line `seq` of its log.
+fn answer(session: &str, seq: i64) -> Batch {
+    Batch {
+        log: vec![LogEntry {
+            session_id: session.into(),
+            seq,
+            position: Some(0),
+            action: "answer".into(),
+            choice: Some("A".into()),
+            flagged: None,
+            client_ts: None,
+            server_ts: "2026-11-23T08:00:01.000Z".into(),
+            used_ms: Some(1_000),
+        }],
+        ..Batch::default()
+    }
+}
+
 async fn take(store: &Store, sitting: &str, node: &str) -> Option<Lease> {
     store.take_lease(sitting, node, TTL).await.expect("take lease")
+}
+
+/// Backends of this database waiting for a lock, as PostgreSQL itself reports them.
+async fn waiting_on_locks(store: &Store) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("pg_stat_activity")
+}
+
+/// Returns once `n` backends wait for a lock: the barrier that orders two connections
+/// (a condition PostgreSQL reports, polled; the deadline only ends a broken run).
+async fn until_waiting(store: &Store, n: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while waiting_on_locks(store).await < n {
+        assert!(tokio::time::Instant::now() < deadline, "{n} backend(s) never waited for a lock");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test]
@@ -88,4 +128,103 @@ async fn sqlite_refuses_leases() {
     let refused = store.take_lease("S", "node-a", TTL).await;
     assert!(matches!(refused, Err(StoreError::LeasesNeedPostgres)), "{refused:?}");
     assert!(matches!(store.leases().await, Err(StoreError::LeasesNeedPostgres)));
+}
+
+#[tokio::test]
+async fn a_stale_owners_commit_is_refused_and_stores_nothing() {
+    let Some(store) = two_sittings().await else { return };
+    let stale = take(&store, "S", "node-a").await.expect("take");
+    store.expire_lease("S").await.expect("expire");
+    take(&store, "S", "node-b").await.expect("B takes over");
+
+    let mut batch = answer("S.P-1", 1);
+    batch.audit.push(audit_row(1));
+    let mut writer = BatchWriter::Pooled(store.pooled_writer().await.expect("writer"));
+    let refused = writer.write_batch(&batch.fenced(stale)).await;
+    assert!(matches!(&refused, Err(StoreError::Fenced(s)) if s == &["S"]), "{refused:?}");
+    assert!(store.answer_log("S.P-1").await.expect("log").is_empty());
+    assert!(store.audit_log().await.expect("audit").is_empty(), "no row of a refused commit lands");
+    writer.close().await;
+}
+
+#[tokio::test]
+async fn a_fenced_sittings_writes_are_dropped_from_a_group_commit_and_the_rest_lands() {
+    let Some(store) = two_sittings().await else { return };
+    let stale = take(&store, "S", "node-a").await.expect("take S");
+    let t = take(&store, "T", "node-a").await.expect("take T");
+    store.expire_lease("S").await.expect("expire");
+    take(&store, "S", "node-b").await.expect("B takes S over");
+    let session_before = format!("{:?}", store.load_every_session_of("S").await.expect("sessions"));
+
+    let (_stop, shutdown) = watch::channel(false);
+    let (writer, _task) = Writer::spawn(store.clone(), shutdown).await.expect("writer");
+    // Hold the writer in a first commit (it waits for the audit log's lock) so that the
+    // next two requests are queued together and taken as one group commit.
+    let mut hold = store.pool().begin().await.expect("begin");
+    sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE").execute(&mut *hold).await.expect("lock");
+    let first = writer.enqueue(Batch { audit: vec![audit_row(1)], ..Batch::default() }).await.expect("enqueue");
+    until_waiting(&store, 1).await;
+    let mut from_stale = answer("S.P-1", 1);
+    from_stale.sessions.push(store::SessionWrite {
+        session_id: "S.P-1".into(),
+        status: Some("active".into()),
+        used_ms: 5_000,
+        extension_ms: 0,
+        last_seen_at: "t".into(),
+        started_at: Some("t".into()),
+        finished_at: None,
+        finish_reason: None,
+        result: None,
+    });
+    let refused = writer.enqueue(from_stale.fenced(stale)).await.expect("enqueue");
+    let landed = writer.enqueue(answer("T.P-2", 1).fenced(t)).await.expect("enqueue");
+    hold.rollback().await.expect("release the lock");
+
+    first.committed().await.expect("the first commit");
+    assert_eq!(refused.committed().await, Err(WriteError::Fenced { sitting: "S".into() }));
+    landed.committed().await.expect("the other sitting's write lands");
+    assert!(store.answer_log("S.P-1").await.expect("log").is_empty());
+    assert_eq!(format!("{:?}", store.load_every_session_of("S").await.expect("sessions")), session_before);
+    assert_eq!(store.answer_log("T.P-2").await.expect("log").len(), 1);
+}
+
+#[tokio::test]
+async fn a_takeover_waits_for_a_commit_holding_the_fence() {
+    let Some(store) = two_sittings().await else { return };
+    let a = take(&store, "S", "node-a").await.expect("take");
+    // A stopped renewing: B may take S over, but not in the middle of A's commit.
+    store.expire_lease("S").await.expect("expire");
+
+    let mut hold = store.pool().begin().await.expect("begin");
+    sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE").execute(&mut *hold).await.expect("lock");
+    let mut batch = answer("S.P-1", 1);
+    batch.audit.push(audit_row(1));
+    let mut writer = BatchWriter::Pooled(store.pooled_writer().await.expect("writer"));
+    let commit = tokio::spawn({
+        let batch = batch.fenced(a.clone());
+        async move {
+            let result = writer.write_batch(&batch).await.map(|_| ());
+            (writer, result)
+        }
+    });
+    // A's commit has checked its fence and holds it, waiting for the audit log.
+    until_waiting(&store, 1).await;
+    let takeover = tokio::spawn({
+        let store = store.clone();
+        async move { store.take_lease("S", "node-b", TTL).await }
+    });
+    until_waiting(&store, 2).await;
+    assert!(!takeover.is_finished(), "the takeover waits for the commit holding the fence");
+    hold.rollback().await.expect("release the lock");
+
+    let (mut writer, committed) = commit.await.expect("commit task");
+    committed.expect("A's commit, wholly before the takeover, lands");
+    let b = takeover.await.expect("takeover task").expect("take").expect("B takes S after A's commit");
+    assert_eq!(b.epoch(), a.epoch() + 1);
+    assert_eq!(store.answer_log("S.P-1").await.expect("log").len(), 1);
+
+    let late = writer.write_batch(&answer("S.P-1", 2).fenced(a)).await;
+    assert!(matches!(&late, Err(StoreError::Fenced(s)) if s == &["S"]), "{late:?}");
+    assert_eq!(store.answer_log("S.P-1").await.expect("log").len(), 1);
+    writer.close().await;
 }
