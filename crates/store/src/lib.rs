@@ -27,6 +27,8 @@
 //!   it really follows.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
+//! - `leases`: which cluster node owns a sitting ([`Lease`]), taken and renewed by the
+//!   database's clock, and the fence check a group commit runs in its own transaction.
 //! - `selections`: selections (their `selection.toml` text), their applicants linked to
 //!   candidates by participant number, assessors' SKB scores, and signed announcements,
 //!   only ever added.
@@ -45,6 +47,7 @@ mod connection;
 mod error;
 mod exams;
 pub mod group_commit;
+mod leases;
 mod load;
 mod multi_row;
 mod open;
@@ -59,6 +62,7 @@ pub use connection::{Backend, Store, WalCheckpoint, run_wal_checkpoints};
 pub use error::{Result, StoreError};
 pub use exams::StoredExam;
 pub use group_commit::Batch;
+pub use leases::{Lease, LeaseRow};
 pub use open::{create_private_dir, sqlite_url_in};
 pub use rows::{
     AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, NewCandidate, NewLoginToken, NewSession, NewSitting,
