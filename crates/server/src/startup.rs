@@ -86,12 +86,9 @@ impl App {
         let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?, https));
         let audit = Arc::new(Audit::load(&store).await?);
         let board_pages = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
-<<<<<<< HEAD
         // A receipt lookup reads the database: limited per address as a built board page is.
         let receipt_lookups = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
-=======
         let standing_lookups = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
->>>>>>> sel2
         let heads = Arc::new(HeadPublisher::new(audit.clone(), signer.clone(), clock.clone()));
         let registry = Arc::new(Registry::new(
             store.clone(),
@@ -131,11 +128,8 @@ impl App {
             auth,
             connections,
             board_pages,
-<<<<<<< HEAD
             receipt_lookups,
-=======
             standing_lookups,
->>>>>>> sel2
             heads,
             proxies,
             shutdown: shutdown_rx,

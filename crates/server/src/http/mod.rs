@@ -12,12 +12,8 @@
 //! - `console`: sitting and seat control, and the live seat monitor.
 //! - `staff`: staff login and the [`Staff`](crate::staff::Staff) extractor.
 //! - `pages`: the three pages and the files under `/static/`.
-<<<<<<< HEAD
 //! - `public`: health, the receipt keys, receipts by short code, the audit head.
-=======
-//! - `public`: health, the receipt keys, the audit head.
 //! - `selection`: a selection's signed announcements and a candidate's own standing.
->>>>>>> sel2
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`serve`]: the accept loop: header-read and idle timeouts, connection caps.
 //! - [`client_ip`]: the client's address, through trusted reverse proxies.
