@@ -131,6 +131,17 @@ async fn sqlite_refuses_leases() {
 }
 
 #[tokio::test]
+async fn a_sqlite_writer_refuses_a_fenced_batch_rather_than_store_it_unchecked() {
+    let Some(pg) = two_sittings().await else { return };
+    let lease = take(&pg, "S", "node-a").await.expect("take");
+    for db in crate::stores_each_writer().await.into_iter().filter(|db| db.store.backend() == store::Backend::Sqlite) {
+        let refused = db.commit(&Batch { audit: vec![audit_row(1)], ..Batch::default() }.fenced(lease.clone())).await;
+        assert!(matches!(refused, Err(StoreError::LeasesNeedPostgres)), "{}: {refused:?}", db.label);
+        assert!(db.store.audit_log().await.expect("audit").is_empty(), "{}", db.label);
+    }
+}
+
+#[tokio::test]
 async fn a_stale_owners_commit_is_refused_and_stores_nothing() {
     let Some(store) = two_sittings().await else { return };
     let stale = take(&store, "S", "node-a").await.expect("take");
