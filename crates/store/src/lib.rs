@@ -29,6 +29,8 @@
 //!   [`Store::append_audit`] for entries from the command line.
 //! - `leases`: which cluster node owns a sitting ([`Lease`]), taken and renewed by the
 //!   database's clock, and the fence check a group commit runs in its own transaction.
+//! - `lease_keeper`: [`LeaseKeeper`], a node's leases renewed on a connection of their
+//!   own and given out as fences only while surely held.
 //! - `selections`: selections (their `selection.toml` text), their applicants linked to
 //!   candidates by participant number, assessors' SKB scores, and signed announcements,
 //!   only ever added.
@@ -47,6 +49,7 @@ mod connection;
 mod error;
 mod exams;
 pub mod group_commit;
+mod lease_keeper;
 mod leases;
 mod load;
 mod multi_row;
@@ -62,6 +65,7 @@ pub use connection::{Backend, Store, WalCheckpoint, run_wal_checkpoints};
 pub use error::{Result, StoreError};
 pub use exams::StoredExam;
 pub use group_commit::Batch;
+pub use lease_keeper::LeaseKeeper;
 pub use leases::{Lease, LeaseRow};
 pub use open::{create_private_dir, sqlite_url_in};
 pub use rows::{

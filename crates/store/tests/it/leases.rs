@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use item_bank::Exam;
 use store::group_commit::{BatchWriter, WriteError, Writer};
-use store::{Batch, Lease, LogEntry, NewCandidate, NewSession, NewSitting, PaperRow, Store, StoreError};
+use store::{Batch, Lease, LeaseKeeper, LogEntry, NewCandidate, NewSession, NewSitting, PaperRow, Store, StoreError};
 use tokio::sync::watch;
 
 use crate::{audit_row, fresh_pg_database, now, repo};
@@ -131,6 +131,17 @@ async fn sqlite_refuses_leases() {
 }
 
 #[tokio::test]
+async fn a_sqlite_writer_refuses_a_fenced_batch_rather_than_store_it_unchecked() {
+    let Some(pg) = two_sittings().await else { return };
+    let lease = take(&pg, "S", "node-a").await.expect("take");
+    for db in crate::stores_each_writer().await.into_iter().filter(|db| db.store.backend() == store::Backend::Sqlite) {
+        let refused = db.commit(&Batch { audit: vec![audit_row(1)], ..Batch::default() }.fenced(lease.clone())).await;
+        assert!(matches!(refused, Err(StoreError::LeasesNeedPostgres)), "{}: {refused:?}", db.label);
+        assert!(db.store.audit_log().await.expect("audit").is_empty(), "{}", db.label);
+    }
+}
+
+#[tokio::test]
 async fn a_stale_owners_commit_is_refused_and_stores_nothing() {
     let Some(store) = two_sittings().await else { return };
     let stale = take(&store, "S", "node-a").await.expect("take");
@@ -227,4 +238,62 @@ async fn a_takeover_waits_for_a_commit_holding_the_fence() {
     assert!(matches!(&late, Err(StoreError::Fenced(s)) if s == &["S"]), "{late:?}");
     assert_eq!(store.answer_log("S.P-1").await.expect("log").len(), 1);
     writer.close().await;
+}
+
+#[tokio::test]
+async fn a_keeper_gives_out_a_fence_only_while_it_surely_holds_the_lease() {
+    let Some(store) = two_sittings().await else { return };
+    let keeper = LeaseKeeper::open(&store, "node-a", TTL).await.expect("keeper");
+    let lease = keeper.take("S").await.expect("take").expect("a free sitting");
+    assert_eq!(keeper.fence("S", tokio::time::Instant::now()), Some(lease.clone()));
+    assert_eq!(keeper.fence("T", tokio::time::Instant::now()), None, "a sitting never taken has no fence");
+    // No renewal for a whole TTL: the node must assume the lease is gone, before the
+    // database's expiry (counted from later).
+    let later = tokio::time::Instant::now();
+    assert_eq!(keeper.fence("S", later + TTL), None);
+
+    assert_eq!(keeper.renew().await.expect("renew"), Vec::<String>::new());
+    store.expire_lease("S").await.expect("expire");
+    take(&store, "S", "node-b").await.expect("B takes S over");
+    assert_eq!(keeper.renew().await.expect("renew"), ["S"]);
+    assert_eq!(keeper.fence("S", tokio::time::Instant::now()), None, "a lease another node took is no fence");
+    keeper.close().await;
+}
+
+#[tokio::test]
+async fn a_keeper_releasing_its_leases_lets_another_node_take_them_at_once() {
+    let Some(store) = two_sittings().await else { return };
+    let keeper = LeaseKeeper::open(&store, "node-a", TTL).await.expect("keeper");
+    keeper.take("T").await.expect("take").expect("a free sitting");
+    assert_eq!(take(&store, "T", "node-b").await, None);
+    keeper.release_all().await.expect("release");
+    assert_eq!(keeper.fence("T", tokio::time::Instant::now()), None);
+    assert_eq!(take(&store, "T", "node-b").await.map(|l| l.epoch()), Some(2));
+    keeper.close().await;
+}
+
+#[tokio::test]
+async fn a_running_keeper_notices_a_takeover_at_its_first_renewal() {
+    let Some(store) = two_sittings().await else { return };
+    let keeper = std::sync::Arc::new(LeaseKeeper::open(&store, "node-a", TTL).await.expect("keeper"));
+    keeper.take("S").await.expect("take").expect("a free sitting");
+    store.expire_lease("S").await.expect("expire");
+    take(&store, "S", "node-b").await.expect("B takes S over");
+    let (stop, shutdown) = watch::channel(false);
+    let running = tokio::spawn({
+        let keeper = keeper.clone();
+        async move { keeper.run(shutdown).await }
+    });
+    // The first renewal runs at once. The deadline is well inside the TTL, so the fence
+    // can only have gone through that renewal, not by running out.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while keeper.fence("S", tokio::time::Instant::now()).is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "the keeper never renewed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // B's lease stands: the keeper's renewal did not take it back.
+    assert_eq!(store.leases().await.expect("list")[0].lease.node(), "node-b");
+    stop.send(true).expect("stop");
+    running.await.expect("the keeper stops");
+    keeper.close().await;
 }
