@@ -340,17 +340,23 @@ pub enum AnnouncementCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ReceiptCommand {
-    /// Check a result receipt (the `UJ1.…` string under the candidate's score).
+    /// Check a result receipt: the `UJ1.…` string under the candidate's score (and in its
+    /// QR code), or the short code (`K7QD-2MXA-P9TR`) the result screen shows.
     ///
-    /// Uses the public key in --key (hex, from /api/v1/keys) or, without it, the key of
-    /// the server whose --data-dir is given. Where there is a database (--database, or one
-    /// in --data-dir) it also says whether the audit chain still holds the head the
-    /// receipt names and the entry that published this result; exits 1 if not.
+    /// A short code is looked up in the database (--database, or the one in --data-dir),
+    /// or with --server at that server's `/api/v1/receipts/{code}`. Uses the public key in
+    /// --key (hex, from /api/v1/keys) or, without it, the key of the server whose
+    /// --data-dir is given (with --server: the key that server publishes). Where there is
+    /// a database it also says whether the audit chain still holds the head the receipt
+    /// names and the entry that published this result; exits 1 if not.
     Verify {
         receipt: String,
         /// Ed25519 public key, hex (as /api/v1/keys gives it).
         #[arg(long)]
         key: Option<String>,
+        /// Look a short code up at this server (http://HOST:PORT) instead of the database.
+        #[arg(long)]
+        server: Option<String>,
     },
 }
 
@@ -463,8 +469,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Announcement(AnnouncementCommand::Verify { file, key }) => {
             committee::announcement_verify(&config(g, None), &file, key.as_deref())
         }
-        Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
-            committee::receipt_verify(&config(g, None), &receipt, key.as_deref()).await
+        Command::Receipt(ReceiptCommand::Verify { receipt, key, server }) => {
+            committee::receipt_verify(&config(g, None), &receipt, key.as_deref(), server.as_deref()).await
         }
         Command::Analyze(command) => committee::analyze(&config(g, None), command).await,
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {

@@ -87,6 +87,8 @@ impl App {
         let audit = Arc::new(Audit::load(&store).await?);
         let board_pages = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
         let standing_lookups = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
+        // A receipt lookup reads the database: limited per address as a built board page is.
+        let receipt_lookups = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
         let heads = Arc::new(HeadPublisher::new(audit.clone(), signer.clone(), clock.clone()));
         let registry = Arc::new(Registry::new(
             store.clone(),
@@ -127,6 +129,7 @@ impl App {
             connections,
             board_pages,
             standing_lookups,
+            receipt_lookups,
             heads,
             proxies,
             shutdown: shutdown_rx,

@@ -199,6 +199,19 @@ impl Store {
             .collect()
     }
 
+    /// The stored results (JSON) of finished sessions whose text holds `needle`: the
+    /// receipt lookup by short code matches the result's `"receipt":"CODE"` with it. The
+    /// caller makes sure `needle` holds no `%`, `_` or `\\`.
+    pub async fn results_containing(&self, needle: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT result FROM sessions WHERE status = 'finished' AND result IS NOT NULL AND result LIKE $1",
+        )
+        .bind(format!("%{needle}%"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok(r.try_get("result")?)).collect()
+    }
+
     /// The stored answer log of a session, in seq order (for checks and exports).
     pub async fn answer_log(&self, session_id: &str) -> Result<Vec<LogEntry>> {
         let rows = sqlx::query(

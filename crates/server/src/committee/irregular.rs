@@ -78,13 +78,30 @@ pub(super) async fn examine(
 
 /// Fills each line's `irregularities` with the candidate's flags as short codes, from the
 /// integrity checks of every sitting in the export (the exam's whole answer logs loaded
-/// once). A line whose session never started has none.
-pub(crate) async fn add_irregularities(store: &Store, mut export: Export) -> anyhow::Result<Export> {
-    let mut sittings: Vec<String> = export.lines.iter().map(|l| l.sitting.clone()).collect();
+/// once). A line whose session never started has none. The results matter more than the
+/// column: if the checks cannot run, the export goes out without it, with a warning.
+pub(crate) async fn add_irregularities(store: &Store, mut export: Export) -> Export {
+    match codes(store, &export).await {
+        Ok(codes) => {
+            for line in &mut export.lines {
+                if let Some(code) = codes.get(&(line.sitting.clone(), line.participant_no.clone())) {
+                    line.irregularities.clone_from(code);
+                }
+            }
+        }
+        Err(e) => eprintln!("warning: the irregularities column is empty: the integrity checks failed: {e:#}"),
+    }
+    export
+}
+
+/// Each exported candidate's short codes, by (sitting, participant number).
+async fn codes(store: &Store, export: &Export) -> anyhow::Result<HashMap<(String, String), String>> {
+    let mut sittings: Vec<&str> = export.lines.iter().map(|l| l.sitting.as_str()).collect();
     sittings.sort_unstable();
     sittings.dedup();
+    let mut codes = HashMap::new();
     if sittings.is_empty() {
-        return Ok(export);
+        return Ok(codes);
     }
     let data = load(store, Some(&export.exam), None).await?;
     let bar = super::analyze::progress(data.sheets.len(), 1 + sittings.len() * 2 + data.sheets.len());
@@ -92,22 +109,16 @@ pub(crate) async fn add_irregularities(store: &Store, mut export: Export) -> any
     let medians = analytics::analyse(&data.items, &data.sheets).item_medians(data.items.len());
     bar.inc(1);
     let comparison = Comparison::new(&data.items, &data.sheets, analytics::SimilarityOptions::default());
-    let mut codes: HashMap<(&str, &str), String> = HashMap::new();
-    for sitting in &sittings {
+    for sitting in sittings {
         let Some((_, room)) = data.rooms.iter().find(|(id, _)| id == sitting) else { continue };
         bar.set_message(format!("irregularities: sitting {sitting}"));
         let found = examine(store, &data, &comparison, &medians, (sitting, room.clone()), &bar).await?;
         for &c in &found.room {
-            codes.insert((sitting.as_str(), data.sheets[c].candidate.as_str()), short_codes(&data, &found, c));
+            codes.insert((sitting.to_owned(), data.sheets[c].candidate.clone()), short_codes(&data, &found, c));
         }
     }
     bar.finish_and_clear();
-    for line in &mut export.lines {
-        if let Some(code) = codes.get(&(line.sitting.as_str(), line.participant_no.as_str())) {
-            line.irregularities.clone_from(code);
-        }
-    }
-    Ok(export)
+    Ok(codes)
 }
 
 /// Sheet `c`'s flags as the export's short codes, `;` between them: `SIM:P-0012` and

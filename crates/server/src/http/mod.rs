@@ -12,7 +12,7 @@
 //! - `console`: sitting and seat control, and the live seat monitor.
 //! - `staff`: staff login and the [`Staff`](crate::staff::Staff) extractor.
 //! - `pages`: the three pages and the files under `/static/`.
-//! - `public`: health, the receipt keys, the audit head.
+//! - `public`: health, the receipt keys, receipts by short code, the audit head.
 //! - `selection`: a selection's signed announcements and a candidate's own standing.
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`serve`]: the accept loop: header-read and idle timeouts, connection caps.
@@ -95,6 +95,8 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/health", Public, get(public::health)),
         route("GET", "/api/v1/keys", Public, get(public::keys)),
         route("GET", "/api/v1/audit/head", Public, get(public::audit_head)),
+        route("GET", "/api/v1/receipts/{code}", Public, get(public::receipt)),
+        route("GET", "/api/v1/receipts/{code}/qr.svg", Public, get(public::receipt_qr)),
         route("POST", "/api/v1/candidate/login", Public, post(login::login).layer(login_body)),
         route("POST", "/api/v1/candidate/logout", Public, post(login::logout)),
         route("GET", "/api/v1/assets/{hash}/{name}", CandidateOrStaff, get(assets::asset)),

@@ -503,11 +503,13 @@ impl Registry {
     }
 
     /// Tells the sitting's supervisors what just happened at a seat. The event is written
-    /// only when a console watches (an answer in a closed loop is a `fast_answer` each).
+    /// only when a console watches (an answer in a closed loop updates an `irregularity` each).
     fn note(&self, seat: &Seat, note: Note) {
         self.monitor.emit(&seat.sitting, || {
             let (kind, by, detail) = note.describe();
-            seat.event(kind, by, detail, store::ts(self.clock.utc()))
+            let mut event = seat.event(kind, by, detail, store::ts(self.clock.utc()));
+            event.irregularity = note.irregularity();
+            event
         });
     }
 

@@ -17,6 +17,7 @@ mod helpers;
 mod lockout;
 mod login;
 mod oracle;
+mod receipts;
 mod results;
 mod seats;
 mod selection;
