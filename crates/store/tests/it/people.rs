@@ -126,3 +126,47 @@ async fn assessor_scores_are_added_all_or_none_and_never_replaced() {
         assert!(db.store.assessor_scores("SWL", "praktik").await.expect("read").is_empty());
     }
 }
+
+#[tokio::test]
+async fn announcements_and_assessor_scores_cannot_be_changed_or_removed() {
+    use store::{AnnouncementRow, AssessorScoreRow, SelectionRow};
+    for db in stores().await {
+        let selection = SelectionRow {
+            id: "SWL".into(),
+            name: "Seleksi".into(),
+            source: "name = 1".into(),
+            stored_at: String::new(),
+        };
+        db.store.put_selection(&selection, &[], now()).await.expect("put");
+        let a = AnnouncementRow {
+            no: "SWL-001".into(),
+            selection_id: "SWL".into(),
+            seq: 1,
+            stage: "skd".into(),
+            supersedes: None,
+            payload: "{}".into(),
+            signature: "sig".into(),
+            key_id: "k".into(),
+            created_at: "2026-12-04T00:00:00Z".into(),
+        };
+        db.store.put_announcement(&a).await.expect("announce");
+        let score = AssessorScoreRow {
+            component: "wawancara".into(),
+            participant_no: "A-1".into(),
+            assessor: "Rina".into(),
+            criteria: vec![20, 18],
+        };
+        db.store.put_assessor_scores("SWL", std::slice::from_ref(&score), now()).await.expect("score");
+        for sql in [
+            "UPDATE announcements SET payload = '{\"forged\":1}'",
+            "DELETE FROM announcements",
+            "UPDATE assessor_scores SET criteria = '25,25'",
+            "DELETE FROM assessor_scores",
+        ] {
+            let err = sqlx::query(sql).execute(db.store.pool()).await.expect_err(sql);
+            assert!(err.to_string().contains("is append-only"), "{}: {sql}: {err}", db.label);
+        }
+        assert_eq!(db.store.get_announcement("SWL-001").await.expect("get"), Some(a), "{}", db.label);
+        assert_eq!(db.store.assessor_scores("SWL", "wawancara").await.expect("read"), vec![score], "{}", db.label);
+    }
+}
