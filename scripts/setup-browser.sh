@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the browser tests (crates/server/web/tests/*.mjs) need: Debian's chromium
-# and the pinned playwright-core from crates/server/web/tests/package-lock.json. Idempotent:
+# and the pinned playwright-core and axe-core from crates/server/web/tests/package-lock.json. Idempotent:
 # does nothing when both are already there and up to date. Runs as root (or with sudo) on a
 # Debian machine with node and npm.
 set -euo pipefail

@@ -92,6 +92,21 @@
       act_unlock: 'Buka kunci masuk',
       act_terminate: 'Diskualifikasi',
       act_aria: '{action} — {no}',
+      view_label: 'Tampilan',
+      view_cards: 'Kartu',
+      view_table: 'Tabel',
+      view_map: 'Denah',
+      sort_label: 'Urutkan:',
+      sort_seat: 'PC',
+      sort_participant: 'Peserta',
+      sort_status: 'Status',
+      sort_progress: 'Kemajuan',
+      sort_remaining: 'Sisa waktu',
+      sort_attention: 'Perhatian',
+      sort_asc: 'naik',
+      sort_desc: 'turun',
+      map_unnamed: 'Tanpa nama PC',
+      map_open: 'Buka baris {no} di tabel',
 
       log_title: 'Log kejadian',
       log_note: 'Terbaru di atas. Hanya kejadian sejak halaman ini dibuka.',
@@ -321,6 +336,21 @@
       act_unlock: 'Unlock login',
       act_terminate: 'Disqualify',
       act_aria: '{action} — {no}',
+      view_label: 'View',
+      view_cards: 'Cards',
+      view_table: 'Table',
+      view_map: 'Room map',
+      sort_label: 'Sort:',
+      sort_seat: 'PC',
+      sort_participant: 'Participant',
+      sort_status: 'Status',
+      sort_progress: 'Progress',
+      sort_remaining: 'Time left',
+      sort_attention: 'Attention',
+      sort_asc: 'ascending',
+      sort_desc: 'descending',
+      map_unnamed: 'No PC name',
+      map_open: 'Open row {no} in the table',
 
       log_title: 'Event log',
       log_note: 'Newest first. Only events since this page was opened.',
@@ -543,6 +573,12 @@
     confirm: $('reason-confirm'),
     cancel: $('reason-cancel'),
     toasts: $('toasts'),
+    screenSitting: $('screen-sitting'),
+    sortbar: $('seat-sortbar'),
+    sortDir: $('sort-dir'),
+    viewButtons: [...document.querySelectorAll('[data-seat-view]')],
+    sortButtons: [...document.querySelectorAll('[data-sort]')],
+    mapBreak: h('p', { class: 'map-break muted', 'data-testid': 'map-unnamed' }),
   };
 
   const chars = (s) => [...String(s || '').trim()].length;
@@ -557,6 +593,20 @@
   const ALARM_KINDS = new Set(['focus_lost', 'fullscreen_exit', 'page_hidden', 'fast_answer', 'irregularity', 'answer_cycling', 'answer_while_paused', 'taken_over', 'disconnected']);
   // In card order: two columns, the disqualification last (bottom right, away from the rest).
   const SEAT_ACTIONS = ['checkin', 'allow-move', 'pause', 'resume', 'extend', 'unlock', 'terminate'];
+  const SEAT_VIEWS = ['cards', 'table', 'map'];
+  const VIEW_KEY = 'ujian.console.seatView';
+  // Up to this many seats the cards fit a screen or two; a bigger room starts in the table.
+  const CARDS_MAX = 30;
+  // "PC-2" before "PC-10": PC names in their natural order.
+  const natural = new Intl.Collator('id', { numeric: true, sensitivity: 'base' });
+
+  // The view the supervisor chose last, in this browser.
+  function storedView() {
+    try {
+      const v = localStorage.getItem(VIEW_KEY);
+      return SEAT_VIEWS.includes(v) ? v : null;
+    } catch { return null; }
+  }
 
   const S = {
     me: null,
@@ -575,6 +625,8 @@
     lastFrame: 0,
     lastSeatsAt: null, // Date of the last seat data
     dlg: null,
+    seatView: storedView(), // 'cards' | 'table' | 'map', or null: chosen by the room's size
+    sort: { key: 'participant', dir: 1 },
     loggingIn: false,
     routeSeq: 0,
   };
@@ -622,6 +674,7 @@
       for (const rec of S.seats.values()) updateSeat(rec, performance.now(), true);
       renderCounts();
       applyFilter();
+      arrangeSeats();
       renderLog();
       renderMonitor();
     }
@@ -971,7 +1024,7 @@
     c.bar = h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0' }, c.fill);
     c.progress = h('div', { class: 'seat-progress', 'data-testid': `seat-progress-${no}` }, c.progressText);
     c.remainingLabel = h('dt');
-    c.remaining = h('dd', { class: 'remaining', 'data-testid': `seat-remaining-${no}`, role: 'timer', 'aria-live': 'off' });
+    c.remaining = h('span', { class: 'remaining', 'data-testid': `seat-remaining-${no}`, role: 'timer', 'aria-live': 'off' });
     c.scoreLabel = h('dt');
     c.score = h('dd', { class: 'score', 'data-testid': `seat-score-${no}` });
     const actions = h('div', { class: 'seat-actions', role: 'group' });
@@ -982,6 +1035,10 @@
       actions.appendChild(b);
     }
     c.actions = actions;
+    // In the map a tile only locates the seat: pressing it opens the seat's row in the table,
+    // where every action is.
+    c.open = h('button', { type: 'button', class: 'seat-open', 'data-testid': `seat-open-${no}` });
+    c.open.addEventListener('click', () => { setSeatView('table'); focusSeat(no); });
     rec.el = h('article', {
       class: 'seat',
       'data-testid': `seat-${no}`,
@@ -992,14 +1049,14 @@
       tabindex: '-1',
       'aria-labelledby': `${idBase}-no`,
     },
-    h('div', { class: 'seat-head' }, c.no, c.conn),
+    h('div', { class: 'seat-head' }, c.no, c.conn, c.open),
     c.name,
     h('div', { class: 'seat-pc' }, c.checkin, c.pc),
     h('div', { class: 'seat-state' }, c.status, c.alert),
     h('div', { class: 'seat-progress-row' }, c.answeredLabel, c.progress),
     c.bar,
     h('dl', { class: 'seat-stats' },
-      h('div', null, c.remainingLabel, c.remaining),
+      h('div', null, c.remainingLabel, h('dd', null, c.remaining)),
       h('div', null, c.scoreLabel, c.score)),
     actions);
     return rec;
@@ -1032,17 +1089,94 @@
         S.seats.delete(no);
       }
     }
-    if (reorder || el.grid.childElementCount !== order.length) {
-      let i = 0;
-      for (const rec of order) {
-        if (el.grid.children[i] !== rec.el) el.grid.insertBefore(rec.el, el.grid.children[i] || null);
-        i++;
-      }
-    }
+    if (reorder || seatCount() !== order.length) arrangeSeats();
     S.lastSeatsAt = new Date();
     renderCounts();
     applyFilter();
     renderMonitorMeta();
+  }
+
+  function seatCount() {
+    let n = 0;
+    for (const c of el.grid.children) if (c.classList.contains('seat')) n++;
+    return n;
+  }
+
+  const STATUS_ORDER = { active: 0, paused: 1, ready: 2, finished: 3 };
+  const SORT_KEYS = {
+    seat: (a, b) => pcOrder(a, b),
+    participant: (a, b) => natural.compare(a.no, b.no),
+    status: (a, b) => (STATUS_ORDER[a.data.status] ?? 4) - (STATUS_ORDER[b.data.status] ?? 4),
+    progress: (a, b) => fraction(a) - fraction(b),
+    remaining: (a, b, now) => timeLeft(a, now) - timeLeft(b, now),
+    // Those needing attention first, then by how many alarms.
+    attention: (a, b) => attentionOf(b) - attentionOf(a),
+  };
+  function fraction(rec) {
+    const total = Number(rec.data.total) || 0;
+    return total ? (Number(rec.data.answered) || 0) / total : 0;
+  }
+  function timeLeft(rec, now) {
+    return rec.data.status === 'finished' ? Infinity : remainingOf(rec, now);
+  }
+  function attentionOf(rec) {
+    return needsAttention(rec) ? 1 + (S.alerts.get(rec.no)?.length || 0) : 0;
+  }
+  // Named PCs in their natural order, then the seats without a PC name.
+  function pcOrder(a, b) {
+    const pa = a.data.seat ? String(a.data.seat) : '';
+    const pb = b.data.seat ? String(b.data.seat) : '';
+    if (!pa !== !pb) return pa ? -1 : 1;
+    return natural.compare(pa, pb);
+  }
+
+  function currentSeatView() {
+    return S.seatView || (S.seats.size > CARDS_MAX ? 'table' : 'cards');
+  }
+
+  function setSeatView(view) {
+    S.seatView = view;
+    try { localStorage.setItem(VIEW_KEY, view); } catch { /* private mode: this page only */ }
+    arrangeSeats();
+  }
+
+  // Puts the seats in the order of the view (the map: by PC; otherwise the chosen sort) and
+  // marks the view on the page.
+  function arrangeSeats() {
+    const view = currentSeatView();
+    const now = performance.now();
+    const recs = [...S.seats.values()].filter((r) => r.data);
+    const { key, dir } = S.sort;
+    const cmp = view === 'map' ? pcOrder : (a, b) => dir * SORT_KEYS[key](a, b, now);
+    recs.sort((a, b) => cmp(a, b) || natural.compare(a.no, b.no));
+    // The map's tail row: seats whose PC has no name.
+    const firstUnnamed = view === 'map' ? recs.findIndex((r) => !r.data.seat) : -1;
+    const items = recs.map((r) => r.el);
+    if (firstUnnamed > 0) items.splice(firstUnnamed, 0, el.mapBreak);
+    else el.mapBreak.remove();
+    let i = 0;
+    for (const item of items) {
+      if (el.grid.children[i] !== item) el.grid.insertBefore(item, el.grid.children[i] || null);
+      i++;
+    }
+    el.grid.dataset.view = view;
+    el.screenSitting.dataset.seatView = view;
+    for (const b of el.viewButtons) setAttr(b, 'aria-pressed', b.dataset.seatView === view ? 'true' : 'false');
+    setHidden(el.sortbar, view === 'map');
+    for (const b of el.sortButtons) setAttr(b, 'aria-pressed', b.dataset.sort === key ? 'true' : 'false');
+    setText(el.sortDir, `${t(`sort_${key}`)} (${t(dir > 0 ? 'sort_asc' : 'sort_desc')})`);
+    setText(el.mapBreak, t('map_unnamed'));
+  }
+
+  for (const b of document.querySelectorAll('[data-seat-view]')) {
+    b.addEventListener('click', () => setSeatView(b.dataset.seatView));
+  }
+  for (const b of document.querySelectorAll('[data-sort]')) {
+    b.addEventListener('click', () => {
+      const key = b.dataset.sort;
+      S.sort = { key, dir: S.sort.key === key ? -S.sort.dir : 1 };
+      arrangeSeats();
+    });
   }
 
   function remainingOf(rec, now) {
@@ -1146,6 +1280,7 @@
       setText(c.remainingLabel, t('remaining'));
       setText(c.scoreLabel, t('score'));
       setAttr(c.actions, 'aria-label', no);
+      setAttr(c.open, 'aria-label', t('map_open', { no }));
       for (const a of SEAT_ACTIONS) {
         const label = t(`act_${a.replace('-', '_')}`);
         setText(b[a], label);

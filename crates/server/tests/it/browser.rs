@@ -24,6 +24,10 @@ fn browser_tests(test: &str) -> Option<PathBuf> {
         dir.join("node_modules/playwright-core").exists(),
         "playwright-core is not installed: run scripts/setup-browser.sh (scripts/test.sh does)"
     );
+    assert!(
+        dir.join("node_modules/axe-core").exists(),
+        "axe-core is not installed: run scripts/setup-browser.sh (scripts/test.sh does)"
+    );
     Some(dir)
 }
 
@@ -146,6 +150,31 @@ async fn a_supervisor_pauses_the_sitting_in_the_console_and_the_candidate_page_s
         assert!(log.iter().any(|r| r.action == action), "{action} not audited");
     }
     assert_eq!(server::audit::verify(&log), Ok(log.len()));
+}
+
+#[tokio::test]
+async fn a_room_of_200_fits_the_console_as_a_table_and_a_map_without_accessibility_violations() {
+    let Some(dir) =
+        browser_tests("a_room_of_200_fits_the_console_as_a_table_and_a_map_without_accessibility_violations")
+    else {
+        return;
+    };
+    let app = TestApp::spawn(Setup::tiny(200)).await;
+    let out = node_script(&dir, "console-room.mjs", &app)
+        .env("STAFF_USER", "sup1")
+        .env("STAFF_PASSWORD", PIN)
+        .env("SITTING", crate::helpers::SITTING)
+        .env("ROOM", "200")
+        .env("NAMED", "150")
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "console-room test failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    // The check-ins the script made went through the API into the audit trail.
+    let log = app.store().audit_log().await.expect("audit");
+    assert_eq!(log.iter().filter(|r| r.action == "session.checkin").count(), 150, "one audited check-in a seat");
 }
 
 #[tokio::test]

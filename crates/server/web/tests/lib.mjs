@@ -2,7 +2,7 @@
 // this machine, numbered steps with one `ok` line each, page errors collected, screenshots
 // in out/ (a failure screenshot of every page the test opened), and the exit code.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -130,4 +130,20 @@ export async function run(title, body) {
     await browser.close().catch(() => {});
   }
   process.exit(exitCode);
+}
+
+/**
+ * The WCAG 2.1 A and AA violations axe-core finds on `page` as it is now, one line each
+ * (rule, impact, the first few elements). Empty when the page passes.
+ */
+export async function axeViolations(page) {
+  const axePath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'node_modules/axe-core/axe.min.js');
+  // Evaluated, not added as a <script>: the pages' Content-Security-Policy forbids inline
+  // scripts, and the test must not loosen it.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(readFileSync(axePath, 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×): ${v.help} — ${v.nodes.slice(0, 3).join(', ')}`);
 }
