@@ -57,9 +57,9 @@ pub use exams::StoredExam;
 pub use group_commit::Batch;
 pub use open::{create_private_dir, sqlite_url_in};
 pub use rows::{
-    AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, NewCandidate, NewLoginToken, NewSession, NewSitting,
-    NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow, StaffRow,
-    StoredBank, TokenRevocation, TokenRow, ts,
+    AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, LoginCounts, NewCandidate, NewLoginToken, NewSession,
+    NewSitting, NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow,
+    StaffRow, StoredBank, TokenRevocation, TokenRow, ts,
 };
 /// The digest a [`SessionRecord`] carries on; the answer log's rules live in session-engine.
 pub use session_engine::LogDigest;
