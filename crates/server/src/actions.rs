@@ -99,6 +99,9 @@ impl FromStr for SessionAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogAction {
     CandidateLogin,
+    /// A connection to a running session that did not start it: the same login back after
+    /// a drop, or (`"takeover": true`) a second connection that took the seat.
+    CandidateReconnect,
     /// A supervisor let a locked-out candidate try again.
     CandidateUnlock,
     StaffLogin,
@@ -128,6 +131,7 @@ impl LogAction {
     pub fn as_str(self) -> &'static str {
         match self {
             LogAction::CandidateLogin => "candidate.login",
+            LogAction::CandidateReconnect => "candidate.reconnect",
             LogAction::CandidateUnlock => "candidate.unlock",
             LogAction::StaffLogin => "staff.login",
             LogAction::StaffUnlock => "staff.unlock",
@@ -156,6 +160,7 @@ impl LogAction {
     pub fn all() -> impl Iterator<Item = LogAction> {
         [
             LogAction::CandidateLogin,
+            LogAction::CandidateReconnect,
             LogAction::CandidateUnlock,
             LogAction::StaffLogin,
             LogAction::StaffUnlock,

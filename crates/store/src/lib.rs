@@ -69,9 +69,9 @@ pub use lease_keeper::LeaseKeeper;
 pub use leases::{Lease, LeaseRow};
 pub use open::{create_private_dir, sqlite_url_in};
 pub use rows::{
-    AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, NewCandidate, NewLoginToken, NewSession, NewSitting,
-    NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow, StaffRow,
-    StoredBank, TokenRevocation, TokenRow, ts,
+    AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, LoginCounts, NewCandidate, NewLoginToken, NewSession,
+    NewSitting, NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow,
+    StaffRow, StoredBank, TokenRevocation, TokenRow, ts,
 };
 pub use selections::{AnnouncementRow, ApplicantRow, AssessorScoreRow, SelectionRow};
 /// The digest a [`SessionRecord`] carries on; the answer log's rules live in session-engine.

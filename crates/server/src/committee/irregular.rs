@@ -67,9 +67,9 @@ pub(super) async fn examine(
         }
     }
     let mut logins = HashMap::new();
-    for (session, n, moved) in store.login_counts_of(sitting).await? {
-        if let Some(&c) = sheet_of.get(session.as_str()) {
-            logins.insert(c, (usize::try_from(n).unwrap_or(0), usize::try_from(moved).unwrap_or(0)));
+    for counts in store.login_counts_of(sitting).await? {
+        if let Some(&c) = sheet_of.get(counts.session_id.as_str()) {
+            logins.insert(c, counts);
         }
     }
     judge_sessions(&mut found, &logins, COUNTS_ALPHA);
@@ -123,7 +123,8 @@ async fn codes(store: &Store, export: &Export) -> anyhow::Result<HashMap<(String
 
 /// Sheet `c`'s flags as the export's short codes, `;` between them: `SIM:P-0012` and
 /// `LOCKSTEP:P-0012` name the other candidate of a pair; `FAST:n`, `IDLE:n`, `W2R`,
-/// `CYCLE:n`, `FOCUS:n`, `COPY:n`, `RELOGIN:n` and `MOVE:n` are the report's flags
+/// `CYCLE:n`, `FOCUS:n`, `COPY:n`, `RELOGIN:n`, `MOVE:n`, `RECONNECT:n` and `TAKEOVER:n`
+/// are the report's flags
 /// (docs/analytics.md).
 fn short_codes(data: &Data, found: &Integrity, c: usize) -> String {
     let other = |a: usize, b: usize| data.sheets[if a == c { b } else { a }].candidate.as_str();
@@ -146,6 +147,8 @@ fn short_codes(data: &Data, found: &Integrity, c: usize) -> String {
             "copy_paste" => "COPY",
             "relogins" => "RELOGIN",
             "pc_moves" => "MOVE",
+            "reconnects" => "RECONNECT",
+            "takeovers" => "TAKEOVER",
             // Pairs are named above.
             _ => continue,
         };
