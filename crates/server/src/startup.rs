@@ -130,6 +130,7 @@ impl App {
             receipt_lookups,
             heads,
             proxies,
+            reports: Arc::new(tokio::sync::Semaphore::new(1)),
             shutdown: shutdown_rx,
         };
         Ok(App {
