@@ -32,6 +32,8 @@
 //! - [`staff`]: staff login, roles and scope.
 //! - [`control`]: sitting and seat control, and what the live monitor shows.
 //! - [`protocol`]: the candidate WebSocket's JSON wire types.
+//! - `reports`: the item analysis and integrity reports (HTML, CSV, JSON), for
+//!   `ujian analyze` and the console.
 //! - [`results`]: result exports (CSV, JSON), rescored from the answer logs, with codes.
 //! - [`sitting`]: preparing a sitting with every paper drawn in advance.
 //! - [`sittings`]: sitting statuses ([`sittings::SittingStatus`]) and starts, read once.
@@ -56,6 +58,7 @@ pub mod live;
 pub mod monitor;
 pub mod protocol;
 pub mod receipt;
+mod reports;
 pub mod results;
 pub mod shutdown;
 pub mod signed_head;

@@ -132,6 +132,7 @@ impl App {
             standing_lookups,
             heads,
             proxies,
+            reports: Arc::new(tokio::sync::Semaphore::new(1)),
             shutdown: shutdown_rx,
         };
         Ok(App {

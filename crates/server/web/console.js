@@ -48,6 +48,7 @@
       hide_token: 'Sembunyikan',
       rotate_token: 'Ganti token',
       sitting_actions: 'Tindakan sesi',
+      integrity_report: 'Laporan integritas',
       open: 'Buka sesi',
       pause_all: 'Jeda semua',
       resume_all: 'Lanjutkan semua',
@@ -292,6 +293,7 @@
       hide_token: 'Hide',
       rotate_token: 'New token',
       sitting_actions: 'Sitting actions',
+      integrity_report: 'Integrity report',
       open: 'Open sitting',
       pause_all: 'Pause all',
       resume_all: 'Resume all',
@@ -874,6 +876,8 @@
       closeSitting();
       S.sittingId = id;
     }
+    // The report is served to the staff cookie; it opens in a new tab.
+    $('integrity-report').href = '/api/v1/sittings/' + encodeURIComponent(id) + '/reports/integrity';
     showScreen('sitting');
     renderHeader();
     renderCounts();

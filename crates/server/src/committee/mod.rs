@@ -5,14 +5,10 @@
 //! ([`record`]), with the committee as its actor.
 
 mod analyze;
-mod analyze_html;
-mod analyze_input;
-mod analyze_svg;
 mod announcement;
 mod bank;
 mod candidates;
 mod exam;
-mod irregular;
 mod results;
 mod selection;
 mod selection_scores;
@@ -28,12 +24,12 @@ use anyhow::Context as _;
 use item_bank::BankError;
 use store::Store;
 
+pub(crate) use crate::reports::add_irregularities;
 pub(crate) use analyze::AnalyzeCommand;
 pub(crate) use analyze::analyze;
 pub(crate) use bank::{bank_export, bank_import, bank_import_csv, bank_lint, bank_new, bank_samples, bank_validate};
 pub(crate) use candidates::candidates_import;
 pub(crate) use exam::{exam_check, exam_import};
-pub(crate) use irregular::add_irregularities;
 pub(crate) use results::{ResultsCommand, results};
 pub(crate) use selection::SelectionCommand;
 pub(crate) use selection::run as selection;

@@ -12,6 +12,7 @@
 //! - `console`: sitting and seat control, and the live seat monitor.
 //! - `staff`: staff login and the [`Staff`](crate::staff::Staff) extractor.
 //! - `pages`: the three pages and the files under `/static/`.
+//! - `reports`: the item analysis and integrity reports for staff.
 //! - `public`: health, the receipt keys, receipts by short code, the audit head.
 //! - `selection`: a selection's signed announcements and a candidate's own standing.
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
@@ -29,6 +30,7 @@ pub(crate) mod error;
 mod login;
 mod pages;
 mod public;
+mod reports;
 mod selection;
 pub mod serve;
 mod staff;
@@ -117,6 +119,8 @@ pub fn routes() -> Vec<Route> {
         route("POST", "/api/v1/sessions/{id}/{action}", Staff, post(console::session_action)),
         route("POST", "/api/v1/sessions/{id}/unlock", Staff, post(console::unlock_candidate)),
         route("GET", "/ws/monitor/{id}", Staff, get(console::monitor)),
+        route("GET", "/api/v1/sittings/{id}/reports/{file}", Staff, get(reports::integrity)),
+        route("GET", "/api/v1/exams/{code}/reports/{file}", Admin, get(reports::items)),
     ]
 }
 

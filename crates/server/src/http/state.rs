@@ -33,6 +33,8 @@ pub struct AppState {
     pub heads: Arc<HeadPublisher>,
     /// Whose `X-Forwarded-For` to believe (see [`super::client_ip`]).
     pub proxies: Arc<TrustedProxies>,
+    /// One report computed at a time (see `reports`): each reads a whole exam.
+    pub reports: Arc<tokio::sync::Semaphore>,
     /// Turns true when the server is shutting down: connections close, timers stop.
     pub shutdown: watch::Receiver<bool>,
 }

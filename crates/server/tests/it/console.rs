@@ -19,6 +19,8 @@ fn concrete(path: &str, app: &TestApp) -> String {
         .replace("/api/v1/sessions/{id}/{action}", "/api/v1/sessions/T-1.P-0001/checkin")
         .replace("/api/v1/sessions/{id}/unlock", "/api/v1/sessions/T-1.P-0001/unlock")
         .replace("/api/v1/staff/{username}/unlock", "/api/v1/staff/sup1/unlock")
+        .replace("/api/v1/sittings/{id}/reports/{file}", "/api/v1/sittings/T-1/reports/integrity.json")
+        .replace("/api/v1/exams/{code}/reports/{file}", "/api/v1/exams/{code}/reports/items.json")
         .replace("{id}", "T-1")
 }
 
@@ -74,8 +76,9 @@ async fn every_route_allows_exactly_the_roles_it_should() {
     // Logouts end the tokens: check them last.
     let mut all = routes();
     all.sort_by_key(|r| r.path.ends_with("/logout"));
+    let exam = app.store().get_sitting("T-1").await.expect("read").expect("T-1").exam_code;
     for r in all {
-        let path = concrete(r.path, &app);
+        let path = concrete(r.path, &app).replace("{code}", &exam);
         let as_nobody = call(&app, r.method, &path, None).await;
         let as_candidate = call(&app, r.method, &path, Some(&candidate)).await;
         let as_other = call(&app, r.method, &path, Some(&other)).await;
@@ -484,4 +487,55 @@ async fn a_seat_finished_before_a_restart_shows_its_result_and_a_disqualificatio
     let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
     let sup = app.staff("sup1").await;
     check(&console_seats(&app, &sup).await, "after the restart");
+}
+
+#[tokio::test]
+async fn staff_read_a_sittings_reports_one_computation_at_a_time() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let sup = app.staff("sup1").await;
+    let admin = app.staff("admin").await;
+    let mut c = app.candidate(1).await;
+    assert_eq!(c.answer(0, Some("A")).await["type"], "ack");
+    c.finish().await;
+    let get = |path: String, token: String| {
+        let app = &app;
+        async move {
+            let resp = reqwest::Client::new().get(app.http(&path)).bearer_auth(token).send().await.expect("get");
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            (status, headers, resp.text().await.expect("body"))
+        }
+    };
+    let (status, headers, html) = get("/api/v1/sittings/T-1/reports/integrity".into(), sup.clone()).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(html.contains("bukan putusan") && html.contains("P-0001"), "{html}");
+    let (status, headers, csv) = get("/api/v1/sittings/T-1/reports/integrity.csv".into(), sup.clone()).await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(headers["content-disposition"], "attachment; filename=\"integrity.csv\"");
+    assert!(csv.starts_with("participant_no,name,") && csv.contains("takeovers"), "{csv}");
+    let (status, _, json) = get("/api/v1/sittings/T-1/reports/integrity.json".into(), sup.clone()).await;
+    assert_eq!(status, 200);
+    let json: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(json["sitting"], "T-1");
+    let (status, _, body) = get("/api/v1/sittings/T-1/reports/secrets.txt".into(), sup.clone()).await;
+    assert_eq!(status, 404, "{body}");
+
+    let exam = app.store().get_sitting("T-1").await.expect("read").expect("T-1").exam_code;
+    let (status, _, items) = get(format!("/api/v1/exams/{exam}/reports/items.csv"), admin.clone()).await;
+    assert_eq!(status, 200, "{items}");
+    assert!(items.starts_with("item,section,scoring,drawn"), "{items}");
+    let (status, _, _) = get(format!("/api/v1/exams/{exam}/reports/items"), sup.clone()).await;
+    assert_eq!(status, 403, "items span every sitting: admin only");
+    let (status, _, _) = get("/api/v1/exams/NOPE/reports/items".into(), admin.clone()).await;
+    assert_eq!(status, 404);
+
+    // While one report is computed, another request is told to come back later.
+    let running = app.state.reports.clone().try_acquire_owned().expect("no report running");
+    let (status, headers, body) = get("/api/v1/sittings/T-1/reports/integrity".into(), sup.clone()).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(headers["retry-after"], "10");
+    assert!(body.contains("rate_limited"), "{body}");
+    drop(running);
+    assert_eq!(get("/api/v1/sittings/T-1/reports/integrity".into(), sup).await.0, 200);
 }

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use analytics::{ItemInfo, ItemReport, ItemScoring};
 use item_bank::Label;
 
-use super::analyze_html::esc;
-use super::analyze_input::{Data, Integrity, pairs};
+use super::html::esc;
+use super::input::{Data, Integrity, pairs};
 
 const SVG: &str = "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"";
 const BLUE: &str = "#4a7ab5";

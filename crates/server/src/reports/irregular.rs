@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use analytics::Comparison;
 use store::Store;
 
-use super::analyze_input::{Data, Integrity, candidate_flags, judge_sessions, load};
+use super::input::{Data, Integrity, candidate_flags, judge_sessions, load};
 use crate::results::Export;
 
 /// The chance, for a room of honest candidates, that any candidate's wrong-to-right count,
@@ -16,17 +16,31 @@ use crate::results::Export;
 /// improbable to be shown.
 pub(super) const COUNTS_ALPHA: f64 = 0.001;
 
+/// What a sitting's session checks read besides the answers: each session's client events
+/// by kind, and its logins, moves, reconnects and takeovers from the audit log.
+pub(super) struct RoomLogs {
+    events: Vec<(String, String, i64)>,
+    logins: Vec<store::LoginCounts>,
+}
+
+impl RoomLogs {
+    pub(super) async fn of(store: &Store, sitting: &str) -> anyhow::Result<RoomLogs> {
+        Ok(RoomLogs { events: store.event_counts_of(sitting).await?, logins: store.login_counts_of(sitting).await? })
+    }
+}
+
 /// Runs every check on the sheets of `room` (indexes into `data`, which holds the whole
 /// exam so that popularity and medians are well estimated), the sitting's stored client
-/// events and logins included. `bar` moves by 2 plus one per candidate.
-pub(super) async fn examine(
-    store: &Store,
+/// events and logins included. Pure computation, seconds for a large room: the server runs
+/// it off the async runtime. `bar` moves by 2 plus one per candidate.
+pub(super) fn examine(
     data: &Data,
     comparison: &Comparison<'_>,
     medians: &[Option<f64>],
-    (sitting, room): (&str, Vec<usize>),
+    room: Vec<usize>,
+    logs: &RoomLogs,
     bar: &indicatif::ProgressBar,
-) -> anyhow::Result<Integrity> {
+) -> Integrity {
     let similarity = comparison.room(&room);
     bar.inc(1);
     bar.set_message("lockstep and changes");
@@ -61,19 +75,19 @@ pub(super) async fn examine(
     for &c in &found.room {
         found.events.entry(c).or_default();
     }
-    for (session, kind, n) in store.event_counts_of(sitting).await? {
+    for (session, kind, n) in &logs.events {
         if let Some(&c) = sheet_of.get(session.as_str()) {
-            found.events.entry(c).or_default().insert(kind, usize::try_from(n).unwrap_or(0));
+            found.events.entry(c).or_default().insert(kind.clone(), usize::try_from(*n).unwrap_or(0));
         }
     }
     let mut logins = HashMap::new();
-    for counts in store.login_counts_of(sitting).await? {
+    for counts in &logs.logins {
         if let Some(&c) = sheet_of.get(counts.session_id.as_str()) {
-            logins.insert(c, counts);
+            logins.insert(c, counts.clone());
         }
     }
     judge_sessions(&mut found, &logins, COUNTS_ALPHA);
-    Ok(found)
+    found
 }
 
 /// Fills each line's `irregularities` with the candidate's flags as short codes, from the
@@ -104,7 +118,7 @@ async fn codes(store: &Store, export: &Export) -> anyhow::Result<HashMap<(String
         return Ok(codes);
     }
     let data = load(store, Some(&export.exam), None).await?;
-    let bar = super::analyze::progress(data.sheets.len(), 1 + sittings.len() * 2 + data.sheets.len());
+    let bar = super::progress(data.sheets.len(), 1 + sittings.len() * 2 + data.sheets.len());
     bar.set_message("irregularities: item medians");
     let medians = analytics::analyse(&data.items, &data.sheets).item_medians(data.items.len());
     bar.inc(1);
@@ -112,7 +126,8 @@ async fn codes(store: &Store, export: &Export) -> anyhow::Result<HashMap<(String
     for sitting in sittings {
         let Some((_, room)) = data.rooms.iter().find(|(id, _)| id == sitting) else { continue };
         bar.set_message(format!("irregularities: sitting {sitting}"));
-        let found = examine(store, &data, &comparison, &medians, (sitting, room.clone()), &bar).await?;
+        let logs = RoomLogs::of(store, sitting).await?;
+        let found = examine(&data, &comparison, &medians, room.clone(), &logs, &bar);
         for &c in &found.room {
             codes.insert((sitting.to_owned(), data.sheets[c].candidate.clone()), short_codes(&data, &found, c));
         }

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use analytics::{Analysis, ItemScoring, Reliability};
 
-use super::analyze_input::{Data, Integrity, candidate_flags, events_text, flag_text, pairs};
-use super::analyze_svg as svg;
+use super::input::{Data, Integrity, candidate_flags, events_text, flag_text, pairs};
+use super::svg;
 
 /// At most this many flagged candidates get a timeline on the page.
 const TIMELINES: usize = 20;
