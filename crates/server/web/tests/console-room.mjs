@@ -20,7 +20,8 @@
 // named PCs out in their natural order with the unnamed seats in a tail row, and a tile
 // opens its row in the table; a bulk check-in of ticked and scanned numbers refuses a
 // list with wrong numbers, naming each, then checks the rest in; the view is remembered after a reload; axe-core finds no
-// WCAG 2.1 A/AA violation in the table, the map and the cards. Screenshots
+// WCAG 2.1 A/AA violation on the login, the sitting list, the table, the map, the cards
+// and the bulk check-in dialog. Screenshots
 // out/console-table.png, console-map.png.
 
 import assert from 'node:assert/strict';
@@ -57,10 +58,13 @@ await run('supervisor console for a big room', async ({ step, newPage }) => {
   await step(`the supervisor logs in and checks ${NAMED} of ${ROOM} candidates in with PC names`, async () => {
     await sup.goto(`${BASE_URL}/console`, { waitUntil: 'domcontentloaded' });
     await sup.evaluate(() => localStorage.clear());
+    await sup.waitForSelector(tid('staff-login-form'), { state: 'visible' });
+    await expectNoViolations('login');
     await sup.fill(tid('staff-username'), STAFF_USER);
     await sup.fill(tid('staff-password'), STAFF_PASSWORD);
     await sup.click(tid('staff-login-submit'));
     await expectNoError(sup, tid(`sitting-link-${SITTING}`), tid('staff-login-error'), 'staff login refused');
+    await expectNoViolations('sitting list');
     const refused = await sup.evaluate(async ({ sitting, named }) => {
       const bad = [];
       for (let i = 1; i <= named; i++) {
@@ -151,6 +155,7 @@ await run('supervisor console for a big room', async ({ step, newPage }) => {
     await sup.click(tid('action-bulk-checkin'));
     await sup.waitForSelector(tid('reason-dialog'), { state: 'visible' });
     assert.equal(await sup.inputValue(tid('reason-list')), `${pno(NAMED + 1)}\n${pno(NAMED + 2)}\n`, 'the ticked seats are listed');
+    await expectNoViolations('bulk check-in dialog');
     await sup.fill(tid('reason-list'), `${pno(NAMED + 1)}\n${pno(NAMED + 2)}\nP-9999\n${pno(NAMED + 3)}\nZZ-1\n`);
     await sup.fill(tid('reason-input'), 'Absen di pintu (uji otomatis)');
     await sup.click(tid('reason-confirm'));
