@@ -1082,6 +1082,7 @@
     const now = performance.now();
     const seen = new Set();
     let reorder = false;
+    let pcChanged = false;
     const order = [];
     for (const s of list) {
       if (!s || s.participant_no == null) continue;
@@ -1094,6 +1095,8 @@
         S.seats.set(no, rec);
         reorder = true;
       }
+      // A seat given a PC name moves in the map (and in the table sorted by PC).
+      if (rec.data && (rec.data.seat || '') !== (s.seat || '')) pcChanged = true;
       rec.data = s;
       rec.at = now;
       order.push(rec);
@@ -1105,7 +1108,8 @@
         S.seats.delete(no);
       }
     }
-    if (reorder || seatCount() !== order.length) arrangeSeats();
+    const byPc = currentSeatView() === 'map' || S.sort.key === 'seat';
+    if (reorder || (pcChanged && byPc) || seatCount() !== order.length) arrangeSeats();
     S.lastSeatsAt = new Date();
     renderCounts();
     applyFilter();

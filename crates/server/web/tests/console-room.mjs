@@ -17,12 +17,12 @@
 // the API with PC names in reverse order (P-0001 sits at the last PC); the big room opens in
 // the table, the page at most two screens tall; every seat action is in each row; sorting
 // by participant and by PC orders the rows, pressing again reverses; the map lays the
-// named PCs out in their natural order with the unnamed seats in a tail row, and a tile
-// opens its row in the table; a bulk check-in of ticked and scanned numbers refuses a
-// list with wrong numbers, naming each, then checks the rest in; the view is remembered after a reload; axe-core finds no
+// named PCs out in their natural order with the unnamed seats in a tail row (a seat named
+// while the map is open moves to its place), and a tile opens its row in the table; a
+// bulk check-in of ticked and scanned numbers refuses a list with wrong numbers, naming
+// each, then checks the rest in; the view is remembered after a reload; axe-core finds no
 // WCAG 2.1 A/AA violation on the login, the sitting list, the table, the map, the cards
-// and the bulk check-in dialog. Screenshots
-// out/console-table.png, console-map.png.
+// and the bulk check-in dialog. Screenshots out/console-table.png, console-map.png.
 
 import assert from 'node:assert/strict';
 import { axeViolations, env as envOf, expectNoError, run, screenshot, tid } from './lib.mjs';
@@ -141,6 +141,15 @@ await run('supervisor console for a big room', async ({ step, newPage }) => {
     const tall = await sup.evaluate(() => document.documentElement.scrollHeight);
     assert.ok(tall <= 2 * SCREEN.height, `the page is ${tall} px tall, more than two screens`);
     await screenshot(sup, 'console-map.png');
+    // A seat checked in at PC-0 while the map is open moves to the front.
+    const moved = pno(NAMED + 10);
+    const status = await sup.evaluate(async ({ sitting, no }) => (await fetch(`/api/v1/sessions/${sitting}.${no}/checkin`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ reason: 'Pindah ke PC-0 (uji otomatis)', seat: 'PC-0' }),
+    })).status, { sitting: SITTING, no: moved });
+    assert.equal(status, 200);
+    await sup.waitForFunction((no) => document.querySelector('#seat-grid > .seat')?.dataset.participant === no, moved);
     await expectNoViolations('map');
     await sup.click(tid(`seat-open-${pno(5)}`));
     assert.equal(await sup.getAttribute(tid('seats-grid'), 'data-view'), 'table', 'the tile opens the table');
