@@ -99,6 +99,9 @@ impl FromStr for SessionAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogAction {
     CandidateLogin,
+    /// A connection to a running session that did not start it: the same login back after
+    /// a drop, or (`"takeover": true`) a second connection that took the seat.
+    CandidateReconnect,
     /// A supervisor let a locked-out candidate try again.
     CandidateUnlock,
     StaffLogin,
@@ -116,12 +119,19 @@ pub enum LogAction {
     SessionResumed,
     SessionExtended,
     SessionFinished,
+    /// A selection and its applicants stored (`ujian selection import`).
+    SelectionImported,
+    /// A signed announcement stored (`ujian selection announce`).
+    AnnouncementPublished,
+    /// An assessor's scores for one applicant's SKB component (`ujian selection scores import`).
+    AssessorScored,
 }
 
 impl LogAction {
     pub fn as_str(self) -> &'static str {
         match self {
             LogAction::CandidateLogin => "candidate.login",
+            LogAction::CandidateReconnect => "candidate.reconnect",
             LogAction::CandidateUnlock => "candidate.unlock",
             LogAction::StaffLogin => "staff.login",
             LogAction::StaffUnlock => "staff.unlock",
@@ -140,6 +150,9 @@ impl LogAction {
             LogAction::SessionResumed => "session.resumed",
             LogAction::SessionExtended => "session.extended",
             LogAction::SessionFinished => "session.finished",
+            LogAction::SelectionImported => "selection.imported",
+            LogAction::AnnouncementPublished => "announcement.published",
+            LogAction::AssessorScored => "skb.scored",
         }
     }
 
@@ -147,6 +160,7 @@ impl LogAction {
     pub fn all() -> impl Iterator<Item = LogAction> {
         [
             LogAction::CandidateLogin,
+            LogAction::CandidateReconnect,
             LogAction::CandidateUnlock,
             LogAction::StaffLogin,
             LogAction::StaffUnlock,
@@ -160,6 +174,9 @@ impl LogAction {
             LogAction::SessionResumed,
             LogAction::SessionExtended,
             LogAction::SessionFinished,
+            LogAction::SelectionImported,
+            LogAction::AnnouncementPublished,
+            LogAction::AssessorScored,
         ]
         .into_iter()
         .chain(SittingAction::ALL.into_iter().map(LogAction::Sitting))

@@ -85,6 +85,9 @@ pub enum Command {
     /// Check result receipts.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Check a selection's signed announcements.
+    #[command(subcommand)]
+    Announcement(AnnouncementCommand),
     /// Report how the items worked and the irregularities in a sitting's logs.
     #[command(subcommand)]
     Analyze(committee::AnalyzeCommand),
@@ -321,18 +324,39 @@ pub enum AuditCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ReceiptCommand {
-    /// Check a result receipt (the `UJ1.…` string under the candidate's score).
+pub enum AnnouncementCommand {
+    /// Check an announcement's signature (the NO.json `ujian selection announce` writes,
+    /// or /api/v1/announcements/NO saved to a file) and say what it covers.
     ///
     /// Uses the public key in --key (hex, from /api/v1/keys) or, without it, the key of
-    /// the server whose --data-dir is given. Where there is a database (--database, or one
-    /// in --data-dir) it also says whether the audit chain still holds the head the
-    /// receipt names and the entry that published this result; exits 1 if not.
+    /// the server whose --data-dir is given. Exits 1 when the signature does not match.
+    Verify {
+        file: PathBuf,
+        /// Ed25519 public key, hex (as /api/v1/keys gives it).
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a result receipt: the `UJ1.…` string under the candidate's score (and in its
+    /// QR code), or the short code (`K7QD-2MXA-P9TR`) the result screen shows.
+    ///
+    /// A short code is looked up in the database (--database, or the one in --data-dir),
+    /// or with --server at that server's `/api/v1/receipts/{code}`. Uses the public key in
+    /// --key (hex, from /api/v1/keys) or, without it, the key of the server whose
+    /// --data-dir is given (with --server: the key that server publishes). Where there is
+    /// a database it also says whether the audit chain still holds the head the receipt
+    /// names and the entry that published this result; exits 1 if not.
     Verify {
         receipt: String,
         /// Ed25519 public key, hex (as /api/v1/keys gives it).
         #[arg(long)]
         key: Option<String>,
+        /// Look a short code up at this server (http://HOST:PORT) instead of the database.
+        #[arg(long)]
+        server: Option<String>,
     },
 }
 
@@ -425,7 +449,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             committee::bank_export(&bank_formats::command::ExportArgs { format, bank, out })
         }
         Command::Exam(ExamCommand::Check { exam }) => Ok(committee::exam_check(&exam)),
-        Command::Selection(command) => committee::selection(&command),
+        Command::Selection(command) => committee::selection(&config(g, None), &command).await,
         Command::Exam(ExamCommand::Import { exam }) => committee::exam_import(&config(g, None), &exam).await,
         Command::Candidates(CandidatesCommand::Import { csv, pins_out }) => {
             committee::candidates_import(&config(g, None), &csv, pins_out.as_deref()).await
@@ -442,8 +466,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Verify { head, key }) => {
             committee::audit_verify(&config(g, None), head.as_deref(), key.as_deref()).await
         }
-        Command::Receipt(ReceiptCommand::Verify { receipt, key }) => {
-            committee::receipt_verify(&config(g, None), &receipt, key.as_deref()).await
+        Command::Announcement(AnnouncementCommand::Verify { file, key }) => {
+            committee::announcement_verify(&config(g, None), &file, key.as_deref())
+        }
+        Command::Receipt(ReceiptCommand::Verify { receipt, key, server }) => {
+            committee::receipt_verify(&config(g, None), &receipt, key.as_deref(), server.as_deref()).await
         }
         Command::Analyze(command) => committee::analyze(&config(g, None), command).await,
         Command::Staff(StaffCommand::Add { username, role, name, sittings }) => {

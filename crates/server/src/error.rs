@@ -65,6 +65,8 @@ codes! {
     ReasonRequired = "reason_required", 400;
     UnknownAction = "unknown_action", 404;
     UnknownBoard = "unknown_board", 404;
+    /// No finished session's receipt has the short code asked for.
+    UnknownReceipt = "unknown_receipt", 404;
     UnknownSitting = "unknown_sitting", 404;
     UnknownSession = "unknown_session", 404;
     /// An answer to the session is still being stored.

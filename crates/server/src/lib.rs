@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //!
+//! - [`announcements`]: a stored selection's stages computed from stored results, and
+//!   its signed, immutable announcements; a candidate's own standing.
 //! - [`cli`]: the `ujian` command line (clap): committee commands and `serve`.
 //! - `committee`: bank validation, CSV import, exam checks, candidate import.
 //! - [`demo`]: `ujian demo`, a ready-to-use exam on SQLite.
@@ -35,6 +37,7 @@
 //! - [`sittings`]: sitting statuses ([`sittings::SittingStatus`]) and starts, read once.
 
 pub mod actions;
+pub mod announcements;
 pub mod audit;
 pub mod auth;
 pub mod board;

@@ -1,6 +1,7 @@
 //! The supervisor's live seat monitor: events as they happen (connect, disconnect,
-//! takeover, focus lost, implausibly fast answers, one question tried option by option,
-//! answers during a pause, supervisor actions), one broadcast channel per sitting.
+//! takeover, focus lost, one question tried option by option, answers during a pause,
+//! supervisor actions, and one grouped irregularity per candidate updated as its evidence
+//! grows), one broadcast channel per sitting.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ pub struct SeatEvent {
     pub session: String,
     pub participant_no: String,
     /// `connected`, `disconnected`, `taken_over`, `focus_lost`, `focus_gained`,
-    /// `fast_answer`, `answer_cycling`, `answer_while_paused`, `paused`, `resumed`,
+    /// `irregularity`, `answer_cycling`, `answer_while_paused`, `paused`, `resumed`,
     /// `extended`, `finished`, …
     pub kind: String,
     /// Who reports it: `server` (seen by the server itself) or `candidate` (the page's own
@@ -22,6 +23,29 @@ pub struct SeatEvent {
     pub by: &'static str,
     pub detail: String,
     pub at: String,
+    /// With kind `irregularity` only: the candidate's grouped evidence so far. One such event
+    /// per candidate is current: each new one replaces the last (docs/protocol.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irregularity: Option<Irregularity>,
+}
+
+/// What the live detectors counted at one seat since the server loaded it: the evidence of
+/// the one grouped irregularity per candidate that the seat monitor shows, and never the
+/// public board. None of it depends on the answer key: a fast answer is fast whether right
+/// or wrong, so the monitor tells no one which option is keyed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Irregularity {
+    /// Answers sooner after the previous one than the server's `fast_answer_ms`.
+    pub fast_answers: u32,
+    /// The shortest gap among them, in milliseconds.
+    pub fastest_ms: u64,
+    /// Questions answered with three or more different options within a minute.
+    pub cycled_questions: u32,
+    /// Answers counted since the seat was loaded (the share of fast ones is the telling part).
+    pub answers: u32,
+    /// What the console sorts and colours by: the irregular answers so far (fast answers
+    /// plus questions cycled). A count, not a probability or a verdict.
+    pub score: u32,
 }
 
 /// Per-sitting event channels. Sending to a sitting nobody watches costs a map lookup.

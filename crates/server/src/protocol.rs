@@ -280,6 +280,17 @@ pub enum ServerMsg {
     TakenOver,
 }
 
+/// The `seq` of a client message, read without acting on it: a refusal made before the
+/// message is handled (rate limiting) still names the message it refuses. `None` for a
+/// message without one (`get`, `ping`) or text that is not a message.
+pub fn seq_of(text: &str) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Seq {
+        seq: Option<i64>,
+    }
+    serde_json::from_str::<Seq>(text).ok()?.seq
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

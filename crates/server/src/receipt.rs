@@ -174,9 +174,49 @@ fn key_id(public: &[u8]) -> String {
     hex::encode(&ring::digest::digest(&ring::digest::SHA256, public).as_ref()[..4])
 }
 
+/// The characters of a short code: no 0/O, 1/I to misread.
+const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A short code as a person may type it (any case, with or without dashes and spaces)
+/// in its printed form `XXXX-XXXX-XXXX`; `None` if it is not one.
+pub fn parse_short_code(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().filter(|c| !matches!(c, '-' | ' ')).map(|c| c.to_ascii_uppercase()).collect();
+    if chars.len() != 12 || !chars.iter().all(|c| c.is_ascii() && ALPHABET.contains(&(*c as u8))) {
+        return None;
+    }
+    Some(chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-"))
+}
+
+/// The full receipt (`UJ1.…`) of the finished session whose short code is `code` (as
+/// [`parse_short_code`] prints it), from the stored results.
+pub async fn find(store: &store::Store, code: &str) -> store::Result<Option<String>> {
+    // The code is letters, digits and dashes only: nothing in it is a LIKE wildcard.
+    let needle = format!("\"receipt\":\"{code}\"");
+    let results = store.results_containing(&needle).await?;
+    Ok(results
+        .iter()
+        .filter_map(|r| serde_json::from_str::<ResultView>(r).ok())
+        .find(|r| r.receipt == code && !r.receipt_full.is_empty())
+        .map(|r| r.receipt_full))
+}
+
+/// A receipt as a QR code, an SVG image: what the result screen and the printed slip
+/// show, for a phone to scan and `ujian receipt verify` to check.
+pub fn qr_svg(receipt: &str) -> Option<String> {
+    // Low error correction keeps the code small enough to scan off a screen; a receipt
+    // that does not scan is still printed beside it as text.
+    let code = qrcode::QrCode::with_error_correction_level(receipt.as_bytes(), qrcode::EcLevel::L).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(256, 256)
+            .dark_color(qrcode::render::svg::Color("#000000"))
+            .light_color(qrcode::render::svg::Color("#ffffff"))
+            .build(),
+    )
+}
+
 /// A code a person can read out: 12 characters from the signature's hash, in groups of 4.
 pub fn short_code(sig: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let h = ring::digest::digest(&ring::digest::SHA256, sig);
     let chars: Vec<char> =
         h.as_ref().iter().take(12).map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect();
@@ -265,6 +305,26 @@ mod tests {
         }
         let other = Signer::load_or_create(tempfile::tempdir().expect("tmp").path()).expect("key");
         assert!(matches!(verify(&full, &other.public_hex), Err(VerifyError::UnknownKey(_))));
+    }
+
+    #[test]
+    fn a_short_code_is_read_as_typed_and_nothing_else_is() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (_, code) = Signer::load_or_create(dir.path()).expect("key").sign(&payload());
+        assert_eq!(parse_short_code(&code).as_deref(), Some(code.as_str()));
+        let typed = code.to_lowercase().replace('-', " ");
+        assert_eq!(parse_short_code(&typed).as_deref(), Some(code.as_str()));
+        for bad in
+            ["", "UJ1.abc", "ABCD-EFGH-JKL", "ABCD-EFGH-JKLMN", "ABCD-EFGH-JK0M", "ABCD-EFGH-JK%M", "ABCD_EFGH_JKLM"]
+        {
+            assert_eq!(parse_short_code(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_receipt_becomes_a_qr_code_image() {
+        let svg = qr_svg(&format!("UJ1.{}.sig.key", "x".repeat(700))).expect("fits a QR code");
+        assert!(svg.contains("<svg") && svg.contains("#000000"), "{}", &svg[..100]);
     }
 
     #[test]

@@ -86,6 +86,9 @@ impl App {
         let auth = Arc::new(Auth::new(PinKey::load_or_create(&config.data_dir)?, https));
         let audit = Arc::new(Audit::load(&store).await?);
         let board_pages = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
+        // A receipt lookup reads the database: limited per address as a built board page is.
+        let receipt_lookups = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
+        let standing_lookups = Arc::new(PageLimiter::new(config.board_pages_per_second, clock.clone()));
         let heads = Arc::new(HeadPublisher::new(audit.clone(), signer.clone(), clock.clone()));
         let registry = Arc::new(Registry::new(
             store.clone(),
@@ -118,8 +121,19 @@ impl App {
         // Stops by itself at shutdown; nothing waits for it.
         tokio::spawn(heads.clone().run(shutdown_rx.clone()));
         let proxies = Arc::new(config.trusted_proxies.clone());
-        let state =
-            AppState { registry, board, signer, auth, connections, board_pages, heads, proxies, shutdown: shutdown_rx };
+        let state = AppState {
+            registry,
+            board,
+            signer,
+            auth,
+            connections,
+            board_pages,
+            receipt_lookups,
+            standing_lookups,
+            heads,
+            proxies,
+            shutdown: shutdown_rx,
+        };
         Ok(App {
             listener,
             site,

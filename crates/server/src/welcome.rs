@@ -10,6 +10,7 @@ pub const LONG_ABOUT: &str = "ujian runs computer-assisted exams: randomized pap
 timer, durable answers and a live public scoreboard.
 
 The committee's day, in order:
+   0. ujian bank samples                            the SKD sample to start from, in question-banks/
    1. ujian bank validate question-banks/skd         check a bank, list every mistake
    2. ujian bank lint question-banks/skd --exam question-banks/exams/skd.toml
                                                     find item-writing flaws (a pass without reading)
@@ -32,6 +33,8 @@ The committee's day, in order:
       ujian sitting close SESI-1 --reason \"waktu habis\" --user panitia
   10. ujian results export --sitting SESI-1 --out hasil.csv
                                                     ranked results with P/L, P, TL, TH, DIS
+      ujian results export --sitting SESI-1 --format pdf --out pengumuman.pdf
+                                                    the list to publish (or --format xlsx)
       ujian analyze items --exam SKD-2026 --out laporan
                                                     how the items worked (and `analyze integrity`)
   11. ujian audit verify                            recompute the audit log's hash chain

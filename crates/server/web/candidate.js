@@ -83,6 +83,13 @@
       not_passed: 'Tidak memenuhi ambang batas',
       receipt: 'Kode tanda terima',
       result_note: 'Catat kode tanda terima ini. Kode ini menunjuk hasil yang tersimpan di server.',
+      result_threshold: 'Ambang batas',
+      result_met: 'Keterangan',
+      met: 'Memenuhi',
+      not_met: 'Tidak memenuhi',
+      receipt_full: 'Tanda terima lengkap (bertanda tangan)',
+      receipt_qr: 'Kode QR tanda terima lengkap {code}',
+      print_slip: 'Cetak bukti',
       time_up_waiting: 'Waktu habis. Menunggu hasil dari server…',
       e_internal: 'Server gagal menyimpan; mencoba lagi…',
       e_generic: 'Server menolak perubahan: {message}',
@@ -164,6 +171,13 @@
       not_passed: 'Does not meet the passing thresholds',
       receipt: 'Receipt code',
       result_note: 'Write down this receipt code. It names the result stored on the server.',
+      result_threshold: 'Threshold',
+      result_met: 'Result',
+      met: 'Met',
+      not_met: 'Not met',
+      receipt_full: 'Full signed receipt',
+      receipt_qr: 'QR code of the full receipt {code}',
+      print_slip: 'Print slip',
       time_up_waiting: 'Time is up. Waiting for the result from the server…',
       e_internal: 'The server could not save; retrying…',
       e_generic: 'The server refused the change: {message}',
@@ -232,6 +246,10 @@
     resultScores: $('result-scores-body'),
     resultPassed: $('result-passed'),
     resultReceipt: $('result-receipt'),
+    resultReceiptFull: $('result-receipt-full'),
+    resultReceiptFullBox: $('result-receipt-full-box'),
+    resultQr: $('result-qr'),
+    print: $('print-button'),
     logout: $('logout-button'),
     takeoverReclaim: $('takeover-reclaim'),
     toasts: $('toasts'),
@@ -272,6 +290,7 @@
     current: 0,
     questions: new Map(), // index -> question message (cache)
     requested: new Set(), // indexes with a `get` in flight on the current socket
+    refusals: 0, // messages the server refused for coming too fast (shown to tests)
 
     remainingMs: null,
     remainingAt: 0,
@@ -307,6 +326,10 @@
       el.app.inert = false;
     }
     updateBanner();
+  }
+
+  function clearToasts() {
+    el.toasts.textContent = '';
   }
 
   function toast(message, kind) {
@@ -407,6 +430,8 @@
     showLogin();
   }
   el.logout.addEventListener('click', logout);
+  // The slip: the result card alone, as the print style lays it out.
+  el.print.addEventListener('click', () => window.print());
   el.relogin.addEventListener('click', () => showLogin(S.participantNo));
 
   // ------------------------------------------------------------------ socket
@@ -772,7 +797,23 @@
     if (index === S.current) renderQuestion();
   }
 
+  // Sends again what the server refused for coming too fast, and asks again for the
+  // question on screen if it never came: after a wait that grows while refusals go on
+  // (with jitter, so a room does not retry in step). A reconnect sends everything anyway.
+  const slowDown = new Ujian.Backoff(500, 8000, 500);
+  function retryRefused() {
+    if (slowDown.waiting) return;
+    slowDown.schedule(() => {
+      if (!canSend()) return;
+      for (const item of S.pending) {
+        if (item.limited) { item.limited = false; sendRaw(item.msg); }
+      }
+      if (S.screen === 'exam' && !S.questions.has(S.current)) requestQuestion(S.current, true);
+    });
+  }
+
   function onAck(msg) {
+    slowDown.reset();
     if (typeof msg.remaining_ms === 'number') setRemaining(msg.remaining_ms, S.status === 'active');
     const i = S.pending.findIndex((p) => p.seq === msg.seq);
     if (i < 0) return;
@@ -799,6 +840,21 @@
       return;
     }
     const item = msg.seq != null ? S.pending.find((p) => p.seq === msg.seq) : null;
+    if (code === 'rate_limited') {
+      // Sent faster than the server takes: the change was not applied, so it goes again
+      // under the same seq after a wait. A refusal naming no change was a question asked for.
+      S.refusals += 1;
+      if (item) item.limited = true;
+      else S.requested.clear();
+      retryRefused();
+      renderSaveStatus();
+      return;
+    }
+    if (!item && msg.seq == null && S.requested.size) {
+      // A question asked for did not come: ask again after a wait, not on the next click.
+      S.requested.clear();
+      retryRefused();
+    }
     if (item && code === 'internal') {
       // Not stored: send the same seq again shortly.
       toast(t('e_internal'), 'error');
@@ -869,6 +925,9 @@
   }
 
   function onFinished(msg) {
+    // The result answers "Waktu habis. Menunggu hasil…": that toast goes with it.
+    clearToasts();
+    S.timeUpSince = 0;
     clearTimeout(S.expiredWaitTimer);
     S.expiredWaitTimer = null;
     S.status = 'finished';
@@ -992,6 +1051,9 @@
   function renderSaveStatus() {
     const n = S.pending.filter((p) => p.msg.type !== 'event').length;
     el.saveStatus.dataset.pending = String(S.pending.length);
+    // How many the server refused for coming too fast, waiting to go again.
+    el.saveStatus.dataset.refused = String(S.pending.filter((p) => p.limited).length);
+    el.saveStatus.dataset.refusals = String(S.refusals);
     el.saveStatus.textContent = n ? t('saving', { n }) : (S.everWelcomed ? t('saved') : '');
   }
 
@@ -1160,6 +1222,9 @@
     el.resultTotal.textContent = r.total != null ? String(r.total) : '–';
     el.resultScores.textContent = '';
     const scores = r.scores && typeof r.scores === 'object' ? r.scores : {};
+    // Each section against its threshold, as the result's `sections` give them.
+    const thresholds = {};
+    if (Array.isArray(r.sections)) for (const s of r.sections) if (s && s.code != null) thresholds[s.code] = s;
     const codes = S.sections.map((s) => s.code).filter((c) => Object.prototype.hasOwnProperty.call(scores, c));
     for (const c of Object.keys(scores)) if (!codes.includes(c)) codes.push(c);
     for (const code of codes) {
@@ -1177,7 +1242,23 @@
       const td = document.createElement('td');
       td.className = 'num';
       td.textContent = String(scores[code]);
-      tr.append(th, td);
+      const limit = document.createElement('td');
+      limit.className = 'num threshold';
+      const mark = document.createElement('td');
+      mark.className = 'mark';
+      const s = thresholds[code];
+      if (s && typeof s.passed === 'boolean') {
+        limit.textContent = String(s.threshold);
+        mark.dataset.met = String(s.passed);
+        const sign = document.createElement('span');
+        sign.className = 'mark-sign';
+        sign.setAttribute('aria-hidden', 'true');
+        sign.textContent = s.passed ? '✓' : '✗';
+        mark.append(sign, document.createTextNode(' ' + t(s.passed ? 'met' : 'not_met')));
+      } else {
+        limit.textContent = '–';
+      }
+      tr.append(th, td, limit, mark);
       el.resultScores.appendChild(tr);
     }
     if (typeof r.passed === 'boolean') {
@@ -1189,6 +1270,19 @@
       el.resultPassed.hidden = true;
     }
     el.resultReceipt.textContent = String(r.receipt || '');
+    // The signed receipt, as text and as a QR code (drawn by the server from it), for
+    // `ujian receipt verify` and the printed slip.
+    const full = String(r.receipt_full || '');
+    el.resultReceiptFull.textContent = full;
+    el.resultReceiptFullBox.hidden = !full;
+    const qr = full ? '/api/v1/receipts/qr.svg?receipt=' + encodeURIComponent(full) : '';
+    if (el.resultQr.dataset.src !== qr) {
+      el.resultQr.dataset.src = qr;
+      if (qr) el.resultQr.src = qr;
+      else el.resultQr.removeAttribute('src');
+    }
+    el.resultQr.hidden = !qr;
+    el.resultQr.alt = qr ? t('receipt_qr', { code: String(r.receipt || '') }) : '';
   }
 
   // ------------------------------------------------------------------ finish dialog

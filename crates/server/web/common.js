@@ -43,6 +43,7 @@
     unknown_sitting: { id: 'Sesi ujian tidak ditemukan.', en: 'No such exam sitting.' },
     unknown_session: { id: 'Ujian peserta ini tidak ditemukan.', en: 'No such candidate exam.' },
     unknown_board: { id: 'Papan skor tidak ditemukan.', en: 'No such scoreboard.' },
+    unknown_receipt: { id: 'Kode tanda terima tidak dikenal.', en: 'No result has this receipt code.' },
   };
 
   // ------------------------------------------------------------------ translations

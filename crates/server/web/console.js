@@ -137,6 +137,7 @@
       detail_cycling: 'soal {n} dijawab dengan beberapa pilihan berbeda dalam semenit',
       score_hidden: 'Nilai tampil saat peserta selesai',
       ev_fast_answer: 'Menjawab terlalu cepat',
+      ev_irregularity: 'Ketidakwajaran menjawab',
       ev_answer_while_paused: 'Menjawab saat dijeda',
       ev_paused: 'Dijeda',
       ev_resumed: 'Dilanjutkan',
@@ -152,6 +153,7 @@
       ev_local_allow_move: 'Izin pindah komputer',
       ev_local_unlock: 'Kunci masuk dibuka',
       detail_fast: 'soal {n} dijawab {ms} ms setelah jawaban sebelumnya',
+      detail_irregularity: '{fast} dari {answers} jawaban terlalu cepat (tercepat {ms} ms), {cycled} soal dicoba dengan beberapa pilihan · skor {score}',
       detail_question: 'soal {n}',
       detail_taken_over: 'sambungan baru mengambil alih kursi',
       detail_reason: 'alasan: {reason}',
@@ -386,6 +388,7 @@
       detail_cycling: 'question {n} answered with several different options within a minute',
       score_hidden: 'The score shows when the candidate finishes',
       ev_fast_answer: 'Implausibly fast answer',
+      ev_irregularity: 'Answering irregularity',
       ev_answer_while_paused: 'Answered while paused',
       ev_paused: 'Paused',
       ev_resumed: 'Resumed',
@@ -401,6 +404,7 @@
       ev_local_allow_move: 'Move to another PC allowed',
       ev_local_unlock: 'Login unlocked',
       detail_fast: 'question {n} answered {ms} ms after the previous answer',
+      detail_irregularity: '{fast} of {answers} answers too fast (fastest {ms} ms), {cycled} questions tried with several options · score {score}',
       detail_question: 'question {n}',
       detail_taken_over: 'a new connection took the seat',
       detail_reason: 'reason: {reason}',
@@ -603,7 +607,7 @@
   const LOW_TIME_MS = 5 * 60 * 1000;
   const LOG_MAX = 500;
   const ARM_MS = 800; // the second press of a two-step confirmation counts only after this
-  const ALARM_KINDS = new Set(['focus_lost', 'fullscreen_exit', 'page_hidden', 'fast_answer', 'answer_cycling', 'answer_while_paused', 'taken_over', 'disconnected']);
+  const ALARM_KINDS = new Set(['focus_lost', 'fullscreen_exit', 'page_hidden', 'fast_answer', 'irregularity', 'answer_cycling', 'answer_while_paused', 'taken_over', 'disconnected']);
   // In card order: two columns, the disqualification last (bottom right, away from the rest).
   const SEAT_ACTIONS = ['checkin', 'allow-move', 'pause', 'resume', 'extend', 'unlock', 'terminate'];
   const SEAT_VIEWS = ['cards', 'table', 'map'];
@@ -1404,6 +1408,13 @@
     if (kind === 'lagged') return t('detail_lagged', { n: e.n });
     // A kind the candidate's page reports is its own claim, not something the server saw.
     if (e.by === 'candidate') return detail ? `${t('by_candidate')} · ${detail}` : t('by_candidate');
+    const g = e.irregularity;
+    if (kind === 'irregularity' && g && typeof g === 'object') {
+      return t('detail_irregularity', {
+        fast: Number(g.fast_answers) || 0, answers: Number(g.answers) || 0, ms: Number(g.fastest_ms) || 0,
+        cycled: Number(g.cycled_questions) || 0, score: Number(g.score) || 0,
+      });
+    }
     if (!detail) return '';
     let m;
     if (kind === 'answer_cycling' && (m = /^question (\d+) answered with several different options within a minute$/.exec(detail))) {
@@ -1443,6 +1454,17 @@
   }
 
   function addEvent(e) {
+    // A candidate's irregularity is one line, updated in place: the newest replaces the
+    // earlier one (the server re-sends it with the grown counts).
+    if (e.kind === 'irregularity' && e.no) {
+      const before = S.events.length;
+      S.events = S.events.filter((x) => !(x.kind === 'irregularity' && x.no === e.no));
+      if (S.events.length !== before) {
+        S.events.unshift(e);
+        renderLog();
+        return;
+      }
+    }
     S.events.unshift(e);
     el.log.insertBefore(eventNode(e), el.log.firstChild);
     while (S.events.length > LOG_MAX) {
@@ -1472,9 +1494,9 @@
     const kind = String(ev.kind || '');
     const alarm = ALARM_KINDS.has(kind);
     const by = ev.by === 'candidate' ? 'candidate' : 'server';
-    addEvent({ kind, no, by, detail: ev.detail, iso: ev.at || new Date().toISOString(), alarm, local: false });
+    addEvent({ kind, no, by, detail: ev.detail, irregularity: ev.irregularity, iso: ev.at || new Date().toISOString(), alarm, local: false });
     if (alarm && no) {
-      const list = S.alerts.get(no) || [];
+      const list = (S.alerts.get(no) || []).filter((a) => !(kind === 'irregularity' && a.kind === kind));
       list.push({ kind, at: Date.now(), iso: ev.at || new Date().toISOString() });
       if (list.length > 50) list.splice(0, list.length - 50);
       S.alerts.set(no, list);

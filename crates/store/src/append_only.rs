@@ -1,4 +1,5 @@
-//! The audit log kept append-only by the database itself, and entries appended from outside
+//! The audit log (and the announcements and assessors' scores) kept append-only by the
+//! database itself, and entries appended from outside
 //! the server's group commit (the command line).
 //!
 //! The triggers are installed by [`Store::open`] after the migrations rather than by a
@@ -7,7 +8,7 @@
 //! dropped. They stop an honest mistake and a careless edit; an insider who can drop them
 //! can still rewrite the log, which is what the signed chain heads are for.
 
-use sqlx::Row as _;
+use sqlx::{AssertSqlSafe, Row as _};
 
 use crate::connection::{Backend, Store};
 use crate::error::Result;
@@ -36,12 +37,21 @@ const PG_TRIGGERS: [(&str, &str); 2] = [
     ),
 ];
 
+/// Tables that are only ever added to besides the audit log: a published announcement
+/// (a correction is a new one) and an assessor's score (never replaced). Their triggers
+/// name the table in the refusal.
+const ADDED_ONLY: [&str; 2] = ["announcements", "assessor_scores"];
+
+const PG_ADDED_ONLY_FUNCTION: &str = "CREATE OR REPLACE FUNCTION ujian_added_only() RETURNS trigger \
+     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP; END $$";
+
 /// Any number that is ujian's own among PostgreSQL's advisory locks: servers and command
 /// lines opening one database at once install the triggers one at a time.
 const PG_TRIGGER_LOCK: i64 = 0x756a_6961_6e01;
 
 impl Store {
-    /// Installs the triggers that refuse UPDATE and DELETE on `audit_log`, unless present.
+    /// Installs the triggers that refuse UPDATE and DELETE on `audit_log` and the
+    /// [`ADDED_ONLY`] tables, unless present.
     pub(crate) async fn install_append_only(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
@@ -54,6 +64,15 @@ impl Store {
                 if present < 2 {
                     for sql in SQLITE_TRIGGERS {
                         sqlx::query(sql).execute(&self.pool).await?;
+                    }
+                }
+                for table in ADDED_ONLY {
+                    for (op, when) in [("update", "UPDATE"), ("delete", "DELETE")] {
+                        let sql = format!(
+                            "CREATE TRIGGER IF NOT EXISTS {table}_no_{op} BEFORE {when} ON {table} \
+                             BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                        );
+                        sqlx::query(AssertSqlSafe(sql)).execute(&self.pool).await?;
                     }
                 }
             }
@@ -79,6 +98,26 @@ impl Store {
                     sqlx::query(PG_FUNCTION).execute(&mut *tx).await?;
                     for sql in missing {
                         sqlx::query(sql).execute(&mut *tx).await?;
+                    }
+                }
+                sqlx::query(PG_ADDED_ONLY_FUNCTION).execute(&mut *tx).await?;
+                for table in ADDED_ONLY {
+                    let present: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                        "SELECT tgname::text FROM pg_trigger WHERE tgrelid = '{table}'::regclass AND NOT tgisinternal"
+                    )))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let triggers = [
+                        (format!("{table}_no_update_delete"), "BEFORE UPDATE OR DELETE", "ROW"),
+                        (format!("{table}_no_truncate"), "BEFORE TRUNCATE", "STATEMENT"),
+                    ];
+                    for (name, when, each) in triggers {
+                        if !present.contains(&name) {
+                            let sql = format!(
+                                "CREATE TRIGGER {name} {when} ON {table} FOR EACH {each} EXECUTE FUNCTION ujian_added_only()"
+                            );
+                            sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                        }
                     }
                 }
                 tx.commit().await?;

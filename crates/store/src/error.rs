@@ -25,6 +25,12 @@ pub enum StoreError {
     BankHashMismatch { expected: String, stored: String },
     #[error("exam {exam} names bank {bank}, which is not stored")]
     MissingBank { exam: String, bank: String },
+    #[error("sitting leases need PostgreSQL: a single node on SQLite owns every sitting")]
+    LeasesNeedPostgres,
+    /// A group commit carried the fence of a sitting whose lease its node no longer holds
+    /// at that epoch: nothing of it was stored (the writer retries the rest without them).
+    #[error("the lease of sitting(s) {} is no longer held", .0.join(", "))]
+    Fenced(Vec<String>),
     #[error("stored exam {code} no longer parses: {message}")]
     CorruptExam { code: String, message: String },
 }

@@ -27,6 +27,13 @@
 //!   it really follows.
 //! - `append_only`: the triggers that refuse UPDATE and DELETE on the audit log, and
 //!   [`Store::append_audit`] for entries from the command line.
+//! - `leases`: which cluster node owns a sitting ([`Lease`]), taken and renewed by the
+//!   database's clock, and the fence check a group commit runs in its own transaction.
+//! - `lease_keeper`: [`LeaseKeeper`], a node's leases renewed on a connection of their
+//!   own and given out as fences only while surely held.
+//! - `selections`: selections (their `selection.toml` text), their applicants linked to
+//!   candidates by participant number, assessors' SKB scores, and signed announcements,
+//!   only ever added.
 //! - `tokens`: candidate login tokens: what a presented one stands for, and ending them
 //!   (marked with a reason, never deleted).
 //!
@@ -42,11 +49,14 @@ mod connection;
 mod error;
 mod exams;
 pub mod group_commit;
+mod lease_keeper;
+mod leases;
 mod load;
 mod multi_row;
 mod open;
 mod people;
 mod rows;
+mod selections;
 mod sessions;
 mod staff;
 mod tokens;
@@ -55,11 +65,14 @@ pub use connection::{Backend, Store, WalCheckpoint, run_wal_checkpoints};
 pub use error::{Result, StoreError};
 pub use exams::StoredExam;
 pub use group_commit::Batch;
+pub use lease_keeper::LeaseKeeper;
+pub use leases::{Lease, LeaseRow};
 pub use open::{create_private_dir, sqlite_url_in};
 pub use rows::{
-    AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, NewCandidate, NewLoginToken, NewSession, NewSitting,
-    NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow, StaffRow,
-    StoredBank, TokenRevocation, TokenRow, ts,
+    AnswerLine, AuditRow, BoardRow, LogEntry, LoginCandidate, LoginCounts, NewCandidate, NewLoginToken, NewSession,
+    NewSitting, NewSupervisor, PaperRow, Revoked, SeatRow, SessionRecord, SessionWrite, SittingListRow, SittingRow,
+    StaffRow, StoredBank, TokenRevocation, TokenRow, ts,
 };
+pub use selections::{AnnouncementRow, ApplicantRow, AssessorScoreRow, SelectionRow};
 /// The digest a [`SessionRecord`] carries on; the answer log's rules live in session-engine.
 pub use session_engine::LogDigest;

@@ -157,6 +157,18 @@ pub struct AnswerLine {
     pub server_ts: String,
 }
 
+/// How often a session's candidate came in, from the audit log: logins, the logins that
+/// moved the started session to another PC, and connects to the running session after its
+/// start (the same login back after a drop, or a second connection taking the seat).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginCounts {
+    pub session_id: String,
+    pub logins: i64,
+    pub moves: i64,
+    pub reconnects: i64,
+    pub takeovers: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRow {
     pub username: String,

@@ -6,7 +6,7 @@ use crate::connection::Store;
 use crate::error::Result;
 use crate::load::Which;
 use crate::multi_row::{execute_chunked, insert_sql};
-use crate::rows::{AnswerLine, BoardRow, LogEntry, LoginCandidate, NewSitting, SessionRecord, SittingRow};
+use crate::rows::{AnswerLine, BoardRow, LogEntry, LoginCandidate, LoginCounts, NewSitting, SessionRecord, SittingRow};
 
 impl Store {
     /// Creates a sitting with all its sessions and papers in one transaction. Returns false
@@ -199,6 +199,19 @@ impl Store {
             .collect()
     }
 
+    /// The stored results (JSON) of finished sessions whose text holds `needle`: the
+    /// receipt lookup by short code matches the result's `"receipt":"CODE"` with it. The
+    /// caller makes sure `needle` holds no `%`, `_` or `\\`.
+    pub async fn results_containing(&self, needle: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT result FROM sessions WHERE status = 'finished' AND result IS NOT NULL AND result LIKE $1",
+        )
+        .bind(format!("%{needle}%"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok(r.try_get("result")?)).collect()
+    }
+
     /// The stored answer log of a session, in seq order (for checks and exports).
     pub async fn answer_log(&self, session_id: &str) -> Result<Vec<LogEntry>> {
         let rows = sqlx::query(
@@ -253,22 +266,39 @@ impl Store {
         rows.into_iter().map(|r| Ok((r.try_get("session_id")?, r.try_get("kind")?, r.try_get("n")?))).collect()
     }
 
-    /// Per session of a sitting that has logged in: its candidate logins and how many of them
-    /// moved the started session to another PC, from the audit log (`candidate.login`
-    /// entries, whose detail says `"moved":true` for a move), in one query for the room.
-    pub async fn login_counts_of(&self, sitting_id: &str) -> Result<Vec<(String, i64, i64)>> {
+    /// Per session of a sitting that has logged in: its candidate logins, the moves among
+    /// them (`candidate.login` entries whose detail says `"moved":true`), and its connects
+    /// after the start (`candidate.reconnect`, a takeover when the detail says
+    /// `"takeover":true`), from the audit log in one query for the room.
+    pub async fn login_counts_of(&self, sitting_id: &str) -> Result<Vec<LoginCounts>> {
         let rows = sqlx::query(
-            "SELECT a.subject AS session_id, COUNT(*) AS logins,
-                    SUM(CASE WHEN a.detail LIKE '%\"moved\":true%' THEN 1 ELSE 0 END) AS moves
+            "SELECT a.subject AS session_id,
+                    SUM(CASE WHEN a.action = 'candidate.login' THEN 1 ELSE 0 END) AS logins,
+                    SUM(CASE WHEN a.action = 'candidate.login' AND a.detail LIKE '%\"moved\":true%'
+                        THEN 1 ELSE 0 END) AS moves,
+                    SUM(CASE WHEN a.action = 'candidate.reconnect' AND a.detail NOT LIKE '%\"takeover\":true%'
+                        THEN 1 ELSE 0 END) AS reconnects,
+                    SUM(CASE WHEN a.action = 'candidate.reconnect' AND a.detail LIKE '%\"takeover\":true%'
+                        THEN 1 ELSE 0 END) AS takeovers
              FROM audit_log a JOIN sessions s ON s.id = a.subject
-             WHERE s.sitting_id = $1 AND a.action = 'candidate.login'
+             WHERE s.sitting_id = $1 AND a.action IN ('candidate.login', 'candidate.reconnect')
              GROUP BY a.subject
              ORDER BY a.subject",
         )
         .bind(sitting_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(|r| Ok((r.try_get("session_id")?, r.try_get("logins")?, r.try_get("moves")?))).collect()
+        rows.into_iter()
+            .map(|r| {
+                Ok(LoginCounts {
+                    session_id: r.try_get("session_id")?,
+                    logins: r.try_get("logins")?,
+                    moves: r.try_get("moves")?,
+                    reconnects: r.try_get("reconnects")?,
+                    takeovers: r.try_get("takeovers")?,
+                })
+            })
+            .collect()
     }
 
     /// Every answer line of a sitting's sessions, by session and then in seq order.

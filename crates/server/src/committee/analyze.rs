@@ -349,6 +349,8 @@ fn integrity_csv(data: &Data, found: &Integrity) -> anyhow::Result<String> {
         "copy_paste",
         "relogins",
         "pc_moves",
+        "reconnects",
+        "takeovers",
         "flags",
     ])?;
     for (c, fast, idle, cycling) in &found.per_candidate {

@@ -223,7 +223,7 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
     b.push_str(
         "<h2>Per peserta / per candidate</h2>\n<table><tr><th class=\"l\">participant</th><th class=\"l\">name</th>\
          <th>fast right answers</th><th>idle then burst</th><th>wrong→right (expected)</th><th>cycling</th>\
-         <th>focus losses</th><th>logins again</th><th>PC moves</th>\
+         <th>focus losses</th><th>logins again</th><th>PC moves</th><th>reconnects</th><th>takeovers</th>\
          <th class=\"l\">client events</th><th class=\"l\">flags</th></tr>\n",
     );
     for (c, fast, idle, cycling) in &found.per_candidate {
@@ -232,11 +232,12 @@ pub(super) fn integrity(data: &Data, found: &Integrity, sitting: &str) -> String
             .iter()
             .find(|x| x.candidate == *c)
             .map_or_else(|| "–".to_owned(), |x| format!("{} ({:.1})", x.wrong_to_right, x.expected));
-        let [focus, _, relogins, moves] = found.session_counts.get(c).copied().unwrap_or_default();
+        let [focus, _, relogins, moves, reconnects, takeovers] =
+            found.session_counts.get(c).copied().unwrap_or_default();
         let _ = writeln!(
             b,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{changes}</td><td>{}</td>\
-             <td>{focus}</td><td>{relogins}</td><td>{moves}</td>\
+             <td>{focus}</td><td>{relogins}</td><td>{moves}</td><td>{reconnects}</td><td>{takeovers}</td>\
              <td class=\"l\">{}</td><td class=\"l flag\">{}</td></tr>",
             who(*c),
             esc(&data.who[*c].0),

@@ -179,24 +179,33 @@ pub(super) struct Integrity {
 }
 
 /// The session events compared against the room, as (flag word, what is counted). Client
-/// events are the page's own claims; logins and moves come from the audit log. A takeover
-/// or a reconnect on the same login is not stored (the seat monitor shows it live), so it
-/// is not among them.
-pub(super) const SESSION_CHECKS: [(&str, &[&str]); 4] = [
+/// events are the page's own claims; logins, moves, reconnects and takeovers come from the
+/// audit log, where the server writes them.
+pub(super) const SESSION_CHECKS: [(&str, &[&str]); 6] = [
     ("focus_losses", &["focus_lost", "page_hidden", "fullscreen_exit"]),
     ("copy_paste", &["copy", "paste", "print"]),
     ("relogins", &["candidate.login after the first"]),
     ("pc_moves", &["candidate.login that moved the session"]),
+    ("reconnects", &["candidate.reconnect of the same login"]),
+    ("takeovers", &["candidate.reconnect that took the seat from another connection"]),
 ];
 
 /// Fills `found.session_counts` and `found.unusual` from the client events already in
-/// `found.events` and each session's `(logins, moves)`.
-pub(super) fn judge_sessions(found: &mut Integrity, logins: &HashMap<usize, (usize, usize)>, alpha: f64) {
+/// `found.events` and each session's counts from the audit log.
+pub(super) fn judge_sessions(found: &mut Integrity, logins: &HashMap<usize, store::LoginCounts>, alpha: f64) {
     for &c in &found.room {
         let kinds = found.events.get(&c);
         let client = |names: &[&str]| names.iter().map(|k| kinds.and_then(|m| m.get(*k)).copied().unwrap_or(0)).sum();
-        let (logins, moves) = logins.get(&c).copied().unwrap_or((0, 0));
-        let counts = [client(SESSION_CHECKS[0].1), client(SESSION_CHECKS[1].1), logins.saturating_sub(1), moves];
+        let n = logins.get(&c).cloned().unwrap_or_default();
+        let count = |x: i64| usize::try_from(x).unwrap_or(0);
+        let counts = [
+            client(SESSION_CHECKS[0].1),
+            client(SESSION_CHECKS[1].1),
+            count(n.logins).saturating_sub(1),
+            count(n.moves),
+            count(n.reconnects),
+            count(n.takeovers),
+        ];
         found.session_counts.insert(c, counts);
     }
     for check in 0..SESSION_CHECKS.len() {

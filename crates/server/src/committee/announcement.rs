@@ -133,9 +133,26 @@ const PAGE: (f32, f32) = (842.0, 595.0);
 const MARGIN: f32 = 40.0;
 const ROW: f32 = 15.0;
 const SIZE: f32 = 9.0;
-/// Helvetica's advance widths are about this many ems a character on average (digits
-/// exactly 0.556): enough to size columns and right-align numbers.
+/// Helvetica's advance widths are about this many ems a character on average: enough to
+/// wrap the legend.
 const EM: f32 = 0.556;
+
+/// About how wide `s` is in Helvetica at `size` (bold is a little wider, inside the gap
+/// left between columns): digits are exactly 0.556 em, capitals about 0.7, lower case
+/// about 0.5.
+fn width(s: &str, size: f32) -> f32 {
+    let ems: f32 = s
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => 0.556,
+            'A'..='Z' => 0.7,
+            ' ' | '.' | ',' | ':' | ';' | '-' | '/' | 'i' | 'l' | 'j' | 't' | 'f' | 'r' => 0.3,
+            'm' | 'w' => 0.83,
+            _ => 0.53,
+        })
+        .sum();
+    ems * size
+}
 
 /// The list as a PDF: A4 landscape pages, the heading on each, the legend on the last.
 /// Text is Helvetica (a font every PDF reader has, not embedded) in WinAnsi, so
@@ -147,9 +164,8 @@ pub(crate) fn pdf(export: &Export, heading: &Heading) -> Vec<u8> {
     // Each column as wide as its widest text (a name at most 40 characters), plus a gap.
     let widths: Vec<f32> = (0..header.len())
         .map(|c| {
-            let longest =
-                rows.iter().map(|r| r[c].chars().count().min(40)).chain([header[c].chars().count()]).max().unwrap_or(0);
-            longest as f32 * SIZE * EM + 10.0
+            let cut = |t: &String| width(&t.chars().take(40).collect::<String>(), SIZE);
+            rows.iter().map(|r| cut(&r[c])).chain([cut(&header[c]) * 1.1]).fold(0.0, f32::max) + 12.0
         })
         .collect();
     let numeric: Vec<bool> = (0..header.len())
@@ -210,7 +226,7 @@ pub(crate) fn pdf(export: &Export, heading: &Heading) -> Vec<u8> {
             }
         }
         let footer = format!("Halaman {} dari {}", i + 1, pages.len());
-        text(&mut c, b"F1", SIZE, PAGE.0 - MARGIN - footer.len() as f32 * SIZE * EM, MARGIN / 2.0, &footer);
+        text(&mut c, b"F1", SIZE, PAGE.0 - MARGIN - width(&footer, SIZE), MARGIN / 2.0, &footer);
         pdf.stream(content_id, &c.finish());
     }
     pdf.finish()
@@ -218,11 +234,11 @@ pub(crate) fn pdf(export: &Export, heading: &Heading) -> Vec<u8> {
 
 fn row_text(c: &mut Content, font: &[u8], y: f32, cells: &[String], widths: &[f32], numeric: &[bool]) {
     let mut x = MARGIN;
-    for ((cell, width), number) in cells.iter().zip(widths).zip(numeric) {
+    for ((cell, column), number) in cells.iter().zip(widths).zip(numeric) {
         let shown: String = cell.chars().take(40).collect();
-        let at = if *number { x + width - 10.0 - shown.len() as f32 * SIZE * EM } else { x };
+        let at = if *number { x + column - 12.0 - width(&shown, SIZE) } else { x };
         text(c, font, SIZE, at, y, &shown);
-        x += width;
+        x += column;
     }
 }
 

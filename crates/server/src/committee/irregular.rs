@@ -67,9 +67,9 @@ pub(super) async fn examine(
         }
     }
     let mut logins = HashMap::new();
-    for (session, n, moved) in store.login_counts_of(sitting).await? {
-        if let Some(&c) = sheet_of.get(session.as_str()) {
-            logins.insert(c, (usize::try_from(n).unwrap_or(0), usize::try_from(moved).unwrap_or(0)));
+    for counts in store.login_counts_of(sitting).await? {
+        if let Some(&c) = sheet_of.get(counts.session_id.as_str()) {
+            logins.insert(c, counts);
         }
     }
     judge_sessions(&mut found, &logins, COUNTS_ALPHA);
@@ -78,13 +78,30 @@ pub(super) async fn examine(
 
 /// Fills each line's `irregularities` with the candidate's flags as short codes, from the
 /// integrity checks of every sitting in the export (the exam's whole answer logs loaded
-/// once). A line whose session never started has none.
-pub(crate) async fn add_irregularities(store: &Store, mut export: Export) -> anyhow::Result<Export> {
-    let mut sittings: Vec<String> = export.lines.iter().map(|l| l.sitting.clone()).collect();
+/// once). A line whose session never started has none. The results matter more than the
+/// column: if the checks cannot run, the export goes out without it, with a warning.
+pub(crate) async fn add_irregularities(store: &Store, mut export: Export) -> Export {
+    match codes(store, &export).await {
+        Ok(codes) => {
+            for line in &mut export.lines {
+                if let Some(code) = codes.get(&(line.sitting.clone(), line.participant_no.clone())) {
+                    line.irregularities.clone_from(code);
+                }
+            }
+        }
+        Err(e) => eprintln!("warning: the irregularities column is empty: the integrity checks failed: {e:#}"),
+    }
+    export
+}
+
+/// Each exported candidate's short codes, by (sitting, participant number).
+async fn codes(store: &Store, export: &Export) -> anyhow::Result<HashMap<(String, String), String>> {
+    let mut sittings: Vec<&str> = export.lines.iter().map(|l| l.sitting.as_str()).collect();
     sittings.sort_unstable();
     sittings.dedup();
+    let mut codes = HashMap::new();
     if sittings.is_empty() {
-        return Ok(export);
+        return Ok(codes);
     }
     let data = load(store, Some(&export.exam), None).await?;
     let bar = super::analyze::progress(data.sheets.len(), 1 + sittings.len() * 2 + data.sheets.len());
@@ -92,27 +109,22 @@ pub(crate) async fn add_irregularities(store: &Store, mut export: Export) -> any
     let medians = analytics::analyse(&data.items, &data.sheets).item_medians(data.items.len());
     bar.inc(1);
     let comparison = Comparison::new(&data.items, &data.sheets, analytics::SimilarityOptions::default());
-    let mut codes: HashMap<(&str, &str), String> = HashMap::new();
-    for sitting in &sittings {
+    for sitting in sittings {
         let Some((_, room)) = data.rooms.iter().find(|(id, _)| id == sitting) else { continue };
         bar.set_message(format!("irregularities: sitting {sitting}"));
         let found = examine(store, &data, &comparison, &medians, (sitting, room.clone()), &bar).await?;
         for &c in &found.room {
-            codes.insert((sitting.as_str(), data.sheets[c].candidate.as_str()), short_codes(&data, &found, c));
+            codes.insert((sitting.to_owned(), data.sheets[c].candidate.clone()), short_codes(&data, &found, c));
         }
     }
     bar.finish_and_clear();
-    for line in &mut export.lines {
-        if let Some(code) = codes.get(&(line.sitting.as_str(), line.participant_no.as_str())) {
-            line.irregularities.clone_from(code);
-        }
-    }
-    Ok(export)
+    Ok(codes)
 }
 
 /// Sheet `c`'s flags as the export's short codes, `;` between them: `SIM:P-0012` and
 /// `LOCKSTEP:P-0012` name the other candidate of a pair; `FAST:n`, `IDLE:n`, `W2R`,
-/// `CYCLE:n`, `FOCUS:n`, `COPY:n`, `RELOGIN:n` and `MOVE:n` are the report's flags
+/// `CYCLE:n`, `FOCUS:n`, `COPY:n`, `RELOGIN:n`, `MOVE:n`, `RECONNECT:n` and `TAKEOVER:n`
+/// are the report's flags
 /// (docs/analytics.md).
 fn short_codes(data: &Data, found: &Integrity, c: usize) -> String {
     let other = |a: usize, b: usize| data.sheets[if a == c { b } else { a }].candidate.as_str();
@@ -135,6 +147,8 @@ fn short_codes(data: &Data, found: &Integrity, c: usize) -> String {
             "copy_paste" => "COPY",
             "relogins" => "RELOGIN",
             "pc_moves" => "MOVE",
+            "reconnects" => "RECONNECT",
+            "takeovers" => "TAKEOVER",
             // Pairs are named above.
             _ => continue,
         };

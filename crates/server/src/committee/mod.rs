@@ -15,6 +15,8 @@ mod exam;
 mod irregular;
 mod results;
 mod selection;
+mod selection_scores;
+mod selection_store;
 mod server_api;
 mod sitting;
 mod verify;
@@ -35,6 +37,7 @@ pub(crate) use irregular::add_irregularities;
 pub(crate) use results::{ResultsCommand, results};
 pub(crate) use selection::SelectionCommand;
 pub(crate) use selection::run as selection;
+pub(crate) use selection_store::announcement_verify;
 pub(crate) use sitting::{SittingCommand, sitting};
 pub(crate) use verify::{audit_verify, receipt_verify};
 

@@ -65,11 +65,13 @@ pub(crate) async fn results(config: &Config, command: ResultsCommand) -> anyhow:
     };
     let options = Options { openings, multiplier, provisional };
     let bar = super::progress(0, "rescoring");
-    let export = match crate::results::export_shown(&store, scope, options, &bar).await {
-        Ok(export) => super::add_irregularities(&store, export).await,
+    let export = crate::results::export_shown(&store, scope, options, &bar).await;
+    bar.finish_and_clear();
+    // The irregularity checks show their own bar on a large exam.
+    let export = match export {
+        Ok(export) => Ok(super::add_irregularities(&store, export).await),
         refused => refused,
     };
-    bar.finish_and_clear();
     let export = match export {
         Ok(export) => export,
         Err(e) => {
@@ -134,7 +136,11 @@ async fn heading(
     let mut venues = Vec::new();
     for id in &ids {
         if let Some(s) = store.get_sitting(id).await? {
-            dates.push(s.starts_at.chars().take(10).collect::<String>());
+            // Stored in UTC; the committee's clock is the venue's (a 07:00 WIB start is
+            // the day before in UTC).
+            let at = chrono::DateTime::parse_from_rfc3339(&s.starts_at)
+                .map_err(|e| anyhow::anyhow!("sitting {id}: start {:?}: {e}", s.starts_at))?;
+            dates.push(at.with_timezone(&chrono::Local).date_naive());
             venues.push(s.venue);
         }
     }
@@ -145,8 +151,8 @@ async fn heading(
         None => format!("Ujian {}, {} sesi", export.exam, ids.len()),
     };
     let date = match (dates.first(), dates.last()) {
-        (Some(first), Some(last)) if first != last => format!("{first} s.d. {last}"),
-        (Some(first), _) => first.clone(),
+        (Some(first), Some(last)) if first != last => format!("{} s.d. {}", tanggal(*first), tanggal(*last)),
+        (Some(first), _) => tanggal(*first),
         _ => "-".to_owned(),
     };
     Ok(Heading {
@@ -155,4 +161,34 @@ async fn heading(
         date,
         formation: formation.unwrap_or(title),
     })
+}
+
+/// A date as an Indonesian announcement writes it: "24 November 2026".
+fn tanggal(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike as _;
+    const MONTHS: [&str; 12] = [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ];
+    format!("{} {} {}", date.day(), MONTHS[date.month0() as usize], date.year())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_date_is_written_as_an_announcement_writes_it() {
+        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        assert_eq!(super::tanggal(date(2026, 11, 24)), "24 November 2026");
+        assert_eq!(super::tanggal(date(2027, 1, 5)), "5 Januari 2027");
+    }
 }

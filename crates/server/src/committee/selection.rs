@@ -1,4 +1,5 @@
-//! `ujian selection check`: a selection's definition and its applicant list, read-only.
+//! `ujian selection`: check a selection's definition and its applicant list (read-only),
+//! import them, announce a stage (`selection_store`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,6 +7,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use item_bank::Diagnostics;
 use selection::{Applicants, ComponentRule, Selection};
+
+use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
 pub enum SelectionCommand {
@@ -20,42 +23,108 @@ pub enum SelectionCommand {
         #[arg(long)]
         applicants: Option<PathBuf>,
     },
+    /// Store a selection and its applicants under an id, after checking both as `check`
+    /// does: every mistake at once and nothing written, or both in one transaction,
+    /// audited. Importing again under the same id replaces the applicants; announcements
+    /// already made stay as they were.
+    Import {
+        selection: PathBuf,
+        /// The id the selection is known by in commands and public addresses
+        /// (letters, digits, '-', '_'), e.g. SWL-2026.
+        #[arg(long)]
+        id: String,
+        /// The applicant list (CSV or XLSX), as for `check`.
+        #[arg(long)]
+        applicants: PathBuf,
+    },
+    /// Compute a stage of a stored selection from the stored results, sign it with the
+    /// server's key and store it as an immutable announcement; write it as JSON (signed)
+    /// and CSV. Refused while a sitting of the stage's exam is not closed. A stage
+    /// announced before is corrected by a new announcement that supersedes the last one
+    /// and lists the lines that changed; it needs --reason.
+    Announce {
+        /// The selection's id, as imported.
+        selection: String,
+        #[arg(long, value_parser = ["skd"])]
+        stage: String,
+        /// Why a correction is made (required when the stage was announced before).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Where to write NO.json and NO.csv (default: the current directory).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Assessors' scores for an SKB component.
+    #[command(subcommand)]
+    Scores(ScoresCommand),
 }
 
-pub(crate) fn run(command: &SelectionCommand) -> anyhow::Result<ExitCode> {
+#[derive(Debug, Subcommand)]
+pub enum ScoresCommand {
+    /// Import assessors' scores for an assessed SKB component from CSV: columns
+    /// nomor_peserta, penilai (the assessor's name) and one per rubric criterion (its id).
+    /// Every mistake is listed with its line and nothing is stored (an applicant not P/L
+    /// in the SKD announcement, a score outside the criterion's range, an assessor who
+    /// already scored); otherwise all are stored in one transaction, each with an audit
+    /// entry naming the assessor. A score is never replaced.
+    Import {
+        /// The selection's id, as imported.
+        selection: String,
+        /// The component's id in selection.toml, e.g. wawancara.
+        #[arg(long)]
+        component: String,
+        file: PathBuf,
+    },
+}
+
+pub(crate) async fn run(config: &Config, command: &SelectionCommand) -> anyhow::Result<ExitCode> {
     match command {
         SelectionCommand::Check { selection, applicants } => check(selection, applicants.as_deref()),
+        SelectionCommand::Import { selection, id, applicants } => {
+            super::selection_store::import(config, selection, id, applicants).await
+        }
+        SelectionCommand::Announce { selection, stage, reason, out } => {
+            super::selection_store::announce(config, selection, stage, reason.as_deref(), out).await
+        }
+        SelectionCommand::Scores(ScoresCommand::Import { selection, component, file }) => {
+            super::selection_scores::import(config, selection, component, file).await
+        }
     }
 }
 
 fn check(path: &Path, applicants: Option<&Path>) -> anyhow::Result<ExitCode> {
+    match read(path, applicants)? {
+        Ok((selection, list)) => {
+            summary(&selection, list.as_ref());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(d) => Ok(problems(&d)),
+    }
+}
+
+/// The selection file and, if given, its applicant list, parsed; or every mistake.
+pub(super) fn read(
+    path: &Path,
+    applicants: Option<&Path>,
+) -> anyhow::Result<Result<(Selection, Option<Applicants>), Diagnostics>> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("read {}: {e}", path.display()))?;
     let selection = match Selection::parse(&path.display().to_string(), &text) {
         Ok(s) => s,
-        Err(d) => return Ok(problems(&d)),
+        Err(d) => return Ok(Err(d)),
     };
-    let list = match applicants {
-        None => None,
-        Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| anyhow::anyhow!("read {}: {e}", p.display()))?;
-            let name = p.display().to_string();
-            let is_xlsx = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-            let parsed = if is_xlsx {
-                Applicants::parse_xlsx(&name, &bytes, &selection)
-            } else {
-                Applicants::parse_csv(&name, &bytes, &selection)
-            };
-            match parsed {
-                Ok(a) => Some(a),
-                Err(d) => return Ok(problems(&d)),
-            }
-        }
+    let Some(p) = applicants else { return Ok(Ok((selection, None))) };
+    let bytes = std::fs::read(p).map_err(|e| anyhow::anyhow!("read {}: {e}", p.display()))?;
+    let name = p.display().to_string();
+    let is_xlsx = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let parsed = if is_xlsx {
+        Applicants::parse_xlsx(&name, &bytes, &selection)
+    } else {
+        Applicants::parse_csv(&name, &bytes, &selection)
     };
-    summary(&selection, list.as_ref());
-    Ok(ExitCode::SUCCESS)
+    Ok(parsed.map(|list| (selection, Some(list))))
 }
 
-fn problems(diags: &Diagnostics) -> ExitCode {
+pub(super) fn problems(diags: &Diagnostics) -> ExitCode {
     for d in diags.iter() {
         eprintln!("{d}");
     }

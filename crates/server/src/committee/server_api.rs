@@ -105,8 +105,9 @@ fn password(user: &str) -> anyhow::Result<String> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!("no password for {user}: set UJIAN_PASSWORD, or run this on a terminal to be asked");
     }
-    eprint!("password for {user}: ");
+    // Echo goes off before the prompt shows: nothing typed after it is ever echoed.
     let line = without_echo(|| {
+        eprint!("password for {user}: ");
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
     })?;

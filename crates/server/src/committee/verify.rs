@@ -81,8 +81,44 @@ pub(crate) async fn audit_verify(config: &Config, head: Option<&str>, key: Optio
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn receipt_verify(config: &Config, receipt: &str, key: Option<&str>) -> anyhow::Result<ExitCode> {
-    let public = public_key(config, key)?;
+pub(crate) async fn receipt_verify(
+    config: &Config,
+    receipt: &str,
+    key: Option<&str>,
+    server: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    // A short code stands for the receipt it was cut from: fetch that one, then check it
+    // like any other (and that it is the code's).
+    let short = crate::receipt::parse_short_code(receipt);
+    let (receipt, public) = match (&short, server) {
+        (Some(code), Some(url)) => {
+            let url = url.trim_end_matches('/');
+            let found: serde_json::Value = fetch_json(&format!("{url}/api/v1/receipts/{code}")).await?;
+            let full = found["receipt"].as_str().context("the server's answer holds no receipt")?.to_owned();
+            let public = match key {
+                Some(k) => k.trim().to_owned(),
+                None => server_key(url).await?,
+            };
+            (full, public)
+        }
+        (Some(code), None) => {
+            if config.database_url.is_none() && !config.data_dir.join("ujian.db").exists() {
+                anyhow::bail!(
+                    "{code} is a short code: give --server URL, or --data-dir/--database of the server that made it"
+                );
+            }
+            let store = Store::open(&config.database_url()).await?;
+            let found = crate::receipt::find(&store, code).await;
+            store.close().await;
+            let Some(full) = found? else {
+                eprintln!("no result in the database has the receipt code {code}");
+                return Ok(ExitCode::FAILURE);
+            };
+            (full, public_key(config, key)?)
+        }
+        (None, _) => (receipt.trim().to_owned(), public_key(config, key)?),
+    };
+    let receipt = receipt.as_str();
     let (p, code) = match crate::receipt::verify(receipt, &public) {
         Ok(v) => v,
         Err(e) => {
@@ -90,6 +126,10 @@ pub(crate) async fn receipt_verify(config: &Config, receipt: &str, key: Option<&
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(asked) = short.filter(|asked| *asked != code) {
+        eprintln!("the receipt found for {asked} has the code {code}");
+        return Ok(ExitCode::FAILURE);
+    }
     println!("valid receipt {code}");
     println!("  session {} (participant {}), exam {}", p.session, p.participant_no, p.exam);
     let scores: Vec<String> = p.scores.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -146,6 +186,27 @@ pub(crate) async fn receipt_verify(config: &Config, receipt: &str, key: Option<&
         }
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// A JSON document from an `http://` address (as `read_head` fetches).
+async fn fetch_json(url: &str) -> anyhow::Result<serde_json::Value> {
+    let response = reqwest::get(url).await.with_context(|| format!("fetch {url}"))?;
+    let status = response.status();
+    let body = response.text().await.with_context(|| format!("read {url}"))?;
+    if !status.is_success() {
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        anyhow::bail!("fetch {url}: {status} {message}");
+    }
+    serde_json::from_str(&body).with_context(|| format!("{url}: not JSON"))
+}
+
+/// The receipt key a server publishes (`/api/v1/keys`), for a receipt fetched from it.
+async fn server_key(url: &str) -> anyhow::Result<String> {
+    let keys = fetch_json(&format!("{url}/api/v1/keys")).await?;
+    keys["keys"][0]["public_key_hex"].as_str().map(str::to_owned).context("the server publishes no receipt key")
 }
 
 /// The receipt a `session.finished` entry's detail holds.

@@ -142,7 +142,12 @@ async fn run(mut socket: WebSocket, state: AppState, login: auth::CandidateLogin
                         break;
                     }
                     let e = WireError::new(Code::RateLimited, "too many messages; slow down");
-                    if send(&mut socket, &error_msg(e, None)).await.is_err() {
+                    // Named by its seq, so the page knows which change to send again.
+                    let seq = match &frame {
+                        Message::Text(text) => crate::protocol::seq_of(text.as_str()),
+                        _ => None,
+                    };
+                    if send(&mut socket, &error_msg(e, seq)).await.is_err() {
                         break;
                     }
                     continue;

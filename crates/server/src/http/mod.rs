@@ -12,7 +12,8 @@
 //! - `console`: sitting and seat control, and the live seat monitor.
 //! - `staff`: staff login and the [`Staff`](crate::staff::Staff) extractor.
 //! - `pages`: the three pages and the files under `/static/`.
-//! - `public`: health, the receipt keys, the audit head.
+//! - `public`: health, the receipt keys, receipts by short code, the audit head.
+//! - `selection`: a selection's signed announcements and a candidate's own standing.
 //! - [`edge`]: the Origin check, security headers and error shape every route passes.
 //! - [`serve`]: the accept loop: header-read and idle timeouts, connection caps.
 //! - [`client_ip`]: the client's address, through trusted reverse proxies.
@@ -28,6 +29,7 @@ pub(crate) mod error;
 mod login;
 mod pages;
 mod public;
+mod selection;
 pub mod serve;
 mod staff;
 pub mod state;
@@ -93,6 +95,8 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/health", Public, get(public::health)),
         route("GET", "/api/v1/keys", Public, get(public::keys)),
         route("GET", "/api/v1/audit/head", Public, get(public::audit_head)),
+        route("GET", "/api/v1/receipts/{code}", Public, get(public::receipt)),
+        route("GET", "/api/v1/receipts/qr.svg", Public, get(public::receipt_qr)),
         route("POST", "/api/v1/candidate/login", Public, post(login::login).layer(login_body)),
         route("POST", "/api/v1/candidate/logout", Public, post(login::logout)),
         route("GET", "/api/v1/assets/{hash}/{name}", CandidateOrStaff, get(assets::asset)),
@@ -100,6 +104,9 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/api/v1/boards", Public, get(board::list)),
         route("GET", "/api/v1/boards/{kind}/{id}", Public, get(board::snapshot)),
         route("GET", "/api/v1/boards/{kind}/{id}/feed", Public, get(board::feed)),
+        route("GET", "/api/v1/selections/{id}/announcements", Public, get(selection::list)),
+        route("GET", "/api/v1/selections/{id}/standing", Public, get(selection::standing)),
+        route("GET", "/api/v1/announcements/{no}", Public, get(selection::announcement)),
         route("POST", "/api/v1/staff/login", Public, post(staff::login).layer(login_body)),
         route("POST", "/api/v1/staff/logout", Public, post(staff::logout)),
         route("GET", "/api/v1/staff/me", Staff, get(staff::me)),

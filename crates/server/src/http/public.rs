@@ -1,9 +1,12 @@
-//! The public surface beside the pages: health, the keys that sign receipts, and the
-//! audit chain's signed head.
+//! The public surface beside the pages: health, the keys that sign receipts, receipts
+//! by their short code, and the audit chain's signed head.
+
+use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::header::CACHE_CONTROL;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse as _, Response};
 use serde::Serialize;
 
@@ -61,4 +64,49 @@ pub(super) async fn health(
         }
     };
     Ok(([(CACHE_CONTROL, edge::NO_STORE)], Json(health)).into_response())
+}
+
+/// How long a receipt found by its code may be kept: a finished result never changes.
+const RECEIPT_CACHE: &str = "public, max-age=3600";
+
+/// The full receipt for a short code, so that the code a candidate wrote down can be
+/// checked (`ujian receipt verify CODE --server URL`). Nothing but the receipt itself:
+/// whoever has the code was shown it.
+pub(super) async fn receipt(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let (code, full) = find_receipt(&state, peer, &code).await?;
+    let body = serde_json::json!({ "code": code, "receipt": full, "key_id": state.signer.key_id });
+    Ok(([(CACHE_CONTROL, RECEIPT_CACHE)], Json(body)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct QrQuery {
+    receipt: String,
+}
+
+/// A receipt this server signed, as a QR code (SVG), for the result screen and the slip:
+/// drawn from the receipt in the address after its signature is checked, so it reads
+/// nothing and a room finishing at once behind one address is not held back by a limit.
+pub(super) async fn receipt_qr(
+    State(state): State<AppState>,
+    query: Result<Query<QrQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(ApiError::from)?;
+    let unknown = || ApiError::new(Code::UnknownReceipt, "not a receipt this server signed");
+    crate::receipt::verify(&q.receipt, &state.signer.public_hex).map_err(|_| unknown())?;
+    let svg = crate::receipt::qr_svg(q.receipt.trim()).ok_or_else(unknown)?;
+    Ok(([(CACHE_CONTROL, RECEIPT_CACHE), (CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+async fn find_receipt(state: &AppState, peer: SocketAddr, code: &str) -> Result<(String, String), ApiError> {
+    if !state.receipt_lookups.allow(peer.ip()) {
+        return Err(ApiError::new(Code::RateLimited, "too many receipt lookups; slow down"));
+    }
+    let unknown = || ApiError::new(Code::UnknownReceipt, "no result has this receipt code");
+    let code = crate::receipt::parse_short_code(code).ok_or_else(unknown)?;
+    let full = crate::receipt::find(state.registry.store(), &code).await?.ok_or_else(unknown)?;
+    Ok((code, full))
 }

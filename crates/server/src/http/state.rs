@@ -24,6 +24,11 @@ pub struct AppState {
     pub connections: Arc<Connections>,
     /// The rate limit of board pages built for one request.
     pub board_pages: Arc<PageLimiter>,
+    /// The rate limit of receipt lookups by short code (each reads the database).
+    pub receipt_lookups: Arc<PageLimiter>,
+    /// The rate limit of a selection's standing lookups (a participant number and a birth
+    /// date), per client address, at the board pages' rate.
+    pub standing_lookups: Arc<PageLimiter>,
     /// The audit chain's latest signed head, published at `/api/v1/audit/head`.
     pub heads: Arc<HeadPublisher>,
     /// Whose `X-Forwarded-For` to believe (see [`super::client_ip`]).

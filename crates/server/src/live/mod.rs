@@ -255,6 +255,7 @@ impl Registry {
             self.sittings.status(&sitting).await.map_err(|e| Error::internal("load sitting", &e))?;
         }
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let rejoin;
         let start_write = {
             let mut s = lock(&seat);
             let mut sitting_paused = false;
@@ -268,12 +269,17 @@ impl Registry {
             } else if s.holder.as_deref().is_some_and(|t| t != token_hash) {
                 return Err(Error::SeatLocked.into());
             }
-            if s.attach(Conn { id: conn_id, tx }) {
+            let working = s.session.status().is_working();
+            let taken_over = s.attach(Conn { id: conn_id, tx });
+            if taken_over {
                 tracing::info!(session = %id, "seat taken over by a new connection");
                 self.note(&s, Note::TakenOver);
             } else {
                 self.note(&s, Note::Connected);
             }
+            // A connect to a running session (not its start) is stored for the integrity
+            // checks, which count takeovers and reconnects against the room.
+            rejoin = working.then(|| (s.participant_no.clone(), taken_over));
             let now = self.clock.tick();
             match s.apply_unstored(now, Command::Start) {
                 Ok(events) if events.contains(&Event::Started) => {
@@ -302,6 +308,14 @@ impl Registry {
                 return Err(Error::internal("start session", &e).into());
             }
             self.status_stored(&seat);
+        }
+        if let Some((participant, takeover)) = rejoin {
+            let detail = serde_json::json!({ "takeover": takeover });
+            let action = LogAction::CandidateReconnect;
+            if let Err(e) = self.record(&participant, action, id, detail, Batch::default()).await {
+                // The connection is not refused for it: the seat is the candidate's either way.
+                tracing::error!(session = %id, error = %e, "store a reconnect");
+            }
         }
         let s = lock(&seat);
         Ok((conn_id, s.welcome(self.clock.tick(), started), started))
@@ -503,11 +517,13 @@ impl Registry {
     }
 
     /// Tells the sitting's supervisors what just happened at a seat. The event is written
-    /// only when a console watches (an answer in a closed loop is a `fast_answer` each).
+    /// only when a console watches (an answer in a closed loop updates an `irregularity` each).
     fn note(&self, seat: &Seat, note: Note) {
         self.monitor.emit(&seat.sitting, || {
             let (kind, by, detail) = note.describe();
-            seat.event(kind, by, detail, store::ts(self.clock.utc()))
+            let mut event = seat.event(kind, by, detail, store::ts(self.clock.utc()));
+            event.irregularity = note.irregularity();
+            event
         });
     }
 

@@ -86,6 +86,7 @@ impl Seat {
             holder: None,
             interval: None,
             cycling: AnswerCycling::new(),
+            irregularity: crate::monitor::Irregularity::default(),
             fast_answer_ms,
         })
     }

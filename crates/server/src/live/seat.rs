@@ -96,8 +96,10 @@ pub struct Seat {
     pub(super) interval: Option<IntervalMark>,
     /// Recent answers, to tell the supervisor when one question is tried option by option.
     pub(super) cycling: AnswerCycling,
-    /// Two answers closer than this are reported to the supervisor as implausibly fast.
+    /// Two answers closer than this are counted as implausibly fast.
     pub(super) fast_answer_ms: u64,
+    /// The live detectors' counts at this seat: one grouped irregularity for the monitor.
+    pub(super) irregularity: crate::monitor::Irregularity,
 }
 
 /// What the supervisor's monitor is told about a seat: a connection coming and going, a
@@ -127,11 +129,9 @@ pub(super) enum Note {
     AnswerCycling {
         position: usize,
     },
-    /// An answer sooner after the previous one than anyone can read a question.
-    FastAnswer {
-        position: usize,
-        gap_ms: u64,
-    },
+    /// The seat's grouped irregularity, after an answer that was fast or cycled added to it:
+    /// the monitor replaces the candidate's last one with it.
+    Irregularity(crate::monitor::Irregularity),
     /// An answer refused because the session is paused.
     AnswerWhilePaused {
         position: usize,
@@ -240,14 +240,26 @@ impl Seat {
                     }
                     other => other?,
                 };
+                let irregular = &mut self.irregularity;
+                irregular.answers += 1;
+                let mut grew = false;
                 if self.cycling.observe(now, i, label) {
                     notes.push(Note::AnswerCycling { position: i });
+                    irregular.cycled_questions += 1;
+                    grew = true;
                 }
                 if let Some(prev) = self.last_answer.replace(now) {
                     let gap_ms = now.saturating_sub(prev);
                     if gap_ms < self.fast_answer_ms {
-                        notes.push(Note::FastAnswer { position: i, gap_ms });
+                        irregular.fastest_ms =
+                            if irregular.fast_answers == 0 { gap_ms } else { irregular.fastest_ms.min(gap_ms) };
+                        irregular.fast_answers += 1;
+                        grew = true;
                     }
+                }
+                if grew {
+                    irregular.score = irregular.fast_answers + irregular.cycled_questions;
+                    notes.push(Note::Irregularity(*irregular));
                 }
                 (Some(*index), "answer", choice.clone(), None, undo)
             }

@@ -136,11 +136,20 @@ impl Seat {
             by,
             detail,
             at,
+            irregularity: None,
         }
     }
 }
 
 impl Note {
+    /// The grouped evidence an `irregularity` event carries.
+    pub(super) fn irregularity(&self) -> Option<crate::monitor::Irregularity> {
+        match self {
+            Note::Irregularity(i) => Some(*i),
+            _ => None,
+        }
+    }
+
     /// The monitor event's kind, reporter and detail.
     pub(super) fn describe(&self) -> (&'static str, &'static str, String) {
         match self {
@@ -156,10 +165,13 @@ impl Note {
                 "server",
                 format!("question {} answered with several different options within a minute", position + 1),
             ),
-            Note::FastAnswer { position, gap_ms } => (
-                "fast_answer",
+            Note::Irregularity(i) => (
+                "irregularity",
                 "server",
-                format!("question {} answered {gap_ms} ms after the previous one", position + 1),
+                format!(
+                    "{} of {} answers faster than the limit (fastest {} ms), {} questions cycled",
+                    i.fast_answers, i.answers, i.fastest_ms, i.cycled_questions
+                ),
             ),
             Note::AnswerWhilePaused { position } => {
                 ("answer_while_paused", "server", format!("question {}", position + 1))

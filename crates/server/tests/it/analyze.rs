@@ -7,10 +7,14 @@ use std::process::Command;
 
 use item_bank::{Key, Label};
 
-use crate::helpers::{Db, SITTING, Setup, TestApp, databases, participant, repo};
+use crate::helpers::{Candidate, Db, SITTING, Setup, TestApp, databases, participant, repo};
 
 const CANDIDATES: usize = 8;
 const FOCUS_LOSSES: usize = 12;
+/// Candidate 5's page comes back after a drop this often; candidate 6's seat is taken by a
+/// second connection this often.
+const RECONNECTS: usize = 2;
+const TAKEOVERS: usize = 6;
 
 fn ujian(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ujian")).args(args).current_dir(repo("")).output().expect("run ujian");
@@ -88,6 +92,22 @@ async fn analyze_on(db: Db) {
             let ack = c.recv().await;
             assert_eq!(ack["type"], "ack", "{ack}");
         }
+        for _ in 0..if i == 5 { RECONNECTS } else { 0 } {
+            // The same login back once the server has seen the drop: a reconnect, not a takeover.
+            c.ws.close(None).await.expect("close");
+            let gone = async {
+                while app.state.registry.seat_view(&session).is_some_and(|s| s.connected) {
+                    tokio::task::yield_now().await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(10), gone).await.expect("the drop is seen");
+            c = Candidate::connect(app.addr, &c.token).await;
+        }
+        for _ in 0..if i == 6 { TAKEOVERS } else { 0 } {
+            let second = Candidate::connect(app.addr, &c.token).await;
+            assert_eq!(c.recv().await["type"], "taken_over");
+            c = second;
+        }
         c.finish().await;
     }
     let (dir, url) = (app.dir.path().to_owned(), app.url.clone());
@@ -144,6 +164,14 @@ async fn analyze_on(db: Db) {
     let fourth = per_candidate.iter().find(|r| r["participant_no"] == participant(4)).expect("P-0004");
     assert_eq!(fourth["client_events"], "focus_lost:9 page_hidden:3");
     assert_eq!(fourth["flags"], format!("focus_losses:{FOCUS_LOSSES}"), "far above the room's 13 in 8");
+    // Reconnects and takeovers are stored as the server sees them, and counted against the room.
+    let fifth = per_candidate.iter().find(|r| r["participant_no"] == participant(5)).expect("P-0005");
+    assert_eq!((fifth["reconnects"].as_str(), fifth["takeovers"].as_str()), ("2", "0"), "{fifth:?}");
+    assert_eq!(fifth["flags"], "", "two drops are no flag");
+    let sixth = per_candidate.iter().find(|r| r["participant_no"] == participant(6)).expect("P-0006");
+    assert_eq!((sixth["reconnects"].as_str(), sixth["takeovers"].as_str()), ("0", "6"), "{sixth:?}");
+    assert_eq!(sixth["flags"], format!("takeovers:{TAKEOVERS}"), "every takeover of the room");
+    assert_eq!(third["takeovers"], "0");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("integrity.json")).expect("json")).expect("json");
     let events = &json["candidates"][3]["session_events"]["focus_losses"];
@@ -158,7 +186,7 @@ async fn analyze_on(db: Db) {
     assert_eq!(matrix.matches("<rect").count(), 2 * 28);
     assert_eq!(matrix.matches("fill=\"#c0392b\"").count(), 2, "the one flagged pair");
     // A timeline for each flagged candidate: the pair and the one who kept leaving the window.
-    assert_eq!(html.matches("aria-label=\"answer timeline\"").count(), 3, "P-0001, P-0002, P-0004");
+    assert_eq!(html.matches("aria-label=\"answer timeline\"").count(), 4, "P-0001, P-0002, P-0004, P-0006");
 
     // The results export names each candidate's flags, for the committee deciding on DIS.
     let (code, stdout, err) =
@@ -179,6 +207,7 @@ async fn analyze_on(db: Db) {
     assert_eq!(flags[&participant(2)], format!("SIM:{}", participant(1)));
     assert_eq!(flags[&participant(4)], format!("FOCUS:{FOCUS_LOSSES}"));
     assert_eq!(flags[&participant(3)], "", "one focus loss is no flag");
+    assert_eq!(flags[&participant(6)], format!("TAKEOVER:{TAKEOVERS}"));
 
     // An unknown exam or sitting is refused and nothing is written.
     for (args, known) in [(["items", "--exam", "NOPE"], "SKD-2026"), (["integrity", "--sitting", "NOPE"], SITTING)] {

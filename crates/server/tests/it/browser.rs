@@ -213,3 +213,98 @@ async fn the_public_board_ranks_only_results_shows_codes_and_fits_a_phone_and_a_
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "board-results.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
 }
+
+#[tokio::test]
+async fn the_time_up_toast_goes_when_the_result_arrives() {
+    use tokio::io::{AsyncBufReadExt as _, BufReader};
+    let Some(dir) = browser_tests("the_time_up_toast_goes_when_the_result_arrives") else { return };
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut node = node_script(&dir, "candidate-timeup.mjs", &app)
+        .env("PARTICIPANT", participant(1))
+        .env("PIN", PIN)
+        .env("TOKEN", &app.token)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node");
+    let mut lines = BufReader::new(node.stdout.take().expect("stdout")).lines();
+    let mut output = Vec::new();
+    let time_up = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            output.push(line.clone());
+            if line.trim() == "TIME_UP" {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the page ran out of time in time");
+    if !time_up {
+        let stderr = read_stderr(&mut node).await;
+        panic!("candidate-timeup.mjs ended before TIME_UP:\n{}\nstderr:\n{stderr}", output.join("\n"));
+    }
+    // The server's clock reaches the deadline too: its sweep finishes the session.
+    app.clock.advance(11 * 60_000);
+    while let Some(line) = lines.next_line().await.expect("read") {
+        output.push(line);
+    }
+    let status = node.wait().await.expect("wait");
+    let stderr = read_stderr(&mut node).await;
+    assert!(status.success(), "candidate-timeup.mjs failed\nstdout:\n{}\nstderr:\n{stderr}", output.join("\n"));
+}
+
+#[tokio::test]
+async fn the_candidate_page_sends_again_what_the_server_refused_for_coming_too_fast() {
+    use tokio::io::{AsyncBufReadExt as _, BufReader};
+    let test = "the_candidate_page_sends_again_what_the_server_refused_for_coming_too_fast";
+    let Some(dir) = browser_tests(test) else { return };
+    let app = TestApp::spawn(Setup::skd(1)).await;
+    let answers = 109;
+    let mut node = node_script(&dir, "candidate-ratelimit.mjs", &app)
+        .env("PARTICIPANT", participant(1))
+        .env("PIN", PIN)
+        .env("TOKEN", &app.token)
+        .env("ANSWERS", answers.to_string())
+        .env("STEP_TIMEOUT", "40000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node");
+    let mut lines = BufReader::new(node.stdout.take().expect("stdout")).lines();
+    let mut output = Vec::new();
+    let limited = tokio::time::timeout(std::time::Duration::from_secs(90), async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            output.push(line.clone());
+            if line.trim().starts_with("LIMITED") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the server limited the page in time");
+    if !limited {
+        let stderr = read_stderr(&mut node).await;
+        panic!("candidate-ratelimit.mjs ended before LIMITED:\n{}\nstderr:\n{stderr}", output.join("\n"));
+    }
+    // The allowance refills with the server's clock.
+    app.clock.advance(6_000);
+    while let Some(line) = lines.next_line().await.expect("read") {
+        output.push(line);
+    }
+    let status = node.wait().await.expect("wait");
+    let stderr = read_stderr(&mut node).await;
+    assert!(status.success(), "candidate-ratelimit.mjs failed\nstdout:\n{}\nstderr:\n{stderr}", output.join("\n"));
+    let answered: usize = output
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("ANSWERED ").and_then(|n| n.parse().ok()))
+        .expect("the page says how many it answered");
+    let session = server::sitting::session_id(crate::helpers::SITTING, &participant(1));
+    let log = app.store().answer_log(&session).await.expect("log");
+    let positions: std::collections::BTreeSet<Option<i64>> =
+        log.iter().filter(|e| e.action == "answer").map(|e| e.position).collect();
+    assert_eq!(positions.len(), answered, "every answer stored once the server took them");
+}

@@ -448,3 +448,38 @@ async fn a_flood_from_one_connection_is_limited_and_others_carry_on() {
     flooder.send(json!({ "type": "ping" })).await;
     assert_eq!(flooder.recv().await["type"], "pong", "the allowance refills with time");
 }
+
+#[tokio::test]
+async fn a_message_refused_for_rate_limiting_is_named_by_its_seq_and_goes_through_later() {
+    let app = TestApp::spawn(Setup::skd(1)).await;
+    let mut c = app.candidate(1).await;
+    // The server's clock stands still: the burst allowance is all there is. Everything is
+    // sent before anything is read, as a page that falls behind does.
+    let first = c.seq + 1;
+    for i in 0..130 {
+        let seq = first + i;
+        let msg = json!({ "type": "flag", "seq": seq, "index": i % 100, "flagged": true });
+        c.send(msg).await;
+    }
+    let mut acked = Vec::new();
+    let mut refused = Vec::new();
+    while acked.len() + refused.len() < 130 {
+        let m = c.recv().await;
+        match m["type"].as_str() {
+            Some("ack") => acked.push(m["seq"].as_i64().expect("seq")),
+            Some("error") => {
+                assert_eq!(m["code"], "rate_limited", "{m}");
+                refused.push(m["seq"].as_i64().expect("a refusal names the message's seq"));
+            }
+            _ => {}
+        }
+    }
+    assert!(!refused.is_empty(), "the burst is limited");
+    let last_acked = acked.iter().max().copied().expect("acks");
+    assert!(refused.iter().all(|s| *s > last_acked), "the refused come after the acknowledged");
+    // A second later there is room again: the first refused one, sent again, is stored.
+    app.clock.advance(1_000);
+    c.send(json!({ "type": "flag", "seq": refused[0], "index": (refused[0] - first) % 100, "flagged": true })).await;
+    let again = c.recv().await;
+    assert_eq!((again["type"].as_str(), again["seq"].as_i64()), (Some("ack"), Some(refused[0])), "{again}");
+}

@@ -757,7 +757,10 @@ async fn the_readme_walkthrough_runs_command_by_command_in_an_empty_folder() {
         };
         if let Some(background) = command.strip_suffix('&') {
             let mut sh = shell(&format!("exec {}", background.trim()));
-            let child = sh.stdout(std::process::Stdio::null()).spawn().expect("start the server");
+            // The server's log goes to a file (shown if it does not come up), not into the
+            // test run's output.
+            let log = std::fs::File::create(dir.path().join("server.log")).expect("a log file");
+            let child = sh.stdout(std::process::Stdio::null()).stderr(log).spawn().expect("start the server");
             server = Some(child);
             let health = format!("http://{listen}/health");
             let up = async {
@@ -765,9 +768,10 @@ async fn the_readme_walkthrough_runs_command_by_command_in_an_empty_folder() {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
             };
-            tokio::time::timeout(std::time::Duration::from_secs(60), up)
-                .await
-                .unwrap_or_else(|_| panic!("`{command}`: the server did not answer within a minute"));
+            tokio::time::timeout(std::time::Duration::from_secs(60), up).await.unwrap_or_else(|_| {
+                let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+                panic!("`{command}`: the server did not answer within a minute; its log:\n{log}")
+            });
             continue;
         }
         let out = shell(command).output().await.expect("run sh");
@@ -783,4 +787,45 @@ async fn the_readme_walkthrough_runs_command_by_command_in_an_empty_folder() {
     assert_eq!(results.lines().count(), 3, "a header and both candidates: {results}");
     let pdf = std::fs::read(dir.path().join("pengumuman.pdf")).expect("the published list");
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+}
+
+#[tokio::test]
+async fn a_sitting_command_on_a_terminal_asks_for_the_password_without_showing_it() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Setup::tiny(1)).await;
+    let command =
+        format!("'{}' sitting status T-1 --server {} --user admin", env!("CARGO_BIN_EXE_ujian"), app.http(""));
+    let mut child = tokio::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("UJIAN_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run script (util-linux) for a pseudo-terminal");
+    // Typed once the prompt shows, as a person does (typed ahead, the terminal would echo
+    // it before the prompt turned echo off).
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut shown = Vec::new();
+    let prompt = async {
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&shown).contains("password for admin: ") {
+            let n = stdout.read(&mut buf).await.expect("read");
+            assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&shown));
+            shown.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), prompt).await.expect("a prompt in time");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(format!("{}\n", crate::helpers::PIN).as_bytes()).await.expect("type the password");
+    let rest = async {
+        stdout.read_to_end(&mut shown).await.expect("read");
+        child.wait().await.expect("script")
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(60), rest).await.expect("done in time");
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(status.success(), "{shown}");
+    assert!(shown.contains("password for admin: "), "{shown}");
+    assert!(shown.contains("sitting T-1 (TINY, Test): open"), "{shown}");
+    assert!(!shown.contains(crate::helpers::PIN), "the password was shown:\n{shown}");
 }

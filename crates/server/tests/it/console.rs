@@ -221,12 +221,20 @@ async fn the_seat_monitor_shows_seats_and_events_as_they_happen() {
     let mut kinds = Vec::new();
     let mut seen_connected_seat = false;
     let mut seen = Vec::new();
+    let mut grouped = Value::Null;
     while kinds.len() < 3 || !seen_connected_seat {
         assert!(seen.len() < 40, "the monitor never showed it all: {seen:?}");
         let m = next().await;
         seen.push(m.clone());
         match m["type"].as_str() {
-            Some("event") => kinds.push(m["event"]["kind"].as_str().expect("kind").to_owned()),
+            Some("event") => {
+                kinds.push(m["event"]["kind"].as_str().expect("kind").to_owned());
+                if m["event"]["kind"] == "irregularity" {
+                    grouped = m["event"]["irregularity"].clone();
+                } else {
+                    assert!(m["event"].get("irregularity").is_none(), "only an irregularity carries one: {m}");
+                }
+            }
             Some("seats") => {
                 let s = &m["seats"][0];
                 if s["connected"] == true && s["answered"] == 2 {
@@ -238,7 +246,14 @@ async fn the_seat_monitor_shows_seats_and_events_as_they_happen() {
             _ => {}
         }
     }
-    assert_eq!(kinds[..3], ["connected", "fast_answer", "focus_lost"]);
+    // One grouped irregularity for the candidate, with its evidence, instead of an event per
+    // fast answer.
+    assert_eq!(kinds[..3], ["connected", "irregularity", "focus_lost"]);
+    assert_eq!(
+        grouped,
+        json!({ "fast_answers": 1, "fastest_ms": 0, "cycled_questions": 0, "answers": 2, "score": 1 }),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]

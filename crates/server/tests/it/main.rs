@@ -3,6 +3,7 @@
 //! for the CLI and crash tests, and headless Chromium for the candidate page.
 
 mod analyze;
+mod announce;
 mod audit;
 mod board;
 mod browser;
@@ -16,6 +17,7 @@ mod helpers;
 mod lockout;
 mod login;
 mod oracle;
+mod receipts;
 mod results;
 mod seats;
 mod selection;

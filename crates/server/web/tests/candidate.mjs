@@ -174,7 +174,7 @@ await run('candidate page', async ({ step, newPage }) => {
     assert.ok(n >= 1, 'at least one section score');
     let sum = 0;
     for (let i = 0; i < n; i++) {
-      const v = (await rows.nth(i).locator('td').textContent()).trim();
+      const v = (await rows.nth(i).locator('td').first().textContent()).trim();
       assert.match(v, /^-?\d+(\.\d+)?$/, `section score "${v}" is a number`);
       sum += Number(v);
     }
@@ -188,8 +188,42 @@ await run('candidate page', async ({ step, newPage }) => {
     console.log(`   total ${total}, ${n} sections, "${passed}", receipt ${receipt}`);
   });
 
+  await step('each section shows its threshold with ✓ or ✗; the full receipt as text and a QR code', async () => {
+    const rows = await page.$$eval('[data-testid^="result-score-"]', (trs) => trs.map((tr) => {
+      const td = tr.querySelectorAll('td');
+      return { score: Number(td[0].textContent), threshold: Number(td[1].textContent), mark: td[2].textContent.trim(), met: td[2].dataset.met };
+    }));
+    for (const r of rows) {
+      assert.ok(Number.isFinite(r.threshold) && r.threshold > 0, `a threshold: ${JSON.stringify(r)}`);
+      const met = r.score >= r.threshold;
+      assert.equal(r.met, String(met), `met is score >= threshold: ${JSON.stringify(r)}`);
+      assert.match(r.mark, met ? /^✓ Memenuhi$/ : /^✗ Tidak memenuhi$/, JSON.stringify(r));
+    }
+    const full = (await page.textContent(tid('result-receipt-full'))).trim();
+    assert.match(full, /^UJ1\.[\w-]+\.[\w-]+\.[0-9a-f]{8}$/, `the full receipt "${full.slice(0, 40)}…"`);
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid="result-qr"]');
+      return img && img.complete && img.naturalWidth > 0;
+    });
+    const alt = await page.getAttribute(tid('result-qr'), 'alt');
+    const code = (await page.textContent(tid('result-receipt'))).trim();
+    assert.ok(alt.includes(code), `the QR code's alt text "${alt}" names the code ${code}`);
+  });
+
   await step('save a screenshot to out/score.png', async () => {
     await screenshot(page, 'score.png', { fullPage: true });
+  });
+
+  await step('the printed slip is the result card alone: out/score-print.png', async () => {
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.isVisible(tid('result-screen')), true, 'the result prints');
+    assert.equal(await page.isVisible(tid('print-button')), false, 'no buttons on the slip');
+    assert.equal(await page.isVisible(tid('logout-button')), false, 'no buttons on the slip');
+    assert.equal(await page.isVisible(tid('result-qr')), true, 'the QR code prints');
+    assert.equal(await page.isVisible(tid('result-receipt-full')), true, 'the full receipt prints');
+    assert.equal(await page.isVisible('#topbar'), false, 'no page header on the slip');
+    await screenshot(page, 'score-print.png', { fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
   });
 
   await step('logout ends the login on the server: the cookie put back opens nothing', async () => {

@@ -181,6 +181,24 @@ await run('supervisor console', async ({ step, newPage }) => {
     console.log(`   remaining ${Math.round(before / 1000)} s -> ${Math.round(after / 1000)} s; candidate ${candBefore} s -> ${await candidateSeconds()} s`);
   });
 
+  await step(`A answers three questions in quick succession; B's log shows one irregularity line for ${PARTICIPANT}, updated in place`, async () => {
+    const entries = `${tid('event-log')} li[data-kind="irregularity"][data-participant="${PARTICIPANT}"]`;
+    for (const [i, label] of [[0, 'B'], [1, 'C'], [2, 'A']]) {
+      await cand.click(tid(`nav-q-${i + 1}`));
+      await cand.waitForSelector(`${tid('question')}[data-index="${i}"][data-loaded="true"]`, { state: 'visible' });
+      await cand.click(tid(`option-${label}`));
+    }
+    // The second and third answers came sooner after the one before than the server's limit.
+    await sup.waitForFunction(
+      (sel) => /^\s*2 dari 3 jawaban/.test(document.querySelector(`${sel} [data-testid], ${sel} .event-detail`)?.textContent || ''),
+      entries,
+    ).catch(async () => {
+      const got = await sup.locator(entries).allTextContents();
+      throw new Error(`expected one irregularity line counting 2 of 3 fast answers, got ${JSON.stringify(got)}`);
+    });
+    assert.equal(await sup.locator(entries).count(), 1, 'one line per candidate, not one per answer');
+  });
+
   await step('B: the close dialog warns that 1 candidate is still working; B cancels', async () => {
     await sup.click(tid('action-close'));
     await sup.waitForSelector(tid('reason-dialog'), { state: 'visible' });

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::columns::{EXTENSION_MS, FINISH_REASON, FINISHED_AT, LAST_SEEN_AT, RESULT, STARTED_AT, STATUS, USED_MS};
+use crate::leases::Lease;
 use crate::rows::{AuditRow, LogEntry, NewLoginToken, SessionWrite, TokenRevocation};
 
 /// What one transaction stores. Requests of many clients are merged into one batch with
@@ -17,6 +18,12 @@ pub struct Batch {
     /// Sessions starting now whose other logins end (`superseded`), applied after
     /// `login_tokens`: a login stored in the same batch is another login too.
     pub revocations: Vec<TokenRevocation>,
+    /// On a cluster, the leases of the sittings this batch's writes touch: the commit
+    /// stores the batch only while each is still held at its epoch, checked in its own
+    /// transaction (docs/cluster.md). A request that writes to a sitting of a node's lease
+    /// carries that lease; otherwise a stale owner's write could land. Empty on a single
+    /// node, which then runs no check at all.
+    pub fences: Vec<Lease>,
 }
 
 impl Batch {
@@ -31,8 +38,16 @@ impl Batch {
         self.audit.extend(other.audit);
         self.login_tokens.extend(other.login_tokens);
         self.revocations.extend(other.revocations);
+        self.fences.extend(other.fences);
     }
 
+    /// This batch, stored only while `lease` is held ([`Batch::fences`]).
+    pub fn fenced(mut self, lease: Lease) -> Batch {
+        self.fences.push(lease);
+        self
+    }
+
+    /// Nothing to store (fences alone store nothing).
     pub fn is_empty(&self) -> bool {
         self.log.is_empty()
             && self.sessions.is_empty()

@@ -7,7 +7,8 @@ use super::batch::{Batch, merge_sessions};
 use super::columns::{ANSWER_LOG, AUDIT, LOGIN_TOKENS, revoke_other_logins_sql, update_sessions_sql};
 use crate::chain::relink;
 use crate::connection::{Backend, Store, WRITER_CACHE_KIB, connect};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
+use crate::leases::broken_fences;
 use crate::multi_row::execute_chunked;
 
 /// A pool of one connection that only stores group commits.
@@ -31,9 +32,23 @@ impl PooledWriter {
     ///
     /// Returns the audit log's head after it when the batch holds entries: they are
     /// linked to the head read in this transaction ([`relink`]).
+    ///
+    /// A batch with fences is stored only if every one still holds, checked first in this
+    /// transaction and kept locked to its end; otherwise nothing is stored and the error
+    /// names the sittings whose lease is gone ([`StoreError::Fenced`]).
     pub async fn write_batch(&mut self, batch: &Batch) -> Result<Option<(i64, String)>> {
         let backend = self.store.backend;
+        if !batch.fences.is_empty() && backend != Backend::Postgres {
+            return Err(StoreError::LeasesNeedPostgres);
+        }
         let mut tx = self.store.begin_write().await?;
+        if !batch.fences.is_empty() {
+            let broken = broken_fences(&mut tx, &batch.fences).await?;
+            if !broken.is_empty() {
+                tx.rollback().await?;
+                return Err(StoreError::Fenced(broken));
+            }
+        }
         let mut audit_head = None;
         let mut audit = std::borrow::Cow::Borrowed(&batch.audit[..]);
         if !batch.audit.is_empty() {

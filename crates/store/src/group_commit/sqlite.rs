@@ -20,7 +20,7 @@ use super::batch::{Batch, merge_sessions};
 use super::columns::{ANSWER_LOG, AUDIT, LOGIN_TOKENS, revoke_other_logins, update_session};
 use crate::chain::relink;
 use crate::connection::open_sqlite;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 // Generated once from the column table; the statement cache is keyed by their text.
 static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| AUDIT.one_row());
@@ -68,6 +68,11 @@ impl DirectWriter {
     /// The group commit: all of `batch` in one durable transaction, or none of it.
     /// Returns the audit log's head after it when the batch holds entries.
     pub fn write_batch(&mut self, batch: &Batch) -> Result<Option<(i64, String)>> {
+        // Leases are PostgreSQL's (`Store::take_lease` refuses on SQLite): a fence here
+        // could not be checked, so the batch is refused rather than stored unchecked.
+        if !batch.fences.is_empty() {
+            return Err(StoreError::LeasesNeedPostgres);
+        }
         let conn = self.connection()?;
         let result = store(conn, batch);
         if result.is_err() && !conn.is_autocommit() {

@@ -57,7 +57,7 @@ impl Store {
 }
 
 /// What a commit answers: the audit log's head after it (`None` when it stored no entry).
-type Committed = Result<Option<(i64, String)>, String>;
+type Committed = Result<Option<(i64, String)>, WriteError>;
 
 struct WriteReq {
     write: Batch,
@@ -75,11 +75,7 @@ impl Pending {
     /// Waits for the commit; returns the audit log's head after it when the commit stored
     /// entries (which it linked to the head it found: see [`crate::chain`]).
     pub async fn committed_audit_head(self) -> Result<Option<(i64, String)>, WriteError> {
-        match self.0.await {
-            Ok(Ok(head)) => Ok(head),
-            Ok(Err(e)) => Err(WriteError::Commit(e)),
-            Err(_) => Err(WriteError::Stopped),
-        }
+        self.0.await.unwrap_or(Err(WriteError::Stopped))
     }
 }
 
@@ -89,12 +85,17 @@ pub struct Writer {
     tx: mpsc::Sender<WriteReq>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WriteError {
     #[error("the writer has stopped")]
     Stopped,
     #[error("commit failed: {0}")]
     Commit(String),
+    /// The write carried the lease of `sitting` as a fence and this node no longer holds
+    /// it at that epoch: nothing of the write was stored, and this node must stop writing
+    /// to the sitting (another node owns it).
+    #[error("the lease of sitting {sitting} is no longer held")]
+    Fenced { sitting: String },
 }
 
 /// Why the writer did not start.
@@ -189,25 +190,84 @@ async fn run(writer: &mut BatchWriter, mut rx: mpsc::Receiver<WriteReq>, mut shu
 }
 
 async fn commit(writer: &mut BatchWriter, requests: Vec<WriteReq>) {
+    if requests.iter().any(|r| !r.write.fences.is_empty()) {
+        return commit_fenced(writer, requests).await;
+    }
     let mut batch = Batch::default();
     let mut waiting = Vec::with_capacity(requests.len());
     for r in requests {
         batch.append(r.write);
         waiting.push(r.done);
     }
+    let result = write_logged(writer, &batch, waiting.len()).await;
+    for done in waiting {
+        let _ = done.send(result.clone());
+    }
+}
+
+/// A group commit on a cluster: when a fence is broken, the transaction stored nothing,
+/// so the requests carrying that fence are refused (`Fenced`) and the rest are committed
+/// again without them. Each retry drops at least one request, so it ends.
+async fn commit_fenced(writer: &mut BatchWriter, mut requests: Vec<WriteReq>) {
+    loop {
+        let mut batch = Batch::default();
+        for r in &requests {
+            batch.append(r.write.clone());
+        }
+        let began = std::time::Instant::now();
+        let broken = match writer.write_batch(&batch).await {
+            Err(StoreError::Fenced(broken)) => broken,
+            other => {
+                let result = log_outcome(other, &batch, requests.len(), began);
+                for r in requests {
+                    let _ = r.done.send(result.clone());
+                }
+                return;
+            }
+        };
+        let fenced_by = |r: &WriteReq| r.write.fences.iter().find(|f| broken.iter().any(|s| s == f.sitting())).cloned();
+        let (refused, rest): (Vec<_>, Vec<_>) = requests.into_iter().partition(|r| fenced_by(r).is_some());
+        tracing::warn!(sittings = ?broken, refused = refused.len(), rest = rest.len(), "group commit refused writes of sittings whose lease is gone");
+        if refused.is_empty() {
+            // Cannot happen (a broken fence is some request's); never loop on it.
+            let e = WriteError::Commit(StoreError::Fenced(broken).to_string());
+            for r in rest {
+                let _ = r.done.send(Err(e.clone()));
+            }
+            return;
+        }
+        for r in refused {
+            let sitting = fenced_by(&r).map(|f| f.sitting().to_owned()).unwrap_or_default();
+            let _ = r.done.send(Err(WriteError::Fenced { sitting }));
+        }
+        if rest.is_empty() {
+            return;
+        }
+        requests = rest;
+    }
+}
+
+async fn write_logged(writer: &mut BatchWriter, batch: &Batch, requests: usize) -> Committed {
     let began = std::time::Instant::now();
-    let result = writer.write_batch(&batch).await.map_err(|e| e.to_string());
+    let result = writer.write_batch(batch).await;
+    log_outcome(result, batch, requests, began)
+}
+
+fn log_outcome(
+    result: Result<Option<(i64, String)>>,
+    batch: &Batch,
+    requests: usize,
+    began: std::time::Instant,
+) -> Committed {
     tracing::debug!(
-        requests = waiting.len(),
+        requests,
         log = batch.log.len(),
         sessions = batch.sessions.len(),
         micros = began.elapsed().as_micros() as u64,
         "group commit"
     );
-    if let Err(e) = &result {
-        tracing::error!(error = %e, requests = waiting.len(), rows = batch.log.len(), "group commit failed");
-    }
-    for done in waiting {
-        let _ = done.send(result.clone());
-    }
+    result.map_err(|e| {
+        tracing::error!(error = %e, requests, rows = batch.log.len(), "group commit failed");
+        WriteError::Commit(e.to_string())
+    })
 }

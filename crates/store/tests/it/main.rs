@@ -1,6 +1,7 @@
 //! Store tests: each runs on SQLite, and again on PostgreSQL when `UJIAN_TEST_PG` is set.
 
 mod banks;
+mod leases;
 mod people;
 mod sessions;
 

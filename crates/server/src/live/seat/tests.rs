@@ -13,6 +13,7 @@ use store::SessionRecord;
 use super::{Accepted, Action, Line, Note, Seat, Undo};
 use crate::exams::ExamCtx;
 use crate::live::error::{BadSeq, Error};
+use crate::monitor::Irregularity;
 use crate::protocol::ClientEvent;
 
 /// Two answers closer than this are fast.
@@ -165,16 +166,27 @@ fn fast_answers_and_cycling_are_noted_for_the_supervisor() {
     let other = if p == 0 { 1 } else { 0 };
     assert_eq!(line(&mut s, 10_000, 1, answer(p as i64, "A")).notes, vec![], "the first answer has none before it");
     assert_eq!(line(&mut s, 10_000 + FAST_MS, 2, answer(other as i64, "A")).notes, vec![], "not faster than the limit");
-    assert_eq!(
-        line(&mut s, 12_000, 3, answer(p as i64, "B")).notes,
-        vec![Note::FastAnswer { position: p, gap_ms: 12_000 - 10_000 - FAST_MS }]
-    );
+    let first_fast = 12_000 - 10_000 - FAST_MS;
+    let grouped = |fast_answers, fastest_ms, cycled_questions, answers| {
+        Note::Irregularity(Irregularity {
+            fast_answers,
+            fastest_ms,
+            cycled_questions,
+            answers,
+            score: fast_answers + cycled_questions,
+        })
+    };
+    assert_eq!(line(&mut s, 12_000, 3, answer(p as i64, "B")).notes, vec![grouped(1, first_fast, 0, 3)]);
     assert_eq!(
         line(&mut s, 20_000, 4, answer(p as i64, "C")).notes,
-        vec![Note::AnswerCycling { position: p }],
-        "three options of one question within a minute"
+        vec![Note::AnswerCycling { position: p }, grouped(1, first_fast, 1, 4)],
+        "three options of one question within a minute: its own event, and the grouped one grows"
     );
-    let l = line(&mut s, 30_000, 5, Action::Event { kind: ClientEvent::PageHidden });
+    // A faster answer still: the same one grouped irregularity, its count and fastest updated.
+    assert_eq!(line(&mut s, 20_100, 5, answer(other as i64, "B")).notes, vec![grouped(2, 100, 1, 5)]);
+    assert_eq!(line(&mut s, 25_000, 6, answer(other as i64, "A")).notes, vec![], "an ordinary answer adds nothing");
+    assert_eq!(s.irregularity.answers, 6);
+    let l = line(&mut s, 30_000, 7, Action::Event { kind: ClientEvent::PageHidden });
     assert_eq!((l.log.action.as_str(), l.log.choice.as_deref()), ("event", Some("page_hidden")));
     assert_eq!(l.notes, vec![Note::Candidate(ClientEvent::PageHidden)]);
     assert_eq!(
@@ -370,8 +382,14 @@ fn every_note_reaches_the_monitor_under_its_kind() {
         (Note::Finished { reason: "time_up".into() }, ("finished", "server", "time_up")),
         (Note::AnswerWhilePaused { position: 2 }, ("answer_while_paused", "server", "question 3")),
         (
-            Note::FastAnswer { position: 0, gap_ms: 400 },
-            ("fast_answer", "server", "question 1 answered 400 ms after the previous one"),
+            Note::Irregularity(Irregularity {
+                fast_answers: 3,
+                fastest_ms: 400,
+                cycled_questions: 1,
+                answers: 20,
+                score: 4,
+            }),
+            ("irregularity", "server", "3 of 20 answers faster than the limit (fastest 400 ms), 1 questions cycled"),
         ),
         (
             Note::AnswerCycling { position: 4 },
