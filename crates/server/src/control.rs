@@ -37,6 +37,9 @@ pub struct Reason {
     /// `checkin`: the PC's name or number.
     #[serde(default)]
     pub seat: Option<String>,
+    /// The sitting's `checkin`: the participant numbers to check in at once.
+    #[serde(default)]
+    pub participants: Vec<String>,
 }
 
 impl Reason {
@@ -356,6 +359,52 @@ impl Control<'_> {
             }
         };
         Ok((action, changed))
+    }
+
+    /// Checks in many candidates of sitting `id` at once (numbers scanned or typed, or seats
+    /// ticked in the console), each audited like a single check-in. The numbers are checked
+    /// first: every one not in the sitting is named in one refusal, and then nobody is
+    /// checked in. Returns the sessions checked in.
+    pub async fn check_in_many(
+        &self,
+        staff: &Staff,
+        id: &str,
+        participants: &[String],
+        reason: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let sitting = self.known_sitting(staff, id).await?;
+        let store = self.registry.store();
+        let mut wanted: Vec<&str> = Vec::new();
+        for p in participants.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            if !wanted.contains(&p) {
+                wanted.push(p);
+            }
+        }
+        if wanted.is_empty() {
+            return Err(ApiError::new(Code::BadRequest, "name at least one participant number"));
+        }
+        let seats = store.seats(&sitting.id).await?;
+        let unknown: Vec<&str> =
+            wanted.iter().copied().filter(|p| !seats.iter().any(|s| s.participant_no == *p)).collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::new(
+                Code::UnknownSession,
+                format!("not in sitting {}: {}", sitting.id, unknown.join(", ")),
+            ));
+        }
+        let now = store::ts(self.registry.clock().utc());
+        let mut done = Vec::with_capacity(wanted.len());
+        for p in wanted {
+            let session = crate::sitting::session_id(&sitting.id, p);
+            store.check_in(&session, None, &now).await?;
+            let detail = json!({ "reason": reason, "seat": null, "bulk": true });
+            self.registry
+                .record(&staff.username, LogAction::SessionCheckIn, &session, detail, store::Batch::default())
+                .await
+                .map_err(|e| ApiError::internal("audit", &e))?;
+            done.push(session);
+        }
+        Ok(done)
     }
 
     /// A supervisor lets a candidate whose PIN was refused too often try again at once

@@ -94,6 +94,13 @@
       act_terminate: 'Diskualifikasi',
       act_aria: '{action} — {no}',
       view_label: 'Tampilan',
+      bulk_checkin: 'Check-in massal',
+      bulk_list_label: 'Nomor peserta, satu per baris (ketik atau pindai)',
+      pick_aria: 'Pilih {no} untuk check-in massal',
+      dlg_bulk_title: 'Check-in massal',
+      dlg_bulk_desc: 'Semua nomor diperiksa dulu: jika ada yang tidak terdaftar di sesi ini, tidak ada yang di-check-in dan semua nomor yang salah disebutkan.',
+      dlg_bulk_confirm: 'Check-in semua',
+      toast_bulk: '{n} peserta di-check-in',
       view_cards: 'Kartu',
       view_table: 'Tabel',
       view_map: 'Denah',
@@ -339,6 +346,13 @@
       act_terminate: 'Disqualify',
       act_aria: '{action} — {no}',
       view_label: 'View',
+      bulk_checkin: 'Check in many',
+      bulk_list_label: 'Participant numbers, one a line (typed or scanned)',
+      pick_aria: 'Select {no} for checking in many',
+      dlg_bulk_title: 'Check in many',
+      dlg_bulk_desc: 'Every number is checked first: if any is not in this sitting, nobody is checked in and every wrong number is named.',
+      dlg_bulk_confirm: 'Check in all',
+      toast_bulk: '{n} candidates checked in',
       view_cards: 'Cards',
       view_table: 'Table',
       view_map: 'Room map',
@@ -568,6 +582,9 @@
     seat: $('reason-seat'),
     rotateField: $('reason-rotate-field'),
     rotate: $('reason-rotate'),
+    listField: $('reason-list-field'),
+    bulkList: $('reason-list'),
+    bulkCheckin: $('action-bulk-checkin'),
     reason: $('reason-input'),
     suggestions: $('reason-suggestions'),
     warning: $('reason-warning'),
@@ -629,6 +646,7 @@
     dlg: null,
     seatView: storedView(), // 'cards' | 'table' | 'map', or null: chosen by the room's size
     sort: { key: 'participant', dir: 1 },
+    picked: new Set(), // participant numbers ticked in the table for a bulk check-in
     loggingIn: false,
     routeSeq: 0,
   };
@@ -1042,6 +1060,8 @@
     // In the map a tile only locates the seat: pressing it opens the seat's row in the table,
     // where every action is.
     c.open = h('button', { type: 'button', class: 'seat-open', 'data-testid': `seat-open-${no}` });
+    c.pick = h('input', { type: 'checkbox', class: 'seat-pick', 'data-testid': `seat-pick-${no}` });
+    c.pick.addEventListener('change', () => { if (c.pick.checked) S.picked.add(no); else S.picked.delete(no); });
     c.open.addEventListener('click', () => { setSeatView('table'); focusSeat(no); });
     rec.el = h('article', {
       class: 'seat',
@@ -1053,7 +1073,7 @@
       tabindex: '-1',
       'aria-labelledby': `${idBase}-no`,
     },
-    h('div', { class: 'seat-head' }, c.no, c.conn, c.open),
+    h('div', { class: 'seat-head' }, c.pick, c.no, c.conn, c.open),
     c.name,
     h('div', { class: 'seat-pc' }, c.checkin, c.pc),
     h('div', { class: 'seat-state' }, c.status, c.alert),
@@ -1070,6 +1090,7 @@
     const now = performance.now();
     const seen = new Set();
     let reorder = false;
+    let pcChanged = false;
     const order = [];
     for (const s of list) {
       if (!s || s.participant_no == null) continue;
@@ -1082,6 +1103,8 @@
         S.seats.set(no, rec);
         reorder = true;
       }
+      // A seat given a PC name moves in the map (and in the table sorted by PC).
+      if (rec.data && (rec.data.seat || '') !== (s.seat || '')) pcChanged = true;
       rec.data = s;
       rec.at = now;
       order.push(rec);
@@ -1093,7 +1116,8 @@
         S.seats.delete(no);
       }
     }
-    if (reorder || seatCount() !== order.length) arrangeSeats();
+    const byPc = currentSeatView() === 'map' || S.sort.key === 'seat';
+    if (reorder || (pcChanged && byPc) || seatCount() !== order.length) arrangeSeats();
     S.lastSeatsAt = new Date();
     renderCounts();
     applyFilter();
@@ -1285,6 +1309,7 @@
       setText(c.scoreLabel, t('score'));
       setAttr(c.actions, 'aria-label', no);
       setAttr(c.open, 'aria-label', t('map_open', { no }));
+      setAttr(c.pick, 'aria-label', t('pick_aria', { no }));
       for (const a of SEAT_ACTIONS) {
         const label = t(`act_${a.replace('-', '_')}`);
         setText(b[a], label);
@@ -1588,6 +1613,7 @@
     'sitting:pause': { scope: 'sitting', action: 'pause', dlg: 'pause', sug: 'pause', style: 'btn-warn', local: 'pause', toast: 'pause' },
     'sitting:resume': { scope: 'sitting', action: 'resume', dlg: 'resume', sug: 'resume', style: 'btn-ok', local: 'resume', toast: 'resume' },
     'sitting:close': { scope: 'sitting', action: 'close', dlg: 'close', sug: 'close', style: 'btn-danger', local: 'close', toast: 'close' },
+    'sitting:checkin': { scope: 'sitting', action: 'checkin', dlg: 'bulk', sug: 'checkin', style: 'btn-primary', list: true, local: 'checkin', toast: 'bulk' },
     'sitting:rotate-token': { scope: 'sitting', action: 'rotate-token', dlg: 'rotate', sug: 'rotate', style: 'btn-primary', local: 'rotate-token', toast: 'rotate' },
     'seat:checkin': { scope: 'session', action: 'checkin', dlg: 'checkin', sug: 'checkin', style: 'btn-primary', seat: 'seat_label_checkin', local: 'checkin', toast: 'checkin' },
     'seat:pause': { scope: 'session', action: 'pause', dlg: 'spause', sug: 'spause', style: 'btn-warn', toast: 'spause' },
@@ -1613,6 +1639,7 @@
   el.actResume.addEventListener('click', () => openSittingDialog('resume', el.actResume));
   el.actClose.addEventListener('click', () => openSittingDialog('close', el.actClose));
   el.actRotate.addEventListener('click', () => openSittingDialog('rotate-token', el.actRotate));
+  el.bulkCheckin.addEventListener('click', () => openSittingDialog('checkin', el.bulkCheckin));
 
   function openDialog(d) {
     if (S.dlg) closeDialog();
@@ -1625,6 +1652,8 @@
     el.reason.value = '';
     el.minutes.value = '';
     el.seat.value = spec.action === 'checkin' && d.rec && d.rec.data.seat ? String(d.rec.data.seat) : '';
+    // The seats ticked in the table, to add to or scan more after.
+    el.bulkList.value = spec.list && S.picked.size ? `${[...S.picked].sort(natural.compare).join('\n')}\n` : '';
     el.rotate.checked = false;
     setHidden(el.reasonError, true);
     setText(el.reasonError, '');
@@ -1653,6 +1682,7 @@
     setHidden(el.seatField, !spec.seat);
     if (spec.seat) setText(el.seatLabel, t(spec.seat));
     setHidden(el.rotateField, !spec.rotate);
+    setHidden(el.listField, !spec.list);
     const sug = t(`sug_${spec.sug}`);
     el.suggestions.replaceChildren(...(Array.isArray(sug) ? sug : []).map((s) => h('option', { value: s })));
     const second = spec.twoStep && d.stage === 2;
@@ -1676,7 +1706,7 @@
   function validateDialog() {
     const d = S.dlg;
     if (!d) return false;
-    const ok = chars(el.reason.value) >= 3 && (!d.spec.minutes || minutesValue() != null);
+    const ok = chars(el.reason.value) >= 3 && (!d.spec.minutes || minutesValue() != null) && (!d.spec.list || listValue().length > 0);
     const armed = !(d.spec.twoStep && d.stage === 2) || performance.now() >= d.armedAt;
     el.confirm.disabled = !ok || d.busy || !armed;
     setAttr(el.reason, 'aria-invalid', chars(el.reason.value) >= 3 || !el.reason.value ? 'false' : 'true');
@@ -1684,7 +1714,12 @@
     return ok && armed && !d.busy;
   }
 
-  for (const input of [el.reason, el.minutes, el.seat]) input.addEventListener('input', validateDialog);
+  for (const input of [el.reason, el.minutes, el.seat, el.bulkList]) input.addEventListener('input', validateDialog);
+
+  // The participant numbers typed or scanned (a scanner ends each with Enter).
+  function listValue() {
+    return el.bulkList.value.split(/[\s,;]+/).filter(Boolean);
+  }
 
   function closeDialog() {
     const d = S.dlg;
@@ -1730,6 +1765,7 @@
     if (spec.minutes) body.minutes = minutesValue();
     if (spec.seat && el.seat.value.trim()) body.seat = el.seat.value.trim();
     if (spec.rotate) body.rotate_token = el.rotate.checked;
+    if (spec.list) body.participants = listValue();
     const path = spec.scope === 'sitting'
       ? `/api/v1/sittings/${enc(d.sittingId)}/${spec.action}`
       : `/api/v1/sessions/${enc(d.session)}/${spec.action}`;
@@ -1768,7 +1804,12 @@
         if (rotated) S.tokenVisible = true; // a new token is there to be read out
         renderHeader();
       }
-      const n = data && Number.isFinite(Number(data.sessions)) ? Number(data.sessions) : 0;
+      const sessions = data && data.sessions;
+      const n = Array.isArray(sessions) ? sessions.length : Number.isFinite(Number(sessions)) ? Number(sessions) : 0;
+      if (spec.list) {
+        S.picked.clear();
+        for (const rec of S.seats.values()) rec.c.pick.checked = false;
+      }
       toast(t(`toast_${spec.toast}`, { n }));
       if (S.sittingId === d.sittingId) {
         localEvent(spec.local, '', [body.reason, (spec.action === 'pause' || spec.action === 'resume') ? t('detail_sessions', { n }) : '']);

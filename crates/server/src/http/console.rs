@@ -74,6 +74,18 @@ pub(super) async fn session_action(
     Ok(Json(json!({ "session": session, "action": action.as_str(), "changed": changed })))
 }
 
+/// `POST /api/v1/sittings/{id}/checkin`: many candidates checked in at once, each audited.
+pub(super) async fn check_in_many(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    body: Result<Json<Reason>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = reason(body)?;
+    let sessions = state.control().check_in_many(&staff, &id, &r.participants, &r.reason).await?;
+    Ok(Json(json!({ "id": id, "action": "checkin", "sessions": sessions })))
+}
+
 /// `POST /api/v1/sessions/{id}/unlock`: a supervisor lets a candidate whose PIN was
 /// refused too often try again at once (audited, with the reason).
 pub(super) async fn unlock_candidate(

@@ -116,6 +116,7 @@ pub fn routes() -> Vec<Route> {
         route("GET", "/api/v1/sittings", Staff, get(console::list)),
         route("GET", "/api/v1/sittings/{id}", Staff, get(console::detail)),
         route("POST", "/api/v1/sittings/{id}/{action}", Staff, post(console::sitting_action)),
+        route("POST", "/api/v1/sittings/{id}/checkin", Staff, post(console::check_in_many)),
         route("POST", "/api/v1/sessions/{id}/{action}", Staff, post(console::session_action)),
         route("POST", "/api/v1/sessions/{id}/unlock", Staff, post(console::unlock_candidate)),
         route("GET", "/ws/monitor/{id}", Staff, get(console::monitor)),

@@ -316,6 +316,39 @@ async fn a_sitting_closed_from_the_console_refuses_logins_until_it_opens_again()
     assert_eq!(app.login(&participant(1), PIN, &app.token).await.status(), 200);
 }
 
+/// The participants of T-1 checked in, in participant order.
+async fn checked_in(app: &TestApp) -> Vec<String> {
+    let rows = app.store().seats(crate::helpers::SITTING).await.expect("seats");
+    rows.into_iter().filter(|r| r.checked_in_at.is_some()).map(|r| r.participant_no).collect()
+}
+
+#[tokio::test]
+async fn a_bulk_check_in_names_every_unknown_number_and_checks_in_nobody_or_everyone_audited() {
+    let app = TestApp::spawn(Setup::tiny(4)).await;
+    let sup = app.staff("sup1").await;
+    // Two unknown numbers among good ones: both named, nobody checked in.
+    let body = json!({ "reason": "absen pagi", "participants": [participant(1), "P-9998", participant(2), "X-1"] });
+    let (status, reply) = app.act(&sup, "/api/v1/sittings/T-1/checkin", body).await;
+    assert_eq!(status, 404, "{reply}");
+    let message = reply["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("P-9998") && message.contains("X-1"), "every unknown number named: {message}");
+    assert!(checked_in(&app).await.is_empty(), "a refused bulk check-in checks in nobody");
+    // Scanned numbers with blanks and a repeat: each checked in once, each audited.
+    let body = json!({ "reason": "absen pagi", "participants": [participant(1), " ", participant(3), participant(1)] });
+    let (status, reply) = app.act(&sup, "/api/v1/sittings/T-1/checkin", body).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["sessions"], json!(["T-1.P-0001", "T-1.P-0003"]));
+    assert_eq!(checked_in(&app).await, vec![participant(1), participant(3)]);
+    let log = app.store().audit_log().await.expect("audit");
+    assert_eq!(log.iter().filter(|r| r.action == "session.checkin").count(), 2, "one audit row a seat");
+    // Another sitting's supervisor cannot check anyone in here.
+    let other = app.staff("sup2").await;
+    let body = json!({ "reason": "absen pagi", "participants": [participant(2)] });
+    let (status, _) = app.act(&other, "/api/v1/sittings/T-1/checkin", body).await;
+    assert!(status == 403 || status == 404, "got {status}");
+    assert_eq!(checked_in(&app).await.len(), 2);
+}
+
 #[tokio::test]
 async fn staff_logins_lock_out_after_repeated_failures_and_recover() {
     let app = TestApp::spawn(Setup::tiny(1)).await;

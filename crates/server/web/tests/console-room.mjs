@@ -17,10 +17,12 @@
 // the API with PC names in reverse order (P-0001 sits at the last PC); the big room opens in
 // the table, the page at most two screens tall; every seat action is in each row; sorting
 // by participant and by PC orders the rows, pressing again reverses; the map lays the
-// named PCs out in their natural order with the unnamed seats in a tail row, and a tile
-// opens its row in the table; the view is remembered after a reload; axe-core finds no
-// WCAG 2.1 A/AA violation in the table, the map and the cards. Screenshots
-// out/console-table.png, console-map.png.
+// named PCs out in their natural order with the unnamed seats in a tail row (a seat named
+// while the map is open moves to its place), and a tile opens its row in the table; a
+// bulk check-in of ticked and scanned numbers refuses a list with wrong numbers, naming
+// each, then checks the rest in; the view is remembered after a reload; axe-core finds no
+// WCAG 2.1 A/AA violation on the login, the sitting list, the table, the map, the cards
+// and the bulk check-in dialog. Screenshots out/console-table.png, console-map.png.
 
 import assert from 'node:assert/strict';
 import { axeViolations, env as envOf, expectNoError, run, screenshot, tid } from './lib.mjs';
@@ -56,10 +58,13 @@ await run('supervisor console for a big room', async ({ step, newPage }) => {
   await step(`the supervisor logs in and checks ${NAMED} of ${ROOM} candidates in with PC names`, async () => {
     await sup.goto(`${BASE_URL}/console`, { waitUntil: 'domcontentloaded' });
     await sup.evaluate(() => localStorage.clear());
+    await sup.waitForSelector(tid('staff-login-form'), { state: 'visible' });
+    await expectNoViolations('login');
     await sup.fill(tid('staff-username'), STAFF_USER);
     await sup.fill(tid('staff-password'), STAFF_PASSWORD);
     await sup.click(tid('staff-login-submit'));
     await expectNoError(sup, tid(`sitting-link-${SITTING}`), tid('staff-login-error'), 'staff login refused');
+    await expectNoViolations('sitting list');
     const refused = await sup.evaluate(async ({ sitting, named }) => {
       const bad = [];
       for (let i = 1; i <= named; i++) {
@@ -136,10 +141,44 @@ await run('supervisor console for a big room', async ({ step, newPage }) => {
     const tall = await sup.evaluate(() => document.documentElement.scrollHeight);
     assert.ok(tall <= 2 * SCREEN.height, `the page is ${tall} px tall, more than two screens`);
     await screenshot(sup, 'console-map.png');
+    // A seat checked in at PC-0 while the map is open moves to the front.
+    const moved = pno(NAMED + 10);
+    const status = await sup.evaluate(async ({ sitting, no }) => (await fetch(`/api/v1/sessions/${sitting}.${no}/checkin`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ reason: 'Pindah ke PC-0 (uji otomatis)', seat: 'PC-0' }),
+    })).status, { sitting: SITTING, no: moved });
+    assert.equal(status, 200);
+    await sup.waitForFunction((no) => document.querySelector('#seat-grid > .seat')?.dataset.participant === no, moved);
     await expectNoViolations('map');
     await sup.click(tid(`seat-open-${pno(5)}`));
     assert.equal(await sup.getAttribute(tid('seats-grid'), 'data-view'), 'table', 'the tile opens the table');
     await sup.waitForFunction((no) => document.activeElement?.dataset.participant === no, pno(5));
+  });
+
+  await step('bulk check-in: ticked seats and a scanned list; a wrong number names itself and checks in nobody', async () => {
+    await sup.click(tid('sort-participant'));
+    if ((await order())[0] !== pno(1)) await sup.click(tid('sort-participant'));
+    await sup.check(tid(`seat-pick-${pno(NAMED + 1)}`));
+    await sup.check(tid(`seat-pick-${pno(NAMED + 2)}`));
+    await sup.click(tid('action-bulk-checkin'));
+    await sup.waitForSelector(tid('reason-dialog'), { state: 'visible' });
+    assert.equal(await sup.inputValue(tid('reason-list')), `${pno(NAMED + 1)}\n${pno(NAMED + 2)}\n`, 'the ticked seats are listed');
+    await expectNoViolations('bulk check-in dialog');
+    await sup.fill(tid('reason-list'), `${pno(NAMED + 1)}\n${pno(NAMED + 2)}\nP-9999\n${pno(NAMED + 3)}\nZZ-1\n`);
+    await sup.fill(tid('reason-input'), 'Absen di pintu (uji otomatis)');
+    await sup.click(tid('reason-confirm'));
+    await sup.waitForSelector(tid('reason-error'), { state: 'visible' });
+    const error = await sup.textContent(tid('reason-error'));
+    assert.ok(error.includes('P-9999') && error.includes('ZZ-1'), `every wrong number is named: ${error}`);
+    assert.equal(await sup.getAttribute(`${tid(`seat-${pno(NAMED + 3)}`)} .checkin`, 'data-checked'), 'false', 'nobody checked in');
+    await sup.fill(tid('reason-list'), `${pno(NAMED + 1)}\n${pno(NAMED + 2)}\n${pno(NAMED + 3)}\n`);
+    await sup.click(tid('reason-confirm'));
+    await sup.waitForSelector(tid('reason-dialog'), { state: 'hidden' });
+    for (const i of [1, 2, 3]) {
+      await sup.waitForSelector(`${tid(`seat-${pno(NAMED + i)}`)} .checkin[data-checked="true"]`);
+    }
+    assert.equal(await sup.isChecked(tid(`seat-pick-${pno(NAMED + 1)}`)), false, 'the ticks are cleared');
   });
 
   await step('the chosen view is remembered after a reload; the cards pass axe-core too', async () => {
