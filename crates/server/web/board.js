@@ -347,12 +347,10 @@
 
   function renderTimeLeft() {
     if (!el.timeLeft) return;
-    let last = null;
-    for (const rec of B.rows.values()) {
-      const r = rec.data;
-      if (r.status === 'active' && r.deadline != null && (last == null || r.deadline > last)) last = r.deadline;
-    }
-    const left = last == null ? null : Math.max(0, last - (Date.now() + (B.serverOffset || 0)));
+    // One value for the whole board, the sitting's scheduled end: rows carry no deadline
+    // of their own, so the page cannot tell who has extra time.
+    const end = B.endsMs;
+    const left = end == null ? null : Math.max(0, end - (Date.now() + (B.serverOffset || 0)));
     setText(el.timeLeft, left == null ? t('time_left_none') : mmss(left));
     setAttr(el.timeLeft, 'data-ms', left == null ? '' : String(left));
   }
@@ -492,6 +490,7 @@
     pageTimer: 0,
     progressAnim: null,
     serverOffset: null, // server time minus this page's clock, ms (from the frames)
+    endsMs: null, // when the board's running sitting is scheduled to end, server ms (from the frames)
   };
 
   // ---------------------------------------------------------------- model
@@ -516,7 +515,6 @@
       passed: r.passed === true,
       status: String(r.status || ''),
       reason: r.reason == null ? null : String(r.reason),
-      deadline: r.deadline_ms == null ? null : num(r.deadline_ms),
       rank: r.rank == null ? null : num(r.rank),
     };
   }
@@ -645,6 +643,7 @@
     if (B.structural) for (const rec of B.rows.values()) rec.key = keyOf(rec.data);
     B.scoreChanged.clear();
     B.version = num(snap.version);
+    B.endsMs = snap.ends_ms == null ? null : num(snap.ends_ms);
     noteServerTime(snap.server_ms);
     B.totalRows = num(snap.total_rows);
     B.fromSnapshot = true;
@@ -665,6 +664,7 @@
       if (!prev || scoresDiffer(prev, row)) B.scoreChanged.add(row.id);
     }
     B.version = version;
+    B.endsMs = delta.ends_ms == null ? null : num(delta.ends_ms);
     noteServerTime(delta.server_ms);
     noteUpdate();
   }

@@ -61,7 +61,7 @@ fn queries(which: Which<'_>) -> Queries {
     Queries {
         head: format!(
             "SELECT s.id, s.sitting_id, t.venue, t.exam_code, s.participant_no, c.name, s.status, s.finish_reason,
-                    s.duration_ms, s.extension_ms, s.used_ms, s.result
+                    s.duration_ms, s.extension_ms, s.used_ms, s.result, t.starts_at
              FROM sessions s JOIN sittings t ON t.id = s.sitting_id JOIN candidates c ON c.participant_no = s.participant_no
              WHERE {head_filter} ORDER BY s.id"
         ),
@@ -143,6 +143,7 @@ impl Loader {
             extension_ms: r.int(9)?,
             used_ms: r.int(10)?,
             result: r.opt_text(11)?.map(str::to_owned),
+            sitting_starts_at: r.text(12)?.to_owned(),
             paper: Vec::new(),
             answers: BTreeMap::new(),
             flags: BTreeMap::new(),

@@ -66,6 +66,9 @@ pub struct SessionRecord {
     pub extension_ms: i64,
     pub used_ms: i64,
     pub result: Option<String>,
+    /// When the sitting is scheduled to start (RFC 3339): the public board counts down
+    /// the sitting's time, never a candidate's own.
+    pub sitting_starts_at: String,
     pub paper: Vec<PaperRow>,
     /// The current sheet: the last answer per position (shown labels).
     pub answers: BTreeMap<i64, Option<String>>,

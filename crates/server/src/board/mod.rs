@@ -22,7 +22,7 @@ mod rows;
 mod tests;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, btree_map};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -117,27 +117,36 @@ struct Board {
     changed: BTreeSet<String>,
     version: u64,
     tx: broadcast::Sender<Frame>,
+    /// The scheduled ends of the sittings with running rows here, each with how many: the
+    /// latest is the board's time left.
+    ends: BTreeMap<i64, usize>,
+}
+
+impl Board {
+    fn ends_ms(&self) -> Option<i64> {
+        self.ends.keys().next_back().copied()
+    }
 }
 
 #[derive(Default)]
 struct Hub {
     rows: HashMap<String, Row>,
     boards: HashMap<BoardId, Board>,
+    /// The sitting end each running row counts on its boards.
+    running_ends: HashMap<String, i64>,
 }
 
 /// Something whose board row is read when the board next needs it: a live session.
 pub trait RowSource: Send + Sync {
-    /// The row as stored now (`clock`: for when a running session's time runs out);
-    /// `None` when this source no longer speaks for its row (a copy replaced by another,
-    /// which is marked in its place).
-    fn row_update(&self, clock: &dyn Clock) -> Option<RowUpdate>;
+    /// The row as stored now; `None` when this source no longer speaks for its row (a copy
+    /// replaced by another, which is marked in its place).
+    fn row_update(&self) -> Option<RowUpdate>;
 }
 
 /// Every board, shared by the answer path (updates) and the viewers (reads).
 pub struct BoardHub {
-    /// The server's clock: rows carry when a session's time runs out, frames the time
-    /// they were made, so that a page counts the sitting's time left down on the server's
-    /// time, not its own.
+    /// The server's clock: frames carry the time they were made, so that a page counts the
+    /// sitting's time left down on the server's time, not its own.
     clock: Arc<dyn Clock>,
     inner: Mutex<Hub>,
     /// Rows changed since the last flush, by the identity of their source.
@@ -190,7 +199,7 @@ impl BoardHub {
         let _one_at_a_time = lock(&self.flushing);
         let dirty = std::mem::take(&mut *lock(&self.dirty));
         for source in dirty.into_values() {
-            if let Some(row) = source.row_update(&*self.clock) {
+            if let Some(row) = source.row_update() {
                 self.update(row);
             }
         }
@@ -200,6 +209,8 @@ impl BoardHub {
     pub fn update(&self, u: RowUpdate) {
         let name = u.exam.names.show(&u.name);
         let key = BoardKey::of(&u);
+        let running = matches!(Status::from_stored(&u.status, None), Some(Status::Active | Status::Paused));
+        let end = u.sitting_ends_ms.filter(|_| running);
         let row = Row {
             id: u.id.clone(),
             participant_no: u.participant_no,
@@ -212,7 +223,6 @@ impl BoardHub {
             passed: u.scored.as_ref().map(|s| s.score.passed),
             status: u.status.clone(),
             reason: u.reason,
-            deadline_ms: u.deadline_ms,
             rank: None,
         };
         let ids = [
@@ -225,6 +235,10 @@ impl BoardHub {
             return;
         }
         hub.rows.insert(u.id.clone(), row);
+        let was = match end {
+            Some(end) => hub.running_ends.insert(u.id.clone(), end),
+            None => hub.running_ends.remove(&u.id),
+        };
         for id in ids {
             let board = hub.boards.entry(id).or_insert_with(|| Board {
                 exam: u.exam.clone(),
@@ -232,7 +246,19 @@ impl BoardHub {
                 changed: BTreeSet::new(),
                 version: 0,
                 tx: broadcast::channel(BACKLOG).0,
+                ends: BTreeMap::new(),
             });
+            if was != end {
+                if let Some(btree_map::Entry::Occupied(mut n)) = was.map(|was| board.ends.entry(was)) {
+                    *n.get_mut() -= 1;
+                    if *n.get() == 0 {
+                        n.remove();
+                    }
+                }
+                if let Some(end) = end {
+                    *board.ends.entry(end).or_default() += 1;
+                }
+            }
             board.index.upsert(u.id.clone(), key.clone());
             board.changed.insert(u.id.clone());
         }
@@ -278,6 +304,7 @@ impl BoardHub {
             board: BoardInfo { kind: id.kind(), id: id.name().to_owned(), exam: (*board.exam).clone() },
             version: board.version,
             server_ms: self.now_ms(),
+            ends_ms: board.ends_ms(),
             total_rows: board.index.len(),
             offset,
             rows,
@@ -331,7 +358,7 @@ impl BoardHub {
         self.flush();
         let now_ms = self.now_ms();
         let mut hub = lock(&self.inner);
-        let Hub { rows, boards } = &mut *hub;
+        let Hub { rows, boards, .. } = &mut *hub;
         for board in boards.values_mut() {
             if board.changed.is_empty() {
                 continue;
@@ -345,6 +372,7 @@ impl BoardHub {
                 kind: "delta",
                 version: board.version,
                 server_ms: now_ms,
+                ends_ms: board.ends_ms(),
                 rows: changed.iter().filter_map(|id| rows.get(id)).collect(),
             };
             match Frame::event(board.version, "delta", &delta) {
@@ -384,6 +412,9 @@ struct Delta<'a> {
     version: u64,
     /// When the frame was made (server time, ms since the Unix epoch).
     server_ms: i64,
+    /// As in a snapshot: the board's one time left, sent again with every delta.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ends_ms: Option<i64>,
     rows: Vec<&'a Row>,
 }
 /// A viewer's feed after its first page: the page, then every delta above its version, a

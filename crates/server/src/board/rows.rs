@@ -168,10 +168,6 @@ pub struct Row {
     /// Set when finished: `submitted`, `time_up`, `terminated`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// While the session's clock runs: when its time runs out (server time, ms since the
-    /// Unix epoch, to the second), so that a page shows the sitting's time left.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deadline_ms: Option<i64>,
     /// Competition rank on the board it is sent for (snapshots only), among the rows with
     /// a score; absent for the others.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,9 +196,10 @@ pub struct RowUpdate {
     pub answered: u32,
     pub status: String,
     pub reason: Option<String>,
-    /// When a running session's time runs out (ms since the Unix epoch); `None` unless
-    /// its clock runs.
-    pub deadline_ms: Option<i64>,
+    /// When the session's sitting is scheduled to end (ms since the Unix epoch): the same
+    /// for every row of the sitting, so the board's time left says nothing of anyone's
+    /// extra time or extension. Counted while the session runs.
+    pub sitting_ends_ms: Option<i64>,
 }
 
 /// "Ani Lestari" → "A** L******": enough for a candidate to find themself, not enough to
@@ -242,6 +239,10 @@ pub struct Snapshot {
     pub version: u64,
     /// When the page was made (server time, ms since the Unix epoch).
     pub server_ms: i64,
+    /// When the latest running sitting on the board is scheduled to end (server time, ms
+    /// since the Unix epoch): the board's one time left. Absent while nothing runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_ms: Option<i64>,
     pub total_rows: usize,
     pub offset: usize,
     pub rows: Vec<Row>,

@@ -50,7 +50,7 @@ fn update(id: &str, total: i64, exam: &Arc<BoardExam>) -> RowUpdate {
         answered: 0,
         status: "active".into(),
         reason: None,
-        deadline_ms: None,
+        sitting_ends_ms: None,
     }
 }
 
@@ -90,7 +90,7 @@ struct Counting {
 }
 
 impl RowSource for Counting {
-    fn row_update(&self, _clock: &dyn crate::clock::Clock) -> Option<RowUpdate> {
+    fn row_update(&self) -> Option<RowUpdate> {
         self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Some(update("m", *self.total.lock().expect("lock"), &self.exam))
     }

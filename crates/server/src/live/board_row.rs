@@ -10,19 +10,12 @@ use session_engine::Status;
 
 use super::seat::{IntervalMark, Seat, lock};
 use crate::board::{RowSource, RowUpdate, Scored};
-use crate::clock::Clock;
 
 impl RowSource for Mutex<Seat> {
-    fn row_update(&self, clock: &dyn Clock) -> Option<RowUpdate> {
+    fn row_update(&self) -> Option<RowUpdate> {
         let mut seat = lock(self);
         seat.on_board_queue = false;
-        let mut row = seat.row_update()?;
-        if row.status == Status::Active.as_str() {
-            // Whole seconds: a row read again a moment later is the same row.
-            let deadline = clock.utc().timestamp_millis() + seat.session.remaining(clock.tick()) as i64;
-            row.deadline_ms = Some((deadline + 500).div_euclid(1000) * 1000);
-        }
-        Some(row)
+        seat.row_update()
     }
 }
 
@@ -61,7 +54,7 @@ impl Seat {
             answered: sheet.iter().filter(|a| a.is_some()).count() as u32,
             status: status.as_str().to_owned(),
             reason: super::records::finish_reason(status),
-            deadline_ms: None,
+            sitting_ends_ms: self.sitting_ends_ms,
         })
     }
 

@@ -85,7 +85,7 @@ impl Registry {
                 answered,
                 status: row.status,
                 reason: row.finish_reason,
-                deadline_ms: None,
+                sitting_ends_ms: None,
             });
         }
         Ok(())

@@ -61,6 +61,10 @@ impl Seat {
         let option_counts = entries.iter().map(|(e, _)| e.order.len() as u8).collect();
         let allowed = (rec.duration_ms + rec.extension_ms).max(0) as u64;
         let session = Session::restore(status, allowed, rec.used_ms.max(0) as u64, answers, flags, option_counts, now);
+        let sitting_ends_ms = chrono::DateTime::parse_from_rfc3339(&rec.sitting_starts_at)
+            .ok()
+            .zip(exam.exam.duration_for(None))
+            .map(|(start, minutes)| start.timestamp_millis() + i64::from(minutes) * 60_000);
         Ok(Seat {
             last_seq: rec.acks.keys().next_back().copied().unwrap_or(0),
             id: rec.id,
@@ -72,6 +76,7 @@ impl Seat {
             entries,
             session,
             extension_ms: rec.extension_ms.max(0) as u64,
+            sitting_ends_ms,
             acks: rec.acks,
             pending: BTreeMap::new(),
             settled: Arc::default(),

@@ -57,6 +57,10 @@ pub struct Seat {
     pub(super) entries: Vec<(PaperEntry, usize)>,
     pub(super) session: Session,
     pub(super) extension_ms: u64,
+    /// When the sitting's standard time runs out (ms since the Unix epoch): what the public
+    /// board counts down. Never this candidate's own deadline, which would publish who got
+    /// extra time or an extension.
+    pub(super) sitting_ends_ms: Option<i64>,
     pub(super) last_seq: i64,
     /// Every acknowledged seq: its position and server timestamp, to repeat the ack.
     pub(super) acks: BTreeMap<i64, (Option<i64>, String)>,

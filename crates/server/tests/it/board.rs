@@ -306,7 +306,7 @@ async fn unknown_boards_are_404_with_a_code() {
 }
 
 #[tokio::test]
-async fn only_finished_results_are_ranked_and_a_running_row_says_when_its_time_is_up() {
+async fn only_finished_results_are_ranked_and_the_board_says_when_its_sitting_ends() {
     let app = TestApp::spawn(Setup::tiny(4)).await;
     let sup = app.staff("sup1").await;
     // P-0001 finishes with one best answer; P-0002 answers everything best and is
@@ -349,11 +349,83 @@ async fn only_finished_results_are_ranked_and_a_running_row_says_when_its_time_i
     let row = |no: &str| board["rows"].as_array().expect("rows").iter().find(|r| r["participant_no"] == no).cloned();
     // The disqualified row keeps its reason; its score is no result and earns no rank.
     assert_eq!(row("P-0002").expect("row")["reason"], "terminated");
-    // Ten minutes from its start, one of which has passed: nine minutes left (to the second).
-    let running = row("P-0003").expect("row");
-    let deadline = running["deadline_ms"].as_i64().expect("a running row's deadline");
-    assert!((deadline - (now_ms + 9 * 60_000)).abs() <= 500, "{running} at {now_ms}");
-    for no in ["P-0001", "P-0002", "P-0004"] {
-        assert!(row(no).expect("row").get("deadline_ms").is_none(), "{no} has no running clock");
+    // The sitting started when the test began and lasts ten minutes, one of which has
+    // passed: nine minutes left, one value for the board.
+    // (The sitting was prepared a moment before the server's clock was made.)
+    let ends = board["ends_ms"].as_i64().expect("the sitting's end");
+    assert!((ends - (now_ms + 9 * 60_000)).abs() < 1_000, "{board}");
+}
+
+#[tokio::test]
+async fn the_public_board_does_not_tell_who_has_extra_time() {
+    let app = TestApp::spawn(Setup::tiny(2)).await;
+    let sup = app.staff("sup1").await;
+    let mut feed = Feed::open(&app, "/api/v1/boards/sitting/T-1/feed").await;
+    let (event, _) = feed.next().await;
+    assert_eq!(event, "snapshot");
+    // P-0001 gets an extension; P-0002 works to the sitting's time. Both answer one
+    // question, the same one.
+    let mut c1 = app.candidate(1).await;
+    let mut c2 = app.candidate(2).await;
+    assert_eq!(c1.answer(0, Some("A")).await["type"], "ack");
+    assert_eq!(c2.answer(0, Some("A")).await["type"], "ack");
+    let (status, _) =
+        app.act(&sup, "/api/v1/sessions/T-1.P-0001/extend", json!({ "reason": "listrik padam", "minutes": 5 })).await;
+    assert_eq!(status, 200);
+    app.clock.advance(60_000);
+    let start_ms = server::clock::Clock::utc(&*app.clock).timestamp_millis() - 60_000;
+
+    // What a viewer holds after the feed's frames, and what a page and a new feed say.
+    let mut frames = Vec::new();
+    let mut held = BTreeMap::new();
+    while held.len() < 2 || held.values().any(|r: &Value| r["answered"] != 1) {
+        let (event, delta) = feed.next().await;
+        assert_eq!(event, "delta");
+        apply(&mut held, &delta["rows"]);
+        frames.push(delta);
     }
+    let page: Value =
+        reqwest::get(app.http("/api/v1/boards/sitting/T-1?offset=0")).await.expect("get").json().await.expect("json");
+    let (_, snap) = Feed::open(&app, "/api/v1/boards/sitting/T-1/feed").await.next().await;
+    frames.extend([page, snap]);
+    // The sitting's end (it was prepared a moment before the server's clock was made),
+    // five minutes before P-0001's own.
+    let ends = frames[0]["ends_ms"].as_i64().expect("the sitting's end");
+    assert!((ends - (start_ms + 10 * 60_000)).abs() < 1_000, "{}", frames[0]);
+    for frame in &frames {
+        assert_eq!(frame["ends_ms"], ends, "one end for the board, in every frame: {frame}");
+    }
+    let public = |r: &Value| {
+        let mut r = r.as_object().expect("row").clone();
+        for field in ["id", "participant_no", "name"] {
+            assert!(r.remove(field).is_some(), "{field}");
+        }
+        r
+    };
+    for frame in &frames[frames.len() - 2..] {
+        let rows = frame["rows"].as_array().expect("rows");
+        let by = |no: &str| rows.iter().find(|r| r["participant_no"] == no).expect("row");
+        assert_eq!(public(by("P-0001")), public(by("P-0002")), "only public fields differ: {frame}");
+        const PUBLIC: [&str; 12] = [
+            "id",
+            "participant_no",
+            "name",
+            "sitting",
+            "venue",
+            "scores",
+            "total",
+            "answered",
+            "passed",
+            "status",
+            "reason",
+            "rank",
+        ];
+        for row in rows {
+            let extra: Vec<&String> =
+                row.as_object().expect("row").keys().filter(|k| !PUBLIC.contains(&k.as_str())).collect();
+            assert!(extra.is_empty(), "no field beyond the public ones: {extra:?} in {row}");
+        }
+    }
+    let rows: Vec<&Value> = held.values().collect();
+    assert_eq!(public(rows[0]), public(rows[1]), "the feed's rows differ only in public fields");
 }

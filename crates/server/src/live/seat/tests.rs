@@ -45,6 +45,7 @@ fn tiny_seat_with(board: &str) -> Seat {
         extension_ms: 0,
         used_ms: 0,
         result: None,
+        sitting_starts_at: "2027-01-15T08:00:00+07:00".into(),
         paper: crate::sitting::paper_rows(&paper),
         answers: BTreeMap::new(),
         flags: BTreeMap::new(),
