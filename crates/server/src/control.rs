@@ -364,7 +364,9 @@ impl Control<'_> {
     /// Checks in many candidates of sitting `id` at once (numbers scanned or typed, or seats
     /// ticked in the console), each audited like a single check-in. The numbers are checked
     /// first: every one not in the sitting is named in one refusal, and then nobody is
-    /// checked in. Returns the sessions checked in.
+    /// checked in. Each seat is then its own write, as a single check-in is: a storage
+    /// failure partway leaves the seats before it checked in (and audited), and sending the
+    /// same request again is harmless. Returns the sessions checked in.
     pub async fn check_in_many(
         &self,
         staff: &Staff,
