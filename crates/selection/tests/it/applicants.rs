@@ -105,3 +105,19 @@ fn an_xlsx_list_reads_like_the_csv_with_spreadsheet_row_numbers() {
     let not_xlsx = Applicants::parse_xlsx("x.xlsx", b"nomor_peserta,nama", &sample()).expect_err("refused");
     assert!(not_xlsx.to_string().starts_with("x.xlsx: not readable as XLSX"), "{not_xlsx}");
 }
+
+#[test]
+fn a_workbook_with_a_cell_at_the_far_corner_is_refused_without_reading_the_range() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "nomor_peserta").expect("header");
+    sheet.write_string(1_048_575, 16_383, "x").expect("far cell");
+    let bytes = book.save_to_buffer().expect("xlsx");
+    assert!(bytes.len() < 10_000, "a small file: {} bytes", bytes.len());
+    let errors = Applicants::parse_xlsx("besar.xlsx", &bytes, &sample()).expect_err("refused");
+    assert_eq!(
+        errors.to_string(),
+        "besar.xlsx:1048576: the sheet is too large: a cell in column 16384 of row 1048576; at most 1000000 rows \
+         and 50 columns are read"
+    );
+}
