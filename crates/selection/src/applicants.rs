@@ -97,11 +97,26 @@ impl Applicants {
         let mut reader =
             csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(bytes);
         let mut rows = Vec::new();
-        for record in reader.records() {
+        // A byte that is not UTF-8 (a file saved as "CSV" in a legacy code page) is one
+        // problem of its line: the row is still checked, read with a replacement
+        // character, so the file's other mistakes come back with it.
+        let mut encoding = Vec::new();
+        for record in reader.byte_records() {
             match record {
                 Ok(r) => {
                     let line = r.position().map_or(0, |p| p.line() as usize);
-                    rows.push(RawRow { line, cells: r.iter().map(str::to_owned).collect() });
+                    if r.iter().any(|cell| std::str::from_utf8(cell).is_err()) {
+                        encoding.push(diag(
+                            file,
+                            Some(line),
+                            None,
+                            "not UTF-8 text: save the file as \"CSV UTF-8\"".to_owned(),
+                        ));
+                    }
+                    rows.push(RawRow {
+                        line,
+                        cells: r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect(),
+                    });
                 }
                 Err(e) => {
                     let line = e.position().map(|p| p.line() as usize);
@@ -109,7 +124,15 @@ impl Applicants {
                 }
             }
         }
-        Applicants::from_rows(file, rows, selection)
+        match Applicants::from_rows(file, rows, selection) {
+            Ok(list) if encoding.is_empty() => Ok(list),
+            Ok(_) => Err(Diagnostics(encoding)),
+            Err(Diagnostics(mut problems)) => {
+                problems.extend(encoding);
+                problems.sort_by_key(|d| d.line);
+                Err(Diagnostics(problems))
+            }
+        }
     }
 
     /// Reads the first sheet of an XLSX workbook; row numbers are the spreadsheet's.

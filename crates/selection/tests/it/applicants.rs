@@ -121,3 +121,19 @@ fn a_workbook_with_a_cell_at_the_far_corner_is_refused_without_reading_the_range
          and 50 columns are read"
     );
 }
+
+#[test]
+fn a_byte_that_is_not_utf8_is_its_lines_problem_and_the_other_rows_are_checked() {
+    let mut text = HEADER.as_bytes().to_vec();
+    text.extend_from_slice(b"A1,Bud\xE9,PK-DISKOMINFO,umum,3.50,1999-01-02\n");
+    text.extend_from_slice(b"A2,Ani,PK-DISKOMNFO,umum,3.50,1999-01-02\n");
+    let errors = Applicants::parse_csv("pelamar.csv", &text, &sample()).expect_err("refused");
+    let got: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            r#"pelamar.csv:2: not UTF-8 text: save the file as "CSV UTF-8""#,
+            r#"pelamar.csv:3: formasi: unknown formation "PK-DISKOMNFO" (did you mean PK-DISKOMINFO?)"#,
+        ]
+    );
+}
