@@ -105,3 +105,20 @@ async fn a_result_stored_without_its_code_column_is_found_after_a_restart() {
         reqwest::get(app.http(&format!("/api/v1/receipts/{code}"))).await.expect("get").json().await.expect("json");
     assert_eq!(found["receipt"], finished["receipt_full"], "filled in at startup");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_lookup_allowance() {
+    let app = TestApp::spawn(Setup::tiny(1).trusting("127.0.0.1")).await;
+    let proxy = reqwest::Client::new();
+    let get = |path: &str, client: &str| proxy.get(app.http(path)).header("x-forwarded-for", client).send();
+    // One client behind the proxy spends its allowance (the test clock stands still)...
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(get("/api/v1/receipts/AAAA-AAAA-AAAA", "203.0.113.7").await.expect("get").status().as_u16());
+        statuses.push(get("/api/v1/boards/sitting/T-1?offset=0", "203.0.113.7").await.expect("get").status().as_u16());
+    }
+    assert_eq!(statuses[22..], [429, 429], "both limits spent: {statuses:?}");
+    // ...and another behind the same proxy still has its own.
+    assert_eq!(get("/api/v1/receipts/AAAA-AAAA-AAAA", "198.51.100.9").await.expect("get").status(), 404);
+    assert_eq!(get("/api/v1/boards/sitting/T-1?offset=0", "198.51.100.9").await.expect("get").status(), 200);
+}
