@@ -97,11 +97,26 @@ impl Applicants {
         let mut reader =
             csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(bytes);
         let mut rows = Vec::new();
-        for record in reader.records() {
+        // A byte that is not UTF-8 (a file saved as "CSV" in a legacy code page) is one
+        // problem of its line: the row is still checked, read with a replacement
+        // character, so the file's other mistakes come back with it.
+        let mut encoding = Vec::new();
+        for record in reader.byte_records() {
             match record {
                 Ok(r) => {
                     let line = r.position().map_or(0, |p| p.line() as usize);
-                    rows.push(RawRow { line, cells: r.iter().map(str::to_owned).collect() });
+                    if r.iter().any(|cell| std::str::from_utf8(cell).is_err()) {
+                        encoding.push(diag(
+                            file,
+                            Some(line),
+                            None,
+                            "not UTF-8 text: save the file as \"CSV UTF-8\"".to_owned(),
+                        ));
+                    }
+                    rows.push(RawRow {
+                        line,
+                        cells: r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect(),
+                    });
                 }
                 Err(e) => {
                     let line = e.position().map(|p| p.line() as usize);
@@ -109,30 +124,60 @@ impl Applicants {
                 }
             }
         }
-        Applicants::from_rows(file, rows, selection)
+        match Applicants::from_rows(file, rows, selection) {
+            Ok(list) if encoding.is_empty() => Ok(list),
+            Ok(_) => Err(Diagnostics(encoding)),
+            Err(Diagnostics(mut problems)) => {
+                problems.extend(encoding);
+                problems.sort_by_key(|d| d.line);
+                Err(Diagnostics(problems))
+            }
+        }
     }
 
     /// Reads the first sheet of an XLSX workbook; row numbers are the spreadsheet's.
+    ///
+    /// Cells are read one by one, not as calamine's dense range: a range spans from the
+    /// first used cell to the last, so a small file with one cell at `XFD1048576` would ask
+    /// for hundreds of gigabytes. A cell beyond [`MAX_ROWS`] or [`MAX_COLUMNS`] refuses the
+    /// sheet.
     pub fn parse_xlsx(file: &str, bytes: &[u8], selection: &Selection) -> Result<Applicants, Diagnostics> {
         use calamine::{Data, Reader as _};
         let unreadable = |e: String| Diagnostics(vec![diag(file, None, None, format!("not readable as XLSX: {e}"))]);
         let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(e.to_string()))?;
-        let range = match book.worksheet_range_at(0) {
-            Some(Ok(r)) => r,
-            Some(Err(e)) => return Err(unreadable(e.to_string())),
-            None => return Err(unreadable("the workbook has no sheet".to_owned())),
+        let Some(sheet) = book.sheet_names().first().cloned() else {
+            return Err(unreadable("the workbook has no sheet".to_owned()));
         };
-        let first = range.start().map_or(0, |(row, _)| row as usize);
+        let mut cells = book.worksheet_cells_reader(&sheet).map_err(|e| unreadable(e.to_string()))?;
         let text = |cell: &Data| match cell {
             Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
             Data::DateTime(d) => serial_date(d.as_f64()),
             other => other.to_string(),
         };
-        let rows = range
-            .rows()
-            .enumerate()
-            .map(|(i, row)| RawRow { line: first + i + 1, cells: row.iter().map(text).collect() })
-            .collect();
+        let mut rows: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        while let Some(cell) = cells.next_cell().map_err(|e| unreadable(e.to_string()))? {
+            let (row, col) = cell.get_position();
+            if row as usize >= MAX_ROWS || col as usize >= MAX_COLUMNS {
+                return Err(Diagnostics(vec![diag(
+                    file,
+                    Some(row as usize + 1),
+                    None,
+                    format!(
+                        "the sheet is too large: a cell in column {} of row {}; at most {MAX_ROWS} rows and \
+                         {MAX_COLUMNS} columns are read",
+                        col + 1,
+                        row + 1
+                    ),
+                )]));
+            }
+            let value = text(&Data::from(cell.get_value().clone()));
+            let cells = rows.entry(row).or_default();
+            if cells.len() <= col as usize {
+                cells.resize(col as usize + 1, String::new());
+            }
+            cells[col as usize] = value;
+        }
+        let rows = rows.into_iter().map(|(row, cells)| RawRow { line: row as usize + 1, cells }).collect();
         Applicants::from_rows(file, rows, selection)
     }
 
@@ -193,6 +238,12 @@ impl Applicants {
 
 /// The columns of an applicant list, in Bahasa Indonesia as committees write them; their
 /// order in the file does not matter.
+/// The most rows a spreadsheet of applicants may reach: far above any selection, far
+/// below what would exhaust memory.
+pub const MAX_ROWS: usize = 1_000_000;
+/// The most columns read: the list has six, with room for a committee's own notes.
+pub const MAX_COLUMNS: usize = 50;
+
 pub const COLUMNS: [&str; 6] = ["nomor_peserta", "nama", "formasi", "jalur", "nilai_pendidikan", "tanggal_lahir"];
 
 struct RawRow {

@@ -190,14 +190,31 @@ pub fn parse_short_code(text: &str) -> Option<String> {
 /// The full receipt (`UJ1.…`) of the finished session whose short code is `code` (as
 /// [`parse_short_code`] prints it), from the stored results.
 pub async fn find(store: &store::Store, code: &str) -> store::Result<Option<String>> {
-    // The code is letters, digits and dashes only: nothing in it is a LIKE wildcard.
-    let needle = format!("\"receipt\":\"{code}\"");
-    let results = store.results_containing(&needle).await?;
+    let results = store.results_by_receipt_code(code).await?;
     Ok(results
         .iter()
         .filter_map(|r| serde_json::from_str::<ResultView>(r).ok())
         .find(|r| r.receipt == code && !r.receipt_full.is_empty())
         .map(|r| r.receipt_full))
+}
+
+/// Fills in the receipt code column of sessions that finished before it existed, from
+/// their stored results; returns how many. Runs once at startup: afterwards every result
+/// is written with its code.
+pub async fn backfill_codes(store: &store::Store) -> store::Result<usize> {
+    let codes: Vec<(String, String)> = store
+        .results_without_receipt_code()
+        .await?
+        .into_iter()
+        .map(|(id, result)| {
+            let code = serde_json::from_str::<ResultView>(&result).map(|r| r.receipt).unwrap_or_default();
+            (id, code)
+        })
+        .collect();
+    if !codes.is_empty() {
+        store.set_receipt_codes(&codes).await?;
+    }
+    Ok(codes.len())
 }
 
 /// A receipt as a QR code, an SVG image: what the result screen and the printed slip

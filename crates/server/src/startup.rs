@@ -68,6 +68,10 @@ impl App {
         }
         let store = Store::open(&config.database_url()).await.context("open database")?;
         tracing::info!(durability = %store.durability().await?, "database ready");
+        let backfilled = crate::receipt::backfill_codes(&store).await.context("fill in receipt codes")?;
+        if backfilled > 0 {
+            tracing::info!(sessions = backfilled, "receipt codes filled in from stored results");
+        }
         let listener = listen(config.listen).with_context(|| format!("bind {}", config.listen))?;
         let read = |path: &str| std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok());
         if let Some(warning) = accept_queue_warning(

@@ -124,6 +124,9 @@ pub struct SessionWrite {
     pub finished_at: Option<String>,
     pub finish_reason: Option<String>,
     pub result: Option<String>,
+    /// The result's receipt short code, written with it: the public lookup by code finds
+    /// the session by this indexed column instead of reading every result.
+    pub receipt_code: Option<String>,
 }
 
 /// One session as the public board and result exports see it.

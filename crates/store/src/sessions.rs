@@ -199,17 +199,42 @@ impl Store {
             .collect()
     }
 
-    /// The stored results (JSON) of finished sessions whose text holds `needle`: the
-    /// receipt lookup by short code matches the result's `"receipt":"CODE"` with it. The
-    /// caller makes sure `needle` holds no `%`, `_` or `\\`.
-    pub async fn results_containing(&self, needle: &str) -> Result<Vec<String>> {
+    /// The stored results (JSON) of finished sessions whose receipt short code is `code`:
+    /// an indexed lookup, for the public receipt page.
+    pub async fn results_by_receipt_code(&self, code: &str) -> Result<Vec<String>> {
         let rows = sqlx::query(
-            "SELECT result FROM sessions WHERE status = 'finished' AND result IS NOT NULL AND result LIKE $1",
+            "SELECT result FROM sessions WHERE receipt_code = $1 AND status = 'finished' AND result IS NOT NULL",
         )
-        .bind(format!("%{needle}%"))
+        .bind(code)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(|r| Ok(r.try_get("result")?)).collect()
+    }
+
+    /// Finished sessions whose receipt code is not in its column yet (they finished before
+    /// the column existed), as (session id, result JSON).
+    pub async fn results_without_receipt_code(&self) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, result FROM sessions WHERE receipt_code IS NULL AND status = 'finished' AND result IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok((r.try_get("id")?, r.try_get("result")?))).collect()
+    }
+
+    /// Fills in receipt codes (session id, code) of sessions that have none, in one
+    /// transaction. An empty code marks a result that holds none, so it is not read again.
+    pub async fn set_receipt_codes(&self, codes: &[(String, String)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (id, code) in codes {
+            sqlx::query("UPDATE sessions SET receipt_code = $2 WHERE id = $1 AND receipt_code IS NULL")
+                .bind(id)
+                .bind(code)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The stored answer log of a session, in seq order (for checks and exports).

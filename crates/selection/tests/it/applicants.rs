@@ -105,3 +105,35 @@ fn an_xlsx_list_reads_like_the_csv_with_spreadsheet_row_numbers() {
     let not_xlsx = Applicants::parse_xlsx("x.xlsx", b"nomor_peserta,nama", &sample()).expect_err("refused");
     assert!(not_xlsx.to_string().starts_with("x.xlsx: not readable as XLSX"), "{not_xlsx}");
 }
+
+#[test]
+fn a_workbook_with_a_cell_at_the_far_corner_is_refused_without_reading_the_range() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "nomor_peserta").expect("header");
+    sheet.write_string(1_048_575, 16_383, "x").expect("far cell");
+    let bytes = book.save_to_buffer().expect("xlsx");
+    assert!(bytes.len() < 10_000, "a small file: {} bytes", bytes.len());
+    let errors = Applicants::parse_xlsx("besar.xlsx", &bytes, &sample()).expect_err("refused");
+    assert_eq!(
+        errors.to_string(),
+        "besar.xlsx:1048576: the sheet is too large: a cell in column 16384 of row 1048576; at most 1000000 rows \
+         and 50 columns are read"
+    );
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_is_its_lines_problem_and_the_other_rows_are_checked() {
+    let mut text = HEADER.as_bytes().to_vec();
+    text.extend_from_slice(b"A1,Bud\xE9,PK-DISKOMINFO,umum,3.50,1999-01-02\n");
+    text.extend_from_slice(b"A2,Ani,PK-DISKOMNFO,umum,3.50,1999-01-02\n");
+    let errors = Applicants::parse_csv("pelamar.csv", &text, &sample()).expect_err("refused");
+    let got: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            r#"pelamar.csv:2: not UTF-8 text: save the file as "CSV UTF-8""#,
+            r#"pelamar.csv:3: formasi: unknown formation "PK-DISKOMNFO" (did you mean PK-DISKOMINFO?)"#,
+        ]
+    );
+}

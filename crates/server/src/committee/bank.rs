@@ -227,20 +227,71 @@ pub(crate) fn bank_import_csv(input: &Path, out: &Path, force: bool) -> anyhow::
     Ok(ExitCode::SUCCESS)
 }
 
+/// The most rows and columns read from a spreadsheet of questions: far above any bank,
+/// far below what would exhaust memory.
+const MAX_ROWS: u32 = 1_000_000;
+const MAX_COLUMNS: u32 = 50;
+
 /// The first sheet of a spreadsheet as rows of text, each with its row number (1-based, as
 /// the spreadsheet shows it). Whole numbers stored as floats read without ".0".
+///
+/// An XLSX sheet is read cell by cell, not as calamine's dense range: a range spans from
+/// the first used cell to the last, so a small file with one cell at `XFD1048576` would ask
+/// for hundreds of gigabytes. A cell beyond [`MAX_ROWS`] or [`MAX_COLUMNS`] refuses it.
 fn spreadsheet_rows(path: &Path) -> anyhow::Result<Vec<(usize, Vec<String>)>> {
     use calamine::{Data, Reader as _};
+    let text = |cell: &Data| match cell {
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string(),
+    };
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    if matches!(ext.as_str(), "xlsx" | "xlsm") {
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook(path).with_context(|| format!("open {}", path.display()))?;
+        let sheet = book
+            .sheet_names()
+            .first()
+            .cloned()
+            .with_context(|| format!("{}: the workbook has no sheet", path.display()))?;
+        let mut cells = book
+            .worksheet_cells_reader(&sheet)
+            .with_context(|| format!("read the first sheet of {}", path.display()))?;
+        let mut rows: std::collections::BTreeMap<u32, Vec<String>> = std::collections::BTreeMap::new();
+        while let Some(cell) =
+            cells.next_cell().with_context(|| format!("read the first sheet of {}", path.display()))?
+        {
+            let (row, col) = cell.get_position();
+            if row >= MAX_ROWS || col >= MAX_COLUMNS {
+                anyhow::bail!(
+                    "{}: the sheet is too large: a cell in column {} of row {}; at most {MAX_ROWS} rows and \
+                     {MAX_COLUMNS} columns are read",
+                    path.display(),
+                    col + 1,
+                    row + 1
+                );
+            }
+            let cells = rows.entry(row).or_default();
+            if cells.len() <= col as usize {
+                cells.resize(col as usize + 1, String::new());
+            }
+            cells[col as usize] = text(&Data::from(cell.get_value().clone()));
+        }
+        return Ok(rows.into_iter().map(|(row, cells)| (row as usize + 1, cells)).collect());
+    }
     let mut book = calamine::open_workbook_auto(path).with_context(|| format!("open {}", path.display()))?;
     let range = book
         .worksheet_range_at(0)
         .with_context(|| format!("{}: the workbook has no sheet", path.display()))?
         .with_context(|| format!("read the first sheet of {}", path.display()))?;
+    let (height, width) = range.get_size();
+    if height > MAX_ROWS as usize || width > MAX_COLUMNS as usize {
+        anyhow::bail!(
+            "{}: the sheet is too large: {height} rows by {width} columns; at most {MAX_ROWS} rows and \
+             {MAX_COLUMNS} columns are read",
+            path.display()
+        );
+    }
     let first = range.start().map_or(0, |(row, _)| row as usize);
-    let text = |cell: &Data| match cell {
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        other => other.to_string(),
-    };
     Ok(range.rows().enumerate().map(|(i, row)| (first + i + 1, row.iter().map(text).collect())).collect())
 }
 

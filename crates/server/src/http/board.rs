@@ -1,17 +1,16 @@
 //! The public board over HTTP: the list, a snapshot page (cached, with an `ETag`), and
 //! the live feed as Server-Sent Events.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 
 use super::AppState;
+use super::client_ip::ClientIp;
 use crate::board::{BoardId, BoardListing, MAX_PAGE};
 use crate::error::{ApiError, Code};
 
@@ -39,11 +38,11 @@ const SNAPSHOT_CACHE: &str = "public, max-age=2";
 /// A board as JSON. The first page (no `offset` or `limit`) is the page the feed shares,
 /// built once per board version whoever asks, with an `ETag` of its version: it may be
 /// older than the board by up to a [`TICK`](crate::board::TICK), as the feed's first page is. A page chosen
-/// with `offset` or `limit` is built for the request, so it is rate-limited per peer
-/// address ([`PageLimiter`](crate::board::PageLimiter)).
+/// with `offset` or `limit` is built for the request, so it is rate-limited per client
+/// address (the forwarded one behind a trusted proxy) ([`PageLimiter`](crate::board::PageLimiter)).
 pub(super) async fn snapshot(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path((kind, id)): Path<(String, String)>,
     query: Result<Query<PageQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -64,7 +63,7 @@ pub(super) async fn snapshot(
         }
         return Ok((cache, [(header::CONTENT_TYPE, "application/json")], page.json()).into_response());
     }
-    if !state.board_pages.allow(peer.ip()) {
+    if !state.board_pages.allow(client) {
         return Err(ApiError::new(
             Code::RateLimited,
             "too many board pages chosen with offset or limit; slow down, or read the first page or the feed",

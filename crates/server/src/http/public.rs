@@ -1,16 +1,17 @@
 //! The public surface beside the pages: health, the keys that sign receipts, receipts
 //! by their short code, and the audit chain's signed head.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse as _, Response};
 use serde::Serialize;
 
 use super::AppState;
+use super::client_ip::ClientIp;
 use super::edge;
 use crate::error::{ApiError, Code};
 use crate::signed_head::SignedHead;
@@ -74,10 +75,10 @@ const RECEIPT_CACHE: &str = "public, max-age=3600";
 /// whoever has the code was shown it.
 pub(super) async fn receipt(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (code, full) = find_receipt(&state, peer, &code).await?;
+    let (code, full) = find_receipt(&state, client, &code).await?;
     let body = serde_json::json!({ "code": code, "receipt": full, "key_id": state.signer.key_id });
     Ok(([(CACHE_CONTROL, RECEIPT_CACHE)], Json(body)).into_response())
 }
@@ -101,8 +102,9 @@ pub(super) async fn receipt_qr(
     Ok(([(CACHE_CONTROL, RECEIPT_CACHE), (CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
-async fn find_receipt(state: &AppState, peer: SocketAddr, code: &str) -> Result<(String, String), ApiError> {
-    if !state.receipt_lookups.allow(peer.ip()) {
+async fn find_receipt(state: &AppState, client: IpAddr, code: &str) -> Result<(String, String), ApiError> {
+    // Per client, not per peer: behind a trusted proxy every peer is the proxy.
+    if !state.receipt_lookups.allow(client) {
         return Err(ApiError::new(Code::RateLimited, "too many receipt lookups; slow down"));
     }
     let unknown = || ApiError::new(Code::UnknownReceipt, "no result has this receipt code");

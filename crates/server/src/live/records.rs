@@ -118,6 +118,7 @@ impl Seat {
             finished_at: finished.then(|| ts.clone()),
             finish_reason: finish_reason(status),
             result: if finished { self.result.as_ref().and_then(|r| serde_json::to_string(r).ok()) } else { None },
+            receipt_code: if finished { self.result.as_ref().map(|r| r.receipt.clone()) } else { None },
         }
     }
 }

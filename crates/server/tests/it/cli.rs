@@ -384,6 +384,23 @@ fn items_come_from_a_semicolon_csv_an_xlsx_and_an_ods_into_a_new_folder() {
 }
 
 #[test]
+fn a_small_xlsx_with_a_cell_at_the_far_corner_is_refused_not_read() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "id").expect("header");
+    sheet.write_string(1_048_575, 16_383, "x").expect("far cell");
+    let xlsx = dir.path().join("besar.xlsx");
+    book.save(&xlsx).expect("save");
+    let out = dir.path().join("items.toml");
+    let (code, _, err) =
+        ujian(&["bank", "import-csv", xlsx.to_str().expect("utf8"), "--out", out.to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the sheet is too large: a cell in column 16384 of row 1048576"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
 fn a_new_bank_validates_as_written_and_is_not_made_twice() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path().to_str().expect("utf8");

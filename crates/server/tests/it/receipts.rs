@@ -92,3 +92,38 @@ async fn receipt_verify_takes_the_short_code_from_the_database_or_a_server() {
     assert_eq!(status, 1);
     assert!(err.contains("no result in the database has the receipt code AAAA-AAAA-AAAA"), "{err}");
 }
+
+#[tokio::test]
+async fn a_result_stored_without_its_code_column_is_found_after_a_restart() {
+    let app = TestApp::spawn(Setup::tiny(1)).await;
+    let mut c = app.candidate(1).await;
+    c.answer(0, Some("A")).await;
+    let (_, finished) = c.finish().await;
+    let code = finished["receipt"].as_str().expect("code").to_owned();
+    drop(c);
+    // As a session finished before the column existed.
+    sqlx::query("UPDATE sessions SET receipt_code = NULL").execute(app.store().pool()).await.expect("clear codes");
+    let resp = reqwest::get(app.http(&format!("/api/v1/receipts/{code}"))).await.expect("get");
+    assert_eq!(resp.status(), 404, "the lookup reads the column, not the result's text");
+    let app = app.restart("crates/item-bank/tests/fixtures/tiny-exam.toml").await;
+    let found: Value =
+        reqwest::get(app.http(&format!("/api/v1/receipts/{code}"))).await.expect("get").json().await.expect("json");
+    assert_eq!(found["receipt"], finished["receipt_full"], "filled in at startup");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_lookup_allowance() {
+    let app = TestApp::spawn(Setup::tiny(1).trusting("127.0.0.1")).await;
+    let proxy = reqwest::Client::new();
+    let get = |path: &str, client: &str| proxy.get(app.http(path)).header("x-forwarded-for", client).send();
+    // One client behind the proxy spends its allowance (the test clock stands still)...
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(get("/api/v1/receipts/AAAA-AAAA-AAAA", "203.0.113.7").await.expect("get").status().as_u16());
+        statuses.push(get("/api/v1/boards/sitting/T-1?offset=0", "203.0.113.7").await.expect("get").status().as_u16());
+    }
+    assert_eq!(statuses[22..], [429, 429], "both limits spent: {statuses:?}");
+    // ...and another behind the same proxy still has its own.
+    assert_eq!(get("/api/v1/receipts/AAAA-AAAA-AAAA", "198.51.100.9").await.expect("get").status(), 404);
+    assert_eq!(get("/api/v1/boards/sitting/T-1?offset=0", "198.51.100.9").await.expect("get").status(), 200);
+}

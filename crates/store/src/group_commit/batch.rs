@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::columns::{EXTENSION_MS, FINISH_REASON, FINISHED_AT, LAST_SEEN_AT, RESULT, STARTED_AT, STATUS, USED_MS};
+use super::columns::{
+    EXTENSION_MS, FINISH_REASON, FINISHED_AT, LAST_SEEN_AT, RECEIPT_CODE, RESULT, STARTED_AT, STATUS, USED_MS,
+};
 use crate::leases::Lease;
 use crate::rows::{AuditRow, LogEntry, NewLoginToken, SessionWrite, TokenRevocation};
 
@@ -58,7 +60,7 @@ impl Batch {
 }
 
 /// One update per session: the latest state, keeping one-time fields (started_at,
-/// finished_at, finish_reason, result) from whichever write set them. Each column keeps
+/// finished_at, finish_reason, result, receipt_code) from whichever write set them. Each column keeps
 /// its rule from the column table (`columns::SESSIONS`), here between the writes of one
 /// batch as the UPDATE keeps it against the stored row.
 pub(crate) fn merge_sessions(writes: &[SessionWrite]) -> Vec<SessionWrite> {
@@ -84,6 +86,7 @@ pub(crate) fn merge_sessions(writes: &[SessionWrite]) -> Vec<SessionWrite> {
                 prev.finished_at = FINISHED_AT.merge(prev.finished_at.take(), w.finished_at.clone());
                 prev.finish_reason = FINISH_REASON.merge(prev.finish_reason.take(), w.finish_reason.clone());
                 prev.result = RESULT.merge(prev.result.take(), w.result.clone());
+                prev.receipt_code = RECEIPT_CODE.merge(prev.receipt_code.take(), w.receipt_code.clone());
             }
         }
     }
@@ -105,6 +108,7 @@ mod tests {
             finished_at: None,
             finish_reason: None,
             result: None,
+            receipt_code: None,
         }
     }
 

@@ -68,10 +68,11 @@ pub(crate) const STARTED_AT: Rule = Rule::FirstWins;
 pub(crate) const FINISHED_AT: Rule = Rule::NewUnlessAbsent;
 pub(crate) const FINISH_REASON: Rule = Rule::NewUnlessAbsent;
 pub(crate) const RESULT: Rule = Rule::NewUnlessAbsent;
+pub(crate) const RECEIPT_CODE: Rule = Rule::NewUnlessAbsent;
 
 /// The session row's columns as a group commit updates them, in the order they bind
 /// after the key (`id`, bound first). A finished session is final: the update skips it.
-pub(crate) const SESSIONS: [(&str, Rule); 8] = [
+pub(crate) const SESSIONS: [(&str, Rule); 9] = [
     ("status", STATUS),
     ("used_ms", USED_MS),
     ("extension_ms", EXTENSION_MS),
@@ -80,6 +81,7 @@ pub(crate) const SESSIONS: [(&str, Rule); 8] = [
     ("finished_at", FINISHED_AT),
     ("finish_reason", FINISH_REASON),
     ("result", RESULT),
+    ("receipt_code", RECEIPT_CODE),
 ];
 
 /// The columns of a revocation, in the order they bind: the session whose other logins
@@ -243,7 +245,8 @@ mod tests {
                  started_at = COALESCE(started_at, ?6),
                  finished_at = COALESCE(?7, finished_at),
                  finish_reason = COALESCE(?8, finish_reason),
-                 result = COALESCE(?9, result)
+                 result = COALESCE(?9, result),
+                 receipt_code = COALESCE(?10, receipt_code)
              WHERE id = ?1 AND status <> 'finished'",
         );
     }
@@ -294,10 +297,11 @@ mod tests {
                              started_at = COALESCE(sessions.started_at, v.column6),
                              finished_at = COALESCE(v.column7, sessions.finished_at),
                              finish_reason = COALESCE(v.column8, sessions.finish_reason),
-                             result = COALESCE(v.column9, sessions.result)
+                             result = COALESCE(v.column9, sessions.result),
+                             receipt_code = COALESCE(v.column10, sessions.receipt_code)
                          FROM (VALUES {}) AS v
                          WHERE sessions.id = v.column1 AND sessions.status <> 'finished'",
-                        values(9)
+                        values(10)
                     ),
                 );
             }

@@ -124,6 +124,7 @@ impl PooledWriter {
                     .bind(s.finished_at.as_deref())
                     .bind(s.finish_reason.as_deref())
                     .bind(s.result.as_deref())
+                    .bind(s.receipt_code.as_deref())
             },
         )
         .await?;

@@ -170,6 +170,7 @@ fn store(conn: &mut Connection, batch: &Batch) -> Result<Option<(i64, String)>> 
                 s.finished_at,
                 s.finish_reason,
                 s.result,
+                s.receipt_code,
             ])?;
         }
     }

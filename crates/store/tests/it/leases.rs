@@ -186,6 +186,7 @@ async fn a_fenced_sittings_writes_are_dropped_from_a_group_commit_and_the_rest_l
         finished_at: None,
         finish_reason: None,
         result: None,
+        receipt_code: None,
     });
     let refused = writer.enqueue(from_stale.fenced(stale)).await.expect("enqueue");
     let landed = writer.enqueue(answer("T.P-2", 1).fenced(t)).await.expect("enqueue");

@@ -14,6 +14,7 @@ fn write(status: Option<&str>, used: i64) -> SessionWrite {
         finished_at: status.filter(|s| *s == "finished").map(|_| "t".to_owned()),
         finish_reason: None,
         result: None,
+        receipt_code: None,
     }
 }
 
@@ -371,5 +372,43 @@ async fn a_start_ends_the_sessions_other_logins_and_a_close_ends_those_of_sessio
         db.store.set_move_allowed("S.P-1", true).await.expect("allow");
         assert!(db.store.take_move_allowed("S.P-1").await.expect("take"));
         assert!(!db.store.take_move_allowed("S.P-1").await.expect("take"), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_code_finds_its_result_by_the_index_and_older_results_are_filled_in() {
+    for db in stores_each_writer().await {
+        sessions(&db, 2).await;
+        // S.P-1 finishes with its code written beside the result; S.P-2 as a session that
+        // finished before the column existed: a result, no code.
+        let finish = |id: &str, code: Option<&str>| SessionWrite {
+            session_id: id.into(),
+            result: Some(format!("{{\"receipt\":\"{}\"}}", code.unwrap_or("OLD0-CODE-0002"))),
+            receipt_code: code.map(str::to_owned),
+            ..write(Some("finished"), 1_000)
+        };
+        db.commit(&Batch::session(finish("S.P-1", Some("AAAA-BBBB-CCCC")))).await.expect("finish P-1");
+        db.commit(&Batch::session(finish("S.P-2", None))).await.expect("finish P-2");
+        let found = db.store.results_by_receipt_code("AAAA-BBBB-CCCC").await.expect("lookup");
+        assert_eq!(found, ["{\"receipt\":\"AAAA-BBBB-CCCC\"}"], "{}", db.label);
+        assert!(db.store.results_by_receipt_code("OLD0-CODE-0002").await.expect("lookup").is_empty());
+
+        let missing = db.store.results_without_receipt_code().await.expect("missing");
+        assert_eq!(missing, [("S.P-2".to_owned(), "{\"receipt\":\"OLD0-CODE-0002\"}".to_owned())], "{}", db.label);
+        db.store.set_receipt_codes(&[("S.P-2".into(), "OLD0-CODE-0002".into())]).await.expect("fill in");
+        assert_eq!(db.store.results_by_receipt_code("OLD0-CODE-0002").await.expect("lookup").len(), 1);
+        assert!(db.store.results_without_receipt_code().await.expect("missing").is_empty(), "{}", db.label);
+
+        if db.label == "sqlite" {
+            // The lookup reads the index, not every finished session's result.
+            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+                "EXPLAIN QUERY PLAN SELECT result FROM sessions
+                 WHERE receipt_code = 'X' AND status = 'finished' AND result IS NOT NULL",
+            )
+            .fetch_all(db.store.pool())
+            .await
+            .expect("plan");
+            assert!(plan.iter().any(|p| p.3.contains("sessions_receipt_code")), "{plan:?}");
+        }
     }
 }
